@@ -1,0 +1,8 @@
+// Jest config for this project; the root jest.config.js runs every project together.
+const { projectJestConfig } = require('../jest.preset');
+
+module.exports = {
+  ...projectJestConfig(__dirname),
+  globalSetup: '<rootDir>/../test/support/global-setup.js',
+  globalTeardown: '<rootDir>/../test/support/global-teardown.js',
+};

@@ -1,0 +1,120 @@
+/**
+ * Activities of the ticket workflow: read-model writes, and applying or revoking access through the
+ * app's connector. Each is idempotent, because Temporal runs an activity at least once.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  NON_RETRYABLE_FAILURES,
+  type App,
+  type ApplyAccessInput,
+  type ApplyAccessResult,
+  type PersistTicketStateInput,
+  type RevokeAccessInput,
+  type RevokeAccessResult,
+  type TicketActivities,
+  type TicketChange,
+} from '@gatehouse/domain';
+import { createConnector, type AccessChange, type Connector, type ConnectorDeps } from '@gatehouse/connectors';
+import type { Store } from '@gatehouse/store';
+
+export interface ActivityDeps {
+  store: Store;
+  connectors: ConnectorDeps;
+  /** Overrides connector construction (fault tests wrap the real connector). */
+  connectorFor?: (app: App, deps: ConnectorDeps) => Connector;
+}
+
+export function createTicketActivities(deps: ActivityDeps): TicketActivities {
+  const { store } = deps;
+  const connectorFor = deps.connectorFor ?? ((app: App, d: ConnectorDeps) => createConnector(app.id, app.connector, d));
+
+  async function loadApp(appId: string): Promise<App> {
+    const app = await store.apps.get(appId);
+    if (!app) throw ApplicationFailure.create({ type: NON_RETRYABLE_FAILURES.APP_NOT_FOUND, message: `application ${appId} no longer exists`, nonRetryable: true });
+    return app;
+  }
+
+  /** The beneficiary's identity in the target app: set by an admin, else their Gatehouse id (demo) or failed. */
+  async function accountOf(app: App, userId: string): Promise<string> {
+    const user = await store.users.get(userId);
+    const account = user?.accounts?.[app.connector.type];
+    if (account) return account;
+    if (app.connector.type === 'demo') return userId;
+    throw ApplicationFailure.create({
+      type: NON_RETRYABLE_FAILURES.ACCOUNT_NOT_FOUND,
+      message: `${userId} has no ${app.connector.type} account on record: set it with PUT /users/${userId} { "accounts": { "${app.connector.type}": "…" } }`,
+      nonRetryable: true,
+    });
+  }
+
+  function toAccessChange(app: App, account: string, change: TicketChange): AccessChange {
+    const entitlement = app.entitlements.find((e) => e.id === change.entitlement.id);
+    if (!entitlement) {
+      throw ApplicationFailure.create({
+        type: NON_RETRYABLE_FAILURES.ENTITLEMENT_NOT_FOUND,
+        message: `${change.entitlement.id} is no longer an entitlement of ${app.id}`,
+        nonRetryable: true,
+      });
+    }
+    return {
+      account,
+      entitlement: { id: entitlement.id, externalId: entitlement.externalId ?? entitlement.id, kind: entitlement.kind, name: entitlement.name },
+      fields: change.fields,
+    };
+  }
+
+  return {
+    async persistTicketState(input: PersistTicketStateInput): Promise<void> {
+      await store.tickets.persistState(input);
+      if (input.state.status !== 'pending') await store.claims.release(input.ticketId);
+    },
+
+    /** Grants every `add`, then removes every `remove`: a move never leaves the user with neither. */
+    async applyAccess(input: ApplyAccessInput): Promise<ApplyAccessResult> {
+      const app = await loadApp(input.appId);
+      const account = await accountOf(app, input.beneficiaryId);
+      const connector = connectorFor(app, deps.connectors);
+      const grantedAt = new Date().toISOString();
+      const limited = input.duration?.type === 'limited' ? input.duration : null;
+      const adds = input.changes.filter((c) => c.op === 'add');
+      const removes = input.changes.filter((c) => c.op === 'remove');
+      for (const change of adds) {
+        await connector.grant(toAccessChange(app, account, change));
+        await store.grants.activate({
+          userId: input.beneficiaryId,
+          appId: app.id,
+          entitlementId: change.entitlement.id,
+          start: limited?.start ?? grantedAt,
+          end: limited?.end ?? null,
+          ticketId: input.ticketId,
+        });
+      }
+      for (const change of removes) {
+        await connector.revoke(toAccessChange(app, account, change));
+        await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, 'removed');
+      }
+      return { grantedAt };
+    },
+
+    /** Revokes what this ticket still owns; access re-granted or removed by a later ticket is left alone. */
+    async revokeAccess(input: RevokeAccessInput): Promise<RevokeAccessResult> {
+      const app = await loadApp(input.appId);
+      const skipped: string[] = [];
+      let connector: Connector | null = null;
+      let account: string | null = null;
+      for (const change of input.changes) {
+        const owner = await store.grants.activeOwner(app.id, input.beneficiaryId, change.entitlement.id);
+        if (owner !== input.ticketId) {
+          skipped.push(change.entitlement.id);
+          continue;
+        }
+        account ??= await accountOf(app, input.beneficiaryId);
+        connector ??= connectorFor(app, deps.connectors);
+        // Target first, then the grant: a crash in between retries the (idempotent) revoke.
+        await connector.revoke(toAccessChange(app, account, change));
+        await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, input.reason, input.ticketId);
+      }
+      return { revokedAt: new Date().toISOString(), skipped };
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The one interface every target application is reached through. Implementations are idempotent:
+ * granting what is already granted, or revoking what is already gone, succeeds.
+ *
+ * Errors are typed by what a retry can do about them: `ConnectorFailure.retryable` (network, 5xx,
+ * rate limits, with the server's Retry-After as the next delay) or `ConnectorFailure.permanent`
+ * (unknown account or entitlement, bad credentials, missing scope). Both are Temporal
+ * `ApplicationFailure`s, so the activity that calls a connector needs no translation.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { ConnectorType, EntitlementKind, FieldValue } from '@gatehouse/domain';
+
+export interface TargetEntitlement {
+  id: string;
+  /** What the target calls it (team slug, user group id, permission set id, SCIM group id). */
+  externalId: string;
+  kind: EntitlementKind;
+  name: string;
+}
+
+export interface AccessChange {
+  /** The user's identity in the target application (login, user id, userName...). */
+  account: string;
+  entitlement: TargetEntitlement;
+  fields: Record<string, FieldValue>;
+}
+
+export interface ConnectionCheck {
+  ok: boolean;
+  message: string;
+}
+
+export interface Connector {
+  readonly type: ConnectorType;
+  grant(change: AccessChange): Promise<void>;
+  revoke(change: AccessChange): Promise<void>;
+  listMembers(entitlement: TargetEntitlement): Promise<string[]>;
+  checkConnection(): Promise<ConnectionCheck>;
+}
+
+export const CONNECTOR_FAILURE = {
+  RETRYABLE: 'CONNECTOR_RETRYABLE',
+  RATE_LIMITED: 'CONNECTOR_RATE_LIMITED',
+  UNKNOWN_ACCOUNT: 'ACCOUNT_NOT_FOUND',
+  UNKNOWN_ENTITLEMENT: 'ENTITLEMENT_NOT_FOUND',
+  UNAUTHORIZED: 'CONNECTOR_UNAUTHORIZED',
+  MISCONFIGURED: 'CONNECTOR_MISCONFIGURED',
+} as const;
+
+export type PermanentFailureType = Exclude<(typeof CONNECTOR_FAILURE)[keyof typeof CONNECTOR_FAILURE], 'CONNECTOR_RETRYABLE' | 'CONNECTOR_RATE_LIMITED'>;
+
+export const ConnectorFailure = {
+  /** A failure that may pass: retried by Temporal, after `retryAfterMs` when the target said so. */
+  retryable(message: string, retryAfterMs?: number): ApplicationFailure {
+    return ApplicationFailure.create({
+      type: retryAfterMs !== undefined ? CONNECTOR_FAILURE.RATE_LIMITED : CONNECTOR_FAILURE.RETRYABLE,
+      message,
+      nonRetryable: false,
+      ...(retryAfterMs !== undefined ? { nextRetryDelay: retryAfterMs } : {}),
+    });
+  },
+  /** A failure no retry can fix: the ticket is parked in `failed` for an operator. */
+  permanent(type: PermanentFailureType, message: string): ApplicationFailure {
+    return ApplicationFailure.create({ type, message, nonRetryable: true });
+  },
+};
+
+/** Reads a secret from the environment variable an app's config names; never from the config itself. */
+export function secretFromEnv(config: Record<string, unknown>, key: string, env: NodeJS.ProcessEnv): string {
+  const name = config[key];
+  if (typeof name !== 'string' || !name) {
+    throw ConnectorFailure.permanent(CONNECTOR_FAILURE.MISCONFIGURED, `connector config needs "${key}": the name of an environment variable`);
+  }
+  const value = env[name];
+  if (!value) throw ConnectorFailure.permanent(CONNECTOR_FAILURE.MISCONFIGURED, `environment variable ${name} (from "${key}") is not set on the worker`);
+  return value;
+}

@@ -1,0 +1,34 @@
+import type { AccessChange, ConnectionCheck, Connector, TargetEntitlement } from '../connector';
+
+/** Where the demo connector keeps memberships (MongoDB in the worker; injected, so connectors stay free of our store). */
+export interface DemoMembershipStore {
+  add(appId: string, account: string, entitlement: string): Promise<void>;
+  remove(appId: string, account: string, entitlement: string): Promise<void>;
+  members(appId: string, entitlement: string): Promise<string[]>;
+}
+
+/** The embedded default target: memberships kept by Gatehouse itself, so "has access" is real without a SaaS. */
+export class DemoConnector implements Connector {
+  readonly type = 'demo' as const;
+
+  constructor(
+    private readonly appId: string,
+    private readonly memberships: DemoMembershipStore,
+  ) {}
+
+  async grant(change: AccessChange): Promise<void> {
+    await this.memberships.add(this.appId, change.account, change.entitlement.externalId);
+  }
+
+  async revoke(change: AccessChange): Promise<void> {
+    await this.memberships.remove(this.appId, change.account, change.entitlement.externalId);
+  }
+
+  async listMembers(entitlement: TargetEntitlement): Promise<string[]> {
+    return this.memberships.members(this.appId, entitlement.externalId);
+  }
+
+  async checkConnection(): Promise<ConnectionCheck> {
+    return { ok: true, message: 'demo connector: memberships are kept by Gatehouse' };
+  }
+}

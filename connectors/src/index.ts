@@ -1,0 +1,3 @@
+export * from './connector';
+export * from './demo/demo-connector';
+export * from './registry';

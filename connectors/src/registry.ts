@@ -1,0 +1,28 @@
+import type { ConnectorSettings } from '@gatehouse/domain';
+import { CONNECTOR_FAILURE, ConnectorFailure, type Connector } from './connector';
+import { DemoConnector, type DemoMembershipStore } from './demo/demo-connector';
+
+export interface ConnectorDeps {
+  demoMemberships: DemoMembershipStore;
+  /** Where secrets named in connector configs are read from (the worker's environment). */
+  env: NodeJS.ProcessEnv;
+}
+
+type Factory = (appId: string, config: Record<string, unknown>, deps: ConnectorDeps) => Connector;
+
+const factories: Partial<Record<ConnectorSettings['type'], Factory>> = {
+  demo: (appId, _config, deps) => new DemoConnector(appId, deps.demoMemberships),
+};
+
+/** Registers a connector type (each vendor folder registers itself from the package index). */
+export function registerConnector(type: ConnectorSettings['type'], factory: Factory): void {
+  factories[type] = factory;
+}
+
+export function createConnector(appId: string, settings: ConnectorSettings, deps: ConnectorDeps): Connector {
+  const factory = factories[settings.type];
+  if (!factory) {
+    throw ConnectorFailure.permanent(CONNECTOR_FAILURE.MISCONFIGURED, `no connector of type "${settings.type}" is available`);
+  }
+  return factory(appId, settings.config ?? {}, deps);
+}

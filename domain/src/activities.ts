@@ -1,0 +1,102 @@
+/**
+ * The contract between the ticket workflow and its activities: names, inputs and outputs as plain,
+ * versioned data. The workflow proxies these; `@gatehouse/activities` implements them.
+ */
+import type { Actor } from './identity';
+import type {
+  AccessStatus,
+  ApprovalState,
+  Duration,
+  LogEntry,
+  PersonRef,
+  TicketAction,
+  TicketChange,
+  TicketStatus,
+  TicketType,
+} from './ticket';
+import type { AccessPolicy } from './app';
+
+/** What a ticket workflow is started with: everything it needs to decide without reading the database. */
+export interface TicketWorkflowInput {
+  /** Version of this shape, so later workflow code can read inputs of running workflows. */
+  schema: 1;
+  ticketId: string;
+  type: TicketType;
+  action: TicketAction;
+  requester: PersonRef;
+  beneficiary: PersonRef;
+  app: { id: string; name: string };
+  changes: TicketChange[];
+  duration: Duration | null;
+  reason: string | null;
+  /** The app's policy when the ticket was created: approvals follow the rules the requester saw. */
+  policy: AccessPolicy;
+  createdAt: string;
+  parentTicketId: string | null;
+  /** The admin or user who raised it, for the log. */
+  createdBy: Pick<Actor, 'id'>;
+}
+
+/** The part of a ticket the workflow owns and keeps current in the read model. */
+export interface TicketState {
+  status: TicketStatus;
+  approval: ApprovalState;
+  access: AccessStatus;
+  duration: Duration | null;
+  log: LogEntry[];
+  resolvedAt: string | null;
+  resolvedInSeconds: number | null;
+  childTicketIds: string[];
+}
+
+export interface PersistTicketStateInput {
+  ticketId: string;
+  /** Monotonic per ticket: a write never replaces a newer one, whatever order retries land in. */
+  version: number;
+  state: TicketState;
+  /** The ticket's fixed part, so the read model is complete even if the gateway never wrote it. */
+  ticket: TicketWorkflowInput;
+  runId: string;
+}
+
+export interface ApplyAccessInput {
+  ticketId: string;
+  appId: string;
+  beneficiaryId: string;
+  changes: TicketChange[];
+  duration: Duration | null;
+}
+
+export interface ApplyAccessResult {
+  grantedAt: string;
+}
+
+export interface RevokeAccessInput {
+  ticketId: string;
+  appId: string;
+  beneficiaryId: string;
+  changes: TicketChange[];
+  /** Why the access ends: its end date passed, or someone revoked it. */
+  reason: 'expired' | 'revoked';
+}
+
+export interface RevokeAccessResult {
+  revokedAt: string;
+  /** Entitlements this ticket no longer owned (removed or re-granted by a later ticket): left alone. */
+  skipped: string[];
+}
+
+export interface TicketActivities {
+  persistTicketState(input: PersistTicketStateInput): Promise<void>;
+  applyAccess(input: ApplyAccessInput): Promise<ApplyAccessResult>;
+  revokeAccess(input: RevokeAccessInput): Promise<RevokeAccessResult>;
+}
+
+/** `ApplicationFailure` types that activities throw for errors a retry cannot fix. */
+export const NON_RETRYABLE_FAILURES = {
+  APP_NOT_FOUND: 'APP_NOT_FOUND',
+  ACCOUNT_NOT_FOUND: 'ACCOUNT_NOT_FOUND',
+  ENTITLEMENT_NOT_FOUND: 'ENTITLEMENT_NOT_FOUND',
+  CONNECTOR_MISCONFIGURED: 'CONNECTOR_MISCONFIGURED',
+  CONNECTOR_UNAUTHORIZED: 'CONNECTOR_UNAUTHORIZED',
+} as const;

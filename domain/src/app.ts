@@ -1,0 +1,69 @@
+/** An application whose access Gatehouse manages, as an admin configures it with `PUT /apps/:appId`. */
+
+export type EntitlementKind = 'role' | 'group' | 'permission';
+export const ENTITLEMENT_KINDS: readonly EntitlementKind[] = ['role', 'group', 'permission'];
+
+export type FieldType = 'string' | 'number' | 'boolean' | 'enum';
+export const FIELD_TYPES: readonly FieldType[] = ['string', 'number', 'boolean', 'enum'];
+
+/** An extra value the requester supplies with an entitlement (a Jira ticket, a cost centre...). */
+export interface EntitlementField {
+  key: string;
+  label: string;
+  type: FieldType;
+  required?: boolean;
+  /** `string` fields only: a regular expression the value must match. */
+  pattern?: string;
+  /** `enum` fields only. */
+  options?: string[];
+}
+
+export interface Entitlement {
+  id: string;
+  kind: EntitlementKind;
+  name: string;
+  description?: string;
+  /** Names the entitlement in the target application; absent, connectors use `id`. */
+  externalId?: string;
+  licenseId?: string;
+  fields?: EntitlementField[];
+}
+
+export interface License {
+  id: string;
+  name: string;
+  seats: number;
+}
+
+export interface ApprovalStepPolicy {
+  name: string;
+  /** Approver rules: `user:<id>`, `group:<name>`, `role:<name>`. */
+  approvers: string[];
+  minApprovals: number;
+}
+
+export interface AccessPolicy {
+  maxDurationSeconds?: number;
+  allowIndefinite?: boolean;
+  requireReason?: boolean;
+  approval: { steps: ApprovalStepPolicy[] };
+  pendingTimeoutSeconds?: number;
+}
+
+export const CONNECTOR_TYPES = ['demo', 'github', 'slack', 'salesforce', 'scim'] as const;
+export type ConnectorType = (typeof CONNECTOR_TYPES)[number];
+
+export interface ConnectorSettings {
+  type: ConnectorType;
+  /** Non-secret settings, and the *names* of environment variables that hold secrets (`tokenEnv`). */
+  config: Record<string, unknown>;
+}
+
+export interface App {
+  id: string;
+  name: string;
+  connector: ConnectorSettings;
+  entitlements: Entitlement[];
+  licenses: License[];
+  policy: AccessPolicy;
+}

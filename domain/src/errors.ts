@@ -1,0 +1,33 @@
+/**
+ * Error codes of the HTTP contract. Workflow update validators throw `ApplicationFailure`s whose
+ * `type` is one of these, and the gateway maps them to statuses in one place.
+ */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_AN_APPROVER: 403,
+  NOT_FOUND: 404,
+  APP_NOT_FOUND: 404,
+  ENTITLEMENT_NOT_FOUND: 404,
+  TICKET_NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  DUPLICATE_OPEN_TICKET: 409,
+  TICKET_NOT_PENDING: 409,
+  ALREADY_DECIDED: 409,
+  NO_SEAT_AVAILABLE: 409,
+  ACCESS_NOT_ACTIVE: 409,
+  ACCESS_NOT_EXPIRED: 409,
+  ACCESS_NOT_FAILED: 409,
+  POLICY_VIOLATION: 422,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  DEPENDENCY_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_STATUS, value);
+}

@@ -1,0 +1,144 @@
+/** The ticket: what was asked, who decides, and what happened to the access. Plain data only. */
+import type { EntitlementKind, License } from './app';
+
+export type TicketType = 'request' | 'reraise' | 'extend';
+export type TicketAction = 'add' | 'remove' | 'modify';
+export type TicketStatus = 'pending' | 'approved' | 'rejected' | 'cancelled';
+export const TICKET_STATUSES: readonly TicketStatus[] = ['pending', 'approved', 'rejected', 'cancelled'];
+
+export type AccessState =
+  | 'pending'
+  | 'scheduled'
+  | 'applying'
+  | 'active'
+  | 'expired'
+  | 'revoked'
+  | 'removed'
+  | 'failed'
+  | 'none';
+
+export type StepState = 'waiting' | 'approved' | 'rejected' | 'skipped';
+
+export type LogEventType =
+  | 'created'
+  | 'approved'
+  | 'rejected'
+  | 'duration_modified'
+  | 'cancelled'
+  | 'applying'
+  | 'granted'
+  | 'provisioning_failed'
+  | 'retried'
+  | 'extended'
+  | 'expired'
+  | 'revoked'
+  | 'removed';
+
+/** A duration as a client asks for it: `start` may be omitted (it means now). */
+export type DurationRequest = { type: 'indefinite' } | { type: 'limited'; start?: string; end: string };
+/** A duration once resolved: a limited one always has its start. */
+export type Duration = { type: 'indefinite' } | { type: 'limited'; start: string; end: string };
+
+export type FieldValue = string | number | boolean;
+
+export interface ChangeRequest {
+  op: 'add' | 'remove';
+  entitlementId: string;
+  fields?: Record<string, FieldValue>;
+}
+
+export interface EntitlementRef {
+  id: string;
+  name: string;
+  kind: EntitlementKind;
+}
+
+export interface TicketChange {
+  op: 'add' | 'remove';
+  entitlement: EntitlementRef;
+  fields: Record<string, FieldValue>;
+}
+
+export interface PersonRef {
+  id: string;
+  name: string;
+}
+
+export interface LogEntry {
+  at: string;
+  actor: string;
+  event: LogEventType;
+  comment: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface ApprovalStepState {
+  name: string;
+  minApprovals: number;
+  approvers: string[];
+  state: StepState;
+  approvedBy: string[];
+}
+
+export interface ApprovalState {
+  currentStep: number;
+  awaiting: string[];
+  steps: ApprovalStepState[];
+}
+
+export interface AccessStatus {
+  state: AccessState;
+  start: string | null;
+  end: string | null;
+  grantedAt: string | null;
+  revokedAt: string | null;
+  error: string | null;
+}
+
+export interface LicenseUsage extends License {
+  used: number;
+  available: number;
+}
+
+export interface WorkflowRef {
+  workflowId: string;
+  runId: string | null;
+  uiUrl: string;
+}
+
+/** A ticket as the API returns it. */
+export interface Ticket {
+  id: string;
+  type: TicketType;
+  action: TicketAction;
+  status: TicketStatus;
+  requester: PersonRef;
+  beneficiary: PersonRef;
+  app: { id: string; name: string };
+  changes: TicketChange[];
+  licenses: LicenseUsage[];
+  duration: Duration | null;
+  reason: string | null;
+  approval: ApprovalState;
+  access: AccessStatus;
+  log: LogEntry[];
+  parentTicketId: string | null;
+  childTicketIds: string[];
+  createdAt: string;
+  resolvedAt: string | null;
+  resolvedInSeconds: number | null;
+  workflow: WorkflowRef;
+}
+
+/** The action of a ticket follows from its changes: all add, all remove, or both (a move). */
+export function deriveAction(changes: ReadonlyArray<{ op: 'add' | 'remove' }>): TicketAction {
+  const adds = changes.some((c) => c.op === 'add');
+  const removes = changes.some((c) => c.op === 'remove');
+  if (adds && removes) return 'modify';
+  return adds ? 'add' : 'remove';
+}
+
+/** Whether a ticket's access is time-limited, i.e. whether the workflow must revoke it at its end. */
+export function isLimited(duration: Duration | null): duration is Extract<Duration, { type: 'limited' }> {
+  return duration !== null && duration.type === 'limited';
+}

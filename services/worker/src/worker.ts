@@ -1,0 +1,47 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import { createTicketActivities, type ActivityDeps } from '@gatehouse/activities';
+import type { ConnectorDeps } from '@gatehouse/connectors';
+import type { Store } from '@gatehouse/store';
+
+export interface GatehouseWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: Store;
+  env?: NodeJS.ProcessEnv;
+  /** A prebuilt bundle (production, tests); absent, the compiled workflow code is bundled now. */
+  workflowBundlePath?: string | null;
+  shutdownGraceSeconds?: number;
+  maxConcurrentActivities?: number;
+  connectorFor?: ActivityDeps['connectorFor'];
+}
+
+/** Where the compiled workflow entry point lives (workflows/dist/workflows.js). */
+export function compiledWorkflowsPath(): string {
+  return path.join(path.dirname(require.resolve('@gatehouse/workflows/package.json')), 'dist', 'workflows.js');
+}
+
+export async function bundleWorkflows(): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: compiledWorkflowsPath() });
+  return code;
+}
+
+export async function createGatehouseWorker(options: GatehouseWorkerOptions): Promise<Worker> {
+  const connectors: ConnectorDeps = { demoMemberships: options.store.demoMemberships, env: options.env ?? process.env };
+  const activities = createTicketActivities({ store: options.store, connectors, connectorFor: options.connectorFor });
+  const bundlePath = options.workflowBundlePath;
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle'> =
+    bundlePath && fs.existsSync(bundlePath) ? { workflowBundle: { codePath: bundlePath } } : { workflowBundle: { code: await bundleWorkflows() } };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities,
+    ...workflowSource,
+    // In-flight activities get this long to finish on SIGTERM before they are handed back to Temporal.
+    shutdownGraceTime: `${options.shutdownGraceSeconds ?? 30} seconds`,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
+  });
+}

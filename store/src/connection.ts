@@ -1,0 +1,29 @@
+import mongoose, { type Connection } from 'mongoose';
+
+/**
+ * One connection per process (never mongoose's global one, so tests can hold several).
+ * `serverSelectionTimeoutMS` is short so a MongoDB outage surfaces as an error within seconds
+ * (the gateway answers 503) instead of a hung request.
+ */
+export async function connectStore(uri: string, dbName: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<Connection> {
+  const connection = mongoose.createConnection(uri, {
+    dbName,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
+    // FerretDB has no retryable writes; activities and the gateway retry at their own level.
+    retryWrites: false,
+    autoIndex: true,
+  });
+  await connection.asPromise();
+  return connection;
+}
+
+export function isDuplicateKeyError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/** Errors that mean "MongoDB cannot be reached right now", as opposed to a bad query. */
+export function isStoreUnavailableError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const name = (err as { name?: string }).name ?? '';
+  return /MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|MongooseServerSelectionError/.test(name);
+}

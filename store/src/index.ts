@@ -1,0 +1,5 @@
+export * from './connection';
+export * from './repositories';
+export * from './schemas';
+export * from './store';
+export * from './tickets';

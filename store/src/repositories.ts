@@ -1,0 +1,277 @@
+import type { Connection, Model } from 'mongoose';
+import type { App } from '@gatehouse/domain';
+import { isDuplicateKeyError } from './connection';
+import {
+  AppSchema,
+  CounterSchema,
+  DemoMembershipSchema,
+  GrantSchema,
+  IdempotencySchema,
+  OpenClaimSchema,
+  UserSchema,
+  type AppDoc,
+  type DemoMembershipDoc,
+  type GrantDoc,
+  type GrantState,
+  type IdempotencyDoc,
+  type OpenClaimDoc,
+  type UserDoc,
+} from './schemas';
+
+const now = () => new Date().toISOString();
+
+export class AppRepository {
+  readonly model: Model<AppDoc>;
+  constructor(connection: Connection) {
+    this.model = connection.model<AppDoc>('App', AppSchema);
+  }
+
+  async put(app: App): Promise<{ created: boolean }> {
+    const { id, ...rest } = app;
+    const res = await this.model.replaceOne({ _id: id }, { ...rest, updatedAt: now() }, { upsert: true });
+    return { created: res.upsertedCount > 0 };
+  }
+
+  async get(id: string): Promise<App | null> {
+    const doc = await this.model.findById(id).lean<AppDoc>().exec();
+    return doc ? appFromDoc(doc) : null;
+  }
+
+  async list(): Promise<App[]> {
+    const docs = await this.model.find().sort({ _id: 1 }).lean<AppDoc[]>().exec();
+    return docs.map(appFromDoc);
+  }
+}
+
+function appFromDoc(doc: AppDoc): App {
+  return {
+    id: doc._id,
+    name: doc.name,
+    connector: doc.connector as App['connector'],
+    entitlements: doc.entitlements as App['entitlements'],
+    licenses: doc.licenses as App['licenses'],
+    policy: doc.policy as App['policy'],
+  };
+}
+
+export interface User {
+  id: string;
+  name: string | null;
+  email: string | null;
+  accounts: Record<string, string>;
+}
+
+export class UserRepository {
+  readonly model: Model<UserDoc>;
+  constructor(connection: Connection) {
+    this.model = connection.model<UserDoc>('User', UserSchema);
+  }
+
+  async put(id: string, patch: { name?: string; email?: string; accounts?: Record<string, string> }): Promise<User> {
+    const set: Record<string, unknown> = { updatedAt: now() };
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.email !== undefined) set.email = patch.email;
+    if (patch.accounts !== undefined) set.accounts = patch.accounts;
+    const doc = await this.model
+      .findOneAndUpdate({ _id: id }, { $set: set, $setOnInsert: { roles: [], groups: [] } }, { upsert: true, new: true })
+      .lean<UserDoc>()
+      .exec();
+    return userFromDoc(doc!);
+  }
+
+  /** Remembers a caller's name and email from their token, without overwriting what an admin set. */
+  async remember(id: string, claims: { name?: string; email?: string }): Promise<void> {
+    await this.model.updateOne(
+      { _id: id },
+      { $setOnInsert: { name: claims.name ?? null, email: claims.email ?? null, accounts: {}, roles: [], groups: [], updatedAt: now() } },
+      { upsert: true },
+    ).catch((err: unknown) => {
+      if (!isDuplicateKeyError(err)) throw err;
+    });
+  }
+
+  async get(id: string): Promise<User | null> {
+    const doc = await this.model.findById(id).lean<UserDoc>().exec();
+    return doc ? userFromDoc(doc) : null;
+  }
+}
+
+function userFromDoc(doc: UserDoc): User {
+  return { id: doc._id, name: doc.name, email: doc.email, accounts: doc.accounts ?? {} };
+}
+
+export function grantKey(appId: string, userId: string, entitlementId: string): string {
+  return `${appId}:${userId}:${entitlementId}`;
+}
+
+export interface Grant {
+  userId: string;
+  appId: string;
+  entitlementId: string;
+  state: GrantState;
+  start: string;
+  end: string | null;
+  ticketId: string;
+}
+
+export class GrantRepository {
+  readonly model: Model<GrantDoc>;
+  constructor(connection: Connection) {
+    this.model = connection.model<GrantDoc>('Grant', GrantSchema);
+  }
+
+  /** Records access as held through `ticketId`; idempotent. */
+  async activate(g: Omit<Grant, 'state'>): Promise<void> {
+    await this.model.updateOne(
+      { _id: grantKey(g.appId, g.userId, g.entitlementId) },
+      { $set: { ...g, state: 'active', updatedAt: now() } },
+      { upsert: true },
+    );
+  }
+
+  /** The ticket through which this access is currently held, if it is. */
+  async activeOwner(appId: string, userId: string, entitlementId: string): Promise<string | null> {
+    const doc = await this.model.findOne({ _id: grantKey(appId, userId, entitlementId), state: 'active' }).lean<GrantDoc>().exec();
+    return doc?.ticketId ?? null;
+  }
+
+  /** Ends a grant if it is still active; with `ticketId`, only if that ticket still owns it. */
+  async end(appId: string, userId: string, entitlementId: string, state: Exclude<GrantState, 'active'>, ticketId?: string): Promise<boolean> {
+    const res = await this.model.updateOne(
+      { _id: grantKey(appId, userId, entitlementId), state: 'active', ...(ticketId ? { ticketId } : {}) },
+      { $set: { state, updatedAt: now() } },
+    );
+    return res.modifiedCount > 0;
+  }
+
+  async setEnd(appId: string, userId: string, entitlementId: string, ticketId: string, end: string): Promise<void> {
+    await this.model.updateOne({ _id: grantKey(appId, userId, entitlementId), state: 'active', ticketId }, { $set: { end, updatedAt: now() } });
+  }
+
+  async list(filter: { userId?: string; appId?: string; state?: GrantState }): Promise<Grant[]> {
+    const q: Record<string, string> = {};
+    if (filter.userId) q.userId = filter.userId;
+    if (filter.appId) q.appId = filter.appId;
+    if (filter.state) q.state = filter.state;
+    const docs = await this.model.find(q).sort({ appId: 1, userId: 1, entitlementId: 1 }).limit(1000).lean<GrantDoc[]>().exec();
+    return docs.map(({ userId, appId, entitlementId, state, start, end, ticketId }) => ({ userId, appId, entitlementId, state, start, end, ticketId }));
+  }
+
+  /** Active access of one user in one app, by entitlement. */
+  async activeFor(userId: string, appId?: string): Promise<Map<string, Grant>> {
+    const grants = await this.list({ userId, appId, state: 'active' });
+    return new Map(grants.map((g) => [appId ? g.entitlementId : `${g.appId}:${g.entitlementId}`, g]));
+  }
+
+  async countActive(appId: string, entitlementIds: string[]): Promise<number> {
+    return this.model.countDocuments({ appId, entitlementId: { $in: entitlementIds }, state: 'active' }).exec();
+  }
+}
+
+export class CounterRepository {
+  readonly model: Model<{ _id: string; value: number }>;
+  constructor(connection: Connection) {
+    this.model = connection.model('Counter', CounterSchema);
+  }
+
+  /** Atomically takes the next number of a sequence (first: 1). */
+  async next(name: string): Promise<number> {
+    const doc = await this.model
+      .findOneAndUpdate({ _id: name }, { $inc: { value: 1 } }, { upsert: true, new: true })
+      .lean<{ value: number }>()
+      .exec();
+    return doc!.value;
+  }
+}
+
+export class IdempotencyRepository {
+  readonly model: Model<IdempotencyDoc>;
+  constructor(connection: Connection) {
+    this.model = connection.model<IdempotencyDoc>('Idempotency', IdempotencySchema);
+  }
+
+  async get(id: string): Promise<IdempotencyDoc | null> {
+    return this.model.findById(id).lean<IdempotencyDoc>().exec();
+  }
+
+  /** Records a key; if another request recorded it first, returns that record instead. */
+  async insertOrGet(doc: IdempotencyDoc): Promise<IdempotencyDoc> {
+    try {
+      await this.model.create(doc);
+      return doc;
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      return (await this.get(doc._id))!;
+    }
+  }
+}
+
+export function claimKey(beneficiaryId: string, appId: string, entitlementId: string): string {
+  return `${beneficiaryId}:${appId}:${entitlementId}`;
+}
+
+export class OpenClaimRepository {
+  readonly model: Model<OpenClaimDoc>;
+  constructor(connection: Connection) {
+    this.model = connection.model<OpenClaimDoc>('OpenClaim', OpenClaimSchema);
+  }
+
+  /**
+   * Claims every key for a ticket. Returns the ticket already holding a key, if any, having released
+   * the keys this call took. `isStale(ticketId)` lets a claim left by a crashed request be taken over.
+   */
+  async claim(keys: string[], ticketId: string, isStale: (holder: OpenClaimDoc) => Promise<boolean>): Promise<string | null> {
+    const taken: string[] = [];
+    for (const key of keys) {
+      try {
+        await this.model.create({ _id: key, ticketId, createdAt: now() });
+        taken.push(key);
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        const holder = await this.model.findById(key).lean<OpenClaimDoc>().exec();
+        if (holder && holder.ticketId !== ticketId && !(await isStale(holder))) {
+          await this.model.deleteMany({ _id: { $in: taken }, ticketId });
+          return holder.ticketId;
+        }
+        // A stale claim (its request crashed before starting a workflow) or our own: take it over.
+        await this.model.updateOne({ _id: key, ticketId: holder?.ticketId }, { $set: { ticketId, createdAt: now() } }, { upsert: !holder });
+        taken.push(key);
+      }
+    }
+    return null;
+  }
+
+  async release(ticketId: string): Promise<void> {
+    await this.model.deleteMany({ ticketId });
+  }
+}
+
+export class DemoMembershipRepository {
+  readonly model: Model<DemoMembershipDoc>;
+  constructor(connection: Connection) {
+    this.model = connection.model<DemoMembershipDoc>('DemoMembership', DemoMembershipSchema);
+  }
+
+  private key(appId: string, account: string, entitlement: string) {
+    return `${appId}:${account}:${entitlement}`;
+  }
+
+  async add(appId: string, account: string, entitlement: string): Promise<void> {
+    await this.model.updateOne(
+      { _id: this.key(appId, account, entitlement) },
+      { $setOnInsert: { appId, account, entitlement, grantedAt: now() } },
+      { upsert: true },
+    ).catch((err: unknown) => {
+      if (!isDuplicateKeyError(err)) throw err;
+    });
+  }
+
+  async remove(appId: string, account: string, entitlement: string): Promise<void> {
+    await this.model.deleteOne({ _id: this.key(appId, account, entitlement) });
+  }
+
+  async members(appId: string, entitlement: string): Promise<string[]> {
+    const docs = await this.model.find({ appId, entitlement }).sort({ account: 1 }).lean<DemoMembershipDoc[]>().exec();
+    return docs.map((d) => d.account);
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The read model. Shapes follow FerretDB's limits (docs/architecture.md): every update is a `$set`,
+ * `$push` or `$inc` on a known path; no transactions; no user-supplied document keys that have not
+ * been validated (entitlement field keys and connector config keys are checked at the API).
+ */
+import { Schema } from 'mongoose';
+
+const opts = { versionKey: false, minimize: false } as const;
+
+export interface TicketDoc {
+  _id: string;
+  seq: number;
+  type: string;
+  action: string;
+  status: string;
+  requester: { id: string; name: string };
+  beneficiary: { id: string; name: string };
+  createdBy: string;
+  app: { id: string; name: string };
+  changes: unknown[];
+  duration: unknown;
+  reason: string | null;
+  policy: unknown;
+  approval: { currentStep: number; awaiting: string[]; steps: { approvedBy: string[]; approvers: string[]; state: string }[] };
+  access: { state: string; start: string | null; end: string | null; grantedAt: string | null; revokedAt: string | null; error: string | null };
+  log: unknown[];
+  parentTicketId: string | null;
+  childTicketIds: string[];
+  createdAt: string;
+  resolvedAt: string | null;
+  resolvedInSeconds: number | null;
+  workflow: { workflowId: string; runId: string | null };
+  version: number;
+  /** Query helpers, derived from the fields above on every write. */
+  entitlementIds: string[];
+  approverRules: string[];
+  awaitingRules: string[];
+  awaitingExcluded: string[];
+}
+
+export const TicketSchema = new Schema<TicketDoc>(
+  {
+    _id: String,
+    seq: { type: Number, required: true },
+    type: String,
+    action: String,
+    status: String,
+    requester: { id: String, name: String },
+    beneficiary: { id: String, name: String },
+    createdBy: String,
+    app: { id: String, name: String },
+    changes: [Schema.Types.Mixed],
+    duration: Schema.Types.Mixed,
+    reason: { type: String, default: null },
+    policy: Schema.Types.Mixed,
+    approval: Schema.Types.Mixed,
+    access: Schema.Types.Mixed,
+    log: [Schema.Types.Mixed],
+    parentTicketId: { type: String, default: null },
+    childTicketIds: [String],
+    createdAt: String,
+    resolvedAt: { type: String, default: null },
+    resolvedInSeconds: { type: Number, default: null },
+    workflow: { workflowId: String, runId: { type: String, default: null } },
+    version: { type: Number, default: 0 },
+    entitlementIds: [String],
+    approverRules: [String],
+    awaitingRules: [String],
+    awaitingExcluded: [String],
+  },
+  { ...opts, collection: 'tickets' },
+);
+// The tracker: newest first, per tab, per filter, per visibility rule.
+TicketSchema.index({ seq: -1 });
+TicketSchema.index({ status: 1, seq: -1 });
+TicketSchema.index({ 'app.id': 1, seq: -1 });
+TicketSchema.index({ 'requester.id': 1, seq: -1 });
+TicketSchema.index({ 'beneficiary.id': 1, seq: -1 });
+TicketSchema.index({ type: 1, seq: -1 });
+TicketSchema.index({ approverRules: 1, seq: -1 });
+TicketSchema.index({ awaitingRules: 1, status: 1, seq: -1 });
+
+export interface AppDoc {
+  _id: string;
+  name: string;
+  connector: { type: string; config: Record<string, unknown> };
+  entitlements: unknown[];
+  licenses: unknown[];
+  policy: unknown;
+  updatedAt: string;
+}
+
+export const AppSchema = new Schema<AppDoc>(
+  {
+    _id: String,
+    name: String,
+    connector: Schema.Types.Mixed,
+    entitlements: [Schema.Types.Mixed],
+    licenses: [Schema.Types.Mixed],
+    policy: Schema.Types.Mixed,
+    updatedAt: String,
+  },
+  { ...opts, collection: 'apps' },
+);
+
+export interface UserDoc {
+  _id: string;
+  name: string | null;
+  email: string | null;
+  accounts: Record<string, string>;
+  roles: string[];
+  groups: string[];
+  updatedAt: string;
+}
+
+export const UserSchema = new Schema<UserDoc>(
+  {
+    _id: String,
+    name: { type: String, default: null },
+    email: { type: String, default: null },
+    accounts: { type: Schema.Types.Mixed, default: {} },
+    roles: [String],
+    groups: [String],
+    updatedAt: String,
+  },
+  { ...opts, collection: 'users' },
+);
+UserSchema.index({ email: 1 });
+
+export type GrantState = 'active' | 'expired' | 'revoked' | 'removed';
+
+export interface GrantDoc {
+  /** `<appId>:<userId>:<entitlementId>`: one current grant per user and entitlement. */
+  _id: string;
+  userId: string;
+  appId: string;
+  entitlementId: string;
+  state: GrantState;
+  start: string;
+  end: string | null;
+  ticketId: string;
+  updatedAt: string;
+}
+
+export const GrantSchema = new Schema<GrantDoc>(
+  {
+    _id: String,
+    userId: String,
+    appId: String,
+    entitlementId: String,
+    state: String,
+    start: String,
+    end: { type: String, default: null },
+    ticketId: String,
+    updatedAt: String,
+  },
+  { ...opts, collection: 'grants' },
+);
+GrantSchema.index({ userId: 1, appId: 1, state: 1 });
+GrantSchema.index({ appId: 1, entitlementId: 1, state: 1 });
+
+/** Monotonic counters (ticket numbers), incremented atomically. */
+export const CounterSchema = new Schema<{ _id: string; value: number }>(
+  { _id: String, value: Number },
+  { ...opts, collection: 'counters' },
+);
+
+export interface IdempotencyDoc {
+  /** `<caller>:<key>` */
+  _id: string;
+  bodyHash: string;
+  ticketId: string;
+  createdAt: string;
+}
+
+export const IdempotencySchema = new Schema<IdempotencyDoc>(
+  { _id: String, bodyHash: String, ticketId: String, createdAt: String },
+  { ...opts, collection: 'idempotency_keys' },
+);
+
+/**
+ * One document per (beneficiary, app, entitlement) touched by a pending ticket. Its unique `_id`
+ * makes "no second open ticket" atomic without transactions; the ticket's workflow deletes it when
+ * the ticket leaves `pending`.
+ */
+export interface OpenClaimDoc {
+  _id: string;
+  ticketId: string;
+  createdAt: string;
+}
+
+export const OpenClaimSchema = new Schema<OpenClaimDoc>(
+  { _id: String, ticketId: String, createdAt: String },
+  { ...opts, collection: 'open_claims' },
+);
+OpenClaimSchema.index({ ticketId: 1 });
+
+/** Memberships of the `demo` connector: the "target application" Gatehouse keeps itself. */
+export interface DemoMembershipDoc {
+  _id: string;
+  appId: string;
+  account: string;
+  entitlement: string;
+  grantedAt: string;
+}
+
+export const DemoMembershipSchema = new Schema<DemoMembershipDoc>(
+  { _id: String, appId: String, account: String, entitlement: String, grantedAt: String },
+  { ...opts, collection: 'demo_memberships' },
+);
+DemoMembershipSchema.index({ appId: 1, entitlement: 1 });

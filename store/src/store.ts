@@ -1,0 +1,52 @@
+import type { Connection } from 'mongoose';
+import { connectStore } from './connection';
+import {
+  AppRepository,
+  CounterRepository,
+  DemoMembershipRepository,
+  GrantRepository,
+  IdempotencyRepository,
+  OpenClaimRepository,
+  UserRepository,
+} from './repositories';
+import { TicketRepository } from './tickets';
+
+/** Every repository over one connection. */
+export class Store {
+  readonly tickets: TicketRepository;
+  readonly apps: AppRepository;
+  readonly users: UserRepository;
+  readonly grants: GrantRepository;
+  readonly counters: CounterRepository;
+  readonly idempotency: IdempotencyRepository;
+  readonly claims: OpenClaimRepository;
+  readonly demoMemberships: DemoMembershipRepository;
+
+  constructor(readonly connection: Connection) {
+    this.tickets = new TicketRepository(connection);
+    this.apps = new AppRepository(connection);
+    this.users = new UserRepository(connection);
+    this.grants = new GrantRepository(connection);
+    this.counters = new CounterRepository(connection);
+    this.idempotency = new IdempotencyRepository(connection);
+    this.claims = new OpenClaimRepository(connection);
+    this.demoMemberships = new DemoMembershipRepository(connection);
+  }
+
+  static async connect(uri: string, dbName: string): Promise<Store> {
+    return new Store(await connectStore(uri, dbName));
+  }
+
+  /** Creates the indexes the schemas declare (also done lazily by mongoose; this waits for it). */
+  async ensureIndexes(): Promise<void> {
+    await Promise.all(Object.values(this.connection.models).map((m) => m.init()));
+  }
+
+  async ping(): Promise<void> {
+    await this.connection.db!.admin().command({ ping: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}

@@ -1,0 +1,262 @@
+import type { Connection, FilterQuery, Model } from 'mongoose';
+import type { PersistTicketStateInput, Ticket, TicketStatus, TicketType } from '@gatehouse/domain';
+import { isDuplicateKeyError } from './connection';
+import { TicketSchema, type TicketDoc } from './schemas';
+
+export const TICKET_ID_PREFIX = 'TCK-';
+
+/** Ticket ids are `TCK-<n>`; `n` orders tickets (newest first) and is the tracker's cursor. */
+export function ticketSeq(ticketId: string): number {
+  return Number(ticketId.slice(TICKET_ID_PREFIX.length));
+}
+
+export type TicketTab = 'all' | 'open' | 'closed' | 'rejected';
+export const TAB_STATUS: Record<Exclude<TicketTab, 'all'>, TicketStatus> = { open: 'pending', closed: 'approved', rejected: 'rejected' };
+
+export interface TicketViewer {
+  id: string;
+  admin: boolean;
+  /** The approver rules the viewer satisfies (`user:…`, `group:…`, `role:…`). */
+  rules: string[];
+}
+
+export interface TicketListQuery {
+  viewer: TicketViewer;
+  tab: TicketTab;
+  appId?: string;
+  requesterId?: string;
+  type?: TicketType;
+  awaitingMe?: boolean;
+  limit: number;
+  cursor?: number;
+}
+
+export interface TicketListItem {
+  id: string;
+  status: string;
+  requester: { id: string; name: string };
+  beneficiary: { id: string; name: string };
+  type: string;
+  action: string;
+  app: { id: string; name: string };
+  comment: string | null;
+  createdAt: string;
+  resolvedAt: string | null;
+  resolvedInSeconds: number | null;
+}
+
+/** Query helpers stored beside the ticket, derived on every write so the tracker needs no joins. */
+function derived(t: PersistTicketStateInput['ticket'], s: PersistTicketStateInput['state']) {
+  const step = s.approval.steps[s.approval.currentStep];
+  return {
+    entitlementIds: t.changes.map((c) => c.entitlement.id),
+    approverRules: [...new Set(t.policy.approval.steps.flatMap((st) => st.approvers))],
+    awaitingRules: s.status === 'pending' ? s.approval.awaiting : [],
+    awaitingExcluded: [t.requester.id, t.beneficiary.id, ...(step?.approvedBy ?? [])],
+  };
+}
+
+export function newTicketDoc(input: PersistTicketStateInput): TicketDoc {
+  const { ticket: t, state: s } = input;
+  return {
+    _id: t.ticketId,
+    seq: ticketSeq(t.ticketId),
+    type: t.type,
+    action: t.action,
+    status: s.status,
+    requester: t.requester,
+    beneficiary: t.beneficiary,
+    createdBy: t.createdBy.id,
+    app: t.app,
+    changes: t.changes,
+    duration: s.duration,
+    reason: t.reason,
+    policy: t.policy,
+    approval: s.approval,
+    access: s.access,
+    log: s.log,
+    parentTicketId: t.parentTicketId,
+    childTicketIds: s.childTicketIds,
+    createdAt: t.createdAt,
+    resolvedAt: s.resolvedAt,
+    resolvedInSeconds: s.resolvedInSeconds,
+    workflow: { workflowId: t.ticketId, runId: input.runId || null },
+    version: input.version,
+    ...derived(t, s),
+  };
+}
+
+export class TicketRepository {
+  readonly model: Model<TicketDoc>;
+
+  constructor(connection: Connection) {
+    this.model = connection.model<TicketDoc>('Ticket', TicketSchema);
+  }
+
+  /** Writes a ticket unless it exists (the workflow may have written it first). */
+  async insertIfAbsent(doc: TicketDoc): Promise<void> {
+    try {
+      const { _id, ...fields } = doc;
+      await this.model.updateOne({ _id }, { $setOnInsert: fields }, { upsert: true });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+  }
+
+  /**
+   * Writes the workflow-owned state of a ticket, creating the ticket if the gateway never did.
+   * Guarded by version so a late retry never replaces newer state. Returns false if a newer state was there.
+   */
+  async persistState(input: PersistTicketStateInput): Promise<boolean> {
+    const doc = newTicketDoc(input);
+    const { _id, ...fields } = doc;
+    const dynamic = {
+      status: fields.status,
+      duration: fields.duration,
+      approval: fields.approval,
+      access: fields.access,
+      log: fields.log,
+      childTicketIds: fields.childTicketIds,
+      resolvedAt: fields.resolvedAt,
+      resolvedInSeconds: fields.resolvedInSeconds,
+      version: fields.version,
+      awaitingRules: fields.awaitingRules,
+      awaitingExcluded: fields.awaitingExcluded,
+      ...(input.runId ? { 'workflow.runId': input.runId } : {}),
+    };
+    const fixed = Object.fromEntries(Object.entries(fields).filter(([k]) => !(k in dynamic) && k !== 'workflow'));
+    try {
+      const res = await this.model.updateOne(
+        { _id, version: { $lt: input.version } },
+        { $set: dynamic, $setOnInsert: { ...fixed, 'workflow.workflowId': _id, ...(input.runId ? {} : { 'workflow.runId': null }) } },
+        { upsert: true },
+      );
+      return res.matchedCount + res.upsertedCount > 0;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  async setRunId(ticketId: string, runId: string): Promise<void> {
+    await this.model.updateOne({ _id: ticketId, 'workflow.runId': null }, { $set: { 'workflow.runId': runId } });
+  }
+
+  async get(ticketId: string): Promise<TicketDoc | null> {
+    return this.model.findById(ticketId).lean<TicketDoc>().exec();
+  }
+
+  async addChild(ticketId: string, childId: string): Promise<void> {
+    await this.model.updateOne({ _id: ticketId }, { $addToSet: { childTicketIds: childId } });
+  }
+
+  /** Whether the viewer may see this ticket: admins all; others theirs, or ones they may approve. */
+  static visibleTo(doc: Pick<TicketDoc, 'requester' | 'beneficiary' | 'approverRules'>, viewer: TicketViewer): boolean {
+    return (
+      viewer.admin ||
+      doc.requester.id === viewer.id ||
+      doc.beneficiary.id === viewer.id ||
+      doc.approverRules.some((r) => viewer.rules.includes(r))
+    );
+  }
+
+  private baseFilter(q: Omit<TicketListQuery, 'tab' | 'limit' | 'cursor'>): FilterQuery<TicketDoc> {
+    const and: FilterQuery<TicketDoc>[] = [];
+    if (!q.viewer.admin) {
+      and.push({
+        $or: [{ 'requester.id': q.viewer.id }, { 'beneficiary.id': q.viewer.id }, { approverRules: { $in: q.viewer.rules } }],
+      });
+    }
+    if (q.appId) and.push({ 'app.id': q.appId });
+    if (q.requesterId) and.push({ 'requester.id': q.requesterId });
+    if (q.type) and.push({ type: q.type });
+    if (q.awaitingMe) {
+      and.push({ status: 'pending', awaitingRules: { $in: q.viewer.rules }, awaitingExcluded: { $nin: [q.viewer.id] } });
+    }
+    return and.length ? { $and: and } : {};
+  }
+
+  async list(q: TicketListQuery): Promise<{ items: TicketListItem[]; nextCursor: string | null; counts: Record<TicketTab, number> }> {
+    const base = this.baseFilter(q);
+    const filter: FilterQuery<TicketDoc> = { ...base };
+    const and = [...((base.$and as FilterQuery<TicketDoc>[]) ?? [])];
+    if (q.tab !== 'all') and.push({ status: TAB_STATUS[q.tab] });
+    if (q.cursor !== undefined) and.push({ seq: { $lt: q.cursor } });
+    if (and.length) filter.$and = and;
+    const [docs, grouped] = await Promise.all([
+      this.model
+        .find(filter, {
+          seq: 1, status: 1, requester: 1, beneficiary: 1, type: 1, action: 1, app: 1, reason: 1, createdAt: 1, resolvedAt: 1, resolvedInSeconds: 1,
+        })
+        .sort({ seq: -1 })
+        .limit(q.limit + 1)
+        .lean<TicketDoc[]>()
+        .exec(),
+      this.model.aggregate<{ _id: string; n: number }>([{ $match: base }, { $group: { _id: '$status', n: { $sum: 1 } } }]).exec(),
+    ]);
+    const byStatus = Object.fromEntries(grouped.map((g) => [g._id, g.n]));
+    const counts = {
+      all: grouped.reduce((sum, g) => sum + g.n, 0),
+      open: byStatus.pending ?? 0,
+      closed: byStatus.approved ?? 0,
+      rejected: byStatus.rejected ?? 0,
+    };
+    const page = docs.slice(0, q.limit);
+    return {
+      items: page.map((d) => ({
+        id: d._id,
+        status: d.status,
+        requester: d.requester,
+        beneficiary: d.beneficiary,
+        type: d.type,
+        action: d.action,
+        app: d.app,
+        comment: d.reason,
+        createdAt: d.createdAt,
+        resolvedAt: d.resolvedAt,
+        resolvedInSeconds: d.resolvedInSeconds,
+      })),
+      nextCursor: docs.length > q.limit ? String(page[page.length - 1].seq) : null,
+      counts,
+    };
+  }
+}
+
+/** The API's view of a stored ticket. Seat usage is filled in by the caller, which knows the licenses. */
+export function ticketFromDoc(doc: TicketDoc, uiBaseUrl: string, namespace: string): Omit<Ticket, 'licenses'> {
+  return {
+    id: doc._id,
+    type: doc.type as Ticket['type'],
+    action: doc.action as Ticket['action'],
+    status: doc.status as Ticket['status'],
+    requester: doc.requester,
+    beneficiary: doc.beneficiary,
+    app: doc.app,
+    changes: doc.changes as Ticket['changes'],
+    duration: doc.duration as Ticket['duration'],
+    reason: doc.reason,
+    approval: {
+      currentStep: doc.approval.currentStep,
+      awaiting: doc.approval.awaiting,
+      steps: (doc.approval.steps as unknown as Ticket['approval']['steps']).map((s) => ({
+        name: s.name,
+        minApprovals: s.minApprovals,
+        approvers: s.approvers,
+        state: s.state,
+        approvedBy: s.approvedBy,
+      })),
+    },
+    access: doc.access as Ticket['access'],
+    log: doc.log as Ticket['log'],
+    parentTicketId: doc.parentTicketId,
+    childTicketIds: doc.childTicketIds,
+    createdAt: doc.createdAt,
+    resolvedAt: doc.resolvedAt,
+    resolvedInSeconds: doc.resolvedInSeconds,
+    workflow: {
+      workflowId: doc.workflow.workflowId,
+      runId: doc.workflow.runId,
+      uiUrl: `${uiBaseUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(doc.workflow.workflowId)}`,
+    },
+  };
+}

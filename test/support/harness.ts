@@ -1,0 +1,95 @@
+/**
+ * Helpers for tests that run against the real servers started by global-setup.js. Each test file gets
+ * its own MongoDB database and task queue, so files run in parallel without seeing each other's data.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { Store } from '@gatehouse/store';
+import { createGatehouseWorker, type GatehouseWorkerOptions } from '@gatehouse/worker';
+
+export function uniqueId(prefix = 't'): string {
+  return `${prefix}${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+}
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run tests through jest with test/support/global-setup.js`);
+  return value;
+}
+
+export const testTemporalAddress = () => requireEnv('TEST_TEMPORAL_ADDRESS');
+export const testMongoUri = () => requireEnv('TEST_MONGODB_URI');
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  } catch {
+    // already installed by another helper in this process
+  }
+}
+
+export async function openTestStore(): Promise<Store> {
+  const store = await Store.connect(testMongoUri(), uniqueId('gh_'));
+  await store.ensureIndexes();
+  return store;
+}
+
+export async function openTestClient(): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  return { client: new Client({ connection, namespace: 'default' }), connection };
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(
+  store: Store,
+  options: Partial<Pick<GatehouseWorkerOptions, 'connectorFor' | 'env' | 'taskQueue' | 'shutdownGraceSeconds'>> = {},
+): Promise<RunningWorker> {
+  quietRuntime();
+  const connection = await NativeConnection.connect({ address: testTemporalAddress() });
+  const taskQueue = options.taskQueue ?? uniqueId('tq-');
+  const worker = await createGatehouseWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    store,
+    workflowBundlePath: requireEnv('TEST_WORKFLOW_BUNDLE'),
+    shutdownGraceSeconds: options.shutdownGraceSeconds ?? 1,
+    connectorFor: options.connectorFor,
+    env: options.env,
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false | null>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false && value !== null) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

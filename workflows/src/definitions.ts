@@ -1,0 +1,82 @@
+/**
+ * What the ticket workflow exposes to clients: its name, messages, search attributes and types.
+ * Safe to import anywhere (the gateway imports this module, never the workflow code itself).
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Actor, Duration, TicketState, TicketWorkflowInput } from '@gatehouse/domain';
+
+export const TICKET_WORKFLOW_TYPE = 'ticketWorkflow';
+export const DEFAULT_TASK_QUEUE = 'gatehouse-tickets';
+
+/** Who decides, as the gateway verified them from their bearer token. */
+export type DecisionActor = Pick<Actor, 'id' | 'roles' | 'groups'> & { name?: string };
+
+export interface DecisionInput {
+  actor: DecisionActor;
+  comment?: string | null;
+  /** Approve only: a modified duration that replaces the requested one. Already resolved (start set). */
+  duration?: Duration;
+}
+
+export interface ActorCommentInput {
+  actor: DecisionActor;
+  comment?: string | null;
+}
+
+export const approveTicketUpdate = defineUpdate<TicketState, [DecisionInput]>('approve');
+export const rejectTicketUpdate = defineUpdate<TicketState, [DecisionInput]>('reject');
+export const cancelTicketUpdate = defineUpdate<TicketState, [ActorCommentInput]>('cancel');
+export const revokeAccessUpdate = defineUpdate<TicketState, [ActorCommentInput]>('revoke');
+export const retryApplyUpdate = defineUpdate<TicketState, [ActorCommentInput]>('retry');
+export const ticketStateQuery = defineQuery<TicketState>('ticketState');
+
+// Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.
+export const searchAttributes = {
+  TicketId: defineSearchAttributeKey('TicketId', 'KEYWORD'),
+  TicketType: defineSearchAttributeKey('TicketType', 'KEYWORD'),
+  TicketAction: defineSearchAttributeKey('TicketAction', 'KEYWORD'),
+  TicketStatus: defineSearchAttributeKey('TicketStatus', 'KEYWORD'),
+  AccessState: defineSearchAttributeKey('AccessState', 'KEYWORD'),
+  AppId: defineSearchAttributeKey('AppId', 'KEYWORD'),
+  RequesterId: defineSearchAttributeKey('RequesterId', 'KEYWORD'),
+  BeneficiaryId: defineSearchAttributeKey('BeneficiaryId', 'KEYWORD'),
+  AccessEndsAt: defineSearchAttributeKey('AccessEndsAt', 'DATETIME'),
+} as const;
+
+export type SearchAttributeName = keyof typeof searchAttributes;
+
+/** The single-line summary and the details the Temporal UI shows for a ticket workflow. */
+export function workflowSummary(t: TicketWorkflowInput): { staticSummary: string; staticDetails: string } {
+  const what = t.changes.map((c) => `${c.op} ${c.entitlement.name}`).join(', ');
+  return {
+    staticSummary: `${t.ticketId}: ${t.type} ${t.action} on ${t.app.name} for ${t.beneficiary.id}`,
+    staticDetails: `**${t.ticketId}** (${t.type}, ${t.action})\n\nApplication: ${t.app.name}\n\nBeneficiary: ${t.beneficiary.id}\n\nChanges: ${what}`,
+  };
+}
+
+/**
+ * How a ticket workflow is started, by the gateway and by tests alike: workflow id = ticket id (a second
+ * start of the same ticket is refused, never duplicated), the contract's search attributes, and a summary.
+ */
+export function ticketWorkflowStartOptions(input: TicketWorkflowInput, taskQueue: string) {
+  const end = input.duration?.type === 'limited' ? new Date(input.duration.end) : null;
+  return {
+    workflowId: input.ticketId,
+    taskQueue,
+    args: [input] as [TicketWorkflowInput],
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    typedSearchAttributes: [
+      { key: searchAttributes.TicketId, value: input.ticketId },
+      { key: searchAttributes.TicketType, value: input.type },
+      { key: searchAttributes.TicketAction, value: input.action },
+      { key: searchAttributes.TicketStatus, value: 'pending' },
+      { key: searchAttributes.AccessState, value: 'pending' },
+      { key: searchAttributes.AppId, value: input.app.id },
+      { key: searchAttributes.RequesterId, value: input.requester.id },
+      { key: searchAttributes.BeneficiaryId, value: input.beneficiary.id },
+      ...(end ? [{ key: searchAttributes.AccessEndsAt, value: end }] : []),
+    ],
+    ...workflowSummary(input),
+  };
+}

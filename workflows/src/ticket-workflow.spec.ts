@@ -1,0 +1,262 @@
+import { WorkflowUpdateFailedError, type Client, type Connection } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { App } from '@gatehouse/domain';
+import type { Connector } from '@gatehouse/connectors';
+import { createConnector } from '@gatehouse/connectors';
+import type { Store } from '@gatehouse/store';
+import { eventually, openTestClient, openTestStore, startTestWorker, type RunningWorker } from '../../test/support/harness';
+import { admin, carol, change, dave, mallory, testApp, workflowInput } from '../../test/support/fixtures';
+import {
+  approveTicketUpdate,
+  cancelTicketUpdate,
+  rejectTicketUpdate,
+  retryApplyUpdate,
+  revokeAccessUpdate,
+  ticketStateQuery,
+  ticketWorkflowStartOptions,
+} from './definitions';
+import type { TicketWorkflowInput } from '@gatehouse/domain';
+
+let store: Store;
+let client: Client;
+let connection: Connection;
+let worker: RunningWorker;
+/** Apps whose connector fails the next N grants (to test retries and parking in `failed`). */
+const flaky = new Map<string, { failures: number; permanent: boolean; calls: number }>();
+
+beforeAll(async () => {
+  store = await openTestStore();
+  ({ client, connection } = await openTestClient());
+  worker = await startTestWorker(store, {
+    connectorFor: (app, deps) => {
+      const real = createConnector(app.id, app.connector, deps);
+      const plan = flaky.get(app.id);
+      if (!plan) return real;
+      const wrapped: Connector = {
+        type: real.type,
+        grant: async (c) => {
+          plan.calls++;
+          if (plan.failures > 0) {
+            plan.failures--;
+            throw plan.permanent
+              ? ApplicationFailure.create({ type: 'ACCOUNT_NOT_FOUND', message: 'no such user in target', nonRetryable: true })
+              : ApplicationFailure.create({ type: 'CONNECTOR_RETRYABLE', message: 'target answered 503' });
+          }
+          return real.grant(c);
+        },
+        revoke: (c) => real.revoke(c),
+        listMembers: (e) => real.listMembers(e),
+        checkConnection: () => real.checkConnection(),
+      };
+      return wrapped;
+    },
+  });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await connection?.close();
+  await store?.close();
+});
+
+async function start(app: App, overrides: Partial<TicketWorkflowInput> = {}) {
+  await store.apps.put(app);
+  const input = workflowInput(app, overrides);
+  const handle = await client.workflow.start('ticketWorkflow', ticketWorkflowStartOptions(input, worker.taskQueue));
+  return { input, handle };
+}
+
+async function updateError(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? 'untyped';
+    throw err;
+  }
+  throw new Error('expected the update to be refused');
+}
+
+const members = (app: App, entitlement = 'engineering') => store.demoMemberships.members(app.id, entitlement);
+
+describe('ticket workflow', () => {
+  test('an approved ticket grants the access and the read model follows every step', async () => {
+    const app = testApp();
+    const { input, handle } = await start(app);
+    await eventually(() => store.tickets.get(input.ticketId), 5000, 'the ticket in the read model');
+    const state = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol, comment: 'ok' }] });
+    expect(state.status).toBe('approved');
+    const doc = await eventually(async () => {
+      const d = await store.tickets.get(input.ticketId);
+      return d?.access.state === 'active' && d;
+    });
+    expect(doc.log.map((e) => (e as { event: string }).event)).toEqual(['created', 'approved', 'applying', 'granted']);
+    expect(await members(app)).toEqual([input.beneficiary.id]);
+    expect(await store.grants.activeOwner(app.id, input.beneficiary.id, 'engineering')).toBe(input.ticketId);
+    expect(doc.resolvedInSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  test('the requester cannot approve their own ticket, nor can someone outside the step', async () => {
+    const app = testApp();
+    const { input, handle } = await start(app);
+    const requester = { id: input.requester.id, roles: [], groups: ['it-admins'] };
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: requester }] }))).toBe('NOT_AN_APPROVER');
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: mallory }] }))).toBe('NOT_AN_APPROVER');
+    expect((await handle.query(ticketStateQuery)).status).toBe('pending');
+  });
+
+  test('two steps run in order, each needing its own distinct approvers', async () => {
+    const app = testApp({
+      policy: {
+        approval: {
+          steps: [
+            { name: 'Lead', approvers: ['user:carol'], minApprovals: 1 },
+            { name: 'IT', approvers: ['group:it-admins', 'role:admin'], minApprovals: 2 },
+          ],
+        },
+      },
+    });
+    const { handle } = await start(app);
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] }))).toBe('NOT_AN_APPROVER');
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    let state = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] });
+    expect(state.approval.currentStep).toBe(1);
+    expect(state.status).toBe('pending');
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] }))).toBe('ALREADY_DECIDED');
+    state = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: admin }] });
+    expect(state.status).toBe('approved');
+    expect(state.approval.steps.map((s) => s.state)).toEqual(['approved', 'approved']);
+  });
+
+  test('a rejection ends the ticket, skips later steps and grants nothing', async () => {
+    const app = testApp({
+      policy: { approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }, { name: 'IT', approvers: ['user:dave'], minApprovals: 1 }] } },
+    });
+    const { input, handle } = await start(app);
+    const state = await handle.executeUpdate(rejectTicketUpdate, { args: [{ actor: carol, comment: 'not needed' }] });
+    expect(state.status).toBe('rejected');
+    expect(state.access.state).toBe('none');
+    expect(state.approval.steps.map((s) => s.state)).toEqual(['rejected', 'skipped']);
+    await handle.result();
+    // A finished workflow takes no more decisions; the gateway answers 409 TICKET_NOT_PENDING.
+    await expect(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] })).rejects.toThrow('workflow execution already completed');
+    expect(await members(app)).toEqual([]);
+    const doc = await store.tickets.get(input.ticketId);
+    expect(doc?.status).toBe('rejected');
+  });
+
+  test('an approver with a modified duration approves, access ends at the new end', async () => {
+    const app = testApp({ policy: { maxDurationSeconds: 3600 } });
+    const now = Date.now();
+    const { input, handle } = await start(app, {
+      duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 3_000_000).toISOString() },
+    });
+    const tooLong = { type: 'limited' as const, start: new Date(now).toISOString(), end: new Date(now + 7200_000).toISOString() };
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol, duration: tooLong }] }))).toBe('POLICY_VIOLATION');
+    const shorter = { type: 'limited' as const, start: new Date(now).toISOString(), end: new Date(now + 3000).toISOString() };
+    const state = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol, duration: shorter }] });
+    expect(state.duration).toEqual(shorter);
+    expect(state.log.map((e) => e.event)).toContain('duration_modified');
+    const final = await handle.result();
+    expect(final.access.state).toBe('expired');
+    expect(final.access.end).toBe(shorter.end);
+    expect(await members(app)).toEqual([]);
+    expect(await store.grants.activeOwner(app.id, input.beneficiary.id, 'engineering')).toBeNull();
+  });
+
+  test('a future start waits in scheduled, then grants, then expires at the end', async () => {
+    const app = testApp();
+    const now = Date.now();
+    const { handle } = await start(app, {
+      duration: { type: 'limited', start: new Date(now + 2000).toISOString(), end: new Date(now + 4000).toISOString() },
+    });
+    const approved = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    expect(approved.access.state).toBe('scheduled');
+    expect(await members(app)).toEqual([]);
+    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 5000, 'active');
+    expect((await members(app)).length).toBe(1);
+    const final = await handle.result();
+    expect(final.log.map((e: { event: string }) => e.event)).toEqual(['created', 'approved', 'applying', 'granted', 'expired']);
+    expect(await members(app)).toEqual([]);
+  });
+
+  test('a pending ticket times out as rejected, with the reason logged', async () => {
+    const app = testApp({ policy: { pendingTimeoutSeconds: 1 } });
+    const { handle } = await start(app);
+    const final = await handle.result();
+    expect(final.status).toBe('rejected');
+    const last = final.log[final.log.length - 1];
+    expect(last.event).toBe('rejected');
+    expect(last.actor).toBe('system');
+    expect(last.details).toEqual({ reason: 'pending_timeout' });
+  });
+
+  test('a flaky apply is retried with backoff and then succeeds, granting once', async () => {
+    const app = testApp();
+    flaky.set(app.id, { failures: 2, permanent: false, calls: 0 });
+    const { handle } = await start(app);
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 15_000, 'active after retries');
+    expect(flaky.get(app.id)!.calls).toBe(3);
+    expect((await members(app)).length).toBe(1);
+  });
+
+  test('a permanent failure parks the ticket in failed until an admin retries', async () => {
+    const app = testApp();
+    flaky.set(app.id, { failures: 1, permanent: true, calls: 0 });
+    const { handle } = await start(app);
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    const failed = await eventually(async () => {
+      const s = await handle.query(ticketStateQuery);
+      return s.access.state === 'failed' && s;
+    });
+    expect(failed.access.error).toContain('no such user');
+    expect(flaky.get(app.id)!.calls).toBe(1);
+    expect(await updateError(handle.executeUpdate(retryApplyUpdate, { args: [{ actor: carol }] }))).toBe('FORBIDDEN');
+    await handle.executeUpdate(retryApplyUpdate, { args: [{ actor: admin, comment: 'user created' }] });
+    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 5000, 'active after retry');
+    expect((await handle.query(ticketStateQuery)).log.map((e) => e.event)).toEqual([
+      'created', 'approved', 'applying', 'provisioning_failed', 'retried', 'applying', 'granted',
+    ]);
+  });
+
+  test('revoke ends indefinite access now and logs who and why', async () => {
+    const app = testApp();
+    const { handle } = await start(app);
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active');
+    expect(await updateError(handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: mallory }] }))).toBe('FORBIDDEN');
+    const state = await handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: dave, comment: 'left the team' }] });
+    expect(state.access.state).toBe('revoked');
+    const last = state.log[state.log.length - 1];
+    expect(last).toMatchObject({ event: 'revoked', actor: 'dave', comment: 'left the team' });
+    expect(await members(app)).toEqual([]);
+  });
+
+  test('cancel by the requester ends a pending ticket; a stranger may not cancel', async () => {
+    const app = testApp();
+    const { input, handle } = await start(app);
+    expect(await updateError(handle.executeUpdate(cancelTicketUpdate, { args: [{ actor: mallory }] }))).toBe('FORBIDDEN');
+    const state = await handle.executeUpdate(cancelTicketUpdate, { args: [{ actor: { id: input.requester.id, roles: [], groups: [] } }] });
+    expect(state.status).toBe('cancelled');
+    expect(state.access.state).toBe('none');
+    expect((await handle.result()).approval.steps.map((s) => s.state)).toEqual(['skipped']);
+  });
+
+  test('a remove ticket removes the membership once approved', async () => {
+    const app = testApp();
+    const first = await start(app);
+    await first.handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await eventually(async () => (await members(app)).length === 1);
+    const { handle } = await start(app, {
+      requester: first.input.requester,
+      beneficiary: first.input.beneficiary,
+      action: 'remove',
+      duration: null,
+      changes: [change(app, 'engineering', 'remove')],
+    });
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    const final = await handle.result();
+    expect(final.access.state).toBe('removed');
+    expect(await members(app)).toEqual([]);
+  });
+});
