@@ -96,41 +96,24 @@ export class TicketRepository {
   /** Writes a ticket unless it exists (the workflow may have written it first). */
   async insertIfAbsent(doc: TicketDoc): Promise<void> {
     try {
-      const { _id, ...fields } = doc;
-      await this.model.updateOne({ _id }, { $setOnInsert: fields }, { upsert: true });
+      // A plain insert: FerretDB drops null values and empty arrays from an upsert's $setOnInsert.
+      await this.model.collection.insertOne(doc as never);
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
     }
   }
 
   /**
-   * Writes the workflow-owned state of a ticket, creating the ticket if the gateway never did.
-   * Guarded by version so a late retry never replaces newer state. Returns false if a newer state was there.
+   * Writes the workflow's view of a ticket, creating the ticket if the gateway never did. Guarded by
+   * version so a late retry never replaces newer state; returns false when newer state was there.
+   * The fixed fields are rewritten with the same values each time rather than `$setOnInsert`ed,
+   * because FerretDB drops nulls and empty arrays from `$setOnInsert`.
    */
   async persistState(input: PersistTicketStateInput): Promise<boolean> {
-    const doc = newTicketDoc(input);
-    const { _id, ...fields } = doc;
-    const dynamic = {
-      status: fields.status,
-      duration: fields.duration,
-      approval: fields.approval,
-      access: fields.access,
-      log: fields.log,
-      childTicketIds: fields.childTicketIds,
-      resolvedAt: fields.resolvedAt,
-      resolvedInSeconds: fields.resolvedInSeconds,
-      version: fields.version,
-      awaitingRules: fields.awaitingRules,
-      awaitingExcluded: fields.awaitingExcluded,
-      ...(input.runId ? { 'workflow.runId': input.runId } : {}),
-    };
-    const fixed = Object.fromEntries(Object.entries(fields).filter(([k]) => !(k in dynamic) && k !== 'workflow'));
+    const { _id, workflow, ...fields } = newTicketDoc(input);
+    const set = { ...fields, 'workflow.workflowId': workflow.workflowId, ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}) };
     try {
-      const res = await this.model.updateOne(
-        { _id, version: { $lt: input.version } },
-        { $set: dynamic, $setOnInsert: { ...fixed, 'workflow.workflowId': _id, ...(input.runId ? {} : { 'workflow.runId': null }) } },
-        { upsert: true },
-      );
+      const res = await this.model.collection.updateOne({ _id, version: { $lt: input.version } } as never, { $set: set }, { upsert: true });
       return res.matchedCount + res.upsertedCount > 0;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;
@@ -144,10 +127,6 @@ export class TicketRepository {
 
   async get(ticketId: string): Promise<TicketDoc | null> {
     return this.model.findById(ticketId).lean<TicketDoc>().exec();
-  }
-
-  async addChild(ticketId: string, childId: string): Promise<void> {
-    await this.model.updateOne({ _id: ticketId }, { $addToSet: { childTicketIds: childId } });
   }
 
   /** Whether the viewer may see this ticket: admins all; others theirs, or ones they may approve. */
@@ -233,8 +212,8 @@ export function ticketFromDoc(doc: TicketDoc, uiBaseUrl: string, namespace: stri
     beneficiary: doc.beneficiary,
     app: doc.app,
     changes: doc.changes as Ticket['changes'],
-    duration: doc.duration as Ticket['duration'],
-    reason: doc.reason,
+    duration: (doc.duration ?? null) as Ticket['duration'],
+    reason: doc.reason ?? null,
     approval: {
       currentStep: doc.approval.currentStep,
       awaiting: doc.approval.awaiting,
@@ -248,14 +227,14 @@ export function ticketFromDoc(doc: TicketDoc, uiBaseUrl: string, namespace: stri
     },
     access: doc.access as Ticket['access'],
     log: doc.log as Ticket['log'],
-    parentTicketId: doc.parentTicketId,
-    childTicketIds: doc.childTicketIds,
+    parentTicketId: doc.parentTicketId ?? null,
+    childTicketIds: doc.childTicketIds ?? [],
     createdAt: doc.createdAt,
-    resolvedAt: doc.resolvedAt,
-    resolvedInSeconds: doc.resolvedInSeconds,
+    resolvedAt: doc.resolvedAt ?? null,
+    resolvedInSeconds: doc.resolvedInSeconds ?? null,
     workflow: {
       workflowId: doc.workflow.workflowId,
-      runId: doc.workflow.runId,
+      runId: doc.workflow.runId ?? null,
       uiUrl: `${uiBaseUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(doc.workflow.workflowId)}`,
     },
   };

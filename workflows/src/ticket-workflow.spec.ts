@@ -239,7 +239,7 @@ describe('ticket workflow', () => {
     const state = await handle.executeUpdate(cancelTicketUpdate, { args: [{ actor: { id: input.requester.id, roles: [], groups: [] } }] });
     expect(state.status).toBe('cancelled');
     expect(state.access.state).toBe('none');
-    expect((await handle.result()).approval.steps.map((s) => s.state)).toEqual(['skipped']);
+    expect((await handle.result()).approval.steps.map((s: { state: string }) => s.state)).toEqual(['skipped']);
   });
 
   test('a remove ticket removes the membership once approved', async () => {

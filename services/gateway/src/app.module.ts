@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import type { Store } from '@gatehouse/store';
+import { AppsController } from './apps/apps.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { TokenVerifier } from './auth/token-verifier';
+import { ErrorFilter } from './common/error.filter';
+import type { GatewayConfig } from './config';
+import { GrantsController } from './grants/grants.controller';
+import { HealthController } from './health/health.controller';
+import { TemporalService } from './temporal/temporal.service';
+import { TicketsController } from './tickets/tickets.controller';
+import { TicketsService } from './tickets/tickets.service';
+import { GATEWAY_CONFIG, STORE } from './tokens';
+import { UsersController } from './users/users.controller';
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, store: Store): DynamicModule {
+    return {
+      module: GatewayModule,
+      controllers: [HealthController, UsersController, AppsController, TicketsController, GrantsController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: STORE, useValue: store },
+        { provide: TokenVerifier, useValue: new TokenVerifier(config.auth) },
+        TemporalService,
+        TicketsService,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,129 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { CONNECTOR_TYPES, ENTITLEMENT_KINDS, FIELD_TYPES, type ConnectorType, type EntitlementKind, type FieldType } from '@gatehouse/domain';
+import { ID_PATTERN, KEY_PATTERN } from '../common/ids';
+import { IsRegExp, IsScalarMap } from '../common/validators';
+
+export class FieldDto {
+  @ApiProperty({ pattern: KEY_PATTERN.source }) @IsString() @Matches(KEY_PATTERN) key!: string;
+  @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) label!: string;
+  @ApiProperty({ enum: FIELD_TYPES }) @IsIn(FIELD_TYPES as string[]) type!: FieldType;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() required?: boolean;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) @IsRegExp() pattern?: string;
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  options?: string[];
+}
+
+export class EntitlementDto {
+  @ApiProperty({ pattern: ID_PATTERN.source }) @IsString() @Matches(ID_PATTERN) id!: string;
+  @ApiProperty({ enum: ENTITLEMENT_KINDS }) @IsIn(ENTITLEMENT_KINDS as string[]) kind!: EntitlementKind;
+  @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) name!: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(300) externalId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(ID_PATTERN) licenseId?: string;
+  @ApiPropertyOptional({ type: [FieldDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => FieldDto)
+  fields?: FieldDto[];
+}
+
+export class LicenseDto {
+  @ApiProperty({ pattern: ID_PATTERN.source }) @IsString() @Matches(ID_PATTERN) id!: string;
+  @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) name!: string;
+  @ApiProperty({ minimum: 0 }) @IsInt() @Min(0) @Max(10_000_000) seats!: number;
+}
+
+export class ApprovalStepDto {
+  @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) name!: string;
+  @ApiProperty({ type: [String], example: ['user:carol', 'group:it-admins', 'role:admin'] })
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Matches(/^(user|group|role):[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, { each: true, message: 'approvers must be user:<id>, group:<name> or role:<name>' })
+  approvers!: string[];
+  @ApiProperty({ minimum: 1 }) @IsInt() @Min(1) @Max(100) minApprovals!: number;
+}
+
+export class ApprovalDto {
+  @ApiProperty({ type: [ApprovalStepDto] })
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => ApprovalStepDto)
+  steps!: ApprovalStepDto[];
+}
+
+export class PolicyDto {
+  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() @Min(1) @Max(10 * 365 * 86400) maxDurationSeconds?: number;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() allowIndefinite?: boolean;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() requireReason?: boolean;
+  @ApiProperty({ type: ApprovalDto }) @ValidateNested() @Type(() => ApprovalDto) approval!: ApprovalDto;
+  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() @Min(1) @Max(365 * 86400) pendingTimeoutSeconds?: number;
+}
+
+export class ConnectorDto {
+  @ApiProperty({ enum: CONNECTOR_TYPES }) @IsIn(CONNECTOR_TYPES as unknown as string[]) type!: ConnectorType;
+  @ApiProperty({ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] }, description: 'Non-secret settings, and names of environment variables holding secrets (e.g. "tokenEnv")' })
+  @IsObject()
+  @IsScalarMap({ maxKeys: 30, maxLength: 500 })
+  config!: Record<string, string | number | boolean>;
+}
+
+export class PutAppDto {
+  @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) name!: string;
+  @ApiProperty({ type: ConnectorDto }) @ValidateNested() @Type(() => ConnectorDto) connector!: ConnectorDto;
+  @ApiProperty({ type: [EntitlementDto] })
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => EntitlementDto)
+  entitlements!: EntitlementDto[];
+  @ApiPropertyOptional({ type: [LicenseDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => LicenseDto)
+  licenses?: LicenseDto[];
+  @ApiProperty({ type: PolicyDto }) @ValidateNested() @Type(() => PolicyDto) policy!: PolicyDto;
+}
+
+export class AppsQuery {
+  @ApiPropertyOptional({ description: 'whose access `hasAccess` describes (default: the caller)' })
+  @IsOptional()
+  @IsString()
+  @Matches(ID_PATTERN)
+  for?: string;
+}
+
+export class EntitlementsQuery extends AppsQuery {
+  @ApiPropertyOptional({ description: 'search over id, name and description' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+}

@@ -1,0 +1,82 @@
+/** Gateway configuration, from the environment, validated once at boot. */
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  production: boolean;
+  mongoUri: string;
+  mongoDb: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  /** Base URL of the Temporal Web UI, for links from tickets to their workflows. */
+  temporalUiUrl: string;
+  auth: {
+    jwtSecret: string | null;
+    jwksUrl: string | null;
+    issuer: string | null;
+    audience: string | null;
+    /** True when the dev default secret is in use (never in production). */
+    usingDevSecret: boolean;
+  };
+  /** Largest accepted request body. */
+  bodyLimit: string;
+  rateLimit: { perMinute: number };
+  logLevel: string;
+  /** Static files of the dashboard, served at `/` when present. */
+  dashboardDir: string | null;
+}
+
+/** Dev-only default: signs the demo tokens `npm run dev` prints. Refused in production. */
+export const DEV_JWT_SECRET = 'gatehouse-dev-secret-DO-NOT-USE-IN-PRODUCTION';
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+function url(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+  }
+  return raw;
+}
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const production = env.NODE_ENV === 'production';
+  const jwksUrl = url(env, 'AUTH_JWKS_URL');
+  let jwtSecret = env.AUTH_JWT_SECRET || null;
+  if (jwtSecret !== null && jwtSecret.length < 32 && production) {
+    throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters in production');
+  }
+  let usingDevSecret = false;
+  if (!jwtSecret && !jwksUrl) {
+    if (production) throw new ConfigError('NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: refusing to start without token verification');
+    jwtSecret = DEV_JWT_SECRET;
+    usingDevSecret = true;
+  }
+  return {
+    port: int(env, 'PORT', 3000),
+    host: env.HOST || '127.0.0.1',
+    production,
+    mongoUri: env.MONGODB_URI || 'mongodb://127.0.0.1:27017/',
+    mongoDb: env.MONGODB_DB || 'gatehouse',
+    temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE || 'gatehouse-tickets',
+    temporalUiUrl: (url(env, 'TEMPORAL_UI_URL') ?? 'http://localhost:8233').replace(/\/$/, ''),
+    auth: { jwtSecret: jwksUrl ? null : jwtSecret, jwksUrl, issuer: env.AUTH_JWT_ISSUER || null, audience: env.AUTH_JWT_AUDIENCE || null, usingDevSecret },
+    bodyLimit: env.BODY_LIMIT || '64kb',
+    rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1) },
+    logLevel: env.LOG_LEVEL || 'info',
+    dashboardDir: env.DASHBOARD_DIR || null,
+  };
+}

@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import path from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { Store } from '@gatehouse/store';
+import { GatewayModule } from './app.module';
+import { ErrorFilter } from './common/error.filter';
+import { createLogger, PinoNestLogger, requestLogger } from './common/logging';
+import { validationPipe } from './common/validation';
+import type { GatewayConfig } from './config';
+
+export interface Gateway {
+  app: NestExpressApplication;
+  store: Store;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export const API_VERSION = '1.0.0';
+
+/** Builds the gateway (not yet listening): tests call this with their own config and database. */
+export async function createGateway(config: GatewayConfig, options: { store?: Store; logger?: Logger } = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = options.store ?? (await Store.connect(config.mongoUri, config.mongoDb));
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, store), {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+  });
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+      },
+    }),
+  );
+  app.use(requestLogger(logger));
+  app.useBodyParser('json', { limit: config.bodyLimit, strict: true });
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Gatehouse API')
+      .setDescription('Access requests with approvals, automatic provisioning and expiry. See docs/api.md.')
+      .setVersion(API_VERSION)
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  if (config.dashboardDir && fs.existsSync(path.join(config.dashboardDir, 'index.html'))) {
+    app.useStaticAssets(config.dashboardDir, { index: 'index.html' });
+  }
+
+  return {
+    app,
+    store,
+    logger,
+    async close() {
+      await app.close();
+      if (!options.store) await store.close();
+    },
+  };
+}

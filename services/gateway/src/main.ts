@@ -1,0 +1,18 @@
+// The gateway process: the HTTP API of docs/api.md on top of MongoDB and Temporal.
+import { ConfigError, loadGatewayConfig } from './config';
+import { createGateway } from './gateway';
+
+async function main(): Promise<void> {
+  const config = loadGatewayConfig();
+  const gateway = await createGateway(config);
+  if (config.auth.usingDevSecret) {
+    gateway.logger.warn('AUTH_JWT_SECRET is not set: using the DEV-ONLY default secret. Never run like this in production.');
+  }
+  await gateway.app.listen(config.port, config.host);
+  gateway.logger.info({ url: `http://${config.host}:${config.port}`, temporal: config.temporalAddress, taskQueue: config.taskQueue }, 'gateway listening');
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
+  process.exit(1);
+});

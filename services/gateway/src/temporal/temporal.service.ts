@@ -1,0 +1,52 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { TicketState, TicketWorkflowInput } from '@gatehouse/domain';
+import { TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions, type ticketWorkflow } from '@gatehouse/workflows';
+import type { UpdateDefinition } from '@temporalio/common';
+import { GATEWAY_CONFIG } from '../tokens';
+import type { GatewayConfig } from '../config';
+
+/** The gateway's only door to Temporal: starts ticket workflows and sends them decisions as Updates. */
+@Injectable()
+export class TemporalService implements OnModuleDestroy {
+  readonly connection: Connection;
+  readonly client: Client;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    // Lazy: the gateway boots (and answers 503) even while Temporal is down.
+    this.connection = Connection.lazy({ address: config.temporalAddress });
+    this.client = new Client({ connection: this.connection, namespace: config.temporalNamespace });
+  }
+
+  /** Starts a ticket's workflow; a second start of the same ticket is a no-op. Returns the run id. */
+  async startTicket(input: TicketWorkflowInput): Promise<string | null> {
+    try {
+      const handle = await this.client.workflow.start<typeof ticketWorkflow>(
+        TICKET_WORKFLOW_TYPE,
+        ticketWorkflowStartOptions(input, this.config.taskQueue),
+      );
+      return handle.firstExecutionRunId;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return null;
+      throw err;
+    }
+  }
+
+  async update<Args extends [unknown, ...unknown[]]>(ticketId: string, def: UpdateDefinition<TicketState, Args>, args: Args, updateId?: string): Promise<TicketState> {
+    const handle = this.client.workflow.getHandle(ticketId);
+    return handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) });
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      await this.connection.withDeadline(Date.now() + 2000, () => this.connection.workflowService.getSystemInfo({}));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.connection.close();
+  }
+}

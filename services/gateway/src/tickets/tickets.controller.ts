@@ -1,0 +1,98 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { Actor, Ticket } from '@gatehouse/domain';
+import { AdminOnly, CurrentActor } from '../auth/actor';
+import { fail } from '../common/errors';
+import { TICKET_ID_PATTERN } from '../common/ids';
+import { ApproveDto, CommentDto, CreateTicketDto, ListTicketsQuery } from './tickets.dto';
+import { TicketsService } from './tickets.service';
+
+function ticketId(id: string): string {
+  if (!TICKET_ID_PATTERN.test(id)) fail('TICKET_NOT_FOUND', `No ticket ${id.slice(0, 40)}.`);
+  return id;
+}
+
+function idempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(value)) fail('VALIDATION_FAILED', 'Idempotency-Key: 1 to 128 characters of letters, digits, _ . : -');
+  return value;
+}
+
+const IDEMPOTENCY_HEADER = { name: 'Idempotency-Key', required: false, description: 'Retries with the same key and body return the same result.' };
+
+@ApiTags('tickets')
+@ApiBearerAuth()
+@Controller('tickets')
+export class TicketsController {
+  constructor(@Inject(TicketsService) private readonly tickets: TicketsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Raise a ticket (201), or get the one raised with the same Idempotency-Key (200)' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  async create(
+    @CurrentActor() actor: Actor,
+    @Body() dto: CreateTicketDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<Ticket> {
+    const { ticket, created } = await this.tickets.create(actor, dto, idempotencyKey(key));
+    res.status(created ? 201 : 200);
+    return ticket;
+  }
+
+  @Post('validate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Check a ticket against the policy without creating it' })
+  validate(@CurrentActor() actor: Actor, @Body() dto: CreateTicketDto) {
+    return this.tickets.validate(actor, dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List tickets by tab, newest first, with counts per tab' })
+  list(@CurrentActor() actor: Actor, @Query() query: ListTicketsQuery) {
+    return this.tickets.list(actor, query);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ description: 'The ticket' })
+  get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<Ticket> {
+    return this.tickets.get(actor, ticketId(id));
+  }
+
+  @Post(':id/approve')
+  @HttpCode(200)
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiOperation({ summary: 'Approve the current step, optionally with a modified duration' })
+  approve(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ApproveDto, @Headers('idempotency-key') key?: string): Promise<Ticket> {
+    return this.tickets.approve(actor, ticketId(id), dto, idempotencyKey(key));
+  }
+
+  @Post(':id/reject')
+  @HttpCode(200)
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  reject(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto, @Headers('idempotency-key') key?: string): Promise<Ticket> {
+    return this.tickets.reject(actor, ticketId(id), dto.comment, idempotencyKey(key));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  cancel(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
+    return this.tickets.cancel(actor, ticketId(id), dto.comment);
+  }
+
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End the access now (admin or an approver of the app)' })
+  revoke(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
+    return this.tickets.revoke(actor, ticketId(id), dto.comment);
+  }
+
+  @Post(':id/retry')
+  @AdminOnly()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Run a failed apply again (admin)' })
+  retry(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<Ticket> {
+    return this.tickets.retry(actor, ticketId(id));
+  }
+}

@@ -1,0 +1,145 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import type { FieldValue } from '@gatehouse/domain';
+import { ID_PATTERN } from '../common/ids';
+import { IsScalarMap } from '../common/validators';
+
+export class DurationDto {
+  @ApiProperty({ enum: ['indefinite', 'limited'] })
+  @IsIn(['indefinite', 'limited'])
+  type!: 'indefinite' | 'limited';
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'limited only; defaults to now' })
+  @ValidateIf((d: DurationDto) => d.type === 'limited' && d.start !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  start?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'required when limited' })
+  @ValidateIf((d: DurationDto) => d.type === 'limited' || d.end !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  end?: string;
+}
+
+export class ChangeDto {
+  @ApiProperty({ enum: ['add', 'remove'] })
+  @IsIn(['add', 'remove'])
+  op!: 'add' | 'remove';
+
+  @ApiProperty({ pattern: ID_PATTERN.source })
+  @IsString()
+  @Matches(ID_PATTERN)
+  entitlementId!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } })
+  @IsOptional()
+  @IsScalarMap()
+  fields?: Record<string, FieldValue>;
+}
+
+export class CreateTicketDto {
+  @ApiProperty({ pattern: ID_PATTERN.source })
+  @IsString()
+  @Matches(ID_PATTERN)
+  appId!: string;
+
+  @ApiProperty({ type: [ChangeDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => ChangeDto)
+  changes!: ChangeDto[];
+
+  @ApiPropertyOptional({ type: DurationDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DurationDto)
+  duration?: DurationDto;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+
+  @ApiPropertyOptional({ pattern: ID_PATTERN.source, description: 'admin only: the beneficiary' })
+  @IsOptional()
+  @IsString()
+  @Matches(ID_PATTERN)
+  onBehalfOf?: string;
+}
+
+export class CommentDto {
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  comment?: string;
+}
+
+export class ApproveDto extends CommentDto {
+  @ApiPropertyOptional({ type: DurationDto, description: 'approve with a modified duration' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DurationDto)
+  duration?: DurationDto;
+}
+
+export class ListTicketsQuery {
+  @ApiPropertyOptional({ enum: ['all', 'open', 'closed', 'rejected'], default: 'all' })
+  @IsOptional()
+  @IsIn(['all', 'open', 'closed', 'rejected'])
+  tab?: 'all' | 'open' | 'closed' | 'rejected';
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Matches(ID_PATTERN)
+  appId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Matches(ID_PATTERN)
+  requesterId?: string;
+
+  @ApiPropertyOptional({ enum: ['request', 'reraise', 'extend'] })
+  @IsOptional()
+  @IsIn(['request', 'reraise', 'extend'])
+  type?: 'request' | 'reraise' | 'extend';
+
+  @ApiPropertyOptional({ enum: ['me'] })
+  @IsOptional()
+  @IsIn(['me'])
+  awaiting?: 'me';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9]{1,15}$/)
+  cursor?: string;
+}

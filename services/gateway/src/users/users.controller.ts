@@ -1,0 +1,59 @@
+import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { CONNECTOR_TYPES, isAdmin, type Actor } from '@gatehouse/domain';
+import { Store, type User } from '@gatehouse/store';
+import { AdminOnly, CurrentActor } from '../auth/actor';
+import { fail } from '../common/errors';
+import { ID_PATTERN } from '../common/ids';
+import { IsScalarMap } from '../common/validators';
+import { STORE } from '../tokens';
+
+export class PutUserDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(320) email?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'connector type → the user’s account id in that app' })
+  @IsOptional()
+  @IsScalarMap({ maxKeys: 10, maxLength: 300, valueTypes: ['string'] })
+  accounts?: Record<string, string>;
+}
+
+export class MeResponse {
+  @ApiProperty() id!: string;
+  @ApiPropertyOptional({ nullable: true }) name!: string | null;
+  @ApiPropertyOptional({ nullable: true }) email!: string | null;
+  @ApiProperty({ type: [String] }) roles!: string[];
+  @ApiProperty({ type: [String] }) groups!: string[];
+}
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller()
+export class UsersController {
+  constructor(@Inject(STORE) private readonly store: Store) {}
+
+  @Get('me')
+  me(@CurrentActor() actor: Actor): MeResponse {
+    return { id: actor.id, name: actor.name ?? null, email: actor.email ?? null, roles: actor.roles, groups: actor.groups };
+  }
+
+  @Put('users/:id')
+  @AdminOnly()
+  async put(@Param('id') id: string, @Body() dto: PutUserDto): Promise<User> {
+    if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'id: letters, digits and . _ @ - only');
+    const unknown = Object.keys(dto.accounts ?? {}).find((k) => !(CONNECTOR_TYPES as readonly string[]).includes(k));
+    if (unknown) fail('VALIDATION_FAILED', `accounts: "${unknown}" is not a connector type (${CONNECTOR_TYPES.join(', ')})`);
+    return this.store.users.put(id, dto);
+  }
+
+  @Get('users/:id')
+  async get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<User> {
+    if (id !== actor.id && !isAdmin(actor)) fail('USER_NOT_FOUND', `No user ${id.slice(0, 40)}.`);
+    const user = ID_PATTERN.test(id) ? await this.store.users.get(id) : null;
+    if (!user) {
+      if (id === actor.id) return { id, name: actor.name ?? null, email: actor.email ?? null, accounts: {} };
+      fail('USER_NOT_FOUND', `No user ${id.slice(0, 40)}.`);
+    }
+    return user!;
+  }
+}
