@@ -45,6 +45,8 @@ export const CONNECTOR_FAILURE = {
   UNKNOWN_ENTITLEMENT: 'ENTITLEMENT_NOT_FOUND',
   UNAUTHORIZED: 'CONNECTOR_UNAUTHORIZED',
   MISCONFIGURED: 'CONNECTOR_MISCONFIGURED',
+  /** The target refused this change for a reason about this account or entitlement (a guest, an archived channel, a license limit). */
+  REJECTED: 'CONNECTOR_REJECTED',
 } as const;
 
 export type PermanentFailureType = Exclude<(typeof CONNECTOR_FAILURE)[keyof typeof CONNECTOR_FAILURE], 'CONNECTOR_RETRYABLE' | 'CONNECTOR_RATE_LIMITED'>;

@@ -1,3 +1,4 @@
 export * from './connector';
 export * from './demo/demo-connector';
 export * from './registry';
+export * from './github/github-connector';
