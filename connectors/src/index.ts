@@ -2,3 +2,4 @@ export * from './connector';
 export * from './demo/demo-connector';
 export * from './registry';
 export * from './github/github-connector';
+export * from './slack/slack-connector';

@@ -2,6 +2,7 @@ import type { ConnectorSettings } from '@gatehouse/domain';
 import { CONNECTOR_FAILURE, ConnectorFailure, type Connector } from './connector';
 import { DemoConnector, type DemoMembershipStore } from './demo/demo-connector';
 import { createGithubConnector } from './github/github-connector';
+import { createSlackConnector } from './slack/slack-connector';
 
 export interface ConnectorDeps {
   demoMemberships: DemoMembershipStore;
@@ -14,6 +15,7 @@ type Factory = (appId: string, config: Record<string, unknown>, deps: ConnectorD
 const factories: Partial<Record<ConnectorSettings['type'], Factory>> = {
   demo: (appId, _config, deps) => new DemoConnector(appId, deps.demoMemberships),
   github: (_appId, config, deps) => createGithubConnector(config, deps.env),
+  slack: (_appId, config, deps) => createSlackConnector(config, deps.env),
 };
 
 /** Registers a connector type (each vendor folder registers itself from the package index). */
