@@ -3,3 +3,4 @@ export * from './demo/demo-connector';
 export * from './registry';
 export * from './github/github-connector';
 export * from './slack/slack-connector';
+export * from './salesforce/salesforce-connector';

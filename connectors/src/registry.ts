@@ -2,6 +2,7 @@ import type { ConnectorSettings } from '@gatehouse/domain';
 import { CONNECTOR_FAILURE, ConnectorFailure, type Connector } from './connector';
 import { DemoConnector, type DemoMembershipStore } from './demo/demo-connector';
 import { createGithubConnector } from './github/github-connector';
+import { createSalesforceConnector } from './salesforce/salesforce-connector';
 import { createSlackConnector } from './slack/slack-connector';
 
 export interface ConnectorDeps {
@@ -16,6 +17,7 @@ const factories: Partial<Record<ConnectorSettings['type'], Factory>> = {
   demo: (appId, _config, deps) => new DemoConnector(appId, deps.demoMemberships),
   github: (_appId, config, deps) => createGithubConnector(config, deps.env),
   slack: (_appId, config, deps) => createSlackConnector(config, deps.env),
+  salesforce: (_appId, config, deps) => createSalesforceConnector(config, deps.env),
 };
 
 /** Registers a connector type (each vendor folder registers itself from the package index). */
