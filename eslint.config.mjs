@@ -35,6 +35,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Tests read HTTP bodies loosely typed on purpose: the assertions are the type check.
+  { files: ['**/*.spec.ts', 'test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   layer(['domain/src/**/*.ts'], [], nodeBuiltins),
   // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins, no Nest.
   layer(['workflows/src/**/*.ts'], ['domain'], [...nodeBuiltins, '@nestjs/common', '@nestjs/core', 'reflect-metadata', 'class-transformer', 'class-validator', 'mongoose']),

@@ -1,0 +1,112 @@
+/**
+ * Replay: every history under test/fixtures/histories was recorded from real runs of the ticket
+ * workflow. Replaying them against the current workflow code proves that running workflows (which
+ * replay their history on every worker restart) still behave the same; a change that breaks this
+ * needs a `patched()` guard. Record new ones with: RECORD_HISTORIES=1 npx jest -c test/jest.config.js test/replay
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { execFileSync } from 'node:child_process';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { eventually, openTestClient, testTemporalAddress } from '../support/harness';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { binaries } = require('../../tools/scripts/stack') as typeof import('../../tools/scripts/stack');
+import { createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
+
+const dir = path.join(__dirname, '../fixtures/histories');
+
+function histories() {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))) }));
+}
+
+test('every recorded ticket history replays against the current workflow code', async () => {
+  const recorded = histories();
+  expect(recorded.length).toBeGreaterThanOrEqual(6);
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, recorded)) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+});
+
+const record = process.env.RECORD_HISTORIES ? describe : describe.skip;
+record('recording histories', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => stack?.stop());
+
+  async function save(name: string, ticketId: string) {
+    const { client, connection } = await openTestClient();
+    const handle = client.workflow.getHandle(ticketId);
+    await handle.result().catch(() => undefined);
+    await connection.close();
+    // The CLI writes the proto-JSON form that historyFromJSON reads (historyToJSON trips over Jest's module registry).
+    const json = execFileSync(binaries().temporal, ['workflow', 'show', '--workflow-id', ticketId, '--address', testTemporalAddress(), '--output', 'json']);
+    fs.writeFileSync(path.join(dir, `${name}.json`), json);
+  }
+
+  const body = (appId: string, extra: Record<string, unknown> = {}) => ({
+    appId, changes: [{ op: 'add', entitlementId: 'engineering-team' }], duration: { type: 'limited', end: new Date(Date.now() + 3000).toISOString() }, reason: 'replay', ...extra,
+  });
+  const waitState = (id: string, state: string) =>
+    eventually(async () => (await stack.as(users.alice).get(`/tickets/${id}`)).body.access.state === state, 15_000, state);
+
+  test('scenarios', async () => {
+    const a = stack.as(users.alice);
+    const carol = stack.as(users.carol);
+    const root = stack.as(users.root);
+    const twoSteps = { policy: { approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }, { name: 'IT', approvers: ['group:it-admins'], minApprovals: 1 }] } } };
+
+    let app = await createApp(stack, twoSteps);
+    let t = (await a.post('/tickets', body(app))).body;
+    await carol.post(`/tickets/${t.id}/approve`, { comment: 'ok' });
+    await stack.as(users.dave).post(`/tickets/${t.id}/approve`, {});
+    await save('01-two-steps-granted-expired', t.id);
+
+    app = await createApp(stack);
+    t = (await a.post('/tickets', body(app))).body;
+    await carol.post(`/tickets/${t.id}/reject`, { comment: 'no' });
+    await save('02-rejected', t.id);
+
+    app = await createApp(stack, { policy: { pendingTimeoutSeconds: 1 } });
+    t = (await a.post('/tickets', body(app))).body;
+    await save('03-pending-timeout', t.id);
+
+    app = await createApp(stack);
+    t = (await a.post('/tickets', body(app, { duration: { type: 'limited', end: inHours(1) } }))).body;
+    await carol.post(`/tickets/${t.id}/approve`, { duration: { type: 'limited', end: new Date(Date.now() + 2000).toISOString() } });
+    await save('04-modified-duration', t.id);
+
+    app = await createApp(stack);
+    t = (await a.post('/tickets', body(app))).body;
+    await a.post(`/tickets/${t.id}/cancel`, { comment: 'changed my mind' });
+    await save('05-cancelled', t.id);
+
+    app = await createApp(stack);
+    t = (await a.post('/tickets', body(app, { duration: { type: 'indefinite' } }))).body;
+    await carol.post(`/tickets/${t.id}/approve`, {});
+    await waitState(t.id, 'active');
+    await root.post(`/tickets/${t.id}/revoke`, { comment: 'left the team' });
+    await save('06-indefinite-revoked', t.id);
+
+    app = await createApp(stack);
+    t = (await a.post('/tickets', body(app, { duration: { type: 'indefinite' } }))).body;
+    await carol.post(`/tickets/${t.id}/approve`, {});
+    await waitState(t.id, 'active');
+    const removal = (await a.post('/tickets', { appId: app, changes: [{ op: 'remove', entitlementId: 'engineering-team' }], reason: 'done' })).body;
+    await carol.post(`/tickets/${removal.id}/approve`, {});
+    await save('07-remove', removal.id);
+
+    app = await createApp(stack);
+    t = (await a.post('/tickets', body(app, { duration: { type: 'limited', start: new Date(Date.now() + 1500).toISOString(), end: new Date(Date.now() + 3500).toISOString() } }))).body;
+    await carol.post(`/tickets/${t.id}/approve`, {});
+    await save('08-scheduled-start', t.id);
+  });
+});
