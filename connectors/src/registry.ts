@@ -3,6 +3,7 @@ import { CONNECTOR_FAILURE, ConnectorFailure, type Connector } from './connector
 import { DemoConnector, type DemoMembershipStore } from './demo/demo-connector';
 import { createGithubConnector } from './github/github-connector';
 import { createSalesforceConnector } from './salesforce/salesforce-connector';
+import { createScimConnector } from './scim/scim-connector';
 import { createSlackConnector } from './slack/slack-connector';
 
 export interface ConnectorDeps {
@@ -18,6 +19,7 @@ const factories: Partial<Record<ConnectorSettings['type'], Factory>> = {
   github: (_appId, config, deps) => createGithubConnector(config, deps.env),
   slack: (_appId, config, deps) => createSlackConnector(config, deps.env),
   salesforce: (_appId, config, deps) => createSalesforceConnector(config, deps.env),
+  scim: (_appId, config, deps) => createScimConnector(config, deps.env),
 };
 
 /** Registers a connector type (each vendor folder registers itself from the package index). */
