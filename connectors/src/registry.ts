@@ -22,7 +22,7 @@ const factories: Partial<Record<ConnectorSettings['type'], Factory>> = {
   scim: (_appId, config, deps) => createScimConnector(config, deps.env),
 };
 
-/** Registers a connector type (each vendor folder registers itself from the package index). */
+/** Registers (or replaces) the factory of a connector type at runtime; the built-in ones are listed in `factories`. */
 export function registerConnector(type: ConnectorSettings['type'], factory: Factory): void {
   factories[type] = factory;
 }

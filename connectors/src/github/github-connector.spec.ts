@@ -240,6 +240,18 @@ describe('GitHub connector', () => {
       expect(offline.type).toBe(CONNECTOR_FAILURE.RETRYABLE);
     });
 
+    it('an unset token variable is a permanent CONNECTOR_MISCONFIGURED naming the variable', async () => {
+      const unset = createConnector(
+        'github-app',
+        { type: 'github', config: { org: 'acme', baseUrl: fake.url, tokenEnv: TOKEN_ENV } },
+        { env: {}, demoMemberships: unusedDemoStore },
+      );
+      const failure = await failureOf(unset.grant(change('alice', team)));
+      expect(failure.type).toBe(CONNECTOR_FAILURE.MISCONFIGURED);
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain(TOKEN_ENV);
+    });
+
     it('a wrong token is a permanent CONNECTOR_UNAUTHORIZED that never shows the token', async () => {
       const wrong = `ghp_fake_${randomUUID()}`;
       const misfit = createConnector(

@@ -11,7 +11,7 @@
  * rate limit becomes a retryable failure whose delay is GitHub's own, and Temporal owns the retries.
  */
 import { Octokit } from '@octokit/rest';
-import type { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { checkedConnection } from '../connection-check';
 import { httpUrl, misconfiguredEntitlement, requireKind, requiredString } from '../connector-config';
 import {
@@ -58,9 +58,10 @@ function githubMessage(err: OctokitHttpError): string {
  * the caller knows whether the team, the repository or the user was missing.
  */
 function githubFailure(err: unknown, action: string): ApplicationFailure | undefined {
+  if (err instanceof ApplicationFailure) return err;
   if (!isOctokitHttpError(err)) {
     const message = err instanceof Error ? err.message : String(err);
-    return ConnectorFailure.retryable(`GitHub ${action}: ${message}`);
+    return ConnectorFailure.retryable(`GitHub could not be reached while ${action}: ${message}`);
   }
   const headers = err.response?.headers ?? {};
   const message = githubMessage(err);
@@ -200,11 +201,11 @@ export class GithubConnector implements Connector {
       const failure = githubFailure(err, action);
       if (failure) throw failure;
       const what = entitlement
-        ? `entitlement ${entitlement.id} ("${entitlement.externalId}")`
+        ? `entitlement ${entitlement.id} ("${entitlement.externalId}") in org ${this.config.org}`
         : `org ${this.config.org}`;
       throw ConnectorFailure.permanent(
         CONNECTOR_FAILURE.UNKNOWN_ENTITLEMENT,
-        `GitHub has no ${what} in org ${this.config.org}, or the token cannot see it (404 while ${action})`,
+        `GitHub has no ${what}, or the token cannot see it (404 while ${action})`,
       );
     }
   }

@@ -192,6 +192,13 @@ describe('Salesforce connector', () => {
       expect(failure.message).not.toContain(token);
     });
 
+    it('an unset token variable is a permanent CONNECTOR_MISCONFIGURED naming the variable', async () => {
+      const failure = await failureOf(tokenConnector({}).grant(change('alice@acme.test', reports)));
+      expect(failure.type).toBe(CONNECTOR_FAILURE.MISCONFIGURED);
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain(TOKEN_ENV);
+    });
+
     it('REQUEST_LIMIT_EXCEEDED is retryable', async () => {
       fake.state.faults.add({
         status: 403,
@@ -311,6 +318,7 @@ describe('Salesforce connector', () => {
       { instanceUrl: 'https://acme.my.salesforce.com' },
       { tokenEnv: 'A' },
       { instanceUrl: 'https://acme.my.salesforce.com', tokenEnv: 'A', apiVersion: 'v61' },
+      { instanceUrl: 'https://acme.lightning.force.com', tokenEnv: 'A' },
     ]) {
       const failure = await failureOf(Promise.resolve().then(() => createSalesforceConnector(config, {})));
       expect(failure.type).toBe(CONNECTOR_FAILURE.MISCONFIGURED);

@@ -211,6 +211,12 @@ export function createSalesforceConnector(
   env: NodeJS.ProcessEnv,
 ): SalesforceConnector {
   const instanceUrl = httpUrl(NAME, config, 'instanceUrl');
+  if (/\.lightning\.force\.com$/i.test(new URL(instanceUrl).hostname)) {
+    throw ConnectorFailure.permanent(
+      CONNECTOR_FAILURE.MISCONFIGURED,
+      `${NAME} connector: "instanceUrl" is a Lightning URL; use the org's My Domain URL (https://<domain>.my.salesforce.com)`,
+    );
+  }
   const apiVersion = optionalString(NAME, config, 'apiVersion') ?? DEFAULT_API_VERSION;
   if (!/^\d+\.\d$/.test(apiVersion)) {
     throw ConnectorFailure.permanent(

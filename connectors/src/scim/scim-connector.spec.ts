@@ -169,6 +169,13 @@ describe('SCIM connector', () => {
     expect(await connector({}).checkConnection()).toEqual({ ok: false, message: expect.stringContaining(TOKEN_ENV) });
   });
 
+  it('an unset token variable is a permanent CONNECTOR_MISCONFIGURED naming the variable', async () => {
+    const failure = await failureOf(connector({}).grant(change('anyone', group(randomUUID()))));
+    expect(failure.type).toBe(CONNECTOR_FAILURE.MISCONFIGURED);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(TOKEN_ENV);
+  });
+
   it('an unreachable SCIM service is retryable', async () => {
     const offline = createConnector(
       'scim-app',

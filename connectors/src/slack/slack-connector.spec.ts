@@ -267,6 +267,18 @@ describe('Slack connector', () => {
       }
     });
 
+    it('an unset token variable is a permanent CONNECTOR_MISCONFIGURED naming the variable', async () => {
+      for (const work of [
+        () => connector({}).grant(change('UALICE', engineering)),
+        () => connector({}).grant(change('alice@acme.test', incidents)),
+      ]) {
+        const failure = await failureOf(work());
+        expect(failure.type).toBe(CONNECTOR_FAILURE.MISCONFIGURED);
+        expect(failure.nonRetryable).toBe(true);
+        expect(failure.message).toContain(TOKEN_ENV);
+      }
+    });
+
     it('a wrong token is CONNECTOR_UNAUTHORIZED and is never in the message', async () => {
       const wrong = `xoxb-fake-${randomUUID()}`;
       const failure = await failureOf(connector({ [TOKEN_ENV]: wrong }).grant(change('UALICE', engineering)));

@@ -16,7 +16,7 @@
  * retryable failure that waits Slack's Retry-After.
  */
 import { ErrorCode, LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
-import type { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { checkedConnection } from '../connection-check';
 import { httpUrl, optionalString, requireKind } from '../connector-config';
 import {
@@ -79,6 +79,7 @@ function platformError(err: unknown): string | undefined {
 }
 
 function slackFailure(err: unknown, action: string): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
   const e = err as SlackErrorLike;
   if (e?.code === ErrorCode.RateLimitedError && typeof e.retryAfter === 'number') {
     return ConnectorFailure.retryable(`Slack rate limit while ${action}`, Math.max(e.retryAfter * 1000, 1000));
