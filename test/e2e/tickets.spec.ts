@@ -327,3 +327,26 @@ describe('users, apps, health and docs', () => {
     expect(noToken.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: expect.any(String) });
   });
 });
+
+describe('limits', () => {
+  test('a caller over its per-minute budget gets 429 RATE_LIMITED with Retry-After; others are unaffected', async () => {
+    const limited = await startTestStack({ env: { RATE_LIMIT_PER_MINUTE: '3' } });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await limited.as(users.alice).get('/me')).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const refused = await limited.as(users.alice).get('/me');
+      expect(refused.body.code).toBe('RATE_LIMITED');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await limited.as(users.bob).get('/me')).status).toBe(200);
+      expect((await limited.as('').get('/health')).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  test('a body over the limit is 413 PAYLOAD_TOO_LARGE', async () => {
+    const res = await alice().post('/tickets/validate', { appId: 'x', changes: [], reason: 'x'.repeat(70_000) });
+    expect([res.status, res.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+  });
+});

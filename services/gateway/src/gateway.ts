@@ -10,6 +10,7 @@ import { Store } from '@gatehouse/store';
 import { GatewayModule } from './app.module';
 import { ErrorFilter } from './common/error.filter';
 import { createLogger, PinoNestLogger, requestLogger } from './common/logging';
+import { rateLimiter } from './common/rate-limit';
 import { validationPipe } from './common/validation';
 import type { GatewayConfig } from './config';
 
@@ -41,6 +42,7 @@ export async function createGateway(config: GatewayConfig, options: { store?: St
     }),
   );
   app.use(requestLogger(logger));
+  app.use(rateLimiter(config.rateLimit.perMinute));
   app.useBodyParser('json', { limit: config.bodyLimit, strict: true });
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());
