@@ -165,8 +165,21 @@ describe('SCIM connector', () => {
     });
     const wrong = await connector({ [TOKEN_ENV]: 'nope' }).checkConnection();
     expect(wrong.ok).toBe(false);
+    expect(wrong.message).toContain('SCIM service refused the token');
     expect(wrong.message).toContain('401');
     expect(await connector({}).checkConnection()).toEqual({ ok: false, message: expect.stringContaining(TOKEN_ENV) });
+  });
+
+  it('checkConnection against something that is no SCIM service reports it', async () => {
+    const elsewhere = createConnector(
+      'scim-app',
+      { type: 'scim', config: { baseUrl: `${server.url}/not-scim`, tokenEnv: TOKEN_ENV } },
+      { env: { [TOKEN_ENV]: scim.token }, demoMemberships: unusedDemoStore },
+    );
+    expect(await elsewhere.checkConnection()).toEqual({
+      ok: false,
+      message: expect.stringContaining('no SCIM ServiceProviderConfig'),
+    });
   });
 
   it('an unset token variable is a permanent CONNECTOR_MISCONFIGURED naming the variable', async () => {

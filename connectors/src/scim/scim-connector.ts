@@ -164,10 +164,16 @@ export class ScimConnector implements Connector {
 
   async checkConnection(): Promise<ConnectionCheck> {
     return checkedConnection(async () => {
-      const config = await this.request<{ patch?: { supported?: boolean }; filter?: { supported?: boolean } }>(
+      const noConfig = () =>
+        ConnectorFailure.permanent(
+          CONNECTOR_FAILURE.MISCONFIGURED,
+          `no SCIM ServiceProviderConfig at ${this.config.baseUrl}`,
+        );
+      const config = await this.call<{ patch?: { supported?: boolean }; filter?: { supported?: boolean } }>(
         'GET',
         '/ServiceProviderConfig',
         'reading the ServiceProviderConfig',
+        noConfig,
       );
       if (config?.patch?.supported !== true)
         throw ConnectorFailure.permanent(
@@ -180,7 +186,7 @@ export class ScimConnector implements Connector {
           'SCIM service does not support filtering, which this connector needs',
         );
       // Some servers serve /ServiceProviderConfig without authentication: make one authenticated call.
-      await this.request('GET', '/Groups', 'listing groups', { query: { startIndex: '1', count: '1' } });
+      await this.call('GET', '/Groups', 'listing groups', noConfig, { query: { startIndex: '1', count: '1' } });
       return `SCIM service at ${this.config.baseUrl} reachable; PATCH and filter supported`;
     });
   }
