@@ -3,11 +3,12 @@ import type { App } from '@gatehouse/domain';
 import { isDuplicateKeyError } from './connection';
 import {
   AppSchema,
-  CounterSchema,
   DemoMembershipSchema,
   GrantSchema,
   IdempotencySchema,
   OpenClaimSchema,
+  SeatSchema,
+  TicketNumberSchema,
   UserSchema,
   type AppDoc,
   type DemoMembershipDoc,
@@ -15,6 +16,7 @@ import {
   type GrantState,
   type IdempotencyDoc,
   type OpenClaimDoc,
+  type SeatDoc,
   type UserDoc,
 } from './schemas';
 
@@ -168,19 +170,84 @@ export class GrantRepository {
   }
 }
 
-export class CounterRepository {
-  readonly model: Model<{ _id: string; value: number }>;
+/**
+ * Ticket numbers. FerretDB (v1.24, SQLite) loses concurrent updates to one document, so a counter
+ * document with `$inc` hands out the same number twice under load. A unique `_id` insert is atomic on
+ * every backend, so a number is taken by inserting it; on a clash the next one is tried.
+ */
+export class TicketNumberRepository {
+  readonly model: Model<{ _id: number; at: string }>;
+  /** The last number this process handed out: concurrent calls in one process never clash. */
+  private last = 0;
+  private loaded: Promise<void> | null = null;
+
   constructor(connection: Connection) {
-    this.model = connection.model('Counter', CounterSchema);
+    this.model = connection.model('TicketNumber', TicketNumberSchema);
   }
 
-  /** Atomically takes the next number of a sequence (first: 1). */
-  async next(name: string): Promise<number> {
-    const doc = await this.model
-      .findOneAndUpdate({ _id: name }, { $inc: { value: 1 } }, { upsert: true, new: true })
-      .lean<{ value: number }>()
-      .exec();
-    return doc!.value;
+  private async catchUp(): Promise<void> {
+    const top = await this.model.findOne({}, { _id: 1 }).sort({ _id: -1 }).lean<{ _id: number }>().exec();
+    this.last = Math.max(this.last, top?._id ?? 0);
+  }
+
+  async next(): Promise<number> {
+    await (this.loaded ??= this.catchUp());
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const n = ++this.last;
+      try {
+        await this.model.collection.insertOne({ _id: n, at: now() } as never);
+        return n;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        await this.catchUp(); // another replica took it: jump past what exists
+      }
+    }
+    throw new Error('could not allocate a ticket number');
+  }
+}
+
+/**
+ * License seats as slot documents `<app>:<license>#<k>`, k = 1…seats, each taken by a unique insert:
+ * two approvals racing for the last seat cannot both win, on FerretDB (no transactions, lost
+ * concurrent updates) as on MongoDB. A user holds at most one slot per license.
+ */
+export class SeatRepository {
+  readonly model: Model<SeatDoc>;
+  constructor(connection: Connection) {
+    this.model = connection.model<SeatDoc>('Seat', SeatSchema);
+  }
+
+  private license(appId: string, licenseId: string) {
+    return `${appId}:${licenseId}`;
+  }
+
+  /** Takes a seat for the user (idempotent: a user who holds one keeps it). False when none is free. */
+  async reserve(appId: string, licenseId: string, seats: number, userId: string, ticketId: string): Promise<boolean> {
+    const license = this.license(appId, licenseId);
+    if (await this.model.exists({ license, userId })) return true;
+    const taken = new Set((await this.model.find({ license }, { slot: 1 }).lean<{ slot: number }[]>().exec()).map((d) => d.slot));
+    for (let slot = 1; slot <= seats; slot++) {
+      if (taken.has(slot)) continue;
+      try {
+        await this.model.collection.insertOne({ _id: `${license}#${slot}`, license, slot, userId, ticketId, at: now() } as never);
+        return true;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
+    return false;
+  }
+
+  async release(appId: string, licenseId: string, userId: string): Promise<void> {
+    await this.model.deleteMany({ license: this.license(appId, licenseId), userId });
+  }
+
+  async used(appId: string, licenseId: string): Promise<number> {
+    return this.model.countDocuments({ license: this.license(appId, licenseId) }).exec();
+  }
+
+  async holds(appId: string, licenseId: string, userId: string): Promise<boolean> {
+    return Boolean(await this.model.exists({ license: this.license(appId, licenseId), userId }));
   }
 }
 

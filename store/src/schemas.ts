@@ -159,11 +159,24 @@ export const GrantSchema = new Schema<GrantDoc>(
 GrantSchema.index({ userId: 1, appId: 1, state: 1 });
 GrantSchema.index({ appId: 1, entitlementId: 1, state: 1 });
 
-/** Monotonic counters (ticket numbers), incremented atomically. */
-export const CounterSchema = new Schema<{ _id: string; value: number }>(
-  { _id: String, value: Number },
-  { ...opts, collection: 'counters' },
+/** Taken ticket numbers: one document per number, claimed by a unique insert. */
+export const TicketNumberSchema = new Schema<{ _id: number; at: string }>({ _id: Number, at: String }, { ...opts, collection: 'ticket_numbers' });
+
+export interface SeatDoc {
+  /** `<appId>:<licenseId>#<slot>` */
+  _id: string;
+  license: string;
+  slot: number;
+  userId: string;
+  ticketId: string;
+  at: string;
+}
+
+export const SeatSchema = new Schema<SeatDoc>(
+  { _id: String, license: String, slot: Number, userId: String, ticketId: String, at: String },
+  { ...opts, collection: 'seats' },
 );
+SeatSchema.index({ license: 1, userId: 1 });
 
 export interface IdempotencyDoc {
   /** `<caller>:<key>` */

@@ -2,11 +2,12 @@ import type { Connection } from 'mongoose';
 import { connectStore } from './connection';
 import {
   AppRepository,
-  CounterRepository,
   DemoMembershipRepository,
   GrantRepository,
   IdempotencyRepository,
   OpenClaimRepository,
+  SeatRepository,
+  TicketNumberRepository,
   UserRepository,
 } from './repositories';
 import { TicketRepository } from './tickets';
@@ -17,7 +18,8 @@ export class Store {
   readonly apps: AppRepository;
   readonly users: UserRepository;
   readonly grants: GrantRepository;
-  readonly counters: CounterRepository;
+  readonly ticketNumbers: TicketNumberRepository;
+  readonly seats: SeatRepository;
   readonly idempotency: IdempotencyRepository;
   readonly claims: OpenClaimRepository;
   readonly demoMemberships: DemoMembershipRepository;
@@ -27,7 +29,8 @@ export class Store {
     this.apps = new AppRepository(connection);
     this.users = new UserRepository(connection);
     this.grants = new GrantRepository(connection);
-    this.counters = new CounterRepository(connection);
+    this.ticketNumbers = new TicketNumberRepository(connection);
+    this.seats = new SeatRepository(connection);
     this.idempotency = new IdempotencyRepository(connection);
     this.claims = new OpenClaimRepository(connection);
     this.demoMemberships = new DemoMembershipRepository(connection);

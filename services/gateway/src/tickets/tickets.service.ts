@@ -188,7 +188,7 @@ export class TicketsService {
     const { app, beneficiaryId, changes, action, duration, flags, now } = await this.check(actor, dto);
     if (flags.length) throw new GatehouseError('POLICY_VIOLATION', flags.map((f) => f.message).join(' '), flags);
 
-    const ticketId = reservedId ?? `${TICKET_ID_PREFIX}${FIRST_TICKET_NUMBER + (await this.store.counters.next('ticket'))}`;
+    const ticketId = reservedId ?? `${TICKET_ID_PREFIX}${FIRST_TICKET_NUMBER + (await this.store.ticketNumbers.next())}`;
     if (recordId && !reservedId) {
       const record = await this.store.idempotency.insertOrGet({ _id: recordId, bodyHash, ticketId, createdAt: now.toISOString() });
       if (record.ticketId !== ticketId) return this.create(actor, dto, idempotencyKey); // lost a race with the same key
