@@ -1,0 +1,98 @@
+// Sign-in by bearer token. The dashboard never mints tokens: in production they come from the
+// organisation's identity provider (docs/dashboard.md), in the demo from `npm run token -- <user>`.
+import { useId, useRef, useState, type FormEvent } from 'react';
+import { errorText } from '../errorText';
+import { cleanToken, looksLikeJwt } from '../session';
+
+/** The people of `npm run dev` (tools/src/demo-seed.ts). Names only: their tokens come from the terminal. */
+export const DEMO_USERS = [
+  { id: 'alice', name: 'Alice Anders', role: 'requester' },
+  { id: 'bob', name: 'Bob Brown', role: 'requester (sales)' },
+  { id: 'carol', name: 'Carol Chen', role: 'approver: engineering lead' },
+  { id: 'dave', name: 'Dave Diaz', role: 'approver: security / IT' },
+  { id: 'admin', name: 'Ada Admin', role: 'admin' },
+];
+
+export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void; error?: unknown }) {
+  const [value, setValue] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [demoUser, setDemoUser] = useState<string | null>(null);
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const id = useId();
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    const token = cleanToken(value);
+    if (!token) return setProblem('Paste a token first.');
+    if (!looksLikeJwt(token)) return setProblem('This does not look like a token: a token is three parts separated by dots (eyJ….eyJ….…).');
+    setProblem(null);
+    onSignIn(token);
+  }
+
+  const serverProblem = error ? errorText(error) : null;
+
+  return (
+    <main className="page narrow signin" id="main">
+      <h1>
+        <img src="/favicon.svg" alt="" width="36" height="36" /> Gatehouse
+      </h1>
+      <p className="lede">Request access to applications, and approve what others ask for.</p>
+      <form onSubmit={submit} className="card" noValidate>
+        <h2>Sign in</h2>
+        <label htmlFor={`${id}-token`}>Access token</label>
+        <p className="hint" id={`${id}-hint`}>
+          Paste the bearer token (a JWT) your organisation's sign-in gives you. It is kept in this browser tab only, and forgotten when you close it.
+        </p>
+        <textarea
+          ref={textarea}
+          id={`${id}-token`}
+          rows={4}
+          value={value}
+          spellCheck={false}
+          autoComplete="off"
+          aria-describedby={`${id}-hint${problem || serverProblem ? ` ${id}-problem` : ''}`}
+          aria-invalid={Boolean(problem || serverProblem)}
+          onChange={(e) => setValue(e.target.value)}
+        />
+        {(problem || serverProblem) && (
+          <p className="error" role="alert" id={`${id}-problem`}>
+            {problem ?? serverProblem}
+          </p>
+        )}
+        <button type="submit" className="primary">
+          Sign in
+        </button>
+      </form>
+
+      <section className="card" aria-labelledby={`${id}-demo`}>
+        <h2 id={`${id}-demo`}>Trying the demo?</h2>
+        <p>
+          With <code>npm run dev</code>, the gateway starts with five demo people. The dashboard cannot sign you in as them by itself: pick one, run the command
+          shown in a terminal at the root of the repository, and paste the token it prints above.
+        </p>
+        <ul className="demo-users">
+          {DEMO_USERS.map((u) => (
+            <li key={u.id}>
+              <button
+                type="button"
+                aria-pressed={demoUser === u.id}
+                onClick={() => {
+                  setDemoUser(u.id);
+                  textarea.current?.focus();
+                }}
+              >
+                <strong>{u.name}</strong>
+                <span>{u.role}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+        {demoUser && (
+          <p aria-live="polite">
+            Run <code>npm run -s token -- {demoUser}</code> and paste its output into “Access token”.
+          </p>
+        )}
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,108 @@
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Ticket } from '../api/types';
+import { alice, carol, fakeApi, SignedIn } from '../test/fakeApi';
+import { toLocalInput } from '../time';
+import { TicketPanel } from './TicketPanel';
+
+afterEach(cleanup);
+
+const ticket = (over: Partial<Ticket> = {}): Ticket => ({
+  id: 'TCK-1042',
+  type: 'request',
+  action: 'modify',
+  status: 'pending',
+  requester: { id: 'alice', name: 'Alice' },
+  beneficiary: { id: 'alice', name: 'Alice' },
+  app: { id: 'github', name: 'GitHub' },
+  changes: [
+    { op: 'remove', entitlement: { id: 'maintainer', name: 'Maintainer', kind: 'role' } },
+    { op: 'add', entitlement: { id: 'engineering-team', name: 'engineering-team', kind: 'group' }, fields: {} },
+  ],
+  licenses: [{ id: 'gh-seat', name: 'GitHub seat', seats: 10, used: 7, available: 3 }],
+  duration: { type: 'limited', start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 20 * 3600_000).toISOString() },
+  reason: 'On-call rotation',
+  approval: { currentStep: 0, awaiting: ['user:carol', 'group:it-admins'], steps: [{ name: 'Team lead', minApprovals: 1, state: 'waiting', approvedBy: [] }] },
+  access: { state: 'pending', start: null, end: null, grantedAt: null, revokedAt: null, error: null },
+  log: [{ at: new Date().toISOString(), actor: 'alice', event: 'created', comment: 'On-call rotation', details: {} }],
+  parentTicketId: null,
+  childTicketIds: [],
+  createdAt: new Date().toISOString(),
+  resolvedAt: null,
+  resolvedInSeconds: null,
+  workflow: { workflowId: 'TCK-1042', runId: 'r', uiUrl: 'http://localhost:8233/namespaces/default/workflows/TCK-1042' },
+  ...over,
+});
+
+describe('the ticket panel', () => {
+  it('shows changes, licenses, the log and the Temporal link; the requester gets no Approve button', async () => {
+    const { api } = fakeApi((c) => (c.path === '/tickets/TCK-1042' ? { body: ticket() } : undefined));
+    render(
+      <SignedIn api={api} me={alice}>
+        <TicketPanel id="TCK-1042" />
+      </SignedIn>,
+    );
+    await screen.findByRole('heading', { level: 1, name: /TCK-1042/ });
+    expect(screen.getByText(/Removed:/).closest('li')!.textContent).toContain('Maintainer');
+    expect(screen.getByText(/Added:/).closest('li')!.textContent).toContain('engineering-team');
+    expect(screen.getByText(/7 of 10 seats used, 3 available/)).toBeTruthy();
+    expect(screen.getByRole('link', { name: /Temporal UI/ }).getAttribute('href')).toBe('http://localhost:8233/namespaces/default/workflows/TCK-1042');
+    expect(screen.queryByRole('button', { name: 'Approve' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Cancel ticket' })).toBeTruthy();
+  });
+
+  it('lets an approver approve with a modified duration, after confirming, and shows a policy flag next to the end', async () => {
+    const { api, calls } = fakeApi((c) => {
+      if (c.path === '/tickets/TCK-1042') return { body: ticket() };
+      if (c.path === '/tickets/TCK-1042/approve') {
+        const end = Date.parse((c.body as { duration: { end: string } }).duration.end);
+        if (end - Date.now() > 86400_000) {
+          return {
+            status: 422,
+            body: { statusCode: 422, code: 'POLICY_VIOLATION', message: 'too long', flags: [{ code: 'MAX_DURATION_EXCEEDED', message: 'Access may last at most 1d; this asks for 2d.', field: 'duration.end' }] },
+          };
+        }
+        return { body: ticket({ status: 'approved', resolvedInSeconds: 60, access: { ...ticket().access, state: 'active' } }) };
+      }
+      return undefined;
+    });
+    render(
+      <SignedIn api={api} me={carol}>
+        <TicketPanel id="TCK-1042" />
+      </SignedIn>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Approve' }));
+    const dialog = screen.getByRole('dialog', { name: 'Approve TCK-1042' });
+    expect(within(dialog).getByText('Are you sure you want to approve this request?')).toBeTruthy();
+    expect(within(dialog).getByRole('button', { name: 'Yes, approve ticket as is' })).toBeTruthy();
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Modify duration before approving' }));
+
+    const end = within(dialog).getByLabelText('End');
+    fireEvent.change(end, { target: { value: toLocalInput(new Date(Date.now() + 48 * 3600_000).toISOString()) } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Approve with modified duration' }));
+    const flag = await within(dialog).findByText(/Longer than this application allows/, { selector: '.flag p' });
+    expect(end.closest('.field')!.contains(flag)).toBe(true);
+
+    fireEvent.change(end, { target: { value: toLocalInput(new Date(Date.now() + 6 * 3600_000).toISOString()) } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Approve with modified duration' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(screen.getByText('You approved this ticket.')).toBeTruthy();
+    const approve = calls.filter((c) => c.path === '/tickets/TCK-1042/approve').pop()!;
+    expect((approve.body as { duration: { type: string } }).duration.type).toBe('limited');
+  });
+
+  it('explains politely when the gateway has no extend endpoint yet', async () => {
+    const active = ticket({ status: 'approved', action: 'add', access: { state: 'active', start: null, end: new Date(Date.now() + 3600_000).toISOString(), grantedAt: null, revokedAt: null, error: null } });
+    const { api } = fakeApi((c) => (c.path === '/tickets/TCK-1042' ? { body: active } : c.path === '/tickets/TCK-1042/extend' ? { status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'Cannot POST /tickets/TCK-1042/extend' } } : undefined));
+    render(
+      <SignedIn api={api} me={alice}>
+        <TicketPanel id="TCK-1042" />
+      </SignedIn>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Extend' }));
+    const dialog = screen.getByRole('dialog', { name: 'Extend TCK-1042' });
+    fireEvent.change(within(dialog).getByLabelText('New end'), { target: { value: toLocalInput(new Date(Date.now() + 5 * 3600_000).toISOString()) } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Request extension' }));
+    expect(await within(dialog).findByText(/does not offer extending access yet/)).toBeTruthy();
+  });
+});
