@@ -11,6 +11,8 @@ import {
   type PersistTicketStateInput,
   type RevokeAccessInput,
   type RevokeAccessResult,
+  type ExtendGrantInput,
+  type SeatsInput,
   type TicketActivities,
   type TicketChange,
 } from '@gatehouse/domain';
@@ -93,6 +95,7 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
         await connector.revoke(toAccessChange(app, account, change));
         await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, 'removed');
       }
+      await releaseUnneededSeats(app, input.beneficiaryId, removes.map((c) => c.entitlement.id));
       return { grantedAt };
     },
 
@@ -114,7 +117,50 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
         await connector.revoke(toAccessChange(app, account, change));
         await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, input.reason, input.ticketId);
       }
+      await releaseUnneededSeats(app, input.beneficiaryId, input.changes.map((c) => c.entitlement.id));
       return { revokedAt: new Date().toISOString(), skipped };
     },
+
+    async reserveSeats(input: SeatsInput): Promise<void> {
+      const app = await loadApp(input.appId);
+      const taken: string[] = [];
+      for (const licenseId of input.licenseIds) {
+        const license = app.licenses.find((l) => l.id === licenseId);
+        const ok = license ? await store.seats.reserve(app.id, licenseId, license.seats, input.userId, input.ticketId) : false;
+        if (!ok) {
+          // All or nothing: give back what this call took, unless the user held it before.
+          for (const id of taken) await store.seats.release(app.id, id, input.userId);
+          throw ApplicationFailure.create({
+            type: 'NO_SEAT_AVAILABLE',
+            message: license ? `No seat of ${license.name} is free (${license.seats} in use).` : `License ${licenseId} no longer exists in ${app.name}.`,
+            nonRetryable: true,
+          });
+        }
+        taken.push(licenseId);
+      }
+    },
+
+    async releaseSeats(input: SeatsInput): Promise<void> {
+      const app = await loadApp(input.appId);
+      const entitlementIds = app.entitlements.filter((e) => e.licenseId && input.licenseIds.includes(e.licenseId)).map((e) => e.id);
+      await releaseUnneededSeats(app, input.userId, entitlementIds);
+    },
+
+    async extendGrant(input: ExtendGrantInput): Promise<void> {
+      for (const entitlementId of input.entitlementIds) {
+        await store.grants.setEnd(input.appId, input.beneficiaryId, entitlementId, input.ticketId, input.end);
+      }
+    },
   };
+
+  /** Gives back the seats of these entitlements' licenses that no other active access of the user still needs. */
+  async function releaseUnneededSeats(app: App, userId: string, entitlementIds: string[]): Promise<void> {
+    const licenses = new Set(app.entitlements.filter((e) => entitlementIds.includes(e.id) && e.licenseId).map((e) => e.licenseId!));
+    if (licenses.size === 0) return;
+    const held = await store.grants.activeFor(userId, app.id);
+    for (const licenseId of licenses) {
+      const stillNeeded = app.entitlements.some((e) => e.licenseId === licenseId && held.has(e.id));
+      if (!stillNeeded) await store.seats.release(app.id, licenseId, userId);
+    }
+  }
 }

@@ -35,6 +35,22 @@ export interface TicketWorkflowInput {
   parentTicketId: string | null;
   /** The admin or user who raised it, for the log. */
   createdBy: Pick<Actor, 'id'>;
+  /** Set when a long-lived workflow continued as new: where it was. */
+  resume?: TicketResume;
+  /** History length past which the workflow continues as new (default 5,000 events). */
+  continueAsNewAfterEvents?: number;
+}
+
+/** What a ticket workflow carries into its next run when it continues as new. */
+export interface TicketResume {
+  state: TicketState;
+  /** `active`: sleeping until the end of its access; `lingering`: expired, open for re-raises until `lingerUntil`. */
+  phase: 'active' | 'lingering';
+  /** The read model's version, so the next run's writes are not taken for stale ones. */
+  version: number;
+  lingerUntil: string | null;
+  seatsReserved: boolean;
+  pendingExtensions: string[];
 }
 
 /** The part of a ticket the workflow owns and keeps current in the read model. */
@@ -86,10 +102,31 @@ export interface RevokeAccessResult {
   skipped: string[];
 }
 
+export interface SeatsInput {
+  ticketId: string;
+  appId: string;
+  userId: string;
+  licenseIds: string[];
+}
+
+export interface ExtendGrantInput {
+  ticketId: string;
+  appId: string;
+  beneficiaryId: string;
+  entitlementIds: string[];
+  end: string;
+}
+
 export interface TicketActivities {
   persistTicketState(input: PersistTicketStateInput): Promise<void>;
   applyAccess(input: ApplyAccessInput): Promise<ApplyAccessResult>;
   revokeAccess(input: RevokeAccessInput): Promise<RevokeAccessResult>;
+  /** Takes a seat of each license for the user; fails with NO_SEAT_AVAILABLE, taking none, when one is full. */
+  reserveSeats(input: SeatsInput): Promise<void>;
+  /** Gives back the user's seats of these licenses, unless other access of theirs still needs them. */
+  releaseSeats(input: SeatsInput): Promise<void>;
+  /** Moves the end of the grants this ticket owns (an approved extension). */
+  extendGrant(input: ExtendGrantInput): Promise<void>;
 }
 
 /** `ApplicationFailure` types that activities throw for errors a retry cannot fix. */

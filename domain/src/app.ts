@@ -48,7 +48,14 @@ export interface AccessPolicy {
   requireReason?: boolean;
   approval: { steps: ApprovalStepPolicy[] };
   pendingTimeoutSeconds?: number;
+  /**
+   * How long, after limited access expired, its workflow stays open so that a re-raise runs as its
+   * child (one tree in the Temporal UI). Absent: 7 days. Later re-raises start a new linked workflow.
+   */
+  reraiseWindowSeconds?: number;
 }
+
+export const DEFAULT_RERAISE_WINDOW_SECONDS = 7 * 86400;
 
 export const CONNECTOR_TYPES = ['demo', 'github', 'slack', 'salesforce', 'scim'] as const;
 export type ConnectorType = (typeof CONNECTOR_TYPES)[number];

@@ -51,6 +51,8 @@ export interface EntitlementRef {
   id: string;
   name: string;
   kind: EntitlementKind;
+  /** The license whose seat this access takes, if any. */
+  licenseId?: string;
 }
 
 export interface TicketChange {

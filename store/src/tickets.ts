@@ -129,6 +129,11 @@ export class TicketRepository {
     return this.model.findById(ticketId).lean<TicketDoc>().exec();
   }
 
+  /** Links a child ticket started after its parent's workflow completed (a late re-raise). */
+  async addChild(ticketId: string, childId: string): Promise<void> {
+    await this.model.updateOne({ _id: ticketId }, { $addToSet: { childTicketIds: childId } });
+  }
+
   /** Whether the viewer may see this ticket: admins all; others theirs, or ones they may approve. */
   static visibleTo(doc: Pick<TicketDoc, 'requester' | 'beneficiary' | 'approverRules'>, viewer: TicketViewer): boolean {
     return (

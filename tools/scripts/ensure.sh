@@ -13,6 +13,9 @@ fi
 # The pinned Temporal CLI and FerretDB (skipped when present, or when TEMPORAL_BIN/FERRETDB_BIN are set).
 bash tools/scripts/install-servers.sh
 
+# Debian's Chromium for the dashboard's browser tests (skipped when present).
+bash tools/scripts/install-browser.sh
+
 # TypeScript projects (incremental) and the prebuilt workflow bundle.
 npx tsc -b tsconfig.build.json
 node tools/scripts/bundle-workflows.js

@@ -3,7 +3,7 @@
  * Safe to import anywhere (the gateway imports this module, never the workflow code itself).
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Actor, Duration, TicketState, TicketWorkflowInput } from '@gatehouse/domain';
 
 export const TICKET_WORKFLOW_TYPE = 'ticketWorkflow';
@@ -30,6 +30,28 @@ export const cancelTicketUpdate = defineUpdate<TicketState, [ActorCommentInput]>
 export const revokeAccessUpdate = defineUpdate<TicketState, [ActorCommentInput]>('revoke');
 export const retryApplyUpdate = defineUpdate<TicketState, [ActorCommentInput]>('retry');
 export const ticketStateQuery = defineQuery<TicketState>('ticketState');
+
+/** Sent to the workflow that owns the access: start this extension (or re-raise) ticket as your child. */
+export const requestExtensionUpdate = defineUpdate<TicketState, [TicketWorkflowInput]>('requestExtension');
+export const requestReraiseUpdate = defineUpdate<TicketState, [TicketWorkflowInput]>('requestReraise');
+
+/** Child → owner: an extension ticket was approved with this end. */
+export const extensionApprovedSignal = defineSignal<[{ ticketId: string; end: string }]>('extensionApproved');
+/** Owner → extension child: whether the new end was applied. */
+export const extensionAppliedSignal = defineSignal<[{ applied: boolean; end: string }]>('extensionApplied');
+/** Owner → pending extension child: the access ended (expired or revoked) before you were decided. */
+export const accessEndedSignal = defineSignal<[{ reason: 'expired' | 'revoked' }]>('accessEnded');
+
+/** Validator refusal of a re-raise whose owner's window has closed: the gateway then starts a top-level workflow. */
+export const RERAISE_WINDOW_CLOSED = 'RERAISE_WINDOW_CLOSED';
+
+/** Patches: each guards a change running workflows would otherwise replay differently (see test/replay). */
+export const PATCHES = {
+  /** Seats are reserved at the final approval. */
+  licenseSeats: 'license-seats',
+  /** Expired access stays open for re-raises during the policy's window. */
+  reraiseWindow: 'reraise-window',
+} as const;
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.
 export const searchAttributes = {

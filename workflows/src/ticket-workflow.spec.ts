@@ -8,6 +8,7 @@ import { eventually, openTestClient, openTestStore, startTestWorker, type Runnin
 import { admin, carol, change, dave, mallory, testApp, workflowInput } from '../../test/support/fixtures';
 import {
   approveTicketUpdate,
+  requestExtensionUpdate,
   cancelTicketUpdate,
   rejectTicketUpdate,
   retryApplyUpdate,
@@ -156,8 +157,10 @@ describe('ticket workflow', () => {
     const state = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol, duration: shorter }] });
     expect(state.duration).toEqual(shorter);
     expect(state.log.map((e) => e.event)).toContain('duration_modified');
-    const final = await handle.result();
-    expect(final.access.state).toBe('expired');
+    const final = await eventually(async () => {
+      const st = await handle.query(ticketStateQuery);
+      return st.access.state === 'expired' && st;
+    }, 10_000, 'expired');
     expect(final.access.end).toBe(shorter.end);
     expect(await members(app)).toEqual([]);
     expect(await store.grants.activeOwner(app.id, input.beneficiary.id, 'engineering')).toBeNull();
@@ -174,7 +177,10 @@ describe('ticket workflow', () => {
     expect(await members(app)).toEqual([]);
     await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 5000, 'active');
     expect((await members(app)).length).toBe(1);
-    const final = await handle.result();
+    const final = await eventually(async () => {
+      const st = await handle.query(ticketStateQuery);
+      return st.access.state === 'expired' && st;
+    }, 10_000, 'expired');
     expect(final.log.map((e: { event: string }) => e.event)).toEqual(['created', 'approved', 'applying', 'granted', 'expired']);
     expect(await members(app)).toEqual([]);
   });
@@ -259,4 +265,53 @@ describe('ticket workflow', () => {
     expect(final.access.state).toBe('removed');
     expect(await members(app)).toEqual([]);
   });
+
+  test('a long-lived access continues as new before its history grows large, losing nothing', async () => {
+    const app = testApp();
+    const now = Date.now();
+    const start = new Date(now).toISOString();
+    const { input, handle } = await start_(app, now);
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 5000, 'active');
+    const firstRun = (await handle.describe()).runId;
+
+    const ends: string[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const end = new Date(now + (6 + i) * 1000).toISOString();
+      ends.push(end);
+      const child = workflowInput(app, {
+        type: 'extend',
+        requester: input.requester,
+        beneficiary: input.beneficiary,
+        parentTicketId: input.ticketId,
+        duration: { type: 'limited', start, end },
+      });
+      // Always the latest run: after continue-as-new, the workflow id reaches the new run.
+      await client.workflow.getHandle(input.ticketId).executeUpdate(requestExtensionUpdate, { args: [child] });
+      await client.workflow.getHandle(child.ticketId).executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+      await eventually(async () => (await client.workflow.getHandle(input.ticketId).query(ticketStateQuery)).access.end === end, 10_000, `end ${i}`);
+    }
+    const latest = client.workflow.getHandle(input.ticketId);
+    expect((await latest.describe()).runId).not.toBe(firstRun);
+    const final = await eventually(async () => {
+      const st = await latest.query(ticketStateQuery);
+      return st.access.state === 'expired' && st;
+    }, 15_000, 'expired after continue-as-new');
+    expect(final.access.end).toBe(ends[3]);
+    expect(final.log.filter((e: { event: string }) => e.event === 'extended')).toHaveLength(4);
+    expect(final.childTicketIds).toHaveLength(4);
+    const doc = await eventually(async () => {
+      const d = await store.tickets.get(input.ticketId);
+      return d?.access.state === 'expired' && d;
+    });
+    expect(doc.log).toHaveLength(final.log.length);
+    expect(await members(app)).toEqual([]);
+  });
+
+  async function start_(app: App, now: number) {
+    return start(app, {
+      duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 6000).toISOString() },
+      continueAsNewAfterEvents: 60,
+    });
+  }
 });

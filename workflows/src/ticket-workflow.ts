@@ -6,11 +6,16 @@
  *      │                                                                    │        └─▶ removed (pure remove)
  *      ├─reject / pending timeout──▶ rejected                               └─▶ failed ──retry──▶ applying
  *      └─cancel──▶ cancelled
- *   active (limited) ──timer at end──▶ expired      active ──revoke──▶ revoked
+ *   active (limited) ──timer at end──▶ expired ──(re-raise window)──▶ done      active ──revoke──▶ revoked
  *
  * Messages: Updates approve / reject / cancel / revoke / retry, each with a validator so an ineligible
- * caller is refused before anything enters history; query ticketState.
- * Timers: the pending timeout, the wait until a future start, the sleep until the end of limited access.
+ * caller is refused before anything enters history; query ticketState. Updates requestExtension and
+ * requestReraise start extend / re-raise tickets as child workflows of the workflow that owns the access:
+ * an approved extension child signals `extensionApproved`, the owner moves its timer (no revoke, no
+ * second grant) and answers `extensionApplied`; when the access ends, pending extensions get `accessEnded`
+ * and reject themselves. Expired access lingers for the policy's re-raise window, then completes.
+ * Timers: the pending timeout, the wait until a future start, the sleep until the (movable) end of
+ * limited access, the re-raise window. Long-lived runs continue as new with their state.
  * Every state change bumps `version`; one persister loop writes the newest state to the read model
  * through an activity (retried until MongoDB answers), and search attributes follow the state.
  */
@@ -19,15 +24,21 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   checkDuration,
+  DEFAULT_RERAISE_WINDOW_SECONDS,
   decisionRefusal,
   initialApproval,
   isAdmin,
@@ -47,8 +58,17 @@ import {
   type TicketWorkflowInput,
 } from '@gatehouse/domain';
 import {
+  accessEndedSignal,
   approveTicketUpdate,
   cancelTicketUpdate,
+  extensionAppliedSignal,
+  extensionApprovedSignal,
+  PATCHES,
+  requestExtensionUpdate,
+  requestReraiseUpdate,
+  RERAISE_WINDOW_CLOSED,
+  TICKET_WORKFLOW_TYPE,
+  ticketWorkflowStartOptions,
   rejectTicketUpdate,
   retryApplyUpdate,
   revokeAccessUpdate,
@@ -64,6 +84,11 @@ const { persistTicketState } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '30 seconds',
   // The read model must catch up whatever happens to MongoDB: retry forever, at most a minute apart.
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { reserveSeats, releaseSeats, extendGrant } = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['NO_SEAT_AVAILABLE'] },
 });
 
 const { applyAccess, revokeAccess } = proxyActivities<TicketActivities>({
@@ -84,7 +109,8 @@ function failureMessage(err: unknown): string {
 
 export async function ticketWorkflow(input: TicketWorkflowInput): Promise<TicketState> {
   const nowIso = () => new Date(Date.now()).toISOString();
-  const state: TicketState = {
+  const resume = input.resume;
+  const state: TicketState = resume?.state ?? {
     status: 'pending',
     approval: initialApproval(input.policy.approval.steps),
     access: { state: 'pending', start: null, end: null, grantedAt: null, revokedAt: null, error: null },
@@ -94,10 +120,23 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     resolvedInSeconds: null,
     childTicketIds: [],
   };
-  let version = 0;
-  let persistedVersion = 0;
+  let version = resume?.version ?? 0;
+  let persistedVersion = version;
   let revokeRequest: ActorCommentInput | null = null;
   let retryRequested = false;
+  let deciding = false;
+  let seatsReserved = resume?.seatsReserved ?? false;
+  let endChanged = false;
+  let lingerUntil: number | null = resume?.lingerUntil ? Date.parse(resume.lingerUntil) : null;
+  /** Extension children not yet decided, told when the access ends. */
+  const pendingExtensions = new Set<string>(resume?.pendingExtensions ?? []);
+  /** Answers owed to extension children, sent by the answer loop. */
+  const answers: { ticketId: string; applied: boolean; end: string }[] = [];
+  /** Extension child only: the owner's answer, or the news that the access ended. */
+  let applied: { applied: boolean; end: string } | null = null;
+  let accessEnded: 'expired' | 'revoked' | null = null;
+  const licenseIds = [...new Set(input.changes.filter((c) => c.op === 'add' && c.entitlement.licenseId).map((c) => c.entitlement.licenseId!))];
+  const seatsInput = { ticketId: input.ticketId, appId: input.app.id, userId: input.beneficiary.id, licenseIds };
 
   function log(event: LogEventType, actor: string, comment?: string | null, details: Record<string, unknown> = {}): void {
     const entry: LogEntry = { at: nowIso(), actor, event, comment: comment ?? null, details };
@@ -155,6 +194,57 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     }
   }
 
+  /** Sends the owner's answers to extension children, in order. */
+  async function answerLoop(): Promise<never> {
+    for (;;) {
+      await condition(() => answers.length > 0);
+      const a = answers[0];
+      try {
+        await getExternalWorkflowHandle(a.ticketId).signal(extensionAppliedSignal, { applied: a.applied, end: a.end });
+      } catch {
+        // the child is gone (terminated by an operator): nothing to tell
+      }
+      answers.shift();
+    }
+  }
+
+  function shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= (input.continueAsNewAfterEvents ?? 5000);
+  }
+
+  /** Continues as new at a safe point: every handler done, the read model current, nothing owed. */
+  async function continueAsNewNow(phase: 'active' | 'lingering'): Promise<never> {
+    await condition(() => allHandlersFinished() && persistedVersion === version && answers.length === 0);
+    return continueAsNew<(i: TicketWorkflowInput) => Promise<TicketState>>({
+      ...input,
+      resume: {
+        state,
+        phase,
+        version,
+        lingerUntil: lingerUntil !== null ? new Date(lingerUntil).toISOString() : null,
+        seatsReserved,
+        pendingExtensions: [...pendingExtensions],
+      },
+    });
+  }
+
+  async function startChildTicket(child: TicketWorkflowInput): Promise<void> {
+    try {
+      await startChild(TICKET_WORKFLOW_TYPE, {
+        ...ticketWorkflowStartOptions(child, workflowInfo().taskQueue),
+        // The child outlives this run (continue-as-new, expiry): it finishes its own story.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // a retried request: already running
+    }
+    if (!state.childTicketIds.includes(child.ticketId)) {
+      state.childTicketIds.push(child.ticketId);
+      changed();
+    }
+  }
+
   const subject = () => ({
     status: state.status,
     requesterId: input.requester.id,
@@ -179,18 +269,34 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   setHandler(
     approveTicketUpdate,
     async ({ actor, comment, duration }) => {
-      if (duration) {
-        const previous = state.duration;
-        state.duration = duration;
-        log('duration_modified', actor.id, comment, { from: previous, to: duration });
+      // One decision at a time: a seat reservation awaits an activity, and no other decision may slip in.
+      await condition(() => !deciding);
+      deciding = true;
+      try {
+        validateDecision(actor);
+        const step = state.approval.currentStep;
+        const next = recordApproval(state.approval, actor.id);
+        if (isFullyApproved(next) && licenseIds.length > 0 && input.type !== 'extend' && patched(PATCHES.licenseSeats)) {
+          try {
+            await reserveSeats(seatsInput);
+          } catch (err) {
+            refuse('NO_SEAT_AVAILABLE', failureMessage(err));
+          }
+          seatsReserved = true;
+        }
+        if (duration) {
+          const previous = state.duration;
+          state.duration = duration;
+          log('duration_modified', actor.id, comment, { from: previous, to: duration });
+        }
+        state.approval = next;
+        log('approved', actor.id, comment, { step });
+        if (isFullyApproved(state.approval)) resolve('approved');
+        changed();
+      } finally {
+        deciding = false;
       }
-      const step = state.approval.currentStep;
-      state.approval = recordApproval(state.approval, actor.id);
-      log('approved', actor.id, comment, { step });
-      if (isFullyApproved(state.approval)) resolve('approved');
-      changed();
-      const v = version;
-      await persisted(v);
+      await persisted(version);
       return state;
     },
     {
@@ -198,7 +304,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         validateDecision(actor);
         if (!duration) return;
         if (input.action === 'remove') refuse('POLICY_VIOLATION', 'A remove ticket takes no duration.');
-        const flags = checkDuration(input.policy, duration, new Date(Date.now()));
+        // Extensions measure the maximum from the later of the access start and now.
+        const flags = checkDuration(input.policy, duration, new Date(Date.now()), input.type === 'extend' ? { measureFrom: new Date(Date.now()).toISOString(), allowPastStart: true } : {});
         if (flags.length) refuse('POLICY_VIOLATION', 'The modified duration breaks the policy.', [flags]);
       },
     },
@@ -207,6 +314,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   setHandler(
     rejectTicketUpdate,
     async ({ actor, comment }) => {
+      await condition(() => !deciding);
+      validateDecision(actor);
       state.approval = recordRejection(state.approval);
       log('rejected', actor.id, comment, { step: state.approval.currentStep });
       resolve('rejected');
@@ -249,7 +358,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         const approverRules = input.policy.approval.steps.flatMap((s) => s.approvers);
         const eligible = isAdmin(actor) || (matchesApproverRules(actor, approverRules) && actor.id !== input.beneficiary.id && actor.id !== input.requester.id);
         if (!eligible) refuse('FORBIDDEN', 'Only an admin or an approver of this application may revoke access.');
-        if (input.action === 'remove' || !['scheduled', 'active', 'failed'].includes(state.access.state) || revokeRequest) {
+        if (input.action === 'remove' || input.type === 'extend' || !['scheduled', 'active', 'failed'].includes(state.access.state) || revokeRequest) {
           refuse('ACCESS_NOT_ACTIVE', `The access of ${input.ticketId} is ${state.access.state}; there is nothing to revoke.`);
         }
       },
@@ -275,7 +384,78 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     },
   );
 
+  setHandler(
+    requestExtensionUpdate,
+    async (child) => {
+      pendingExtensions.add(child.ticketId);
+      await startChildTicket(child);
+      await persisted(version);
+      return state;
+    },
+    {
+      validator: (_child) => {
+        if (state.access.state !== 'active' || !isLimited(state.duration) || revokeRequest || input.type === 'extend') {
+          refuse('ACCESS_NOT_ACTIVE', `The access of ${input.ticketId} is ${state.access.state}${isLimited(state.duration) ? '' : ' and not time-limited'}; only active limited access can be extended.`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    requestReraiseUpdate,
+    async (child) => {
+      await startChildTicket(child);
+      await persisted(version);
+      return state;
+    },
+    {
+      validator: (_child) => {
+        if (state.access.state !== 'expired') refuse('ACCESS_NOT_EXPIRED', `The access of ${input.ticketId} is ${state.access.state}, not expired.`);
+        if (lingerUntil === null || Date.now() >= lingerUntil) {
+          throw ApplicationFailure.create({ type: RERAISE_WINDOW_CLOSED, message: 'the re-raise window of this access has closed', nonRetryable: true });
+        }
+      },
+    },
+  );
+
+  // Owner side: an extension child was approved.
+  setHandler(extensionApprovedSignal, ({ ticketId, end }) => {
+    pendingExtensions.delete(ticketId);
+    const current = state.access.end;
+    const ok = state.access.state === 'active' && revokeRequest === null && isLimited(state.duration) && current !== null && Date.parse(end) > Date.parse(current);
+    if (ok && isLimited(state.duration)) {
+      state.access = { ...state.access, end };
+      state.duration = { ...state.duration, end };
+      endChanged = true;
+      log('extended', SYSTEM, null, { ticketId, from: current, to: end });
+      changed();
+    }
+    answers.push({ ticketId, applied: ok, end: ok ? end : (current ?? end) });
+  });
+
+  // Extension side: the owner's answer, and the news that the access ended first.
+  setHandler(extensionAppliedSignal, (answer) => {
+    applied = answer;
+  });
+  setHandler(accessEndedSignal, ({ reason }) => {
+    accessEnded = reason;
+    if (state.status !== 'pending') return;
+    state.approval = recordRejection(state.approval);
+    log('rejected', SYSTEM, `The access was ${reason} before this extension was decided.`, { reason: 'access_ended' });
+    resolve('rejected');
+    changed();
+  });
+
   // ── Lifecycle ─────────────────────────────────────────────────────────────────────────────────
+  if (resume) {
+    void persistLoop();
+    void answerLoop();
+    changed(); // records this run's id in the read model
+    if (resume.phase === 'active') await activePhase();
+    else await lingerPhase(lingerUntil ?? Date.now());
+    return finish();
+  }
+
   void persistLoop();
   log('created', input.createdBy.id, input.reason, input.createdBy.id !== input.beneficiary.id ? { onBehalfOf: input.beneficiary.id } : {});
   if (state.approval.steps.length === 0) {
@@ -295,8 +475,34 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     changed();
   }
 
-  if (state.status === 'approved') await provision();
+  void answerLoop();
+  if (state.status === 'approved') {
+    if (input.type === 'extend') await applyExtension();
+    else await provision();
+  }
   return finish();
+
+  /** Extension child: ask the owner to move its end, and wait for its answer. */
+  async function applyExtension(): Promise<void> {
+    const duration = state.duration;
+    if (!isLimited(duration) || !input.parentTicketId) return;
+    setAccess('applying', { start: duration.start, end: duration.end });
+    changed();
+    try {
+      await getExternalWorkflowHandle(input.parentTicketId).signal(extensionApprovedSignal, { ticketId: input.ticketId, end: duration.end });
+      await condition(() => applied !== null || accessEnded !== null);
+    } catch {
+      accessEnded = 'expired'; // the owner's workflow has completed: its access is over
+    }
+    const answer = applied as { applied: boolean; end: string } | null;
+    if (answer?.applied) {
+      setAccess('active', { grantedAt: nowIso(), end: answer.end });
+      log('extended', SYSTEM, null, { parentTicketId: input.parentTicketId, end: answer.end });
+    } else {
+      setAccess('none', { error: 'The access ended before this extension could be applied.' });
+    }
+    changed();
+  }
 
   async function provision(): Promise<void> {
     const duration = state.duration;
@@ -306,6 +512,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       changed();
       await condition(() => revokeRequest !== null, msUntil(duration.start, Date.now()));
       if (revokeRequest) {
+        if (seatsReserved) await releaseSeats(seatsInput);
         log('revoked', revokeRequest.actor.id, revokeRequest.comment, { beforeStart: true });
         setAccess('revoked', { revokedAt: nowIso() });
         changed();
@@ -342,6 +549,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         changed();
         await condition(() => retryRequested || revokeRequest !== null);
         if (revokeRequest) {
+          if (seatsReserved) await releaseSeats(seatsInput);
           log('revoked', revokeRequest.actor.id, revokeRequest.comment, { whileFailed: true });
           setAccess('revoked', { revokedAt: nowIso() });
           changed();
@@ -351,13 +559,42 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       }
     }
 
-    // Active: sleep until the end (limited) or until someone revokes.
-    if (limited) {
-      await condition(() => revokeRequest !== null, msUntil(state.access.end!, Date.now()));
-    } else {
-      await condition(() => revokeRequest !== null);
+    await activePhase();
+  }
+
+  /** Active: sleep until the end (limited; an approved extension moves it) or until someone revokes. */
+  async function activePhase(): Promise<void> {
+    for (;;) {
+      const wake = () => revokeRequest !== null || endChanged || shouldContinueAsNew();
+      if (isLimited(state.duration)) await condition(wake, msUntil(state.access.end!, Date.now()));
+      else await condition(wake);
+      if (endChanged) {
+        endChanged = false;
+        await extendGrant({
+          ticketId: input.ticketId,
+          appId: input.app.id,
+          beneficiaryId: input.beneficiary.id,
+          entitlementIds: input.changes.filter((c) => c.op === 'add').map((c) => c.entitlement.id),
+          end: state.access.end!,
+        });
+        continue;
+      }
+      const ended = isLimited(state.duration) && Date.now() >= Date.parse(state.access.end!);
+      if (revokeRequest === null && !ended && shouldContinueAsNew()) await continueAsNewNow('active');
+      break;
     }
-    const reason = revokeRequest ? 'revoked' : 'expired';
+    await endAccess(revokeRequest ? 'revoked' : 'expired');
+  }
+
+  async function endAccess(reason: 'expired' | 'revoked'): Promise<void> {
+    for (const childId of [...pendingExtensions]) {
+      try {
+        await getExternalWorkflowHandle(childId).signal(accessEndedSignal, { reason });
+      } catch {
+        // already finished
+      }
+    }
+    pendingExtensions.clear();
     const { revokedAt, skipped } = await revokeAccess({
       ticketId: input.ticketId,
       appId: input.app.id,
@@ -369,10 +606,23 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     if (revokeRequest) log('revoked', revokeRequest.actor.id, revokeRequest.comment, skipped.length ? { skipped } : {});
     else log('expired', SYSTEM, null, skipped.length ? { skipped } : {});
     changed();
+    if (reason === 'expired' && patched(PATCHES.reraiseWindow)) {
+      await lingerPhase(Date.now() + (input.policy.reraiseWindowSeconds ?? DEFAULT_RERAISE_WINDOW_SECONDS) * 1000);
+    }
+  }
+
+  /** Expired: stay open for re-raises (they run as children) until the window closes. */
+  async function lingerPhase(until: number): Promise<void> {
+    lingerUntil = until;
+    for (;;) {
+      await condition(shouldContinueAsNew, msUntil(new Date(until).toISOString(), Date.now()));
+      if (Date.now() >= until) return;
+      await continueAsNewNow('lingering');
+    }
   }
 
   async function finish(): Promise<TicketState> {
-    await condition(() => persistedVersion === version && allHandlersFinished());
+    await condition(() => persistedVersion === version && answers.length === 0 && allHandlersFinished());
     return state;
   }
 }

@@ -83,6 +83,12 @@ export class PolicyDto {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() requireReason?: boolean;
   @ApiProperty({ type: ApprovalDto }) @ValidateNested() @Type(() => ApprovalDto) approval!: ApprovalDto;
   @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() @Min(1) @Max(365 * 86400) pendingTimeoutSeconds?: number;
+  @ApiPropertyOptional({ minimum: 1, default: 604800, description: 'how long expired access stays open for re-raises as child workflows' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(365 * 86400)
+  reraiseWindowSeconds?: number;
 }
 
 export class ConnectorDto {

@@ -5,7 +5,7 @@ import type { Actor, Ticket } from '@gatehouse/domain';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { fail } from '../common/errors';
 import { TICKET_ID_PATTERN } from '../common/ids';
-import { ApproveDto, CommentDto, CreateTicketDto, ListTicketsQuery } from './tickets.dto';
+import { ApproveDto, CommentDto, CreateTicketDto, ExtendDto, ListTicketsQuery, ReraiseDto } from './tickets.dto';
 import { TicketsService } from './tickets.service';
 
 function ticketId(id: string): string {
@@ -79,6 +79,36 @@ export class TicketsController {
   @HttpCode(200)
   cancel(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
     return this.tickets.cancel(actor, ticketId(id), dto.comment);
+  }
+
+  @Post(':id/extend')
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiOperation({ summary: 'More time on active limited access: a new extend ticket (201), run as a child workflow' })
+  async extend(
+    @CurrentActor() actor: Actor,
+    @Param('id') id: string,
+    @Body() dto: ExtendDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<Ticket> {
+    const { ticket, created } = await this.tickets.extend(actor, ticketId(id), dto, idempotencyKey(key));
+    res.status(created ? 201 : 200);
+    return ticket;
+  }
+
+  @Post(':id/reraise')
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiOperation({ summary: 'Access again after it expired: a new reraise ticket (201) linked to this one' })
+  async reraise(
+    @CurrentActor() actor: Actor,
+    @Param('id') id: string,
+    @Body() dto: ReraiseDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<Ticket> {
+    const { ticket, created } = await this.tickets.reraise(actor, ticketId(id), dto, idempotencyKey(key));
+    res.status(created ? 201 : 200);
+    return ticket;
   }
 
   @Post(':id/revoke')

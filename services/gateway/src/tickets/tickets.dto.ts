@@ -143,3 +143,28 @@ export class ListTicketsQuery {
   @Matches(/^[0-9]{1,15}$/)
   cursor?: string;
 }
+
+export class ExtendDto {
+  @ApiProperty({ format: 'date-time', description: 'the new end of the access' })
+  @IsISO8601({ strict: true, strictSeparator: true })
+  end!: string;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
+
+export class ReraiseDto {
+  @ApiProperty({ type: DurationDto })
+  @ValidateNested()
+  @Type(() => DurationDto)
+  duration!: DurationDto;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}

@@ -18,6 +18,7 @@ import {
   type Ticket,
   type TicketChange,
   type TicketState,
+  type TicketType,
   type TicketWorkflowInput,
 } from '@gatehouse/domain';
 import { claimKey, newTicketDoc, Store, TICKET_ID_PREFIX, ticketFromDoc, TicketRepository, type TicketDoc, type TicketViewer } from '@gatehouse/store';
@@ -25,16 +26,20 @@ import {
   approveTicketUpdate,
   cancelTicketUpdate,
   rejectTicketUpdate,
+  requestExtensionUpdate,
+  requestReraiseUpdate,
+  RERAISE_WINDOW_CLOSED,
   retryApplyUpdate,
   revokeAccessUpdate,
   type DecisionActor,
 } from '@gatehouse/workflows';
-import type { UpdateDefinition } from '@temporalio/common';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { fail, GatehouseError } from '../common/errors';
 import type { GatewayConfig } from '../config';
 import { TemporalService } from '../temporal/temporal.service';
 import { GATEWAY_CONFIG, STORE } from '../tokens';
-import type { ApproveDto, CreateTicketDto, DurationDto, ListTicketsQuery } from './tickets.dto';
+import type { ApproveDto, CreateTicketDto, DurationDto, ExtendDto, ListTicketsQuery, ReraiseDto } from './tickets.dto';
 
 /** Numbers start here so the first ticket reads TCK-1001. */
 const FIRST_TICKET_NUMBER = 1000;
@@ -73,6 +78,22 @@ export interface CreateResult {
   created: boolean;
 }
 
+/** A new ticket, checked and ready to launch. */
+interface Prepared {
+  app: App;
+  beneficiaryId: string;
+  changes: TicketChange[];
+  action: TicketWorkflowInput['action'];
+  duration: Duration | null;
+  flags: PolicyFlag[];
+  now: Date;
+  type: TicketType;
+  parentTicketId: string | null;
+  reason?: string;
+  /** Starts the ticket's workflow: top-level, or as a child of the workflow owning the access. */
+  launch(input: TicketWorkflowInput): Promise<void>;
+}
+
 @Injectable()
 export class TicketsService {
   constructor(
@@ -109,7 +130,7 @@ export class TicketsService {
       app.licenses
         .filter((l) => ids.has(l.id))
         .map(async (l) => {
-          const used = await this.store.grants.countActive(app.id, app.entitlements.filter((e) => e.licenseId === l.id).map((e) => e.id));
+          const used = await this.store.seats.used(app.id, l.id);
           return { ...l, used, available: Math.max(0, l.seats - used) };
         }),
     );
@@ -150,7 +171,11 @@ export class TicketsService {
     const changes: TicketChange[] = dto.changes.map((c) => {
       const e = app!.entitlements.find((x) => x.id === c.entitlementId);
       if (!e) fail('ENTITLEMENT_NOT_FOUND', `${app!.name} has no entitlement ${c.entitlementId}.`);
-      return { op: c.op, entitlement: { id: e!.id, name: e!.name, kind: e!.kind }, fields: c.op === 'add' ? { ...(c.fields ?? {}) } : {} };
+      return {
+        op: c.op,
+        entitlement: { id: e!.id, name: e!.name, kind: e!.kind, ...(e!.licenseId ? { licenseId: e!.licenseId } : {}) },
+        fields: c.op === 'add' ? { ...(c.fields ?? {}) } : {},
+      };
     });
     const ids = changes.map((c) => c.entitlement.id);
     if (new Set(ids).size !== ids.length) fail('VALIDATION_FAILED', 'changes: each entitlement may appear only once');
@@ -170,7 +195,101 @@ export class TicketsService {
   }
 
   async create(actor: Actor, dto: CreateTicketDto, idempotencyKey?: string): Promise<CreateResult> {
-    const bodyHash = createHash('sha256').update(stableJson(dto)).digest('hex');
+    return this.raise(actor, dto, idempotencyKey, async () => {
+      const { app, beneficiaryId, changes, action, duration, flags, now } = await this.check(actor, dto);
+      return { app, beneficiaryId, changes, action, duration, flags, now, type: 'request', parentTicketId: null, reason: dto.reason, launch: (input) => this.temporal.startTicket(input).then(() => undefined) };
+    });
+  }
+
+  /** More time on active limited access: an `extend` ticket, run as a child of the workflow that owns the access. */
+  async extend(actor: Actor, parentId: string, dto: ExtendDto, idempotencyKey?: string): Promise<CreateResult> {
+    return this.raise(actor, dto, idempotencyKey, async () => {
+      const { parent, app } = await this.parentOf(actor, parentId);
+      if (parent.access.state !== 'active' || (parent.duration as Duration | null)?.type !== 'limited' || parent.action === 'remove' || parent.type === 'extend') {
+        fail('ACCESS_NOT_ACTIVE', `The access of ${parentId} is ${parent.access.state}; only active, time-limited access can be extended.`);
+      }
+      const end = toUtcIso(dto.end);
+      if (Date.parse(end) <= Date.parse(parent.access.end!)) fail('VALIDATION_FAILED', `end: must be later than the access's current end (${parent.access.end})`);
+      const now = new Date();
+      const duration: Duration = { type: 'limited', start: parent.access.start!, end };
+      const flags = [
+        ...(app.policy.requireReason && !dto.reason?.trim() ? [{ code: 'REASON_REQUIRED' as const, message: 'A reason is required for this application.', field: 'reason' }] : []),
+        // The maximum counts from the later of the access start and now.
+        ...checkDuration(app.policy, duration, now, { measureFrom: new Date(Math.max(now.getTime(), Date.parse(duration.start))).toISOString(), allowPastStart: true }),
+      ];
+      const changes = this.carriedChanges(parent, app);
+      return {
+        app, beneficiaryId: parent.beneficiary.id, changes, action: 'add', duration, flags, now, type: 'extend', parentTicketId: parent._id, reason: dto.reason,
+        launch: async (input) => {
+          try {
+            await this.temporal.update(parent._id, requestExtensionUpdate, [input]);
+          } catch (err) {
+            if (err instanceof WorkflowNotFoundError) fail('ACCESS_NOT_ACTIVE', `The access of ${parentId} has ended.`);
+            throw err;
+          }
+        },
+      };
+    });
+  }
+
+  /** Access again after it expired: a `reraise` ticket, a child of the expired access's workflow while it is open. */
+  async reraise(actor: Actor, parentId: string, dto: ReraiseDto, idempotencyKey?: string): Promise<CreateResult> {
+    return this.raise(actor, dto, idempotencyKey, async () => {
+      const { parent, app } = await this.parentOf(actor, parentId);
+      if (parent.access.state !== 'expired') fail('ACCESS_NOT_EXPIRED', `The access of ${parentId} is ${parent.access.state}, not expired.`);
+      const now = new Date();
+      const duration = resolveDuration(durationFrom(dto.duration), now);
+      const changes = this.carriedChanges(parent, app);
+      const held = await this.store.grants.activeFor(parent.beneficiary.id, app.id);
+      const flags = evaluateRequest(
+        { changes: changes.map((c) => ({ op: c.op, entitlementId: c.entitlement.id, fields: c.fields })), duration, reason: dto.reason },
+        { app, now, holds: (id) => held.has(id) },
+      );
+      return {
+        app, beneficiaryId: parent.beneficiary.id, changes, action: 'add', duration, flags, now, type: 'reraise', parentTicketId: parent._id, reason: dto.reason,
+        launch: async (input) => {
+          try {
+            await this.temporal.update(parent._id, requestReraiseUpdate, [input]);
+            return;
+          } catch (err) {
+            const closed = err instanceof WorkflowNotFoundError || (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === RERAISE_WINDOW_CLOSED);
+            if (!closed) throw err;
+          }
+          // The expired access's workflow is gone: a new top-level workflow, linked by parentTicketId.
+          await this.temporal.startTicket(input);
+          await this.store.tickets.addChild(parent._id, input.ticketId);
+        },
+      };
+    });
+  }
+
+  private async parentOf(actor: Actor, parentId: string): Promise<{ parent: TicketDoc; app: App }> {
+    const parent = await this.visibleDoc(actor, parentId);
+    if (actor.id !== parent.requester.id && actor.id !== parent.beneficiary.id && !isAdmin(actor)) {
+      fail('FORBIDDEN', 'Only the requester, the beneficiary or an admin may change this access.');
+    }
+    const app = await this.store.apps.get(parent.app.id);
+    if (!app) fail('APP_NOT_FOUND', `No application ${parent.app.id}.`);
+    return { parent, app: app! };
+  }
+
+  /** The access a ticket granted, as changes against the app's current catalog. */
+  private carriedChanges(parent: TicketDoc, app: App): TicketChange[] {
+    return (parent.changes as TicketChange[])
+      .filter((c) => c.op === 'add')
+      .map((c) => {
+        const e = app.entitlements.find((x) => x.id === c.entitlement.id);
+        if (!e) fail('ENTITLEMENT_NOT_FOUND', `${app.name} no longer has ${c.entitlement.id}.`);
+        return { op: 'add' as const, entitlement: { id: e!.id, name: e!.name, kind: e!.kind, ...(e!.licenseId ? { licenseId: e!.licenseId } : {}) }, fields: c.fields };
+      });
+  }
+
+  /**
+   * What every new ticket goes through: idempotency, the policy, a ticket number, the pending claims,
+   * then its workflow (`launch`) and only then the ticket document.
+   */
+  private async raise(actor: Actor, body: object, idempotencyKey: string | undefined, prepare: () => Promise<Prepared>): Promise<CreateResult> {
+    const bodyHash = createHash('sha256').update(stableJson(body)).digest('hex');
     const recordId = idempotencyKey ? `${actor.id}:${idempotencyKey}` : null;
     // A retry with the same key answers with the ticket the first request created, before any check
     // that the first request's own success would now fail (duplicate ticket, already has access).
@@ -185,17 +304,17 @@ export class TicketsService {
       }
     }
 
-    const { app, beneficiaryId, changes, action, duration, flags, now } = await this.check(actor, dto);
-    if (flags.length) throw new GatehouseError('POLICY_VIOLATION', flags.map((f) => f.message).join(' '), flags);
+    const p = await prepare();
+    if (p.flags.length) throw new GatehouseError('POLICY_VIOLATION', p.flags.map((f) => f.message).join(' '), p.flags);
 
     const ticketId = reservedId ?? `${TICKET_ID_PREFIX}${FIRST_TICKET_NUMBER + (await this.store.ticketNumbers.next())}`;
     if (recordId && !reservedId) {
-      const record = await this.store.idempotency.insertOrGet({ _id: recordId, bodyHash, ticketId, createdAt: now.toISOString() });
-      if (record.ticketId !== ticketId) return this.create(actor, dto, idempotencyKey); // lost a race with the same key
+      const record = await this.store.idempotency.insertOrGet({ _id: recordId, bodyHash, ticketId, createdAt: p.now.toISOString() });
+      if (record.ticketId !== ticketId) return this.raise(actor, body, idempotencyKey, prepare); // lost a race with the same key
     }
 
     const holder = await this.store.claims.claim(
-      changes.map((c) => claimKey(beneficiaryId, app.id, c.entitlement.id)),
+      p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id)),
       ticketId,
       async (claim) => {
         const doc = await this.store.tickets.get(claim.ticketId);
@@ -205,36 +324,41 @@ export class TicketsService {
     );
     if (holder) fail('DUPLICATE_OPEN_TICKET', `Ticket ${holder} for the same access is still pending.`);
 
-    const [requesterName, beneficiaryName] = await Promise.all([this.nameOf(actor.id, actor.name), this.nameOf(beneficiaryId)]);
+    const [requesterName, beneficiaryName] = await Promise.all([this.nameOf(actor.id, actor.name), this.nameOf(p.beneficiaryId)]);
     const input: TicketWorkflowInput = {
       schema: 1,
       ticketId,
-      type: 'request',
-      action,
+      type: p.type,
+      action: p.action,
       requester: { id: actor.id, name: requesterName },
-      beneficiary: { id: beneficiaryId, name: beneficiaryName },
-      app: { id: app.id, name: app.name },
-      changes,
-      duration,
-      reason: dto.reason?.trim() || null,
-      policy: app.policy,
-      createdAt: now.toISOString(),
-      parentTicketId: null,
+      beneficiary: { id: p.beneficiaryId, name: beneficiaryName },
+      app: { id: p.app.id, name: p.app.name },
+      changes: p.changes,
+      duration: p.duration,
+      reason: p.reason?.trim() || null,
+      policy: p.app.policy,
+      createdAt: p.now.toISOString(),
+      parentTicketId: p.parentTicketId,
       createdBy: { id: actor.id },
     };
-    return { ticket: await this.startAndRecord(input), created: true };
+    try {
+      await p.launch(input);
+    } catch (err) {
+      await this.store.claims.release(ticketId); // nothing started: the access is free to ask for again
+      throw err;
+    }
+    return { ticket: await this.record(input), created: true };
   }
 
   /**
-   * Starts the workflow, then writes the ticket. In that order a crash leaves no ticket without a
+   * Writes the ticket of a started workflow. In that order a crash leaves no ticket without a
    * workflow; a workflow without a ticket writes its own ticket with its first activity.
    */
-  async startAndRecord(input: TicketWorkflowInput): Promise<Ticket> {
-    const runId = await this.temporal.startTicket(input);
+  private async record(input: TicketWorkflowInput): Promise<Ticket> {
     const doc = newTicketDoc({
       ticketId: input.ticketId,
       version: 0,
-      runId: runId ?? '',
+      runId: '',
       ticket: input,
       state: {
         status: 'pending',
