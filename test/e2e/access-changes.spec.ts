@@ -53,7 +53,7 @@ async function parentOf(workflowId: string): Promise<string | undefined> {
   const { client, connection } = await openTestClient();
   try {
     const d = await client.workflow.getHandle(workflowId).describe();
-    return d.parentExecution?.workflowId;
+    return d.parentExecution?.workflowId ?? undefined;
   } finally {
     await connection.close();
   }
