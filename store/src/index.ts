@@ -1,4 +1,6 @@
+export * from './audit';
 export * from './connection';
+export * from './drift';
 export * from './repositories';
 export * from './schemas';
 export * from './store';

@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { AuditRepository } from './audit';
 import { connectStore } from './connection';
 import {
   AppRepository,
@@ -10,6 +11,7 @@ import {
   TicketNumberRepository,
   UserRepository,
 } from './repositories';
+import { DriftReportRepository } from './drift';
 import { TicketRepository } from './tickets';
 
 /** Every repository over one connection. */
@@ -23,6 +25,8 @@ export class Store {
   readonly idempotency: IdempotencyRepository;
   readonly claims: OpenClaimRepository;
   readonly demoMemberships: DemoMembershipRepository;
+  readonly driftReports: DriftReportRepository;
+  readonly audit: AuditRepository;
 
   constructor(readonly connection: Connection) {
     this.tickets = new TicketRepository(connection);
@@ -34,6 +38,8 @@ export class Store {
     this.idempotency = new IdempotencyRepository(connection);
     this.claims = new OpenClaimRepository(connection);
     this.demoMemberships = new DemoMembershipRepository(connection);
+    this.driftReports = new DriftReportRepository(connection);
+    this.audit = new AuditRepository(connection);
   }
 
   static async connect(uri: string, dbName: string): Promise<Store> {

@@ -3,6 +3,7 @@
  * task queue, and an HTTP client that speaks to it as a given user.
  */
 import type { Server } from 'node:http';
+import type { Logger } from 'pino';
 import { createGateway, loadGatewayConfig, type Gateway } from '@gatehouse/gateway';
 import type { Store } from '@gatehouse/store';
 import { mintToken, type TokenClaims } from '@gatehouse/tools';
@@ -45,7 +46,7 @@ export const users = {
   root: { sub: 'root', name: 'Root Admin', roles: ['admin'], groups: [] },
 } satisfies Record<string, TokenClaims>;
 
-export async function startTestStack(options: { worker?: Partial<GatehouseWorkerOptions>; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(options: { worker?: Partial<GatehouseWorkerOptions>; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestStack> {
   const store = await openTestStore();
   const worker = await startTestWorker(store, options.worker ?? {});
   const config = loadGatewayConfig({
@@ -55,7 +56,7 @@ export async function startTestStack(options: { worker?: Partial<GatehouseWorker
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const gateway = await createGateway(config, { store });
+  const gateway = await createGateway(config, { store, logger: options.logger });
   await gateway.app.listen(0, '127.0.0.1');
   const { port } = (gateway.app.getHttpServer() as Server).address() as { port: number };
   const url = `http://127.0.0.1:${port}`;

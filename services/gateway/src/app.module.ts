@@ -1,7 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Store } from '@gatehouse/store';
 import { AppsController } from './apps/apps.controller';
+import { ConnectorController } from './apps/connector.controller';
+import { DriftService } from './apps/drift.service';
+import { AuditController, AuditInterceptor } from './audit/audit';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ErrorFilter } from './common/error.filter';
@@ -19,15 +22,17 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, store: Store): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, UsersController, AppsController, TicketsController, GrantsController],
+      controllers: [HealthController, UsersController, AppsController, TicketsController, GrantsController, AuditController, ConnectorController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: STORE, useValue: store },
         { provide: TokenVerifier, useValue: new TokenVerifier(config.auth) },
         TemporalService,
         TicketsService,
+        DriftService,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],
     };
   }

@@ -43,7 +43,15 @@ export async function createGateway(config: GatewayConfig, options: { store?: St
   );
   app.use(requestLogger(logger));
   app.use(rateLimiter(config.rateLimit.perMinute));
-  app.useBodyParser('json', { limit: config.bodyLimit, strict: true });
+  app.useBodyParser('json', {
+    limit: config.bodyLimit,
+    strict: true,
+    // class-transformer silently drops these keys, so the unknown-field check never sees them: refuse them here.
+    reviver: (key: string, value: unknown) => {
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new SyntaxError(`"${key}" is not a valid field`);
+      return value;
+    },
+  });
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();

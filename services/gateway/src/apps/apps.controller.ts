@@ -4,10 +4,12 @@ import type { Response } from 'express';
 import { isAdmin, type Actor, type App } from '@gatehouse/domain';
 import { Store } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
+import { Audited } from '../audit/audit';
 import { fail } from '../common/errors';
 import { ID_PATTERN } from '../common/ids';
 import { STORE } from '../tokens';
 import { AppsQuery, EntitlementsQuery, PutAppDto } from './apps.dto';
+import { DriftService } from './drift.service';
 
 function appId(id: string): string {
   if (!ID_PATTERN.test(id)) fail('APP_NOT_FOUND', `No application ${id.slice(0, 40)}.`);
@@ -45,10 +47,14 @@ function checkApp(dto: PutAppDto): void {
 @ApiBearerAuth()
 @Controller('apps')
 export class AppsController {
-  constructor(@Inject(STORE) private readonly store: Store) {}
+  constructor(
+    @Inject(STORE) private readonly store: Store,
+    private readonly drift: DriftService,
+  ) {}
 
   @Put(':appId')
   @AdminOnly()
+  @Audited('app.put', 'appId')
   @ApiOperation({ summary: 'Create or replace an application (admin)' })
   async put(@Param('appId') id: string, @Body() dto: PutAppDto, @Res({ passthrough: true }) res: Response): Promise<App> {
     if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'appId: letters, digits and . _ @ - only');
@@ -65,6 +71,8 @@ export class AppsController {
       },
     };
     const { created } = await this.store.apps.put(JSON.parse(JSON.stringify(app)) as App);
+    // The app's hourly drift report; a PUT repeated after a failure here creates it then.
+    await this.drift.ensureSchedule(id);
     res.status(created ? 201 : 200);
     return (await this.store.apps.get(id))!;
   }

@@ -18,7 +18,7 @@ export class AuthGuard implements CanActivate {
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<Request & { actor?: Actor }>();
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header) : null;
+    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_\-.]+)$/i.exec(header) : null;
     if (!match) throw new GatehouseError('UNAUTHENTICATED', 'an "Authorization: Bearer <token>" header is required');
     request.actor = await this.verifier.verify(match[1]);
     const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [context.getHandler(), context.getClass()]);

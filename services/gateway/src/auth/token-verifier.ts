@@ -24,7 +24,8 @@ export class TokenVerifier {
 
   constructor(private readonly auth: GatewayConfig['auth']) {
     if (auth.jwksUrl) {
-      this.key = createRemoteJWKSet(new URL(auth.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+      // A token naming an unknown key id refetches the JWKS (rotation), at most once a second (no refetch storms).
+      this.key = createRemoteJWKSet(new URL(auth.jwksUrl), { cooldownDuration: 1000, cacheMaxAge: 10 * 60_000 });
       this.algorithms = ['RS256', 'ES256'];
     } else {
       this.key = new TextEncoder().encode(auth.jwtSecret!);

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '
 import type { Response } from 'express';
 import type { Actor, Ticket } from '@gatehouse/domain';
 import { AdminOnly, CurrentActor } from '../auth/actor';
+import { Audited } from '../audit/audit';
 import { fail } from '../common/errors';
 import { TICKET_ID_PATTERN } from '../common/ids';
 import { ApproveDto, CommentDto, CreateTicketDto, ExtendDto, ListTicketsQuery, ReraiseDto } from './tickets.dto';
@@ -28,6 +29,7 @@ export class TicketsController {
   constructor(@Inject(TicketsService) private readonly tickets: TicketsService) {}
 
   @Post()
+  @Audited('ticket.create', '')
   @ApiOperation({ summary: 'Raise a ticket (201), or get the one raised with the same Idempotency-Key (200)' })
   @ApiHeader(IDEMPOTENCY_HEADER)
   async create(
@@ -61,6 +63,7 @@ export class TicketsController {
   }
 
   @Post(':id/approve')
+  @Audited('ticket.approve', 'id')
   @HttpCode(200)
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'Approve the current step, optionally with a modified duration' })
@@ -69,6 +72,7 @@ export class TicketsController {
   }
 
   @Post(':id/reject')
+  @Audited('ticket.reject', 'id')
   @HttpCode(200)
   @ApiHeader(IDEMPOTENCY_HEADER)
   reject(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto, @Headers('idempotency-key') key?: string): Promise<Ticket> {
@@ -76,12 +80,14 @@ export class TicketsController {
   }
 
   @Post(':id/cancel')
+  @Audited('ticket.cancel', 'id')
   @HttpCode(200)
   cancel(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
     return this.tickets.cancel(actor, ticketId(id), dto.comment);
   }
 
   @Post(':id/extend')
+  @Audited('ticket.extend', 'id')
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'More time on active limited access: a new extend ticket (201), run as a child workflow' })
   async extend(
@@ -97,6 +103,7 @@ export class TicketsController {
   }
 
   @Post(':id/reraise')
+  @Audited('ticket.reraise', 'id')
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'Access again after it expired: a new reraise ticket (201) linked to this one' })
   async reraise(
@@ -112,6 +119,7 @@ export class TicketsController {
   }
 
   @Post(':id/revoke')
+  @Audited('ticket.revoke', 'id')
   @HttpCode(200)
   @ApiOperation({ summary: 'End the access now (admin or an approver of the app)' })
   revoke(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
@@ -119,6 +127,7 @@ export class TicketsController {
   }
 
   @Post(':id/retry')
+  @Audited('ticket.retry', 'id')
   @AdminOnly()
   @HttpCode(202)
   @ApiOperation({ summary: 'Run a failed apply again (admin)' })

@@ -4,6 +4,7 @@ import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-valid
 import { CONNECTOR_TYPES, isAdmin, type Actor } from '@gatehouse/domain';
 import { Store, type User } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
+import { Audited } from '../audit/audit';
 import { fail } from '../common/errors';
 import { ID_PATTERN } from '../common/ids';
 import { IsScalarMap } from '../common/validators';
@@ -39,6 +40,7 @@ export class UsersController {
 
   @Put('users/:id')
   @AdminOnly()
+  @Audited('user.put', 'id')
   async put(@Param('id') id: string, @Body() dto: PutUserDto): Promise<User> {
     if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'id: letters, digits and . _ @ - only');
     const unknown = Object.keys(dto.accounts ?? {}).find((k) => !(CONNECTOR_TYPES as readonly string[]).includes(k));
