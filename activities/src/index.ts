@@ -1,1 +1,2 @@
 export * from './ticket-activities';
+export * from './connector-activities';

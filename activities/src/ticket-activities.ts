@@ -18,6 +18,7 @@ import {
 } from '@gatehouse/domain';
 import { createConnector, type AccessChange, type Connector, type ConnectorDeps } from '@gatehouse/connectors';
 import type { Store } from '@gatehouse/store';
+import { accountFor, noAccountMessage } from './connector-activities';
 
 export interface ActivityDeps {
   store: Store;
@@ -36,15 +37,16 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
     return app;
   }
 
-  /** The beneficiary's identity in the target app: set by an admin, else their Gatehouse id (demo) or failed. */
-  async function accountOf(app: App, userId: string): Promise<string> {
-    const user = await store.users.get(userId);
-    const account = user?.accounts?.[app.connector.type];
+  /**
+   * The beneficiary's identity in the target app: the account an admin set, their Gatehouse id (demo),
+   * or the account the target finds by their email; else a non-retryable ACCOUNT_NOT_FOUND naming the fix.
+   */
+  async function accountOf(app: App, userId: string, connector: Connector): Promise<string> {
+    const account = await accountFor(store, app, userId, () => connector);
     if (account) return account;
-    if (app.connector.type === 'demo') return userId;
     throw ApplicationFailure.create({
       type: NON_RETRYABLE_FAILURES.ACCOUNT_NOT_FOUND,
-      message: `${userId} has no ${app.connector.type} account on record: set it with PUT /users/${userId} { "accounts": { "${app.connector.type}": "…" } }`,
+      message: await noAccountMessage(store, app, userId, connector),
       nonRetryable: true,
     });
   }
@@ -74,8 +76,8 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
     /** Grants every `add`, then removes every `remove`: a move never leaves the user with neither. */
     async applyAccess(input: ApplyAccessInput): Promise<ApplyAccessResult> {
       const app = await loadApp(input.appId);
-      const account = await accountOf(app, input.beneficiaryId);
       const connector = connectorFor(app, deps.connectors);
+      const account = await accountOf(app, input.beneficiaryId, connector);
       const grantedAt = new Date().toISOString();
       const limited = input.duration?.type === 'limited' ? input.duration : null;
       const adds = input.changes.filter((c) => c.op === 'add');
@@ -111,8 +113,8 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
           skipped.push(change.entitlement.id);
           continue;
         }
-        account ??= await accountOf(app, input.beneficiaryId);
         connector ??= connectorFor(app, deps.connectors);
+        account ??= await accountOf(app, input.beneficiaryId, connector);
         // Target first, then the grant: a crash in between retries the (idempotent) revoke.
         await connector.revoke(toAccessChange(app, account, change));
         await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, input.reason, input.ticketId);

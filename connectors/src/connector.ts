@@ -36,6 +36,12 @@ export interface Connector {
   revoke(change: AccessChange): Promise<void>;
   listMembers(entitlement: TargetEntitlement): Promise<string[]>;
   checkConnection(): Promise<ConnectionCheck>;
+  /**
+   * The account of the target's user with this email, in the form `grant` takes and `listMembers`
+   * answers, or `null` when the target has no such user. Only connectors whose target can look users
+   * up by email implement it (GitHub cannot: it knows logins only). Throws the usual typed failures.
+   */
+  accountForEmail?(email: string): Promise<string | null>;
 }
 
 export const CONNECTOR_FAILURE = {

@@ -6,3 +6,4 @@ export * from './identity';
 export * from './policy';
 export * from './ticket';
 export * from './activities';
+export * from './connector-activities';

@@ -1,3 +1,5 @@
 // Clients import this: definitions and types only, never the workflow code.
 export * from './definitions';
 export type { ticketWorkflow } from './ticket-workflow';
+export * from './connector-definitions';
+export type { checkConnectionWorkflow, driftReportWorkflow, reapplyGrantWorkflow } from './connector-workflows';

@@ -1,2 +1,3 @@
 // Entry point of the workflow bundle: every workflow function the worker registers.
 export { ticketWorkflow } from './ticket-workflow';
+export { checkConnectionWorkflow, driftReportWorkflow, reapplyGrantWorkflow } from './connector-workflows';

@@ -312,6 +312,15 @@ describe('Salesforce connector', () => {
     });
   });
 
+  describe('accountForEmail', () => {
+    beforeEach(() => start());
+
+    it('answers the Username equal to the email, or null', async () => {
+      expect(await tokenConnector().accountForEmail('carol@acme.test')).toBe('carol@acme.test');
+      expect(await tokenConnector().accountForEmail("o'brien@acme.test")).toBeNull();
+    });
+  });
+
   it('refuses a config with both or neither auth mode, or without instanceUrl: CONNECTOR_MISCONFIGURED', async () => {
     for (const config of [
       { instanceUrl: 'https://acme.my.salesforce.com', tokenEnv: 'A', clientIdEnv: 'B', clientSecretEnv: 'C' },

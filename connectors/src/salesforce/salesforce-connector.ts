@@ -89,6 +89,15 @@ export class SalesforceConnector implements Connector {
     });
   }
 
+  /** Salesforce usernames are email-shaped and usually the user's email: the user whose Username is this email. */
+  async accountForEmail(email: string): Promise<string | null> {
+    const users = await this.queryAll<{ Username: string }>(
+      `looking up the user with username ${email}`,
+      `SELECT Username FROM User WHERE Username = ${soqlLiteral(email)}`,
+    );
+    return users[0]?.Username ?? null;
+  }
+
   /** Every record of a query, following `nextRecordsUrl` page after page. */
   private async queryAll<T>(action: string, soql: string): Promise<T[]> {
     type Row = T & Record<string, unknown>;

@@ -182,6 +182,21 @@ describe('SCIM connector', () => {
     });
   });
 
+  it('accountForEmail answers the userName of the one user with that email (or that userName), else null', async () => {
+    const email = `${unique('frank')}@acme.test`;
+    const login = unique('frank-login');
+    await scim.createUser(login, [email]);
+    expect(await connector().accountForEmail!(email)).toBe(login);
+    const named = `${unique('gina')}@acme.test`;
+    await scim.createUser(named);
+    expect(await connector().accountForEmail!(named)).toBe(named);
+    expect(await connector().accountForEmail!(`${unique('nobody')}@acme.test`)).toBeNull();
+    const shared = `${unique('shared')}@acme.test`;
+    await scim.createUser(unique('one'), [shared]);
+    await scim.createUser(unique('two'), [shared]);
+    expect((await failureOf(connector().accountForEmail!(shared))).type).toBe(CONNECTOR_FAILURE.UNKNOWN_ACCOUNT);
+  });
+
   it('an unset token variable is a permanent CONNECTOR_MISCONFIGURED naming the variable', async () => {
     const failure = await failureOf(connector({}).grant(change('anyone', group(randomUUID()))));
     expect(failure.type).toBe(CONNECTOR_FAILURE.MISCONFIGURED);

@@ -191,6 +191,24 @@ export class ScimConnector implements Connector {
     });
   }
 
+  /**
+   * The `userName` of the one user whose `userName` is the email, else whose `emails.value` is; `null`
+   * when none. More than one match is ACCOUNT_NOT_FOUND: we will not guess whose access it is.
+   */
+  async accountForEmail(email: string): Promise<string | null> {
+    for (const filter of [`userName eq ${filterValue(email)}`, `emails.value eq ${filterValue(email)}`]) {
+      const found = await this.searchUsers(filter, `looking up the user with email ${email}`);
+      if (found.length > 1) {
+        throw ConnectorFailure.permanent(
+          CONNECTOR_FAILURE.UNKNOWN_ACCOUNT,
+          `SCIM service has ${found.length} users matching ${email}; expected one`,
+        );
+      }
+      if (found.length === 1) return found[0].userName ?? null;
+    }
+    return null;
+  }
+
   /** One SCIM call: the parsed body of a 2xx answer, a `ScimHttpError` for any other, a retryable failure when unreachable. */
   private async request<T>(
     method: string,

@@ -315,4 +315,22 @@ describe('Slack connector', () => {
       expect(unset).toEqual({ ok: false, message: expect.stringContaining(TOKEN_ENV) });
     });
   });
+
+  describe('accountForEmail', () => {
+    beforeEach(() => start());
+
+    it('answers the Slack user id users.lookupByEmail finds, and null when nobody has the email', async () => {
+      expect(await connector().accountForEmail('Bob@acme.test')).toBe('UBOB');
+      expect(await connector().accountForEmail('nobody@acme.test')).toBeNull();
+      expect(fake.state.requests.filter((r) => r.path.endsWith('users.lookupByEmail'))).toHaveLength(2);
+    });
+
+    it('a token without users:read.email is CONNECTOR_UNAUTHORIZED naming the scope', async () => {
+      await fake.close();
+      await start({ scopes: ['usergroups:read', 'usergroups:write', 'groups:read', 'groups:write'] });
+      const failure = await failureOf(connector().accountForEmail('bob@acme.test'));
+      expect(failure.type).toBe(CONNECTOR_FAILURE.UNAUTHORIZED);
+      expect(failure.message).toContain('users:read.email');
+    });
+  });
 });

@@ -184,6 +184,11 @@ export class SlackConnector implements Connector {
     });
   }
 
+  /** `users.lookupByEmail` (scope `users:read.email`): the Slack user id, or `null` when nobody has the email. */
+  async accountForEmail(email: string): Promise<string | null> {
+    return email.includes('@') ? this.userIdOf(email) : null;
+  }
+
   private slack(): WebClient {
     if (!this.client) {
       this.client = new WebClient(this.config.token(), {

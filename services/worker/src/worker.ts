@@ -1,7 +1,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
-import { createTicketActivities, type ActivityDeps } from '@gatehouse/activities';
+import { createConnectorActivities, createTicketActivities, type ActivityDeps } from '@gatehouse/activities';
 import type { ConnectorDeps } from '@gatehouse/connectors';
 import type { Store } from '@gatehouse/store';
 
@@ -30,7 +30,8 @@ export async function bundleWorkflows(): Promise<string> {
 
 export async function createGatehouseWorker(options: GatehouseWorkerOptions): Promise<Worker> {
   const connectors: ConnectorDeps = { demoMemberships: options.store.demoMemberships, env: options.env ?? process.env };
-  const activities = createTicketActivities({ store: options.store, connectors, connectorFor: options.connectorFor });
+  const activityDeps: ActivityDeps = { store: options.store, connectors, connectorFor: options.connectorFor };
+  const activities = { ...createTicketActivities(activityDeps), ...createConnectorActivities(activityDeps) };
   const bundlePath = options.workflowBundlePath;
   const workflowSource: Pick<WorkerOptions, 'workflowBundle'> =
     bundlePath && fs.existsSync(bundlePath) ? { workflowBundle: { codePath: bundlePath } } : { workflowBundle: { code: await bundleWorkflows() } };

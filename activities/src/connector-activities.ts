@@ -1,0 +1,206 @@
+/**
+ * Activities of the connector workflows: checking an app's connection, computing its drift report
+ * (the target's members against Gatehouse's active grants) and re-applying one grant in the target.
+ * Like every activity they may run more than once: the check and the report only read the target, and
+ * a re-applied grant is a connector grant, which is idempotent.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  CONNECTOR_ACTIVITY_FAILURES,
+  NON_RETRYABLE_FAILURES,
+  type App,
+  type CheckConnectionInput,
+  type CheckConnectionResult,
+  type ComputeDriftInput,
+  type ComputeDriftResult,
+  type ConnectorActivities,
+  type DriftError,
+  type DriftMissing,
+  type DriftUnmanaged,
+  type Entitlement,
+  type ReapplyGrantInput,
+  type ReapplyGrantResult,
+  type TicketChange,
+} from '@gatehouse/domain';
+import { createConnector, type Connector, type ConnectorDeps, type TargetEntitlement } from '@gatehouse/connectors';
+import type { Grant, Store } from '@gatehouse/store';
+import type { ActivityDeps } from './ticket-activities';
+
+/**
+ * A user's identity in an app's target: the account an admin set (`PUT /users/:id` `accounts`), else
+ * the Gatehouse id for the demo connector, else the account the target finds by the user's email
+ * (where the connector can look users up by email); `null` when none of these gives one.
+ */
+export async function accountFor(store: Store, app: App, userId: string, connector: () => Connector): Promise<string | null> {
+  const user = await store.users.get(userId);
+  const account = user?.accounts?.[app.connector.type];
+  if (account) return account;
+  if (app.connector.type === 'demo') return userId;
+  const target = connector();
+  if (!user?.email || !target.accountForEmail) return null;
+  return target.accountForEmail(user.email);
+}
+
+/** Why `accountFor` found nothing, and how an admin fixes it: for the ACCOUNT_NOT_FOUND failure. */
+export async function noAccountMessage(store: Store, app: App, userId: string, connector: Connector): Promise<string> {
+  const type = app.connector.type;
+  const email = (await store.users.get(userId))?.email ?? null;
+  const lookup = !connector.accountForEmail
+    ? ` (the ${type} connector cannot look users up by email)`
+    : email
+      ? ` and ${type} has no user with email ${email}`
+      : ' and no email on record to look it up by';
+  return `${userId} has no ${type} account on record${lookup}: set it with PUT /users/${userId} { "accounts": { "${type}": "…" } }`;
+}
+
+export function targetEntitlement(entitlement: Entitlement): TargetEntitlement {
+  return { id: entitlement.id, externalId: entitlement.externalId ?? entitlement.id, kind: entitlement.kind, name: entitlement.name };
+}
+
+const norm = (account: string) => account.toLowerCase();
+
+export function createConnectorActivities(deps: ActivityDeps): ConnectorActivities {
+  const { store } = deps;
+  const connectorFor = deps.connectorFor ?? ((app: App, d: ConnectorDeps) => createConnector(app.id, app.connector, d));
+
+  async function loadApp(appId: string): Promise<App> {
+    const app = await store.apps.get(appId);
+    if (!app) throw ApplicationFailure.create({ type: NON_RETRYABLE_FAILURES.APP_NOT_FOUND, message: `application ${appId} does not exist`, nonRetryable: true });
+    return app;
+  }
+
+  async function activeGrants(appId: string): Promise<Grant[]> {
+    const docs = await store.grants.model.find({ appId, state: 'active' }).lean().exec();
+    return docs.map(({ userId, appId, entitlementId, state, start, end, ticketId }) => ({ userId, appId, entitlementId, state, start, end, ticketId }));
+  }
+
+  return {
+    async checkConnection(input: CheckConnectionInput): Promise<CheckConnectionResult> {
+      const app = await loadApp(input.appId);
+      let result: { ok: boolean; message: string };
+      try {
+        // Building the connector reads its config: a malformed one is an answer here, not an error.
+        result = await connectorFor(app, deps.connectors).checkConnection();
+      } catch (err) {
+        result = { ok: false, message: err instanceof ApplicationFailure ? err.message : `connection check failed: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      return { ok: result.ok, message: result.message, checkedAt: new Date().toISOString() };
+    },
+
+    async computeDrift(input: ComputeDriftInput): Promise<ComputeDriftResult> {
+      const app = await loadApp(input.appId);
+      let target: Connector | null = null;
+      const connector = () => (target ??= connectorFor(app, deps.connectors));
+      const type = app.connector.type;
+
+      // Whose accounts these are: every user whose `accounts` name one in this kind of target.
+      const owners = new Map<string, string>();
+      const mapped = await store.users.model.find({ [`accounts.${type}`]: { $exists: true } }).lean().exec();
+      for (const u of mapped) {
+        const account = (u.accounts as Record<string, unknown> | undefined)?.[type];
+        if (typeof account === 'string' && account) owners.set(norm(account), u._id);
+      }
+      // The account of each user holding a grant (set by an admin, the user id for demo, or found by email).
+      const holderAccounts = new Map<string, string | null>();
+      const accountOfHolder = async (userId: string) => {
+        if (!holderAccounts.has(userId)) {
+          const account = await accountFor(store, app, userId, connector);
+          holderAccounts.set(userId, account);
+          if (account && !owners.has(norm(account))) owners.set(norm(account), userId);
+        }
+        return holderAccounts.get(userId) ?? null;
+      };
+
+      const before = await activeGrants(app.id);
+      for (const g of before) await accountOfHolder(g.userId);
+
+      const unmanaged: DriftUnmanaged[] = [];
+      const missing: DriftMissing[] = [];
+      const errors: DriftError[] = [];
+      for (const entitlement of app.entitlements) {
+        let members: string[];
+        try {
+          members = await connector().listMembers(targetEntitlement(entitlement));
+        } catch (err) {
+          // An entitlement that cannot be listed (its externalId points at nothing, a kind the connector
+          // does not manage) is reported; a failure that may pass fails the run, and Temporal retries it.
+          if (err instanceof ApplicationFailure && err.nonRetryable) {
+            errors.push({ entitlementId: entitlement.id, code: err.type ?? 'CONNECTOR_FAILED', message: err.message });
+            continue;
+          }
+          throw err;
+        }
+        const listed = new Map(members.map((m) => [norm(m), m]));
+        const grants = before.filter((g) => g.entitlementId === entitlement.id);
+        const held = new Set<string>();
+        for (const g of grants) {
+          const account = holderAccounts.get(g.userId) ?? null;
+          if (account) held.add(norm(account));
+          if (!account || !listed.has(norm(account))) missing.push({ entitlementId: entitlement.id, userId: g.userId, ticketId: g.ticketId });
+        }
+        for (const [key, account] of listed) {
+          if (!held.has(key)) unmanaged.push({ entitlementId: entitlement.id, account, userId: owners.get(key) ?? (type === 'demo' ? account : null) });
+        }
+      }
+
+      // Access granted or revoked while we listed is not drift: keep only what the grants still say.
+      const after = await activeGrants(app.id);
+      const stillActive = new Set(after.map((g) => `${g.entitlementId}\n${g.userId}\n${g.ticketId}`));
+      const heldAfter = new Set<string>();
+      for (const g of after) {
+        const account = await accountOfHolder(g.userId);
+        if (account) heldAfter.add(`${g.entitlementId}\n${norm(account)}`);
+      }
+      const report = {
+        appId: app.id,
+        generatedAt: new Date().toISOString(),
+        unmanaged: unmanaged.filter((u) => !heldAfter.has(`${u.entitlementId}\n${norm(u.account)}`)),
+        missing: missing.filter((m) => stillActive.has(`${m.entitlementId}\n${m.userId}\n${m.ticketId}`)),
+        errors,
+      };
+      await store.driftReports.save(report);
+      return { appId: app.id, generatedAt: report.generatedAt, unmanaged: report.unmanaged.length, missing: report.missing.length, errors: errors.length };
+    },
+
+    async reapplyGrant(input: ReapplyGrantInput): Promise<ReapplyGrantResult> {
+      const app = await loadApp(input.appId);
+      const noGrant = () =>
+        ApplicationFailure.create({
+          type: CONNECTOR_ACTIVITY_FAILURES.GRANT_NOT_FOUND,
+          message: `${input.userId} holds no active grant of ${input.entitlementId} in ${app.id}`,
+          nonRetryable: true,
+        });
+      const ticketId = await store.grants.activeOwner(app.id, input.userId, input.entitlementId);
+      if (!ticketId) throw noGrant();
+      const entitlement = app.entitlements.find((e) => e.id === input.entitlementId);
+      if (!entitlement) {
+        throw ApplicationFailure.create({
+          type: NON_RETRYABLE_FAILURES.ENTITLEMENT_NOT_FOUND,
+          message: `${input.entitlementId} is no longer an entitlement of ${app.id}`,
+          nonRetryable: true,
+        });
+      }
+      const connector = connectorFor(app, deps.connectors);
+      const account = await accountFor(store, app, input.userId, () => connector);
+      if (!account) {
+        throw ApplicationFailure.create({
+          type: NON_RETRYABLE_FAILURES.ACCOUNT_NOT_FOUND,
+          message: await noAccountMessage(store, app, input.userId, connector),
+          nonRetryable: true,
+        });
+      }
+      // The owner ticket's fields for this entitlement, as its grant was applied with them.
+      const ticket = await store.tickets.get(ticketId);
+      const change = (ticket?.changes as TicketChange[] | undefined)?.find((c) => c.op === 'add' && c.entitlement.id === entitlement.id);
+      const access = { account, entitlement: targetEntitlement(entitlement), fields: change?.fields ?? {} };
+      await connector.grant(access);
+      // The access may have ended while we granted it (its ticket revoked it meanwhile): undo our grant.
+      // Re-granted by another ticket meanwhile, it is that ticket's to keep.
+      if (!(await store.grants.activeOwner(app.id, input.userId, input.entitlementId))) {
+        await connector.revoke(access);
+        throw noGrant();
+      }
+      return { ticketId, reappliedAt: new Date().toISOString() };
+    },
+  };
+}
