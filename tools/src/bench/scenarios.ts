@@ -1,0 +1,691 @@
+/** The five benchmark scenarios. Each measures Gatehouse and a Temporal-only baseline side by side. */
+import { performance } from 'node:perf_hooks';
+import { WorkflowHandle } from '@temporalio/client';
+import { approverRulesOf, type App, type TicketState, type TicketWorkflowInput } from '@gatehouse/domain';
+import { grantKey, newTicketDoc, Store, type TicketListQuery, type TicketTab } from '@gatehouse/store';
+import { approveTicketUpdate, TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions } from '@gatehouse/workflows';
+import type { TokenClaims } from '../tokens';
+import { ADMIN, APPROVER, benchApp, startChildWorker, waitUntil, type BenchStack, type GatewayHandle } from './bench-stack';
+import { baselineApprove } from './baseline-workflows';
+import type { BenchOptions } from './options';
+import { ratioOf, type Metric, type ScenarioResult } from './report';
+import { median, percentile, pool, round, sleep, waitFor } from './stats';
+
+export interface Ctx {
+  stack: BenchStack;
+  opts: BenchOptions;
+  log(line: string): void;
+}
+
+const ENTITLEMENT = 'bench-group';
+const DAY = 86_400_000;
+const now = () => performance.now();
+const approverActor = { id: APPROVER.sub, name: APPROVER.name, roles: APPROVER.roles ?? [], groups: APPROVER.groups ?? [] };
+
+function metric(name: string, unit: string, gatehouse: number, baseline?: number, target?: { text: string; met: boolean }): Metric {
+  return { name, unit, gatehouse: round(gatehouse, 2), ...(baseline !== undefined ? { baseline: round(baseline, 2), ratio: round(ratioOf(gatehouse, baseline) ?? NaN, 3) } : {}), ...(target ? { target: target.text, met: target.met } : {}) };
+}
+
+/** The first few failures of a run, kept in the JSON (a request that times out counts as an error). */
+export const errorSamples: string[] = [];
+function noteError(what: string): void {
+  if (errorSamples.length < 20) errorSamples.push(what.slice(0, 300));
+}
+
+async function createTicket(ctx: Ctx, url: string, appId: string, beneficiary: string, end: string): Promise<{ status: number; id?: string }> {
+  try {
+    const res = await ctx.stack.http('POST', url, '/tickets', await ctx.stack.token(ADMIN), {
+      appId,
+      changes: [{ op: 'add', entitlementId: ENTITLEMENT }],
+      duration: { type: 'limited', end },
+      reason: 'benchmark',
+      onBehalfOf: beneficiary,
+    });
+    if (res.status !== 201) noteError(`POST /tickets → ${res.status} ${JSON.stringify(res.body)}`);
+    return { status: res.status, id: res.status === 201 ? res.body.id : undefined };
+  } catch (err) {
+    noteError(`POST /tickets: ${String(err)}`);
+    return { status: -1 };
+  }
+}
+
+/** Waits until the workflows of these tickets have written their own state (version ≥ 1) to the read model. */
+async function waitPersisted(store: Store, ids: string[], timeoutMs = 120_000): Promise<boolean> {
+  if (ids.length === 0) return true;
+  return waitFor(async () => (await store.tickets.model.countDocuments({ _id: { $in: ids }, version: { $gte: 1 } } as never)) >= ids.length, timeoutMs, 100);
+}
+
+/** Waits until the task queue has no backlog (best effort: servers that do not report stats get a short pause). */
+async function waitDrained(ctx: Ctx, taskQueue: string, timeoutMs = 60_000): Promise<void> {
+  const svc = ctx.stack.client.workflowService;
+  const ok = await waitFor(
+    async () => {
+      try {
+        const res = await svc.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1, reportStats: true } as never);
+        const backlog = Number((res as { stats?: { approximateBacklogCount?: unknown } }).stats?.approximateBacklogCount ?? 0);
+        return backlog === 0;
+      } catch {
+        return true;
+      }
+    },
+    timeoutMs,
+    200,
+  );
+  if (!ok) ctx.log(`  (task queue ${taskQueue} still has a backlog after ${timeoutMs} ms)`);
+  await sleep(300);
+}
+
+// ── 1. Create ──────────────────────────────────────────────────────────────────────────────────
+
+export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
+  const { stack, opts } = ctx;
+  const t0 = Date.now();
+  const app = benchApp(`bench-create-${stack.runId}`);
+  await stack.putApp(app);
+  const n = opts.createPerRound;
+  const conc = opts.createConcurrency;
+  const rounds: Array<{ gatehouse: number; baseline: number; errors: number }> = [];
+  const ghLatency: number[] = [];
+  const blLatency: number[] = [];
+  const end = new Date(Date.now() + DAY).toISOString();
+
+  const gatehouseRound = async (r: number) => {
+    let errors = 0;
+    const ids: string[] = [];
+    const start = now();
+    await pool(n, conc, async (i) => {
+      const s = now();
+      const res = await createTicket(ctx, stack.gateway.url, app.id, `c${r}-${i}`, end);
+      ghLatency.push(now() - s);
+      if (res.id) ids.push(res.id);
+      else errors++;
+    });
+    const rate = (n / (now() - start)) * 1000;
+    await waitPersisted(stack.store, ids);
+    await waitDrained(ctx, stack.gatehouseQueue);
+    return { rate, errors };
+  };
+  const baselineRound = async (r: number) => {
+    const start = now();
+    await pool(n, conc, async (i) => {
+      const s = now();
+      await stack.client.workflow.start('baselineWaiting', { taskQueue: stack.baselineQueue, workflowId: `${stack.runId}-create-${r}-${i}`, args: [] });
+      blLatency.push(now() - s);
+    });
+    const rate = (n / (now() - start)) * 1000;
+    await waitDrained(ctx, stack.baselineQueue);
+    return rate;
+  };
+
+  for (let r = 0; r < opts.rounds; r++) {
+    // Alternate the order so that neither side always runs on a warmer (or more loaded) server.
+    let g: { rate: number; errors: number };
+    let b: number;
+    if (r % 2 === 0) {
+      g = await gatehouseRound(r);
+      b = await baselineRound(r);
+    } else {
+      b = await baselineRound(r);
+      g = await gatehouseRound(r);
+    }
+    rounds.push({ gatehouse: round(g.rate), baseline: round(b), errors: g.errors });
+    ctx.log(`  create round ${r + 1}: gatehouse ${round(g.rate)}/s (${g.errors} errors), baseline ${round(b)}/s`);
+  }
+  const g = median(rounds.map((r) => r.gatehouse));
+  const b = median(rounds.map((r) => r.baseline));
+  const ratio = g / b;
+  return {
+    name: 'create',
+    title: `Create: POST /tickets at ${conc} concurrent clients vs raw workflow.start`,
+    durationMs: Date.now() - t0,
+    metrics: [
+      metric('rate (median of rounds)', 'tickets/s', g, b, { text: '≥ 0.7× baseline', met: ratio >= 0.7 }),
+      metric('request p50', 'ms', percentile(ghLatency, 50), percentile(blLatency, 50)),
+      metric('request p99', 'ms', percentile(ghLatency, 99), percentile(blLatency, 99)),
+      metric('errors', 'count', rounds.reduce((s, r) => s + r.errors, 0)),
+    ],
+    details: { perRound: n, concurrency: conc, rounds },
+  };
+}
+
+// ── 2. Approve → active ─────────────────────────────────────────────────────────────────────────
+
+/** Watches grants in the read model with one query per tick for every watched grant. */
+class GrantWatcher {
+  private readonly watched = new Map<string, { resolve: (t: number) => void; reject: (e: Error) => void; until: number }>();
+  private running = false;
+  constructor(
+    private readonly store: Store,
+    private readonly pollMs: number,
+  ) {}
+
+  watch(key: string, timeoutMs = 120_000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.watched.set(key, { resolve, reject, until: Date.now() + timeoutMs });
+      if (!this.running) void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.watched.size > 0) {
+        const keys = [...this.watched.keys()];
+        const found = await this.store.grants.model.collection.find({ _id: { $in: keys }, state: 'active' } as never, { projection: { _id: 1 } }).toArray();
+        const at = now();
+        for (const doc of found) {
+          const w = this.watched.get(doc._id as unknown as string);
+          this.watched.delete(doc._id as unknown as string);
+          w?.resolve(at);
+        }
+        for (const [key, w] of this.watched) {
+          if (Date.now() > w.until) {
+            this.watched.delete(key);
+            w.reject(new Error(`grant ${key} did not become active`));
+          }
+        }
+        await sleep(this.pollMs);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+export interface ApproveRound {
+  latencies: number[];
+  httpMs: number[];
+  errors: number;
+}
+
+/** One round of approvals: `n` tickets created beforehand (untimed), approved at `conc` concurrency. */
+export async function approveRound(ctx: Ctx, gw: GatewayHandle, appId: string, tag: string, n: number, conc: number): Promise<ApproveRound> {
+  const { stack, opts } = ctx;
+  const end = new Date(Date.now() + DAY).toISOString();
+  const created = await pool(n, 16, async (i) => ({ beneficiary: `${tag}-${i}`, ...(await createTicket(ctx, gw.url, appId, `${tag}-${i}`, end)) }));
+  const ok = created.filter((c) => c.id);
+  await waitPersisted(stack.store, ok.map((c) => c.id!));
+  await sleep(200);
+  const watcher = new GrantWatcher(stack.store, opts.pollMs);
+  const approverToken = await stack.token(APPROVER);
+  const latencies: number[] = [];
+  const httpMs: number[] = [];
+  let errors = n - ok.length;
+  await pool(ok.length, conc, async (i) => {
+    const c = ok[i];
+    const active = watcher.watch(grantKey(appId, c.beneficiary, ENTITLEMENT));
+    const t0 = now();
+    const res = await stack.http('POST', gw.url, `/tickets/${c.id}/approve`, approverToken, {}).catch((err: unknown) => ({ status: -1, body: String(err) }));
+    httpMs.push(now() - t0);
+    if (res.status !== 200 && res.status !== 201) {
+      noteError(`POST /tickets/${c.id}/approve → ${res.status} ${JSON.stringify(res.body)}`);
+      errors++;
+      active.catch(() => undefined);
+      return;
+    }
+    try {
+      latencies.push((await active) - t0);
+    } catch {
+      errors++;
+    }
+  });
+  return { latencies, httpMs, errors };
+}
+
+async function baselineUpdateRound(ctx: Ctx, tag: string, n: number, conc: number): Promise<number[]> {
+  const { stack } = ctx;
+  const handles: WorkflowHandle[] = await pool(n, 32, (i) =>
+    stack.client.workflow.start('baselineWaiting', { taskQueue: stack.baselineQueue, workflowId: `${stack.runId}-${tag}-${i}`, args: [] }),
+  );
+  await waitDrained(ctx, stack.baselineQueue);
+  const latencies: number[] = [];
+  await pool(n, conc, async (i) => {
+    const t0 = now();
+    await handles[i].executeUpdate(baselineApprove, { args: ['carol'] });
+    latencies.push(now() - t0);
+  });
+  return latencies;
+}
+
+export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
+  const { stack, opts } = ctx;
+  const t0 = Date.now();
+  const app = benchApp(`bench-approve-${stack.runId}`);
+  await stack.putApp(app);
+  const n = opts.approvePerRound;
+  const conc = opts.approveConcurrency;
+  const rounds: Array<{ p50: number; p99: number; baselineP50: number; baselineP99: number; errors: number }> = [];
+  const all: number[] = [];
+  const allHttp: number[] = [];
+  const allBaseline: number[] = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    const g = await approveRound(ctx, stack.gateway, app.id, `a${r}`, n, conc);
+    await waitDrained(ctx, stack.gatehouseQueue);
+    const b = await baselineUpdateRound(ctx, `approve-${r}`, n, conc);
+    all.push(...g.latencies);
+    allHttp.push(...g.httpMs);
+    allBaseline.push(...b);
+    const row = {
+      p50: round(percentile(g.latencies, 50)),
+      p99: round(percentile(g.latencies, 99)),
+      baselineP50: round(percentile(b, 50)),
+      baselineP99: round(percentile(b, 99)),
+      errors: g.errors,
+    };
+    rounds.push(row);
+    ctx.log(`  approve round ${r + 1}: p50 ${row.p50} ms p99 ${row.p99} ms (${row.errors} errors); baseline update p50 ${row.baselineP50} ms p99 ${row.baselineP99} ms`);
+  }
+  const p50 = median(rounds.map((r) => r.p50));
+  const b50 = median(rounds.map((r) => r.baselineP50));
+  const p99 = median(rounds.map((r) => r.p99));
+  return {
+    name: 'approve',
+    title: `Approve → active at ${conc} concurrent approvers vs raw Update round trip`,
+    durationMs: Date.now() - t0,
+    metrics: [
+      metric('approve→active p50', 'ms', p50, b50, { text: '≤ 3× baseline', met: p50 <= 3 * b50 }),
+      metric('approve→active p99', 'ms', p99, median(rounds.map((r) => r.baselineP99)), { text: '≤ 250 ms', met: p99 <= 250 }),
+      metric('approve HTTP p50', 'ms', percentile(allHttp, 50)),
+      metric('approve HTTP p99', 'ms', percentile(allHttp, 99)),
+      metric('errors', 'count', rounds.reduce((s, r) => s + r.errors, 0)),
+    ],
+    details: { perRound: n, concurrency: conc, pollMs: opts.pollMs, rounds, pooled: { p50: percentile(all, 50), p99: percentile(all, 99), baselineP50: percentile(allBaseline, 50), baselineP99: percentile(allBaseline, 99) } },
+  };
+}
+
+// ── 3. Expiry storm ─────────────────────────────────────────────────────────────────────────────
+
+function stormInput(stack: BenchStack, app: App, ticketNo: number, beneficiary: string, endIso: string): TicketWorkflowInput {
+  const createdAt = new Date().toISOString();
+  return {
+    schema: 1,
+    ticketId: `TCK-${ticketNo}`,
+    type: 'request',
+    action: 'add',
+    requester: { id: ADMIN.sub, name: ADMIN.name! },
+    beneficiary: { id: beneficiary, name: beneficiary },
+    app: { id: app.id, name: app.name },
+    changes: [{ op: 'add', entitlement: { id: ENTITLEMENT, name: ENTITLEMENT, kind: 'group' }, fields: {} }],
+    duration: { type: 'limited', start: createdAt, end: endIso },
+    reason: 'benchmark',
+    policy: app.policy,
+    createdAt,
+    parentTicketId: null,
+    createdBy: { id: ADMIN.sub },
+  };
+}
+
+/** Starts a ticket workflow directly (as the gateway does) and, unless `approve` is false, approves it through the Update. */
+async function startTicketDirect(stack: BenchStack, input: TicketWorkflowInput, taskQueue: string, approve: boolean): Promise<void> {
+  const handle = await stack.client.workflow.start(TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions(input, taskQueue));
+  if (approve) await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: approverActor, comment: null }] });
+}
+
+export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
+  const { stack, opts } = ctx;
+  const t0 = Date.now();
+  const n = opts.stormSize;
+  const rounds: Array<Record<string, number | boolean>> = [];
+  for (let r = 0; r < opts.stormRounds; r++) {
+    const app = benchApp(`bench-storm-${stack.runId}-${r}`);
+    await stack.putApp(app);
+    // Gatehouse: n tickets created and approved (direct start + approve Update), every one ending at T.
+    const T = Date.now() + opts.stormLeadMs;
+    const endIso = new Date(T).toISOString();
+    const setupStart = Date.now();
+    await pool(n, 32, (i) => startTicketDirect(stack, stormInput(stack, app, stack.ticketBase + 50_000_000 + r * 1_000_000 + i, `s${r}-${i}`, endIso), stack.gatehouseQueue, true));
+    const activeCount = () => stack.store.grants.model.countDocuments({ appId: app.id, state: 'active' }).exec();
+    const expiredCount = () => stack.store.grants.model.countDocuments({ appId: app.id, state: 'expired' }).exec();
+    await waitFor(async () => (await activeCount()) >= n || Date.now() >= T, T - Date.now() + 1000, 100);
+    const readyAt = Date.now();
+    const activeAtT = await activeCount();
+    await waitUntil(T);
+    const done = await waitFor(async () => (await expiredCount()) >= n, 180_000, 50);
+    const polledLast = Date.now();
+    const expired = await stack.store.grants.model.find({ appId: app.id, state: 'expired' }, { updatedAt: 1 }).lean().exec();
+    const lastWrite = Math.max(...expired.map((g) => Date.parse(g.updatedAt)));
+    const firstWrite = Math.min(...expired.map((g) => Date.parse(g.updatedAt)));
+    await waitDrained(ctx, stack.gatehouseQueue);
+
+    // Baseline: n raw workflows sleeping until T′, then completing.
+    const leadB = Math.min(opts.stormLeadMs, 4000 + n * 8);
+    const Tb = Date.now() + leadB;
+    const handles = await pool(n, 32, (i) =>
+      stack.client.workflow.start('baselineSleepUntil', { taskQueue: stack.baselineQueue, workflowId: `${stack.runId}-storm-${r}-${i}`, args: [Tb] }),
+    );
+    const baselineSetupMs = Date.now() - (Tb - leadB);
+    await waitUntil(Tb);
+    await pool(n, 50, (i) => handles[i].result());
+    const closes = await pool(n, 50, async (i) => (await handles[i].describe()).closeTime?.getTime() ?? NaN);
+    const baselineLast = Math.max(...closes) - Tb;
+    const row = {
+      setupMs: readyAt - setupStart,
+      readyBeforeT: activeAtT >= n,
+      activeAtT,
+      expired: expired.length,
+      completed: done,
+      firstExpiredMs: firstWrite - T,
+      lastExpiredMs: lastWrite - T,
+      lastObservedMs: polledLast - T,
+      baselineSetupMs,
+      baselineLastMs: baselineLast,
+    };
+    rounds.push(row);
+    ctx.log(
+      `  storm round ${r + 1}: setup ${row.setupMs} ms (${activeAtT}/${n} active at T), last expired T+${row.lastExpiredMs} ms (observed T+${row.lastObservedMs} ms); baseline last completed T+${round(baselineLast)} ms`,
+    );
+    await waitDrained(ctx, stack.baselineQueue);
+  }
+  const last = median(rounds.map((r) => Number(r.lastExpiredMs)));
+  const bl = median(rounds.map((r) => Number(r.baselineLastMs)));
+  return {
+    name: 'storm',
+    title: `Expiry storm: ${n} grants ending at the same T`,
+    durationMs: Date.now() - t0,
+    metrics: [
+      metric('T → last expired (median)', 'ms', last, bl, { text: '≤ 15000 ms', met: last <= 15_000 && rounds.every((r) => r.completed) }),
+      metric('T → last expired (worst round)', 'ms', Math.max(...rounds.map((r) => Number(r.lastExpiredMs))), Math.max(...rounds.map((r) => Number(r.baselineLastMs)))),
+      metric('T → first expired (median)', 'ms', median(rounds.map((r) => Number(r.firstExpiredMs)))),
+      metric('setup (create+approve, median)', 'ms', median(rounds.map((r) => Number(r.setupMs)))),
+    ],
+    details: { size: n, leadMs: opts.stormLeadMs, rounds },
+  };
+}
+
+// ── 4. Tracker ──────────────────────────────────────────────────────────────────────────────────
+
+const TRACKER_APPS = 20;
+const TRACKER_USERS = 1000;
+const STATUSES: TicketState['status'][] = ['pending', 'pending', 'approved', 'approved', 'approved', 'approved', 'approved', 'rejected', 'rejected', 'cancelled'];
+
+function trackerDoc(i: number) {
+  const appNo = i % TRACKER_APPS;
+  const status = STATUSES[Math.floor(i / 7) % STATUSES.length];
+  const type = i % 10 === 3 ? 'extend' : i % 10 === 7 ? 'reraise' : 'request';
+  const requester = `u${(i * 7919) % TRACKER_USERS}`;
+  const approvers = appNo < 4 ? ['user:carol', 'group:it-admins'] : [`group:team-${appNo % 5}`, 'group:it-admins'];
+  const createdAt = new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString();
+  const resolved = status !== 'pending';
+  const ticket: TicketWorkflowInput = {
+    schema: 1,
+    ticketId: `TCK-${1_000_000 + i}`,
+    type,
+    action: 'add',
+    requester: { id: requester, name: `User ${requester}` },
+    beneficiary: { id: requester, name: `User ${requester}` },
+    app: { id: `app-${appNo}`, name: `App ${appNo}` },
+    changes: [{ op: 'add', entitlement: { id: `ent-${i % 7}`, name: `Entitlement ${i % 7}`, kind: 'group' }, fields: {} }],
+    duration: { type: 'limited', start: createdAt, end: new Date(Date.parse(createdAt) + 7 * DAY).toISOString() },
+    reason: `Needed for project ${i % 97}`,
+    policy: { requireReason: true, maxDurationSeconds: 30 * 86400, approval: { steps: [{ name: 'Lead', approvers, minApprovals: 1 }] } },
+    createdAt,
+    parentTicketId: null,
+    createdBy: { id: requester },
+  };
+  const state: TicketState = {
+    status,
+    approval: {
+      currentStep: 0,
+      awaiting: status === 'pending' ? approvers : [],
+      steps: [{ name: 'Lead', minApprovals: 1, approvers, state: status === 'pending' ? 'waiting' : status === 'approved' ? 'approved' : 'rejected', approvedBy: status === 'approved' ? ['dave'] : [] }],
+    } as TicketState['approval'],
+    access: { state: status === 'approved' ? 'active' : status === 'pending' ? 'pending' : 'none', start: null, end: null, grantedAt: null, revokedAt: null, error: null },
+    duration: ticket.duration,
+    log: [{ at: createdAt, actor: requester, event: 'created', comment: ticket.reason, details: {} }],
+    resolvedAt: resolved ? createdAt : null,
+    resolvedInSeconds: resolved ? 3600 : null,
+    childTicketIds: [],
+  };
+  return newTicketDoc({ ticketId: ticket.ticketId, version: 1, runId: '', ticket, state });
+}
+
+interface TrackerQuery {
+  name: string;
+  as: TokenClaims;
+  tab: TicketTab;
+  appId?: string;
+  requesterId?: string;
+  type?: 'request' | 'extend' | 'reraise';
+  awaitingMe?: boolean;
+}
+
+function queryString(q: TrackerQuery): string {
+  const p = new URLSearchParams({ tab: q.tab });
+  if (q.appId) p.set('appId', q.appId);
+  if (q.requesterId) p.set('requesterId', q.requesterId);
+  if (q.type) p.set('type', q.type);
+  if (q.awaitingMe) p.set('awaiting', 'me');
+  return `/tickets?${p.toString()}`;
+}
+
+/** Summarizes an explain answer: MongoDB's index names / COLLSCAN, or what FerretDB says (its SQL plan and pushdowns). */
+export function summarizeExplain(explain: unknown): string {
+  const indexes = new Set<string>();
+  const stages = new Set<string>();
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'indexName' && typeof x === 'string') indexes.add(x);
+        if (k === 'stage' && typeof x === 'string') stages.add(x);
+        if (k !== 'command') walk(x);
+      }
+    }
+  };
+  const e = explain as Record<string, unknown>;
+  walk(e.queryPlanner ?? e.stages ?? e);
+  if (indexes.size) return `index ${[...indexes].join(', ')}`;
+  if (stages.has('COLLSCAN')) return 'COLLSCAN';
+  // FerretDB v1: queryPlanner holds the backend's plan; pushdown flags say what SQLite did.
+  const qp = e.queryPlanner as Record<string, unknown> | undefined;
+  const pushdowns = ['filterPushdown', 'sortPushdown', 'limitPushdown'].filter((k) => k in e).map((k) => `${k}=${String(e[k])}`);
+  const plan = JSON.stringify(qp ?? e).replace(/\s+/g, ' ');
+  return `${pushdowns.join(' ')} plan=${plan.length > 400 ? `${plan.slice(0, 400)}…` : plan}`;
+}
+
+export async function trackerScenario(ctx: Ctx): Promise<ScenarioResult> {
+  const { stack, opts } = ctx;
+  const t0 = Date.now();
+  const store = await Store.connect(stack.mongoUri, `${stack.dbName}_tracker`);
+  let gw: GatewayHandle | null = null;
+  try {
+    await store.ensureIndexes();
+    const total = opts.trackerDocs;
+    const batch = 1000;
+    const insertStart = Date.now();
+    for (let from = 0; from < total; from += batch) {
+      const docs = Array.from({ length: Math.min(batch, total - from) }, (_, k) => trackerDoc(from + k));
+      await store.tickets.model.collection.insertMany(docs as never[], { ordered: false });
+    }
+    const insertMs = Date.now() - insertStart;
+    ctx.log(`  tracker: ${total} tickets inserted in ${insertMs} ms`);
+    gw = await stack.startGateway(store, stack.gatehouseQueue);
+    const someRequester = `u${(42 * 7919) % TRACKER_USERS}`;
+    const queries: TrackerQuery[] = [
+      { name: 'tab=all', as: ADMIN, tab: 'all' },
+      { name: 'tab=open', as: ADMIN, tab: 'open' },
+      { name: 'tab=closed', as: ADMIN, tab: 'closed' },
+      { name: 'tab=rejected', as: ADMIN, tab: 'rejected' },
+      { name: 'appId', as: ADMIN, tab: 'all', appId: 'app-3' },
+      { name: 'requesterId', as: ADMIN, tab: 'all', requesterId: someRequester },
+      { name: 'type=extend', as: ADMIN, tab: 'all', type: 'extend' },
+      { name: 'awaiting=me', as: APPROVER, tab: 'all', awaitingMe: true },
+      { name: 'tab=all (approver view)', as: APPROVER, tab: 'all' },
+    ];
+    const metrics: Metric[] = [];
+    const perQuery: Record<string, unknown>[] = [];
+    let worstP95 = 0;
+    for (const q of queries) {
+      const tok = await stack.token(q.as);
+      const url = queryString(q);
+      // Capture the exact find and aggregate the repository sends, for the baseline and for explain.
+      const captured: Array<{ method: string; args: unknown[] }> = [];
+      store.connection.set('debug', (_coll: string, method: string, ...args: unknown[]) => captured.push({ method, args }));
+      const listQuery: TicketListQuery = {
+        viewer: { id: q.as.sub, admin: (q.as.roles ?? []).includes('admin'), rules: approverRulesOf({ id: q.as.sub, roles: q.as.roles ?? [], groups: q.as.groups ?? [] }) },
+        tab: q.tab,
+        appId: q.appId,
+        requesterId: q.requesterId,
+        type: q.type,
+        awaitingMe: q.awaitingMe,
+        limit: 50,
+      };
+      const listed = await store.tickets.list(listQuery);
+      store.connection.set('debug', false);
+      const find = captured.find((c) => c.method === 'find');
+      const agg = captured.find((c) => c.method === 'aggregate');
+      const filter = (find?.args[0] ?? {}) as Record<string, unknown>;
+      const findOptions = (find?.args[1] ?? {}) as { projection?: object; sort?: object; limit?: number };
+      const pipeline = (agg?.args[0] ?? []) as object[];
+      const coll = store.tickets.model.collection;
+
+      const samples = Math.max(1, opts.trackerSamples);
+      const api: number[] = [];
+      const direct: number[] = [];
+      const directCount: number[] = [];
+      for (let i = 0; i < samples + 1; i++) {
+        let s = now();
+        const res = await stack.http('GET', gw.url, url, tok);
+        const ms = now() - s;
+        if (res.status !== 200) throw new Error(`GET ${url} → ${res.status} ${JSON.stringify(res.body)}`);
+        s = now();
+        await coll.find(filter as never, { projection: findOptions.projection, sort: findOptions.sort as never, limit: findOptions.limit }).toArray();
+        const d = now() - s;
+        s = now();
+        await coll.aggregate(pipeline as never[]).toArray();
+        const dc = now() - s;
+        if (i >= 1) {
+          api.push(ms);
+          direct.push(d);
+          directCount.push(dc);
+        }
+      }
+      const db = store.connection.db!;
+      const explainOf = async (cmd: object) => {
+        try {
+          return summarizeExplain(await db.command({ explain: cmd, verbosity: 'queryPlanner' }));
+        } catch (err) {
+          return `explain failed: ${(err as Error).message}`;
+        }
+      };
+      const findExplain = await explainOf({ find: coll.collectionName, filter, projection: findOptions.projection, sort: findOptions.sort, limit: findOptions.limit });
+      const aggExplain = await explainOf({ aggregate: coll.collectionName, pipeline, cursor: {} });
+      const p95 = percentile(api, 95);
+      worstP95 = Math.max(worstP95, p95);
+      metrics.push(metric(`${q.name} p50`, 'ms', percentile(api, 50), percentile(direct, 50)));
+      metrics.push(metric(`${q.name} p95`, 'ms', p95, percentile(direct, 95), { text: '≤ 25 ms', met: p95 <= 25 }));
+      perQuery.push({
+        name: q.name,
+        url,
+        as: q.as.sub,
+        matched: listed.counts,
+        returned: listed.items.length,
+        filter,
+        sort: findOptions.sort,
+        pipeline,
+        api: { p50: round(percentile(api, 50), 2), p95: round(p95, 2) },
+        directFind: { p50: round(percentile(direct, 50), 2), p95: round(percentile(direct, 95), 2) },
+        directCountAggregate: { p50: round(percentile(directCount, 50), 2), p95: round(percentile(directCount, 95), 2) },
+        findExplain,
+        aggregateExplain: aggExplain,
+      });
+      ctx.log(
+        `  tracker ${q.name}: p50 ${round(percentile(api, 50))} p95 ${round(p95)} ms; direct find p50 ${round(percentile(direct, 50))} ms, counts aggregate p50 ${round(percentile(directCount, 50))} ms\n    find: ${findExplain}\n    aggregate: ${aggExplain}`,
+      );
+    }
+    return {
+      name: 'tracker',
+      title: `Tracker: GET /tickets with ${total} tickets vs the same find against MongoDB`,
+      durationMs: Date.now() - t0,
+      metrics,
+      details: { docs: total, insertMs, samples: opts.trackerSamples, worstP95: round(worstP95, 2), queries: perQuery },
+    };
+  } finally {
+    if (gw) await gw.close();
+    await store.connection.dropDatabase().catch(() => undefined);
+    await store.close();
+  }
+}
+
+// ── 5. Open tickets at rest ─────────────────────────────────────────────────────────────────────
+
+export async function openScenario(ctx: Ctx): Promise<ScenarioResult> {
+  const { stack, opts } = ctx;
+  const t0 = Date.now();
+  const queue = `bench-open-${stack.runId}`;
+  const app = benchApp(`bench-open-${stack.runId}`);
+  await stack.putApp(app);
+  const worker = await startChildWorker({
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    MONGODB_URI: stack.mongoUri,
+    MONGODB_DB: stack.dbName,
+    TEMPORAL_TASK_QUEUE: queue,
+    WORKER_SHUTDOWN_GRACE_SECONDS: '1',
+  });
+  const gw = await stack.startGateway(stack.store, queue);
+  try {
+    const memStart = worker.memory();
+    const n = opts.approvePerRound;
+    const conc = opts.approveConcurrency;
+    const measure = async (tag: string) => {
+      const p50s: number[] = [];
+      const p99s: number[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        const g = await approveRound(ctx, gw, app.id, `${tag}${r}`, n, conc);
+        p50s.push(percentile(g.latencies, 50));
+        p99s.push(percentile(g.latencies, 99));
+      }
+      return { p50: median(p50s), p99: median(p99s), rounds: p50s.map((p, i) => ({ p50: round(p), p99: round(p99s[i]) })) };
+    };
+    const idle = await measure('oi');
+    const memIdle = worker.memory();
+    ctx.log(`  open: idle approve→active p50 ${round(idle.p50)} ms p99 ${round(idle.p99)} ms; worker RSS ${round(memIdle.rssMiB)} MiB`);
+
+    // Load: open (pending) ticket workflows, started in batches; each batch is given time to run its
+    // first workflow task and persist activity before the next, so the dev server never holds more
+    // than one batch of busy workflows.
+    const total = opts.openTickets;
+    const batch = Math.max(1, opts.openBatch);
+    const loadStart = Date.now();
+    const series: Array<{ open: number; rssMiB: number; elapsedMs: number }> = [];
+    const endIso = new Date(Date.now() + 7 * DAY).toISOString();
+    for (let from = 0; from < total; from += batch) {
+      const ids: string[] = [];
+      await pool(Math.min(batch, total - from), 32, async (k) => {
+        const input = stormInput(stack, app, stack.ticketBase + 80_000_000 + from + k, `o-${from + k}`, endIso);
+        ids.push(input.ticketId);
+        await startTicketDirect(stack, input, queue, false);
+      });
+      if (!(await waitPersisted(stack.store, ids, 180_000))) throw new Error(`open tickets ${from}…${from + batch} were not persisted within 180 s`);
+      const m = worker.memory();
+      series.push({ open: from + ids.length, rssMiB: round(m.rssMiB), elapsedMs: Date.now() - loadStart });
+      if (series.length % 4 === 0 || opts.smoke) ctx.log(`  open: ${from + ids.length} open after ${Date.now() - loadStart} ms; worker RSS ${round(m.rssMiB)} MiB`);
+    }
+    const loadMs = Date.now() - loadStart;
+    await waitDrained(ctx, queue);
+    await sleep(2000);
+    const memLoaded = worker.memory();
+    ctx.log(`  open: ${total} open tickets started in ${loadMs} ms (${round((total / loadMs) * 1000)}/s); worker RSS ${round(memLoaded.rssMiB)} MiB (peak ${round(memLoaded.hwmMiB)} MiB)`);
+    const loaded = await measure('ol');
+    const memAfter = worker.memory();
+    ctx.log(`  open: approve→active with ${total} open p50 ${round(loaded.p50)} ms p99 ${round(loaded.p99)} ms; worker RSS ${round(memAfter.rssMiB)} MiB`);
+    const gib = Math.max(memLoaded.rssMiB, memAfter.rssMiB) / 1024;
+    const ratio = loaded.p50 / idle.p50;
+    return {
+      name: 'open',
+      title: `${total} open tickets held by one worker (child process)`,
+      durationMs: Date.now() - t0,
+      metrics: [
+        metric('worker RSS at rest', 'MiB', memLoaded.rssMiB, memIdle.rssMiB, { text: '< 1536 MiB', met: gib < 1.5 }),
+        metric('worker RSS peak (VmHWM)', 'MiB', memAfter.hwmMiB),
+        metric('approve→active p50 (loaded vs idle)', 'ms', loaded.p50, idle.p50, { text: '≤ 1.5× idle', met: ratio <= 1.5 }),
+        metric('approve→active p99 (loaded vs idle)', 'ms', loaded.p99, idle.p99, { text: '≤ 1.5× idle', met: loaded.p99 <= 1.5 * idle.p99 }),
+        metric('open tickets started', 'tickets/s', (total / loadMs) * 1000),
+      ],
+      details: { openTickets: total, batch, loadMs, memory: { start: memStart, idle: memIdle, loaded: memLoaded, after: memAfter }, series, idle, loaded },
+    };
+  } finally {
+    await gw.close();
+    await worker.stop();
+  }
+}
