@@ -318,7 +318,17 @@ function stormInput(stack: BenchStack, app: App, ticketNo: number, beneficiary: 
 /** Starts a ticket workflow directly (as the gateway does) and, unless `approve` is false, approves it through the Update. */
 async function startTicketDirect(stack: BenchStack, input: TicketWorkflowInput, taskQueue: string, approve: boolean): Promise<void> {
   const handle = await stack.client.workflow.start(TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions(input, taskQueue));
-  if (approve) await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: approverActor, comment: null }] });
+  if (!approve) return;
+  // An overloaded server answers an Update with a deadline error; the same updateId makes the retry safe.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: approverActor, comment: null }], updateId: `bench-approve-${input.ticketId}` });
+      return;
+    } catch (err) {
+      if (attempt >= 5 || (err as Error).name !== 'WorkflowUpdateRPCTimeoutOrCancelledError') throw err;
+      noteError(`approve ${input.ticketId}: ${String(err)} (retried)`);
+    }
+  }
 }
 
 export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
