@@ -17,7 +17,7 @@ import {
   type TicketChange,
 } from '@gatehouse/domain';
 import { createConnector, type AccessChange, type Connector, type ConnectorDeps } from '@gatehouse/connectors';
-import type { Store } from '@gatehouse/store';
+import { claimKey, type Store } from '@gatehouse/store';
 import { accountFor, noAccountMessage } from './connector-activities';
 
 export interface ActivityDeps {
@@ -70,7 +70,10 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
   return {
     async persistTicketState(input: PersistTicketStateInput): Promise<void> {
       await store.tickets.persistState(input);
-      if (input.state.status !== 'pending') await store.claims.release(input.ticketId);
+      if (input.state.status !== 'pending') {
+        const t = input.ticket;
+        await store.claims.release(input.ticketId, t.changes.map((c) => claimKey(t.beneficiary.id, t.app.id, c.entitlement.id)));
+      }
     },
 
     /** Grants every `add`, then removes every `remove`: a move never leaves the user with neither. */

@@ -131,23 +131,30 @@ export class GrantRepository {
     );
   }
 
+  // Lookups by `_id` alone, conditions checked here: FerretDB scans the collection for any other filter.
+
+  private async current(appId: string, userId: string, entitlementId: string): Promise<GrantDoc | null> {
+    return this.model.findById(grantKey(appId, userId, entitlementId)).lean<GrantDoc>().exec();
+  }
+
   /** The ticket through which this access is currently held, if it is. */
   async activeOwner(appId: string, userId: string, entitlementId: string): Promise<string | null> {
-    const doc = await this.model.findOne({ _id: grantKey(appId, userId, entitlementId), state: 'active' }).lean<GrantDoc>().exec();
-    return doc?.ticketId ?? null;
+    const doc = await this.current(appId, userId, entitlementId);
+    return doc?.state === 'active' ? doc.ticketId : null;
   }
 
   /** Ends a grant if it is still active; with `ticketId`, only if that ticket still owns it. */
   async end(appId: string, userId: string, entitlementId: string, state: Exclude<GrantState, 'active'>, ticketId?: string): Promise<boolean> {
-    const res = await this.model.updateOne(
-      { _id: grantKey(appId, userId, entitlementId), state: 'active', ...(ticketId ? { ticketId } : {}) },
-      { $set: { state, updatedAt: now() } },
-    );
-    return res.modifiedCount > 0;
+    const doc = await this.current(appId, userId, entitlementId);
+    if (doc?.state !== 'active' || (ticketId && doc.ticketId !== ticketId)) return false;
+    await this.model.updateOne({ _id: doc._id }, { $set: { state, updatedAt: now() } });
+    return true;
   }
 
   async setEnd(appId: string, userId: string, entitlementId: string, ticketId: string, end: string): Promise<void> {
-    await this.model.updateOne({ _id: grantKey(appId, userId, entitlementId), state: 'active', ticketId }, { $set: { end, updatedAt: now() } });
+    const doc = await this.current(appId, userId, entitlementId);
+    if (doc?.state !== 'active' || doc.ticketId !== ticketId) return;
+    await this.model.updateOne({ _id: doc._id }, { $set: { end, updatedAt: now() } });
   }
 
   async list(filter: { userId?: string; appId?: string; state?: GrantState }): Promise<Grant[]> {
@@ -308,8 +315,12 @@ export class OpenClaimRepository {
     return null;
   }
 
-  async release(ticketId: string): Promise<void> {
-    await this.model.deleteMany({ ticketId });
+  /** Releases the keys a ticket holds (by `_id`: FerretDB scans the collection for any other filter). */
+  async release(ticketId: string, keys: string[]): Promise<void> {
+    for (const key of keys) {
+      const holder = await this.model.findById(key).lean<OpenClaimDoc>().exec();
+      if (holder?.ticketId === ticketId) await this.model.deleteOne({ _id: key });
+    }
   }
 }
 

@@ -104,21 +104,32 @@ export class TicketRepository {
   }
 
   /**
-   * Writes the workflow's view of a ticket, creating the ticket if the gateway never did. Guarded by
-   * version so a late retry never replaces newer state; returns false when newer state was there.
-   * The fixed fields are rewritten with the same values each time rather than `$setOnInsert`ed,
-   * because FerretDB drops nulls and empty arrays from `$setOnInsert`.
+   * Writes the workflow's view of a ticket, creating the ticket if the gateway never did. A write older
+   * than what is stored is dropped (returns false), whatever order retries land in.
+   *
+   * Every lookup is by `_id` alone: FerretDB (SQLite) pushes only an exact `{_id}` filter down to the
+   * database and scans the whole collection for anything else, so the version is compared here rather
+   * than in the filter. The one interleaving this leaves open, two attempts of the same persist
+   * activity overlapping, writes the same version twice. The fixed fields are `$set` with their
+   * (unchanging) values rather than `$setOnInsert`ed, because FerretDB drops nulls and empty arrays from
+   * `$setOnInsert`.
    */
   async persistState(input: PersistTicketStateInput): Promise<boolean> {
     const { _id, workflow, ...fields } = newTicketDoc(input);
-    const set = { ...fields, 'workflow.workflowId': workflow.workflowId, ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}) };
-    try {
-      const res = await this.model.collection.updateOne({ _id, version: { $lt: input.version } } as never, { $set: set }, { upsert: true });
-      return res.matchedCount + res.upsertedCount > 0;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
+    const current = await this.model.collection.findOne({ _id } as never, { projection: { version: 1 } });
+    if (current && ((current as { version?: number }).version ?? 0) >= input.version) return false;
+    if (!current) {
+      try {
+        await this.model.collection.insertOne({ _id, workflow, ...fields } as never);
+        return true;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        return this.persistState(input); // the gateway inserted it meanwhile: compare again
+      }
     }
+    const set = { ...fields, 'workflow.workflowId': workflow.workflowId, ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}) };
+    await this.model.collection.updateOne({ _id } as never, { $set: set });
+    return true;
   }
 
   async setRunId(ticketId: string, runId: string): Promise<void> {

@@ -344,7 +344,8 @@ export class TicketsService {
     try {
       await p.launch(input);
     } catch (err) {
-      await this.store.claims.release(ticketId); // nothing started: the access is free to ask for again
+      // Nothing started: the access is free to ask for again.
+      await this.store.claims.release(ticketId, p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id)));
       throw err;
     }
     return { ticket: await this.record(input), created: true };
