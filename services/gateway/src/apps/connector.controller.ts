@@ -10,6 +10,7 @@ import { IsString, Matches } from 'class-validator';
 import type { Response } from 'express';
 import { CONNECTOR_ACTIVITY_FAILURES, NON_RETRYABLE_FAILURES, type App, type DriftReport } from '@gatehouse/domain';
 import { Store } from '@gatehouse/store';
+import { Audited } from '../audit/audit';
 import { AdminOnly } from '../auth/actor';
 import { fail } from '../common/errors';
 import { ID_PATTERN } from '../common/ids';
@@ -123,6 +124,7 @@ export class ConnectorController {
   @Post(':appId/drift/run')
   @HttpCode(200)
   @AdminOnly()
+  @Audited('app.drift.run', 'appId')
   @ApiOperation({ summary: 'Compute the app’s drift report now and answer it (admin)' })
   @ApiResponse({ status: 200, type: DriftReportResponse })
   @ApiResponse({ status: 424, description: 'The target failed (code: the connector failure type, e.g. CONNECTOR_RETRYABLE)' })
@@ -142,6 +144,7 @@ export class ConnectorController {
   @Post(':appId/drift/reapply')
   @HttpCode(200)
   @AdminOnly()
+  @Audited('app.drift.reapply', 'appId')
   @ApiOperation({ summary: 'Grant again, in the target, access an active grant says the user holds (admin)' })
   @ApiResponse({ status: 200, type: ReapplyResponse })
   @ApiResponse({ status: 404, description: 'No such app or entitlement, or the user holds no active grant of it' })
