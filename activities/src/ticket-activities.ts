@@ -2,6 +2,7 @@
  * Activities of the ticket workflow: read-model writes, and applying or revoking access through the
  * app's connector. Each is idempotent, because Temporal runs an activity at least once.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   NON_RETRYABLE_FAILURES,
@@ -27,13 +28,33 @@ export interface ActivityDeps {
   connectorFor?: (app: App, deps: ConnectorDeps) => Connector;
 }
 
+/**
+ * Heartbeats every few seconds while `work` runs, so that a worker that dies mid-call is noticed within
+ * the heartbeat timeout (seconds) instead of the whole start-to-close timeout (minutes).
+ */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), 3000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function createTicketActivities(deps: ActivityDeps): TicketActivities {
   const { store } = deps;
   const connectorFor = deps.connectorFor ?? ((app: App, d: ConnectorDeps) => createConnector(app.id, app.connector, d));
 
   async function loadApp(appId: string): Promise<App> {
     const app = await store.apps.get(appId);
-    if (!app) throw ApplicationFailure.create({ type: NON_RETRYABLE_FAILURES.APP_NOT_FOUND, message: `application ${appId} no longer exists`, nonRetryable: true });
+    if (!app)
+      throw ApplicationFailure.create({
+        type: NON_RETRYABLE_FAILURES.APP_NOT_FOUND,
+        message: `application ${appId} no longer exists`,
+        nonRetryable: true,
+      });
     return app;
   }
 
@@ -62,7 +83,12 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
     }
     return {
       account,
-      entitlement: { id: entitlement.id, externalId: entitlement.externalId ?? entitlement.id, kind: entitlement.kind, name: entitlement.name },
+      entitlement: {
+        id: entitlement.id,
+        externalId: entitlement.externalId ?? entitlement.id,
+        kind: entitlement.kind,
+        name: entitlement.name,
+      },
       fields: change.fields,
     };
   }
@@ -72,72 +98,32 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
       await store.tickets.persistState(input);
       if (input.state.status !== 'pending') {
         const t = input.ticket;
-        await store.claims.release(input.ticketId, t.changes.map((c) => claimKey(t.beneficiary.id, t.app.id, c.entitlement.id)));
+        await store.claims.release(
+          input.ticketId,
+          t.changes.map((c) => claimKey(t.beneficiary.id, t.app.id, c.entitlement.id)),
+        );
       }
     },
 
-    /** Grants every `add`, then removes every `remove`: a move never leaves the user with neither. */
-    async applyAccess(input: ApplyAccessInput): Promise<ApplyAccessResult> {
-      const app = await loadApp(input.appId);
-      const connector = connectorFor(app, deps.connectors);
-      const account = await accountOf(app, input.beneficiaryId, connector);
-      const grantedAt = new Date().toISOString();
-      const limited = input.duration?.type === 'limited' ? input.duration : null;
-      const adds = input.changes.filter((c) => c.op === 'add');
-      const removes = input.changes.filter((c) => c.op === 'remove');
-      for (const change of adds) {
-        await connector.grant(toAccessChange(app, account, change));
-        await store.grants.activate({
-          userId: input.beneficiaryId,
-          appId: app.id,
-          entitlementId: change.entitlement.id,
-          start: limited?.start ?? grantedAt,
-          end: limited?.end ?? null,
-          ticketId: input.ticketId,
-        });
-      }
-      for (const change of removes) {
-        await connector.revoke(toAccessChange(app, account, change));
-        await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, 'removed');
-      }
-      await releaseUnneededSeats(app, input.beneficiaryId, removes.map((c) => c.entitlement.id));
-      return { grantedAt };
-    },
-
-    /** Revokes what this ticket still owns; access re-granted or removed by a later ticket is left alone. */
-    async revokeAccess(input: RevokeAccessInput): Promise<RevokeAccessResult> {
-      const app = await loadApp(input.appId);
-      const skipped: string[] = [];
-      let connector: Connector | null = null;
-      let account: string | null = null;
-      for (const change of input.changes) {
-        const owner = await store.grants.activeOwner(app.id, input.beneficiaryId, change.entitlement.id);
-        if (owner !== input.ticketId) {
-          skipped.push(change.entitlement.id);
-          continue;
-        }
-        connector ??= connectorFor(app, deps.connectors);
-        account ??= await accountOf(app, input.beneficiaryId, connector);
-        // Target first, then the grant: a crash in between retries the (idempotent) revoke.
-        await connector.revoke(toAccessChange(app, account, change));
-        await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, input.reason, input.ticketId);
-      }
-      await releaseUnneededSeats(app, input.beneficiaryId, input.changes.map((c) => c.entitlement.id));
-      return { revokedAt: new Date().toISOString(), skipped };
-    },
+    applyAccess: (input: ApplyAccessInput) => heartbeating(() => apply(input)),
+    revokeAccess: (input: RevokeAccessInput) => heartbeating(() => revoke(input)),
 
     async reserveSeats(input: SeatsInput): Promise<void> {
       const app = await loadApp(input.appId);
       const taken: string[] = [];
       for (const licenseId of input.licenseIds) {
         const license = app.licenses.find((l) => l.id === licenseId);
-        const ok = license ? await store.seats.reserve(app.id, licenseId, license.seats, input.userId, input.ticketId) : false;
+        const ok = license
+          ? await store.seats.reserve(app.id, licenseId, license.seats, input.userId, input.ticketId)
+          : false;
         if (!ok) {
           // All or nothing: give back what this call took, unless the user held it before.
           for (const id of taken) await store.seats.release(app.id, id, input.userId);
           throw ApplicationFailure.create({
             type: 'NO_SEAT_AVAILABLE',
-            message: license ? `No seat of ${license.name} is free (${license.seats} in use).` : `License ${licenseId} no longer exists in ${app.name}.`,
+            message: license
+              ? `No seat of ${license.name} is free (${license.seats} in use).`
+              : `License ${licenseId} no longer exists in ${app.name}.`,
             nonRetryable: true,
           });
         }
@@ -147,7 +133,9 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
 
     async releaseSeats(input: SeatsInput): Promise<void> {
       const app = await loadApp(input.appId);
-      const entitlementIds = app.entitlements.filter((e) => e.licenseId && input.licenseIds.includes(e.licenseId)).map((e) => e.id);
+      const entitlementIds = app.entitlements
+        .filter((e) => e.licenseId && input.licenseIds.includes(e.licenseId))
+        .map((e) => e.id);
       await releaseUnneededSeats(app, input.userId, entitlementIds);
     },
 
@@ -158,9 +146,69 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
     },
   };
 
+  /** Grants every `add`, then removes every `remove`: a move never leaves the user with neither. */
+  async function apply(input: ApplyAccessInput): Promise<ApplyAccessResult> {
+    const app = await loadApp(input.appId);
+    const connector = connectorFor(app, deps.connectors);
+    const account = await accountOf(app, input.beneficiaryId, connector);
+    const grantedAt = new Date().toISOString();
+    const limited = input.duration?.type === 'limited' ? input.duration : null;
+    const adds = input.changes.filter((c) => c.op === 'add');
+    const removes = input.changes.filter((c) => c.op === 'remove');
+    for (const change of adds) {
+      await connector.grant(toAccessChange(app, account, change));
+      await store.grants.activate({
+        userId: input.beneficiaryId,
+        appId: app.id,
+        entitlementId: change.entitlement.id,
+        start: limited?.start ?? grantedAt,
+        end: limited?.end ?? null,
+        ticketId: input.ticketId,
+      });
+    }
+    for (const change of removes) {
+      await connector.revoke(toAccessChange(app, account, change));
+      await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, 'removed');
+    }
+    await releaseUnneededSeats(
+      app,
+      input.beneficiaryId,
+      removes.map((c) => c.entitlement.id),
+    );
+    return { grantedAt };
+  }
+
+  /** Revokes what this ticket still owns; access re-granted or removed by a later ticket is left alone. */
+  async function revoke(input: RevokeAccessInput): Promise<RevokeAccessResult> {
+    const app = await loadApp(input.appId);
+    const skipped: string[] = [];
+    let connector: Connector | null = null;
+    let account: string | null = null;
+    for (const change of input.changes) {
+      const owner = await store.grants.activeOwner(app.id, input.beneficiaryId, change.entitlement.id);
+      if (owner !== input.ticketId) {
+        skipped.push(change.entitlement.id);
+        continue;
+      }
+      connector ??= connectorFor(app, deps.connectors);
+      account ??= await accountOf(app, input.beneficiaryId, connector);
+      // Target first, then the grant: a crash in between retries the (idempotent) revoke.
+      await connector.revoke(toAccessChange(app, account, change));
+      await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, input.reason, input.ticketId);
+    }
+    await releaseUnneededSeats(
+      app,
+      input.beneficiaryId,
+      input.changes.map((c) => c.entitlement.id),
+    );
+    return { revokedAt: new Date().toISOString(), skipped };
+  }
+
   /** Gives back the seats of these entitlements' licenses that no other active access of the user still needs. */
   async function releaseUnneededSeats(app: App, userId: string, entitlementIds: string[]): Promise<void> {
-    const licenses = new Set(app.entitlements.filter((e) => entitlementIds.includes(e.id) && e.licenseId).map((e) => e.licenseId!));
+    const licenses = new Set(
+      app.entitlements.filter((e) => entitlementIds.includes(e.id) && e.licenseId).map((e) => e.licenseId!),
+    );
     if (licenses.size === 0) return;
     const held = await store.grants.activeFor(userId, app.id);
     for (const licenseId of licenses) {

@@ -71,10 +71,6 @@ beforeAll(async () => {
       },
     },
   });
-  // Every test file's database numbers tickets from TCK-1001 and workflow id = ticket id, in the one
-  // Temporal namespace of the run: start far away from the other files' tickets, so that a ticket here
-  // never meets another file's workflow of the same id (refused as a duplicate start).
-  await stack.store.ticketNumbers.model.collection.insertOne({ _id: 1_000_000 + Math.floor(Math.random() * 1_000_000_000), at: new Date().toISOString() } as never);
 }, 60_000);
 
 afterAll(async () => {

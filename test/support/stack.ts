@@ -54,6 +54,9 @@ export async function startTestStack(options: { worker?: Partial<GatehouseWorker
     TEMPORAL_ADDRESS: testTemporalAddress(),
     TEMPORAL_TASK_QUEUE: worker.taskQueue,
     LOG_LEVEL: 'silent',
+    // Every test database numbers its tickets from 1, and workflow id = ticket id in one shared namespace:
+    // each stack gets its own range so test files never start workflows with each other's ids.
+    TICKET_NUMBER_START: String(1_000_000 + Math.floor(Math.random() * 1e12)),
     ...options.env,
   });
   const gateway = await createGateway(config, { store, logger: options.logger });

@@ -91,8 +91,18 @@ const { reserveSeats, releaseSeats, extendGrant } = proxyActivities<TicketActivi
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['NO_SEAT_AVAILABLE'] },
 });
 
-const { applyAccess, revokeAccess } = proxyActivities<TicketActivities>({
+const { revokeAccess } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '2 minutes',
+  // Activities heartbeat while they work: a worker that dies mid-call is noticed in seconds.
+  heartbeatTimeout: '20 seconds',
+  // Access must end: retry a failing target for as long as it takes; only a non-retryable failure stops
+  // this (and parks the revocation for an operator's retry, see endAccess).
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { applyAccess } = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   // Target applications fail for a while (5xx, rate limits): back off, then park the ticket in
   // `failed` for an operator rather than retrying forever. Non-retryable failures park it at once.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
@@ -125,6 +135,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   let revokeRequest: ActorCommentInput | null = null;
   let retryRequested = false;
   let deciding = false;
+  /** A revocation failed in a way no retry fixes; an admin's retry runs it again. */
+  let revokeFailed = false;
   let seatsReserved = resume?.seatsReserved ?? false;
   let endChanged = false;
   let lingerUntil: number | null = resume?.lingerUntil ? Date.parse(resume.lingerUntil) : null;
@@ -377,7 +389,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     {
       validator: ({ actor }) => {
         if (!isAdmin(actor)) refuse('FORBIDDEN', 'Only an admin may retry provisioning.');
-        if (state.access.state !== 'failed' || retryRequested) {
+        if ((state.access.state !== 'failed' && !revokeFailed) || retryRequested) {
           refuse('ACCESS_NOT_FAILED', `The access of ${input.ticketId} is ${state.access.state}, not failed.`);
         }
       },
@@ -595,13 +607,30 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       }
     }
     pendingExtensions.clear();
-    const { revokedAt, skipped } = await revokeAccess({
-      ticketId: input.ticketId,
-      appId: input.app.id,
-      beneficiaryId: input.beneficiary.id,
-      changes: input.changes.filter((c) => c.op === 'add'),
-      reason,
-    });
+    let result: Awaited<ReturnType<typeof revokeAccess>>;
+    for (;;) {
+      try {
+        result = await revokeAccess({
+          ticketId: input.ticketId,
+          appId: input.app.id,
+          beneficiaryId: input.beneficiary.id,
+          changes: input.changes.filter((c) => c.op === 'add'),
+          reason,
+        });
+        break;
+      } catch (err) {
+        // A failure no retry fixes (revoked credentials, say): keep the access's state, say why, and wait
+        // for an admin's retry rather than failing the workflow and forgetting the revocation.
+        revokeFailed = true;
+        setAccess(state.access.state, { error: failureMessage(err) });
+        log('provisioning_failed', SYSTEM, failureMessage(err), { during: 'revoke' });
+        changed();
+        await condition(() => retryRequested);
+        retryRequested = false;
+        revokeFailed = false;
+      }
+    }
+    const { revokedAt, skipped } = result;
     setAccess(reason, { revokedAt });
     if (revokeRequest) log('revoked', revokeRequest.actor.id, revokeRequest.comment, skipped.length ? { skipped } : {});
     else log('expired', SYSTEM, null, skipped.length ? { skipped } : {});

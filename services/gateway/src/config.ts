@@ -24,6 +24,8 @@ export interface GatewayConfig {
   logLevel: string;
   /** Static files of the dashboard, served at `/` when present. */
   dashboardDir: string | null;
+  /** Ticket numbers start after this (TCK-1001 by default). Deployments sharing a Temporal namespace need disjoint ranges. */
+  ticketNumberStart: number;
 }
 
 /** Dev-only default: signs the demo tokens `npm run dev` prints. Refused in production. */
@@ -78,5 +80,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1) },
     logLevel: env.LOG_LEVEL || 'info',
     dashboardDir: env.DASHBOARD_DIR || null,
+    ticketNumberStart: int(env, 'TICKET_NUMBER_START', 1000),
   };
 }

@@ -27,7 +27,7 @@ const AUDITED = 'gatehouse:audited';
 export const Audited = (action: string, targetParam: string) => SetMetadata(AUDITED, { action, targetParam });
 
 /** Body fields safe to keep: human comments and the few facts an auditor needs. Never whole bodies. */
-const SAFE_FIELDS = ['comment', 'reason', 'end', 'onBehalfOf', 'appId'] as const;
+const SAFE_FIELDS = ['comment', 'reason', 'end', 'onBehalfOf', 'appId', 'userId', 'entitlementId'] as const;
 
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {

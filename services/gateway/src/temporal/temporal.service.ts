@@ -6,6 +6,9 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { GATEWAY_CONFIG } from '../tokens';
 import type { GatewayConfig } from '../config';
 
+const START_DEADLINE_MS = 10_000;
+const UPDATE_DEADLINE_MS = 30_000;
+
 /** The gateway's only door to Temporal: starts ticket workflows and sends them decisions as Updates. */
 @Injectable()
 export class TemporalService implements OnModuleDestroy {
@@ -21,9 +24,9 @@ export class TemporalService implements OnModuleDestroy {
   /** Starts a ticket's workflow; a second start of the same ticket is a no-op. Returns the run id. */
   async startTicket(input: TicketWorkflowInput): Promise<string | null> {
     try {
-      const handle = await this.client.workflow.start<typeof ticketWorkflow>(
-        TICKET_WORKFLOW_TYPE,
-        ticketWorkflowStartOptions(input, this.config.taskQueue),
+      // A deadline, so an unreachable Temporal answers 503 promptly instead of after the client's retries.
+      const handle = await this.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+        this.client.workflow.start<typeof ticketWorkflow>(TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions(input, this.config.taskQueue)),
       );
       return handle.firstExecutionRunId;
     } catch (err) {
@@ -34,7 +37,8 @@ export class TemporalService implements OnModuleDestroy {
 
   async update<Args extends [unknown, ...unknown[]]>(ticketId: string, def: UpdateDefinition<TicketState, Args>, args: Args, updateId?: string): Promise<TicketState> {
     const handle = this.client.workflow.getHandle(ticketId);
-    return handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) });
+    // Updates may wait on an activity (a seat, a revocation against a slow target): a longer deadline.
+    return this.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) }));
   }
 
   async healthy(): Promise<boolean> {

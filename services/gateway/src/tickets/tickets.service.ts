@@ -41,8 +41,6 @@ import { TemporalService } from '../temporal/temporal.service';
 import { GATEWAY_CONFIG, STORE } from '../tokens';
 import type { ApproveDto, CreateTicketDto, DurationDto, ExtendDto, ListTicketsQuery, ReraiseDto } from './tickets.dto';
 
-/** Numbers start here so the first ticket reads TCK-1001. */
-const FIRST_TICKET_NUMBER = 1000;
 /** A claim older than this whose ticket never got written was left by a crashed request. */
 const STALE_CLAIM_MS = 60_000;
 
@@ -307,7 +305,7 @@ export class TicketsService {
     const p = await prepare();
     if (p.flags.length) throw new GatehouseError('POLICY_VIOLATION', p.flags.map((f) => f.message).join(' '), p.flags);
 
-    const ticketId = reservedId ?? `${TICKET_ID_PREFIX}${FIRST_TICKET_NUMBER + (await this.store.ticketNumbers.next())}`;
+    const ticketId = reservedId ?? `${TICKET_ID_PREFIX}${this.config.ticketNumberStart + (await this.store.ticketNumbers.next())}`;
     if (recordId && !reservedId) {
       const record = await this.store.idempotency.insertOrGet({ _id: recordId, bodyHash, ticketId, createdAt: p.now.toISOString() });
       if (record.ticketId !== ticketId) return this.raise(actor, body, idempotencyKey, prepare); // lost a race with the same key
