@@ -19,3 +19,9 @@ bash tools/scripts/install-browser.sh
 # TypeScript projects (incremental) and the prebuilt workflow bundle.
 npx tsc -b tsconfig.build.json
 node tools/scripts/bundle-workflows.js
+
+# The dashboard the gateway serves at / (rebuilt when a source is newer than the build).
+if [ ! -f dashboard/dist/index.html ] || [ -n "$(find dashboard/src dashboard/index.html dashboard/vite.config.ts -newer dashboard/dist/index.html 2>/dev/null | head -n 1)" ]; then
+  echo "[ensure] building the dashboard" >&2
+  npx vite build --config dashboard/vite.config.ts --logLevel warn
+fi
