@@ -6,7 +6,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { GATEWAY_CONFIG } from '../tokens';
 import type { GatewayConfig } from '../config';
 
-const START_DEADLINE_MS = 10_000;
+const START_DEADLINE_MS = 5_000;
 const UPDATE_DEADLINE_MS = 30_000;
 
 /** The gateway's only door to Temporal: starts ticket workflows and sends them decisions as Updates. */
