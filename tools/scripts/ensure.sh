@@ -13,8 +13,9 @@ fi
 # The pinned Temporal CLI and FerretDB (skipped when present, or when TEMPORAL_BIN/FERRETDB_BIN are set).
 bash tools/scripts/install-servers.sh
 
-# Debian's Chromium for the dashboard's browser tests (skipped when present).
+# Debian's Chromium for the dashboard's browser tests, schemathesis for API fuzzing (each skipped when present).
 bash tools/scripts/install-browser.sh
+bash tools/scripts/install-schemathesis.sh
 
 # TypeScript projects (incremental) and the prebuilt workflow bundle.
 npx tsc -b tsconfig.build.json
