@@ -126,10 +126,9 @@ test('SIGTERM while a grant longer than the grace time is in flight (it honours 
   await terminate(next);
 });
 
-// BUG (reported): activities do not pass their cancellation to connector calls, and the worker sets no
-// shutdownForceTime, so a target call slower than the grace time holds the process past it (until the
-// call returns: up to the connectors' 30 s request timeout per call) — an orchestrator then SIGKILLs it.
-test.failing('SIGTERM while a grant that ignores cancellation (like the real connectors\u2019 HTTP calls) is in flight: the process still exits within grace + margin', async () => {
+// Was F3: a target call that ignores cancellation held the process past its grace time. The worker now
+// sets shutdownForceTime (grace + 2 s): run() rejects and the process exits; Temporal retries the attempt.
+test('SIGTERM while a grant that ignores cancellation (like the real connectors\u2019 HTTP calls) is in flight: the process still exits within grace + margin', async () => {
   const env = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
   const w = scope.worker({ ...env, FAULT_GRANT_DELAY_MS: '30000' }, FAULT_WORKER);
   running.push(w);

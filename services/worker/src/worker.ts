@@ -41,8 +41,11 @@ export async function createGatehouseWorker(options: GatehouseWorkerOptions): Pr
     taskQueue: options.taskQueue,
     activities,
     ...workflowSource,
-    // In-flight activities get this long to finish on SIGTERM before they are handed back to Temporal.
+    // In-flight activities get this long to finish on SIGTERM before they are handed back to Temporal…
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? 30} seconds`,
+    // …and an activity that ignores its cancellation (a target call still waiting on the network) cannot
+    // hold the process beyond this: run() then rejects and the process exits; Temporal retries the attempt.
+    shutdownForceTime: `${(options.shutdownGraceSeconds ?? 30) + 2} seconds`,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
   });
 }
