@@ -350,3 +350,27 @@ describe('limits', () => {
     expect([res.status, res.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
   });
 });
+
+describe('dev sign-in', () => {
+  test('GET /dev/demo-tokens serves the demo tokens only when DEV_TOKENS_FILE is set, and production refuses it', async () => {
+    expect((await stack.as('').get('/dev/demo-tokens')).status).toBe(404);
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gh-dev-')), 'dev-tokens.json');
+    const token = await stack.token(users.alice);
+    fs.writeFileSync(file, JSON.stringify({ users: [{ id: 'alice', name: 'Alice', role: 'requester', token }] }));
+    const dev = await startTestStack({ env: { DEV_TOKENS_FILE: file } });
+    try {
+      const res = await dev.as('').get('/dev/demo-tokens');
+      expect(res.status).toBe(200);
+      expect(res.body.users[0]).toMatchObject({ id: 'alice', token });
+      expect((await dev.as(`Bearer ${res.body.users[0].token}`).get('/me')).body.id).toBe('alice');
+      expect((await dev.as('').get('/docs-json')).body.paths['/dev/demo-tokens']).toBeUndefined();
+    } finally {
+      await dev.stop();
+    }
+    const { loadGatewayConfig } = await import('@gatehouse/gateway');
+    expect(() => loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32), DEV_TOKENS_FILE: file })).toThrow(/DEV_TOKENS_FILE/);
+  });
+});

@@ -114,7 +114,16 @@ async function main(): Promise<void> {
     mongoUri = ferret.uri;
   }
 
+  // Demo tokens for the dashboard's one-click sign-in (served only because DEV_TOKENS_FILE is set).
+  const tokens = Object.fromEntries(await Promise.all(Object.entries(DEMO_USERS).map(async ([k, claims]) => [k, await mintToken(secret, claims)])));
+  const tokensFile = path.join(dataDir, 'dev-tokens.json');
+  fs.writeFileSync(
+    tokensFile,
+    JSON.stringify({ users: Object.entries(DEMO_USERS).map(([k, u]) => ({ id: u.sub, name: u.name, role: DEMO_ROLES[k as keyof typeof DEMO_ROLES], token: tokens[k] })) }, null, 1),
+  );
+
   const env = {
+    DEV_TOKENS_FILE: tokensFile,
     TEMPORAL_ADDRESS: temporalAddress,
     MONGODB_URI: mongoUri,
     AUTH_JWT_SECRET: secret,
@@ -127,7 +136,6 @@ async function main(): Promise<void> {
   const url = `http://localhost:${port}`;
   await waitForHealth(url);
 
-  const tokens = Object.fromEntries(await Promise.all(Object.entries(DEMO_USERS).map(async ([k, claims]) => [k, await mintToken(secret, claims)])));
   await seed(url, tokens.admin);
 
   const line = '─'.repeat(78);

@@ -1,6 +1,6 @@
 // Sign-in by bearer token. The dashboard never mints tokens: in production they come from the
 // organisation's identity provider (docs/dashboard.md), in the demo from `npm run token -- <user>`.
-import { useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorText } from '../errorText';
 import { cleanToken, looksLikeJwt } from '../session';
 
@@ -19,6 +19,20 @@ export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void;
   const [demoUser, setDemoUser] = useState<string | null>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
   const id = useId();
+  /** Under `npm run dev` the gateway offers the demo people's tokens: one click signs in. */
+  const [devTokens, setDevTokens] = useState<Record<string, string> | null>(null);
+  useEffect(() => {
+    let live = true;
+    fetch('/dev/demo-tokens')
+      .then((r) => (r.ok ? r.json() : null))
+      .then((body: { users?: { id: string; token: string }[] } | null) => {
+        if (live && body?.users) setDevTokens(Object.fromEntries(body.users.map((u) => [u.id, u.token])));
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -67,8 +81,9 @@ export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void;
       <section className="card" aria-labelledby={`${id}-demo`}>
         <h2 id={`${id}-demo`}>Trying the demo?</h2>
         <p>
-          With <code>npm run dev</code>, the gateway starts with five demo people. The dashboard cannot sign you in as them by itself: pick one, run the command
-          shown in a terminal at the root of the repository, and paste the token it prints above.
+          {devTokens
+            ? 'This gateway runs under npm run dev: pick a demo person to sign in as them.'
+            : 'With npm run dev, the gateway starts with five demo people: pick one, run the command shown in a terminal at the root of the repository, and paste the token it prints above.'}
         </p>
         <ul className="demo-users">
           {DEMO_USERS.map((u) => (
@@ -77,6 +92,7 @@ export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void;
                 type="button"
                 aria-pressed={demoUser === u.id}
                 onClick={() => {
+                  if (devTokens?.[u.id]) return onSignIn(devTokens[u.id]);
                   setDemoUser(u.id);
                   textarea.current?.focus();
                 }}
@@ -87,7 +103,7 @@ export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void;
             </li>
           ))}
         </ul>
-        {demoUser && (
+        {demoUser && !devTokens && (
           <p aria-live="polite">
             Run <code>npm run -s token -- {demoUser}</code> and paste its output into “Access token”.
           </p>

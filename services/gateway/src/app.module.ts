@@ -8,6 +8,7 @@ import { AuditController, AuditInterceptor } from './audit/audit';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ErrorFilter } from './common/error.filter';
+import { DevController } from './dev/dev.controller';
 import type { GatewayConfig } from './config';
 import { GrantsController } from './grants/grants.controller';
 import { HealthController } from './health/health.controller';
@@ -22,7 +23,7 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, store: Store): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, UsersController, AppsController, TicketsController, GrantsController, AuditController, ConnectorController],
+      controllers: [HealthController, UsersController, AppsController, TicketsController, GrantsController, AuditController, ConnectorController, DevController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: STORE, useValue: store },

@@ -24,6 +24,8 @@ export interface GatewayConfig {
   logLevel: string;
   /** Static files of the dashboard, served at `/` when present. */
   dashboardDir: string | null;
+  /** `npm run dev` only: a file of demo tokens served at GET /dev/demo-tokens for one-click demo sign-in. */
+  devTokensFile: string | null;
   /** Ticket numbers start after this (TCK-1001 by default). Deployments sharing a Temporal namespace need disjoint ranges. */
   ticketNumberStart: number;
 }
@@ -50,6 +52,12 @@ function url(env: NodeJS.ProcessEnv, name: string): string | null {
     throw new ConfigError(`${name} must be a URL, got "${raw}"`);
   }
   return raw;
+}
+
+function devTokensFile(env: NodeJS.ProcessEnv, production: boolean): string | null {
+  const file = env.DEV_TOKENS_FILE || null;
+  if (file && production) throw new ConfigError('DEV_TOKENS_FILE hands out tokens to anyone and is refused with NODE_ENV=production');
+  return file;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -81,5 +89,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     logLevel: env.LOG_LEVEL || 'info',
     dashboardDir: env.DASHBOARD_DIR || null,
     ticketNumberStart: int(env, 'TICKET_NUMBER_START', 1000),
+    devTokensFile: devTokensFile(env, production),
   };
 }
