@@ -21,9 +21,7 @@ function projectJestConfig(dir) {
     transform: {
       '^.+\\.ts$': ['ts-jest', { tsconfig: `${root}/tsconfig.spec.json` }],
     },
-    // Tests against real servers wait for real timers measured in seconds.
-    testTimeout: 60_000,
-    passWithNoTests: true,
+    setupFilesAfterEnv: [`${root}/test/support/jest-timeout.js`],
   };
 }
 

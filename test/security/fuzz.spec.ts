@@ -51,7 +51,10 @@ test('no 5xx and no schema violation across every operation', async () => {
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env });
+    // Its cache (.schemathesis/) lands in the working directory: keep it out of the repository root.
+    const cwd = path.resolve(__dirname, '../../test-results');
+    fs.mkdirSync(cwd, { recursive: true });
+    const child = spawn(cmd, args, { env, cwd });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
