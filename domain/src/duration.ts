@@ -9,17 +9,9 @@ export function resolveDuration(request: DurationRequest, now: Date): Duration {
   return { type: 'limited', start: request.start ?? now.toISOString(), end: request.end };
 }
 
-export function durationSeconds(duration: Extract<Duration, { type: 'limited' }>): number {
-  return (Date.parse(duration.end) - Date.parse(duration.start)) / 1000;
-}
-
 /** Milliseconds from `now` until `iso`, never negative. */
 export function msUntil(iso: string, now: number): number {
   return Math.max(0, Date.parse(iso) - now);
-}
-
-export function isValidTimestamp(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 /** Normalises a timestamp to UTC ISO-8601, as every timestamp the API returns is. */

@@ -172,9 +172,6 @@ export class GrantRepository {
     return new Map(grants.map((g) => [appId ? g.entitlementId : `${g.appId}:${g.entitlementId}`, g]));
   }
 
-  async countActive(appId: string, entitlementIds: string[]): Promise<number> {
-    return this.model.countDocuments({ appId, entitlementId: { $in: entitlementIds }, state: 'active' }).exec();
-  }
 }
 
 /**
@@ -253,9 +250,6 @@ export class SeatRepository {
     return this.model.countDocuments({ license: this.license(appId, licenseId) }).exec();
   }
 
-  async holds(appId: string, licenseId: string, userId: string): Promise<boolean> {
-    return Boolean(await this.model.exists({ license: this.license(appId, licenseId), userId }));
-  }
 }
 
 export class IdempotencyRepository {

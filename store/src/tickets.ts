@@ -132,10 +132,6 @@ export class TicketRepository {
     return true;
   }
 
-  async setRunId(ticketId: string, runId: string): Promise<void> {
-    await this.model.updateOne({ _id: ticketId, 'workflow.runId': null }, { $set: { 'workflow.runId': runId } });
-  }
-
   async get(ticketId: string): Promise<TicketDoc | null> {
     return this.model.findById(ticketId).lean<TicketDoc>().exec();
   }
