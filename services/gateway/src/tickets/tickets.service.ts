@@ -102,7 +102,8 @@ export class TicketsService {
 
   // ── Reading ──────────────────────────────────────────────────────────────────────────────────
 
-  async toTicket(doc: TicketDoc, state?: TicketState): Promise<Ticket> {
+  /** `app`: pass it when already loaded, to spare a read. */
+  async toTicket(doc: TicketDoc, state?: TicketState, app?: App): Promise<Ticket> {
     const base = ticketFromDoc(doc, this.config.temporalUiUrl, this.config.temporalNamespace);
     const merged = state
       ? {
@@ -117,11 +118,11 @@ export class TicketsService {
           childTicketIds: state.childTicketIds,
         }
       : base;
-    return { ...merged, licenses: await this.licenseUsage(doc) };
+    return { ...merged, licenses: await this.licenseUsage(doc, app) };
   }
 
-  private async licenseUsage(doc: TicketDoc): Promise<LicenseUsage[]> {
-    const app = await this.store.apps.get(doc.app.id);
+  private async licenseUsage(doc: TicketDoc, loaded?: App): Promise<LicenseUsage[]> {
+    const app = loaded ?? (await this.store.apps.get(doc.app.id));
     if (!app) return [];
     const ids = new Set((doc.changes as TicketChange[]).map((c) => app.entitlements.find((e) => e.id === c.entitlement.id)?.licenseId).filter(Boolean));
     return Promise.all(
@@ -346,14 +347,14 @@ export class TicketsService {
       await this.store.claims.release(ticketId, p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id)));
       throw err;
     }
-    return { ticket: await this.record(input), created: true };
+    return { ticket: await this.record(input, p.app), created: true };
   }
 
   /**
    * Writes the ticket of a started workflow. In that order a crash leaves no ticket without a
    * workflow; a workflow without a ticket writes its own ticket with its first activity.
    */
-  private async record(input: TicketWorkflowInput): Promise<Ticket> {
+  private async record(input: TicketWorkflowInput, app: App): Promise<Ticket> {
     const doc = newTicketDoc({
       ticketId: input.ticketId,
       version: 0,
@@ -372,7 +373,7 @@ export class TicketsService {
     });
     await this.store.tickets.insertIfAbsent(doc);
     const stored = (await this.store.tickets.get(input.ticketId)) ?? doc;
-    return this.toTicket(stored);
+    return this.toTicket(stored, undefined, app);
   }
 
   private async nameOf(userId: string, claimed?: string): Promise<string> {
