@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
-const ours = ['domain', 'store', 'workflows', 'activities', 'connectors', 'gateway', 'worker', 'tools'];
+const ours = ['domain', 'store', 'workflows', 'activities', 'connectors', 'notifiers', 'gateway', 'worker', 'tools'];
 
 /** no-restricted-imports for a folder that may import only `allowed` of our packages. */
 function layer(files, allowed, extra = []) {
@@ -43,7 +43,8 @@ export default tseslint.config(
   layer(['workflows/src/**/*.ts'], ['domain'], [...nodeBuiltins, '@nestjs/common', '@nestjs/core', 'reflect-metadata', 'class-transformer', 'class-validator', 'mongoose']),
   layer(['store/src/**/*.ts'], ['domain']),
   layer(['connectors/src/**/*.ts'], ['domain']),
-  layer(['activities/src/**/*.ts'], ['domain', 'store', 'connectors']),
-  layer(['services/gateway/src/**/*.ts'], ['domain', 'store', 'workflows']),
-  layer(['services/worker/src/**/*.ts'], ['domain', 'store', 'workflows', 'activities', 'connectors']),
+  layer(['notifiers/src/**/*.ts'], ['domain']),
+  layer(['activities/src/**/*.ts'], ['domain', 'store', 'connectors', 'notifiers']),
+  layer(['services/gateway/src/**/*.ts'], ['domain', 'store', 'workflows', 'notifiers']),
+  layer(['services/worker/src/**/*.ts'], ['domain', 'store', 'workflows', 'activities', 'connectors', 'notifiers']),
 );

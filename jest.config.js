@@ -7,6 +7,7 @@ module.exports = {
     '<rootDir>/domain',
     '<rootDir>/store',
     '<rootDir>/connectors',
+    '<rootDir>/notifiers',
     '<rootDir>/workflows',
     '<rootDir>/activities',
     '<rootDir>/services/gateway',

@@ -1,2 +1,5 @@
 export * from './ticket-activities';
 export * from './connector-activities';
+export * from './notification-activities';
+export * from './webhook-activities';
+export * from './channels';

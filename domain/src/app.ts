@@ -40,6 +40,12 @@ export interface ApprovalStepPolicy {
   /** Approver rules: `user:<id>`, `group:<name>`, `role:<name>`. */
   approvers: string[];
   minApprovals: number;
+  /** Remind the step's approvers this long after the step opened, if it is still open. */
+  remindAfterSeconds?: number;
+  /** Open the step to `escalateTo` this long after it opened, if it is still open. */
+  escalateAfterSeconds?: number;
+  /** Fallback approver rules, eligible for this step once it escalated. */
+  escalateTo?: string[];
 }
 
 export interface AccessPolicy {
@@ -53,7 +59,11 @@ export interface AccessPolicy {
    * child (one tree in the Temporal UI). Absent: 7 days. Later re-raises start a new linked workflow.
    */
   reraiseWindowSeconds?: number;
+  /** How long before limited access ends its requester is told (with an Extend hint). Absent: 1 day. */
+  expiryNoticeSeconds?: number;
 }
+
+export const DEFAULT_EXPIRY_NOTICE_SECONDS = 86400;
 
 export const DEFAULT_RERAISE_WINDOW_SECONDS = 7 * 86400;
 

@@ -7,3 +7,4 @@ export * from './policy';
 export * from './ticket';
 export * from './activities';
 export * from './connector-activities';
+export * from './notifications';

@@ -32,7 +32,13 @@ export type LogEventType =
   | 'extended'
   | 'expired'
   | 'revoked'
-  | 'removed';
+  | 'removed'
+  /** The current step's approvers were reminded (policy `remindAfterSeconds`). */
+  | 'reminder_sent'
+  /** The current step was opened to its fallback approvers (policy `escalateAfterSeconds`, `escalateTo`). */
+  | 'escalated'
+  /** Limited access ends within the policy's `expiryNoticeSeconds`: the requester is told. */
+  | 'expiring_soon';
 
 /** A duration as a client asks for it: `start` may be omitted (it means now). */
 export type DurationRequest = { type: 'indefinite' } | { type: 'limited'; start?: string; end: string };

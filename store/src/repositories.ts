@@ -61,6 +61,12 @@ export interface User {
   name: string | null;
   email: string | null;
   accounts: Record<string, string>;
+  /**
+   * The directory's view of the user, set with `PUT /users/:id` (a directory sync). Approver rules
+   * `role:`/`group:` resolve against these for notifications and Slack decisions, which carry no token.
+   */
+  roles: string[];
+  groups: string[];
 }
 
 export class UserRepository {
@@ -69,16 +75,42 @@ export class UserRepository {
     this.model = connection.model<UserDoc>('User', UserSchema);
   }
 
-  async put(id: string, patch: { name?: string; email?: string; accounts?: Record<string, string> }): Promise<User> {
+  async put(id: string, patch: { name?: string; email?: string; accounts?: Record<string, string>; roles?: string[]; groups?: string[] }): Promise<User> {
     const set: Record<string, unknown> = { updatedAt: now() };
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.email !== undefined) set.email = patch.email;
     if (patch.accounts !== undefined) set.accounts = patch.accounts;
-    const doc = await this.model
-      .findOneAndUpdate({ _id: id }, { $set: set, $setOnInsert: { roles: [], groups: [] } }, { upsert: true, new: true })
-      .lean<UserDoc>()
-      .exec();
+    // Set even when empty: FerretDB drops empty arrays from $setOnInsert (docs/architecture.md).
+    set.roles = patch.roles;
+    set.groups = patch.groups;
+    const current = patch.roles === undefined || patch.groups === undefined ? await this.get(id) : null;
+    set.roles ??= current?.roles ?? [];
+    set.groups ??= current?.groups ?? [];
+    const doc = await this.model.findOneAndUpdate({ _id: id }, { $set: set }, { upsert: true, new: true }).lean<UserDoc>().exec();
     return userFromDoc(doc!);
+  }
+
+  /** Users some approver rule (`user:<id>`, `group:<name>`, `role:<name>`) names. */
+  async matchingRules(rules: string[]): Promise<User[]> {
+    const ids = rules.filter((r) => r.startsWith('user:')).map((r) => r.slice(5));
+    const groups = rules.filter((r) => r.startsWith('group:')).map((r) => r.slice(6));
+    const roles = rules.filter((r) => r.startsWith('role:')).map((r) => r.slice(5));
+    const or: Record<string, unknown>[] = [];
+    if (ids.length) or.push({ _id: { $in: ids } });
+    if (groups.length) or.push({ groups: { $in: groups } });
+    if (roles.length) or.push({ roles: { $in: roles } });
+    if (!or.length) return [];
+    const docs = await this.model.find({ $or: or }).lean<UserDoc[]>().exec();
+    return docs.map(userFromDoc);
+  }
+
+  async byEmail(email: string): Promise<User | null> {
+    const doc = await this.model.findOne({ email: email.toLowerCase() }).lean<UserDoc>().exec();
+    if (doc) return userFromDoc(doc);
+    // Emails stored before they were lower-cased: compare case-insensitively (an exact, escaped match).
+    const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const loose = await this.model.findOne({ email: { $regex: `^${escaped}$`, $options: 'i' } }).lean<UserDoc>().exec();
+    return loose ? userFromDoc(loose) : null;
   }
 
   /** Remembers a caller's name and email from their token, without overwriting what an admin set. */
@@ -99,7 +131,7 @@ export class UserRepository {
 }
 
 function userFromDoc(doc: UserDoc): User {
-  return { id: doc._id, name: doc.name, email: doc.email, accounts: doc.accounts ?? {} };
+  return { id: doc._id, name: doc.name, email: doc.email, accounts: doc.accounts ?? {}, roles: doc.roles ?? [], groups: doc.groups ?? [] };
 }
 
 export function grantKey(appId: string, userId: string, entitlementId: string): string {

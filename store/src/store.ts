@@ -12,7 +12,10 @@ import {
   UserRepository,
 } from './repositories';
 import { DriftReportRepository } from './drift';
+import { TicketEventRepository } from './events';
+import { SentNotificationRepository, SlackMessageRepository } from './notifications';
 import { TicketRepository } from './tickets';
+import { WebhookDeliveryRepository, WebhookRepository } from './webhooks';
 
 /** Every repository over one connection. */
 export class Store {
@@ -27,6 +30,11 @@ export class Store {
   readonly demoMemberships: DemoMembershipRepository;
   readonly driftReports: DriftReportRepository;
   readonly audit: AuditRepository;
+  readonly ticketEvents: TicketEventRepository;
+  readonly webhooks: WebhookRepository;
+  readonly webhookDeliveries: WebhookDeliveryRepository;
+  readonly sentNotifications: SentNotificationRepository;
+  readonly slackMessages: SlackMessageRepository;
 
   constructor(readonly connection: Connection) {
     this.tickets = new TicketRepository(connection);
@@ -40,6 +48,11 @@ export class Store {
     this.demoMemberships = new DemoMembershipRepository(connection);
     this.driftReports = new DriftReportRepository(connection);
     this.audit = new AuditRepository(connection);
+    this.ticketEvents = new TicketEventRepository(connection);
+    this.webhooks = new WebhookRepository(connection);
+    this.webhookDeliveries = new WebhookDeliveryRepository(connection);
+    this.sentNotifications = new SentNotificationRepository(connection);
+    this.slackMessages = new SlackMessageRepository(connection);
   }
 
   static async connect(uri: string, dbName: string): Promise<Store> {

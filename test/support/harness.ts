@@ -51,7 +51,7 @@ export interface RunningWorker {
 
 export async function startTestWorker(
   store: Store,
-  options: Partial<Pick<GatehouseWorkerOptions, 'connectorFor' | 'env' | 'taskQueue' | 'shutdownGraceSeconds'>> = {},
+  options: Partial<Pick<GatehouseWorkerOptions, 'connectorFor' | 'env' | 'taskQueue' | 'shutdownGraceSeconds' | 'notifier' | 'channels'>> = {},
 ): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
@@ -65,6 +65,8 @@ export async function startTestWorker(
     shutdownGraceSeconds: options.shutdownGraceSeconds ?? 1,
     connectorFor: options.connectorFor,
     env: options.env,
+    notifier: options.notifier,
+    channels: options.channels,
   });
   const running = worker.run();
   return {

@@ -75,7 +75,7 @@ async function seed(url: string, adminToken: string): Promise<void> {
     const { id, ...body } = app;
     await call('PUT', `/apps/${id}`, body);
   }
-  for (const user of Object.values(DEMO_USERS)) await call('PUT', `/users/${user.sub}`, { name: user.name, email: user.email });
+  for (const user of Object.values(DEMO_USERS)) await call('PUT', `/users/${user.sub}`, { name: user.name, email: user.email, roles: user.roles ?? [], groups: user.groups ?? [] });
 }
 
 let stopping = false;

@@ -3,3 +3,5 @@ export * from './definitions';
 export type { ticketWorkflow } from './ticket-workflow';
 export * from './connector-definitions';
 export type { checkConnectionWorkflow, driftReportWorkflow, reapplyGrantWorkflow } from './connector-workflows';
+export type { notifyWorkflow, NotifyResult } from './notify-workflows';
+export type { webhookDeliveryWorkflow } from './webhook-delivery-workflow';

@@ -16,14 +16,16 @@ import { TemporalService } from './temporal/temporal.service';
 import { TicketsController } from './tickets/tickets.controller';
 import { TicketsService } from './tickets/tickets.service';
 import { GATEWAY_CONFIG, STORE } from './tokens';
+import { SlackController } from './slack/slack.controller';
 import { UsersController } from './users/users.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig, store: Store): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, UsersController, AppsController, TicketsController, GrantsController, AuditController, ConnectorController, DevController],
+      controllers: [HealthController, UsersController, AppsController, TicketsController, GrantsController, AuditController, ConnectorController, DevController, WebhooksController, SlackController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: STORE, useValue: store },

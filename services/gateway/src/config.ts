@@ -1,3 +1,5 @@
+import { loadNotifierSettings, NotifierSettingsError, type NotifierSettings } from '@gatehouse/notifiers';
+
 /** Gateway configuration, from the environment, validated once at boot. */
 export interface GatewayConfig {
   port: number;
@@ -28,6 +30,8 @@ export interface GatewayConfig {
   devTokensFile: string | null;
   /** Ticket numbers start after this (TCK-1001 by default). Deployments sharing a Temporal namespace need disjoint ranges. */
   ticketNumberStart: number;
+  /** Slack's signing secret and Web API, the dashboard's public URL (docs/notifications.md). */
+  notifier: NotifierSettings;
 }
 
 /** Dev-only default: signs the demo tokens `npm run dev` prints. Refused in production. */
@@ -60,6 +64,15 @@ function devTokensFile(env: NodeJS.ProcessEnv, production: boolean): string | nu
   return file;
 }
 
+function notifierSettings(env: NodeJS.ProcessEnv): NotifierSettings {
+  try {
+    return loadNotifierSettings(env);
+  } catch (err) {
+    if (err instanceof NotifierSettingsError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
   const jwksUrl = url(env, 'AUTH_JWKS_URL');
@@ -90,5 +103,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     dashboardDir: env.DASHBOARD_DIR || null,
     ticketNumberStart: int(env, 'TICKET_NUMBER_START', 1000),
     devTokensFile: devTokensFile(env, production),
+    notifier: notifierSettings(env),
   };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import pino from 'pino';
+import { NotifierSettingsError } from '@gatehouse/notifiers';
 import { Store } from '@gatehouse/store';
 import { ConfigError, loadWorkerConfig } from './config';
 import { createGatehouseWorker } from './worker';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof NotifierSettingsError) {
     console.error(`configuration error: ${err.message}`);
   } else {
     console.error(err);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
-import { createConnectorActivities, createTicketActivities, type ActivityDeps } from '@gatehouse/activities';
+import { createConnectorActivities, createNotificationActivities, createTicketActivities, type ActivityDeps, type NotificationChannel } from '@gatehouse/activities';
+import { loadNotifierSettings, type NotifierSettings } from '@gatehouse/notifiers';
 import type { ConnectorDeps } from '@gatehouse/connectors';
 import type { Store } from '@gatehouse/store';
 
@@ -16,6 +17,10 @@ export interface GatehouseWorkerOptions {
   shutdownGraceSeconds?: number;
   maxConcurrentActivities?: number;
   connectorFor?: ActivityDeps['connectorFor'];
+  /** Where notifications go; absent, read from `env` (docs/notifications.md). */
+  notifier?: NotifierSettings;
+  /** Overrides the notification channels built from the settings (tests). */
+  channels?: NotificationChannel[];
 }
 
 /** Where the compiled workflow entry point lives (workflows/dist/workflows.js). */
@@ -31,7 +36,12 @@ export async function bundleWorkflows(): Promise<string> {
 export async function createGatehouseWorker(options: GatehouseWorkerOptions): Promise<Worker> {
   const connectors: ConnectorDeps = { demoMemberships: options.store.demoMemberships, env: options.env ?? process.env };
   const activityDeps: ActivityDeps = { store: options.store, connectors, connectorFor: options.connectorFor };
-  const activities = { ...createTicketActivities(activityDeps), ...createConnectorActivities(activityDeps) };
+  const settings = options.notifier ?? loadNotifierSettings(options.env ?? process.env);
+  const activities = {
+    ...createTicketActivities(activityDeps),
+    ...createConnectorActivities(activityDeps),
+    ...createNotificationActivities({ store: options.store, settings, channels: options.channels }),
+  };
   const bundlePath = options.workflowBundlePath;
   const workflowSource: Pick<WorkerOptions, 'workflowBundle'> =
     bundlePath && fs.existsSync(bundlePath) ? { workflowBundle: { codePath: bundlePath } } : { workflowBundle: { code: await bundleWorkflows() } };

@@ -41,6 +41,14 @@ function checkApp(dto: PutAppDto): void {
       if (f.pattern && f.type !== 'string') fail('VALIDATION_FAILED', `entitlements[${i}].fields[${j}].pattern: only string fields take a pattern`);
     });
   });
+  dto.policy.approval.steps.forEach((s, i) => {
+    const where = `policy.approval.steps[${i}]`;
+    if (s.escalateAfterSeconds !== undefined && !s.escalateTo?.length) fail('VALIDATION_FAILED', `${where}.escalateTo: escalateAfterSeconds needs fallback approvers`);
+    if (s.escalateTo?.length && s.escalateAfterSeconds === undefined) fail('VALIDATION_FAILED', `${where}.escalateAfterSeconds: escalateTo needs a delay`);
+    if (s.remindAfterSeconds !== undefined && s.escalateAfterSeconds !== undefined && s.remindAfterSeconds >= s.escalateAfterSeconds) {
+      fail('VALIDATION_FAILED', `${where}.remindAfterSeconds: must be shorter than escalateAfterSeconds (remind first, then escalate)`);
+    }
+  });
 }
 
 @ApiTags('apps')
@@ -67,7 +75,15 @@ export class AppsController {
       licenses: (dto.licenses ?? []).map((l) => ({ ...l })),
       policy: {
         ...dto.policy,
-        approval: { steps: dto.policy.approval.steps.map((s) => ({ name: s.name, approvers: [...s.approvers], minApprovals: s.minApprovals })) },
+        approval: {
+          steps: dto.policy.approval.steps.map((s) => ({
+            name: s.name,
+            approvers: [...s.approvers],
+            minApprovals: s.minApprovals,
+            ...(s.remindAfterSeconds !== undefined ? { remindAfterSeconds: s.remindAfterSeconds } : {}),
+            ...(s.escalateAfterSeconds !== undefined ? { escalateAfterSeconds: s.escalateAfterSeconds, escalateTo: [...(s.escalateTo ?? [])] } : {}),
+          })),
+        },
       },
     };
     const { created } = await this.store.apps.put(JSON.parse(JSON.stringify(app)) as App);

@@ -66,6 +66,25 @@ export class ApprovalStepDto {
   @Matches(/^(user|group|role):[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, { each: true, message: 'approvers must be user:<id>, group:<name> or role:<name>' })
   approvers!: string[];
   @ApiProperty({ minimum: 1 }) @IsInt() @Min(1) @Max(100) minApprovals!: number;
+  @ApiPropertyOptional({ minimum: 1, description: "remind the step's approvers this long after the step opened" })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(365 * 86400)
+  remindAfterSeconds?: number;
+  @ApiPropertyOptional({ minimum: 1, description: 'open the step to `escalateTo` this long after it opened' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(365 * 86400)
+  escalateAfterSeconds?: number;
+  @ApiPropertyOptional({ type: [String], description: 'fallback approver rules, eligible once the step escalated', example: ['group:it-admins'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Matches(/^(user|group|role):[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, { each: true, message: 'escalateTo must be user:<id>, group:<name> or role:<name>' })
+  escalateTo?: string[];
 }
 
 export class ApprovalDto {
@@ -89,6 +108,12 @@ export class PolicyDto {
   @Min(1)
   @Max(365 * 86400)
   reraiseWindowSeconds?: number;
+  @ApiPropertyOptional({ minimum: 1, default: 86400, description: 'how long before limited access ends its requester is told' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(365 * 86400)
+  expiryNoticeSeconds?: number;
 }
 
 export class ConnectorDto {

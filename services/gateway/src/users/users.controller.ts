@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { CONNECTOR_TYPES, isAdmin, type Actor } from '@gatehouse/domain';
 import { Store, type User } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
@@ -10,6 +10,8 @@ import { ID_PATTERN } from '../common/ids';
 import { IsScalarMap } from '../common/validators';
 import { STORE } from '../tokens';
 
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+
 export class PutUserDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
   @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(320) email?: string;
@@ -17,6 +19,20 @@ export class PutUserDto {
   @IsOptional()
   @IsScalarMap({ maxKeys: 10, maxLength: 300, valueTypes: ['string'] })
   accounts?: Record<string, string>;
+  @ApiPropertyOptional({ type: [String], description: 'the directory’s roles of the user: approver rules `role:` resolve against them for notifications and Slack decisions' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Matches(NAME_PATTERN, { each: true, message: 'roles: letters, digits and . _ @ - only' })
+  roles?: string[];
+  @ApiPropertyOptional({ type: [String], description: 'the directory’s groups of the user (approver rules `group:`)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Matches(NAME_PATTERN, { each: true, message: 'groups: letters, digits and . _ @ - only' })
+  groups?: string[];
 }
 
 export class MeResponse {
@@ -45,7 +61,7 @@ export class UsersController {
     if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'id: letters, digits and . _ @ - only');
     const unknown = Object.keys(dto.accounts ?? {}).find((k) => !(CONNECTOR_TYPES as readonly string[]).includes(k));
     if (unknown) fail('VALIDATION_FAILED', `accounts: "${unknown}" is not a connector type (${CONNECTOR_TYPES.join(', ')})`);
-    return this.store.users.put(id, dto);
+    return this.store.users.put(id, { ...dto, ...(dto.email !== undefined ? { email: dto.email.toLowerCase() } : {}) });
   }
 
   @Get('users/:id')
@@ -53,7 +69,7 @@ export class UsersController {
     if (id !== actor.id && !isAdmin(actor)) fail('USER_NOT_FOUND', `No user ${id.slice(0, 40)}.`);
     const user = ID_PATTERN.test(id) ? await this.store.users.get(id) : null;
     if (!user) {
-      if (id === actor.id) return { id, name: actor.name ?? null, email: actor.email ?? null, accounts: {} };
+      if (id === actor.id) return { id, name: actor.name ?? null, email: actor.email ?? null, accounts: {}, roles: actor.roles, groups: actor.groups };
       fail('USER_NOT_FOUND', `No user ${id.slice(0, 40)}.`);
     }
     return user!;
