@@ -6,7 +6,7 @@ const root = __dirname;
 
 // Workspace packages resolve to their TypeScript sources, so tests never run stale builds.
 const moduleNameMapper = {
-  '^@gatehouse/(domain|store|workflows|activities|connectors|tools)$': `${root}/$1/src/index.ts`,
+  '^@gatehouse/(domain|store|workflows|activities|connectors|notifiers|tools)$': `${root}/$1/src/index.ts`,
   '^@gatehouse/(gateway|worker)$': `${root}/services/$1/src/index.ts`,
 };
 
