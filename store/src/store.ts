@@ -14,6 +14,7 @@ import {
 import { DriftReportRepository } from './drift';
 import { TicketEventRepository } from './events';
 import { SentNotificationRepository, SlackMessageRepository } from './notifications';
+import { SlackIdentityRepository } from './notifications';
 import { TicketRepository } from './tickets';
 import { WebhookDeliveryRepository, WebhookRepository } from './webhooks';
 
@@ -35,6 +36,7 @@ export class Store {
   readonly webhookDeliveries: WebhookDeliveryRepository;
   readonly sentNotifications: SentNotificationRepository;
   readonly slackMessages: SlackMessageRepository;
+  readonly slackIdentities: SlackIdentityRepository;
 
   constructor(readonly connection: Connection) {
     this.tickets = new TicketRepository(connection);
@@ -53,6 +55,7 @@ export class Store {
     this.webhookDeliveries = new WebhookDeliveryRepository(connection);
     this.sentNotifications = new SentNotificationRepository(connection);
     this.slackMessages = new SlackMessageRepository(connection);
+    this.slackIdentities = new SlackIdentityRepository(connection);
   }
 
   static async connect(uri: string, dbName: string): Promise<Store> {

@@ -1,10 +1,12 @@
 /**
  * Channels that carry notifications to people: Slack direct messages and email. A channel whose
- * settings are absent is not created. To be filled by the Slack and email work.
+ * settings are absent is not created.
  */
 import type { Notification } from '@gatehouse/domain';
 import type { NotifierSettings } from '@gatehouse/notifiers';
 import type { Store } from '@gatehouse/store';
+import { createEmailChannel } from './email-channel';
+import { createSlackChannel } from './slack-channel';
 
 export interface NotificationChannel {
   readonly name: 'slack' | 'email';
@@ -17,6 +19,9 @@ export interface ChannelDeps {
   settings: NotifierSettings;
 }
 
-export function createChannels(_deps: ChannelDeps): NotificationChannel[] {
-  return [];
+export function createChannels(deps: ChannelDeps): NotificationChannel[] {
+  const channels: NotificationChannel[] = [];
+  if (deps.settings.slack) channels.push(createSlackChannel(deps, deps.settings.slack));
+  if (deps.settings.email) channels.push(createEmailChannel(deps, deps.settings.email));
+  return channels;
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -13,6 +14,7 @@ import { createLogger, PinoNestLogger, requestLogger } from './common/logging';
 import { rateLimiter } from './common/rate-limit';
 import { validationPipe } from './common/validation';
 import type { GatewayConfig } from './config';
+import { SLACK_INTERACTIONS_PATH } from './slack/slack.controller';
 
 export interface Gateway {
   app: NestExpressApplication;
@@ -43,6 +45,12 @@ export async function createGateway(config: GatewayConfig, options: { store?: St
   );
   app.use(requestLogger(logger));
   app.use(rateLimiter(config.rateLimit.perMinute));
+  // Slack signs the raw form body of its requests: on that one path, keep the body as bytes (the
+  // controller verifies, then parses). Form bodies stay unread everywhere else.
+  app.useBodyParser('raw', {
+    limit: config.bodyLimit,
+    type: (req: IncomingMessage) => req.url?.split('?')[0] === SLACK_INTERACTIONS_PATH && /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? ''),
+  });
   app.useBodyParser('json', {
     limit: config.bodyLimit,
     strict: true,

@@ -1,7 +1,239 @@
-/** `POST /slack/interactions`: Approve / Reject clicks from Slack (docs/notifications.md). To be filled by the Slack work. */
-import { Controller } from '@nestjs/common';
+/**
+ * `POST /slack/interactions`: Approve / Reject clicks from Slack (docs/notifications.md).
+ *
+ * Slack sends no bearer token: a request is Slack's when its signature and timestamp verify under the
+ * app's signing secret (anything else is refused with 401 before it is read). The clicker is mapped to a
+ * Gatehouse user by the email on both sides, and the decision goes through the same service as
+ * `POST /tickets/:id/approve|reject`, with the directory's roles and groups standing in for a token's:
+ * every rule of the API applies. Slack waits 3 s for an answer, so the click is acknowledged at once and
+ * decided right after; a refusal comes back as a message only the clicker sees.
+ */
+import { BeforeApplicationShutdown, Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ticketLink, type Actor, type Ticket, type TicketEventSnapshot } from '@gatehouse/domain';
+import { approvalOutcomeMessage, outcomeLine, parseDecisionValue, SLACK_ACTIONS, SlackClient, verifySlackRequest } from '@gatehouse/notifiers';
+import { Store, type User } from '@gatehouse/store';
+import { Public } from '../auth/actor';
+import { toErrorBody } from '../common/error.filter';
+import { fail } from '../common/errors';
+import type { GatewayConfig } from '../config';
+import { TicketsService } from '../tickets/tickets.service';
+import { GATEWAY_CONFIG, STORE } from '../tokens';
+
+export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
+
+/** The comment a decision made in Slack carries in the ticket's log. */
+const VIA_SLACK = 'via Slack';
+
+interface Click {
+  decision: 'approve' | 'reject';
+  slackUserId: string;
+  /** The ticket and step of the button; null when its value is not one of ours. */
+  target: { ticketId: string; step: number } | null;
+  /** The conversation and message clicked in (absent for clicks outside a message). */
+  channel: string | null;
+  messageTs: string | null;
+  actionTs: string | null;
+}
+
+interface BlockActionsPayload {
+  type?: unknown;
+  user?: { id?: unknown };
+  channel?: { id?: unknown };
+  container?: { channel_id?: unknown; message_ts?: unknown };
+  actions?: { action_id?: unknown; value?: unknown; action_ts?: unknown }[];
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/** Our button click in a Slack interaction payload, or null for any other interaction. */
+function clickOf(rawBody: Buffer): Click | null {
+  const text = new URLSearchParams(rawBody.toString('utf8')).get('payload');
+  if (!text) fail('VALIDATION_FAILED', 'payload: the form field is required');
+  let payload: BlockActionsPayload;
+  try {
+    payload = JSON.parse(text!) as BlockActionsPayload;
+  } catch {
+    return fail('VALIDATION_FAILED', 'payload: not valid JSON');
+  }
+  if (payload?.type !== 'block_actions' || !Array.isArray(payload.actions)) return null;
+  const action = payload.actions.find((a) => a?.action_id === SLACK_ACTIONS.approve || a?.action_id === SLACK_ACTIONS.reject);
+  if (!action) return null;
+  const slackUserId = str(payload.user?.id);
+  if (!slackUserId) fail('VALIDATION_FAILED', 'payload: user.id is required');
+  return {
+    decision: action.action_id === SLACK_ACTIONS.approve ? 'approve' : 'reject',
+    slackUserId: slackUserId!,
+    target: parseDecisionValue(action.value),
+    channel: str(payload.container?.channel_id) ?? str(payload.channel?.id),
+    messageTs: str(payload.container?.message_ts),
+    actionTs: str(action.action_ts),
+  };
+}
+
+/** The ticket as events describe it, for the messages the worker renders the same way. */
+function snapshotOf(t: Ticket): TicketEventSnapshot {
+  return {
+    id: t.id,
+    type: t.type,
+    action: t.action,
+    status: t.status,
+    app: t.app,
+    requester: t.requester,
+    beneficiary: t.beneficiary,
+    changes: t.changes.map((c) => ({ op: c.op, entitlementId: c.entitlement.id, entitlementName: c.entitlement.name })),
+    duration: t.duration,
+    reason: t.reason,
+    approval: {
+      currentStep: t.approval.currentStep,
+      awaiting: t.approval.awaiting,
+      steps: t.approval.steps.map((s) => ({ name: s.name, state: s.state, approvers: s.approvers, approvedBy: s.approvedBy })),
+    },
+    access: { state: t.access.state, start: t.access.start, end: t.access.end },
+    parentTicketId: t.parentTicketId,
+  };
+}
+
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 
 @ApiExcludeController()
 @Controller('slack')
-export class SlackController {}
+export class SlackController implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('slack');
+  private readonly slack: SlackClient | null;
+  /** Clicks being decided after their acknowledgement: a shutdown lets them finish. */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(STORE) private readonly store: Store,
+    @Inject(TicketsService) private readonly tickets: TicketsService,
+  ) {
+    this.slack = config.notifier.slack ? new SlackClient(config.notifier.slack) : null;
+  }
+
+  @Post('interactions')
+  @Public()
+  @HttpCode(200)
+  interactions(@Req() req: Request & { id?: string }): void {
+    const secret = this.config.notifier.slackSigningSecret;
+    if (!secret) fail('NOT_FOUND', 'Slack interactivity is not configured (SLACK_SIGNING_SECRET).');
+    // Only the form body was kept as bytes (gateway.ts); anything else cannot carry a valid signature.
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verdict = verifySlackRequest(secret!, req.headers, rawBody);
+    if (!verdict.ok) fail('UNAUTHENTICATED', `Not a valid request from Slack: ${verdict.reason}.`);
+    const click = clickOf(rawBody);
+    if (!click) return; // another interaction (a shortcut, a link): nothing to do
+    const work = this.decide(click, req.id ?? '').catch((err: unknown) => {
+      this.logger.error(`Slack ${click.decision} of ${click.target?.ticketId ?? 'an unknown ticket'} by Slack user ${click.slackUserId} failed: ${String(err)}`);
+    });
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async decide(click: Click, requestId: string): Promise<void> {
+    const verb = click.decision;
+    const user = await this.gatehouseUser(click.slackUserId);
+    if (!user) return this.tell(click, `You cannot ${verb} this: you are not a Gatehouse user (no Gatehouse user has the email address of your Slack account).`);
+    if (!click.target) return this.tell(click, `You cannot ${verb} this: the button names no ticket.`);
+    const { ticketId, step } = click.target;
+    // The directory's view of the user: what a token would say about them.
+    const actor: Actor = { id: user.id, name: user.name ?? undefined, email: user.email ?? undefined, roles: user.roles, groups: user.groups };
+
+    let ticket: Ticket;
+    try {
+      const doc = await this.tickets.visibleDoc(actor, ticketId);
+      // A message of an earlier step never decides a later one, even for someone who approves both.
+      if (doc.status === 'pending' && doc.approval.currentStep !== step) {
+        return this.tell(click, `You cannot ${verb} this: step ${step + 1} of ${ticketId} is already decided; the ticket waits on step ${doc.approval.currentStep + 1}.`);
+      }
+      // Slack's action_ts names this click: a replayed request repeats the same Update instead of deciding twice.
+      const key = click.actionTs ? `slack-${click.actionTs}` : undefined;
+      ticket = verb === 'approve' ? await this.tickets.approve(actor, ticketId, { comment: VIA_SLACK }, key) : await this.tickets.reject(actor, ticketId, VIA_SLACK, key);
+    } catch (err) {
+      const body = toErrorBody(err);
+      if (body.statusCode >= 500) {
+        this.logger.error(`Slack ${verb} of ${ticketId} by ${user.id} failed: ${body.code} ${body.message}`);
+        return this.tell(click, `Gatehouse could not record your decision on ${ticketId} right now. Try again, or decide in Gatehouse: ${ticketLink(this.config.notifier.publicUrl, ticketId)}`);
+      }
+      // Tickets an actor may not decide are invisible to them: say why without the API's "no ticket".
+      const reason = body.code === 'TICKET_NOT_FOUND' ? `you are not an approver of ${ticketId}.` : lowerFirst(body.message);
+      return this.tell(click, `You cannot ${verb} this: ${reason}`);
+    }
+    await this.audit(user, verb, ticket, requestId);
+    await this.showOutcome(click, ticket, step, user);
+  }
+
+  /**
+   * The Gatehouse user behind a Slack user: the pair learned before (while their emails still agree),
+   * else the Gatehouse user with the email of their Slack profile.
+   */
+  private async gatehouseUser(slackUserId: string): Promise<User | null> {
+    const known = await this.store.slackIdentities.get(slackUserId);
+    if (known) {
+      const user = await this.store.users.get(known.userId);
+      if (user?.email && user.email.toLowerCase() === known.email) return user;
+    }
+    if (!this.slack) return null;
+    const profile = await this.slack.userInfo(slackUserId);
+    if (!profile?.email || profile.deleted || profile.isBot) return null;
+    const user = await this.store.users.byEmail(profile.email);
+    if (!user) return null;
+    await this.store.slackIdentities.remember(slackUserId, user.id, profile.email);
+    return user;
+  }
+
+  /** The audit entry the API's decision routes write. */
+  private async audit(user: User, verb: 'approve' | 'reject', ticket: Ticket, requestId: string): Promise<void> {
+    try {
+      await this.store.audit.append({
+        at: new Date().toISOString(),
+        actor: user.id,
+        action: `ticket.${verb}`,
+        target: ticket.id,
+        status: 200,
+        requestId,
+        details: { comment: VIA_SLACK, resultId: ticket.id, resultStatus: ticket.status, via: 'slack' },
+      });
+    } catch (err) {
+      this.logger.error(`audit entry for ticket.${verb} of ${ticket.id} by ${user.id} via Slack (request ${requestId}) could not be written: ${String(err)}`);
+    }
+  }
+
+  /**
+   * The clicked message shows the decision at once, rendered as the worker renders the step's outcome
+   * (it updates every approver's message when the step is over, this one included).
+   */
+  private async showOutcome(click: Click, ticket: Ticket, step: number, user: User): Promise<void> {
+    if (!this.slack || !click.channel || !click.messageTs) return;
+    const snapshot = snapshotOf(ticket);
+    const state = ticket.approval.steps[step];
+    const by = user.name ?? user.id;
+    let line: string;
+    if (state && state.state === 'waiting' && ticket.status === 'pending') {
+      const missing = Math.max(state.minApprovals - state.approvedBy.length, 1);
+      line = `You approved. The step still needs ${missing} more approval${missing === 1 ? '' : 's'}.`;
+    } else {
+      line = outcomeLine(snapshot, step, { decision: click.decision === 'approve' ? 'approved' : 'rejected', by, comment: VIA_SLACK });
+    }
+    try {
+      await this.slack.update({ channel: click.channel, ts: click.messageTs, ...approvalOutcomeMessage(snapshot, step, line, this.config.notifier.publicUrl) });
+    } catch (err) {
+      this.logger.warn(`could not update the Slack message of ${ticket.id} after ${user.id}'s decision: ${String(err)}`);
+    }
+  }
+
+  /** A message only the clicker sees, where they clicked. */
+  private async tell(click: Click, text: string): Promise<void> {
+    if (!this.slack || !click.channel) {
+      this.logger.warn(`Slack ${click.decision} by Slack user ${click.slackUserId} refused and not answered (no Slack token or channel): ${text}`);
+      return;
+    }
+    await this.slack.postEphemeral({ channel: click.channel, user: click.slackUserId, text });
+  }
+}
