@@ -162,6 +162,15 @@ describe('endpoints', () => {
     expect(res.body.message).toContain(message);
   });
 
+  test('a PATCH may leave fields out, but only description may be null', async () => {
+    const { id } = await createWebhook('https://hooks.example.com/c');
+    for (const body of [{ enabled: null }, { events: null }, { url: null }, { events: [] }, { url: 'mailto:ops@example.com' }]) {
+      const res = await root().request('PATCH', `/webhooks/${id}`, body);
+      expect({ body, status: res.status, code: res.body.code }).toEqual({ body, status: 400, code: 'VALIDATION_FAILED' });
+    }
+    expect((await root().request('PATCH', `/webhooks/${id}`, {})).body).toMatchObject({ id, enabled: true, events: ['*'], description: 'test consumer' });
+  });
+
   test('unknown endpoints and deliveries are 404 with their code', async () => {
     const { id } = await createWebhook('https://hooks.example.com/b');
     expect((await root().get('/webhooks/wh_0000000000000000')).body.code).toBe('WEBHOOK_NOT_FOUND');

@@ -1,11 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { TICKET_EVENT_TYPES, type WebhookDeliveryStatus } from '@gatehouse/domain';
 
 /** What `events` may name: a ticket event type, or `*` for all of them. */
 export const WEBHOOK_EVENT_NAMES = [...TICKET_EVENT_TYPES, '*'];
 const DELIVERY_STATUSES: WebhookDeliveryStatus[] = ['pending', 'delivered', 'failed'];
+
+/** May be left out, but not null (`@IsOptional` lets null through: a PATCH would store it). */
+const OmittableNotNull = () => ValidateIf((_dto: object, value: unknown) => value !== undefined);
 
 const URL_DOC = { maxLength: 2048, example: 'https://hooks.example.com/gatehouse', description: 'http or https (https only in production); no credentials in the URL' };
 const EVENTS_DOC = { enum: WEBHOOK_EVENT_NAMES, isArray: true, example: ['approved', 'granted'], description: 'ticket event types to deliver; `*` for all' };
@@ -23,9 +26,9 @@ export class CreateWebhookDto {
 }
 
 export class UpdateWebhookDto {
-  @ApiPropertyOptional(URL_DOC) @IsOptional() @IsString() @MaxLength(2048) url?: string;
+  @ApiPropertyOptional(URL_DOC) @OmittableNotNull() @IsString() @MaxLength(2048) url?: string;
   @ApiPropertyOptional(EVENTS_DOC)
-  @IsOptional()
+  @OmittableNotNull()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
@@ -37,7 +40,7 @@ export class UpdateWebhookDto {
   @MaxLength(500)
   description?: string | null;
   @ApiPropertyOptional({ description: 'a disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt' })
-  @IsOptional()
+  @OmittableNotNull()
   @IsBoolean()
   enabled?: boolean;
 }
