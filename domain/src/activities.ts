@@ -51,6 +51,8 @@ export interface TicketResume {
   lingerUntil: string | null;
   seatsReserved: boolean;
   pendingExtensions: string[];
+  /** The access end the requester was last told about (policy `expiryNoticeSeconds`), so no notice repeats. */
+  expiryNoticeFor?: string | null;
 }
 
 /** The part of a ticket the workflow owns and keeps current in the read model. */

@@ -50,7 +50,8 @@ function derived(t: PersistTicketStateInput['ticket'], s: PersistTicketStateInpu
   const step = s.approval.steps[s.approval.currentStep];
   return {
     entitlementIds: t.changes.map((c) => c.entitlement.id),
-    approverRules: [...new Set(t.policy.approval.steps.flatMap((st) => st.approvers))],
+    // The state's steps, not the policy's: escalation adds fallback approvers, who must then see the ticket.
+    approverRules: [...new Set([...t.policy.approval.steps.flatMap((st) => st.approvers), ...s.approval.steps.flatMap((st) => st.approvers)])],
     awaitingRules: s.status === 'pending' ? s.approval.awaiting : [],
     awaitingExcluded: [t.requester.id, t.beneficiary.id, ...(step?.approvedBy ?? [])],
   };

@@ -26,7 +26,7 @@ function histories() {
 
 test('every recorded ticket history replays against the current workflow code', async () => {
   const recorded = histories();
-  expect(recorded.length).toBeGreaterThanOrEqual(13);
+  expect(recorded.length).toBeGreaterThanOrEqual(14);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, recorded)) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
@@ -142,5 +142,22 @@ record('recording histories', () => {
     const move = (await a.post('/tickets', { appId: app, changes: [{ op: 'remove', entitlementId: 'maintainer' }, { op: 'add', entitlementId: 'engineering-team' }], duration: { type: 'limited', end: new Date(Date.now() + 2000).toISOString() }, reason: 'move' })).body;
     await carol.post(`/tickets/${move.id}/approve`, {});
     await save('13-modify', move.id);
-  });
+
+  }, 240_000);
+
+  test('scenarios after the notifications patch', async () => {
+    const a = stack.as(users.alice);
+    // Events published, a reminder, an escalation, an expiry notice.
+    const app = await createApp(stack, {
+      policy: {
+        reraiseWindowSeconds: 2,
+        expiryNoticeSeconds: 3,
+        approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1, remindAfterSeconds: 1, escalateAfterSeconds: 2, escalateTo: ['group:it-admins'] }] },
+      },
+    });
+    const t = (await a.post('/tickets', body(app, { duration: { type: 'limited', end: new Date(Date.now() + 10_000).toISOString() } }))).body;
+    await eventually(async () => (await a.get(`/tickets/${t.id}`)).body.log.some((e: { event: string }) => e.event === 'escalated'), 15_000, 'escalated');
+    expect((await stack.as(users.dave).post(`/tickets/${t.id}/approve`, { comment: 'covering' })).status).toBe(200);
+    await save('14-reminded-escalated-expiry-notice', t.id);
+  }, 60_000);
 });

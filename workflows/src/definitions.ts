@@ -51,6 +51,8 @@ export const PATCHES = {
   licenseSeats: 'license-seats',
   /** Expired access stays open for re-raises during the policy's window. */
   reraiseWindow: 'reraise-window',
+  /** Events are published, steps remind and escalate, and the requester hears before access expires. */
+  notifications: 'notifications',
 } as const;
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.

@@ -38,6 +38,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   checkDuration,
+  DEFAULT_EXPIRY_NOTICE_SECONDS,
   DEFAULT_RERAISE_WINDOW_SECONDS,
   decisionRefusal,
   initialApproval,
@@ -53,7 +54,11 @@ import {
   type ErrorCode,
   type LogEntry,
   type LogEventType,
+  type NotificationActivities,
   type TicketActivities,
+  type TicketEvent,
+  type TicketEventSnapshot,
+  toTicketEvent,
   type TicketState,
   type TicketWorkflowInput,
 } from '@gatehouse/domain';
@@ -83,6 +88,12 @@ const SYSTEM = 'system';
 const { persistTicketState } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '30 seconds',
   // The read model must catch up whatever happens to MongoDB: retry forever, at most a minute apart.
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { publishTicketEvents } = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '30 seconds',
+  // At least once, in order: retried until it lands, and nothing later is published before it.
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
@@ -149,15 +160,26 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   let accessEnded: 'expired' | 'revoked' | null = null;
   const licenseIds = [...new Set(input.changes.filter((c) => c.op === 'add' && c.entitlement.licenseId).map((c) => c.entitlement.licenseId!))];
   const seatsInput = { ticketId: input.ticketId, appId: input.app.id, userId: input.beneficiary.id, licenseIds };
+  /** This run publishes its events, reminds and escalates steps, and warns before expiry (replays of older runs do not). */
+  const notifying = patched(PATCHES.notifications);
+  /** Events not yet published, oldest first; the first `evented` log entries have become events. */
+  const outbox: TicketEvent[] = [];
+  let evented = state.log.length;
+  let expiryNoticeFor = resume?.expiryNoticeFor ?? null;
 
   function log(event: LogEventType, actor: string, comment?: string | null, details: Record<string, unknown> = {}): void {
     const entry: LogEntry = { at: nowIso(), actor, event, comment: comment ?? null, details };
     state.log.push(entry);
   }
 
-  /** Every state change ends here: the read model and the search attributes follow. */
+  /** Every state change ends here: the read model, the search attributes and the event stream follow. */
   function changed(): void {
     version++;
+    if (notifying) {
+      // Each new log entry becomes an event, with the ticket as it is after the change it records.
+      const snapshot = eventSnapshot();
+      for (; evented < state.log.length; evented++) outbox.push(toTicketEvent(input.ticketId, evented, state.log[evented], snapshot));
+    }
     const end = state.access.end ?? (isLimited(state.duration) ? state.duration.end : null);
     const pairs: SearchAttributeUpdatePair[] = [
       { key: sa.TicketStatus, value: state.status },
@@ -170,6 +192,28 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         (state.status === 'pending' && state.approval.awaiting.length ? ` · awaiting ${state.approval.awaiting.join(', ')}` : '') +
         (end ? ` · ends ${end}` : ''),
     );
+  }
+
+  function eventSnapshot(): TicketEventSnapshot {
+    return {
+      id: input.ticketId,
+      type: input.type,
+      action: input.action,
+      status: state.status,
+      app: input.app,
+      requester: input.requester,
+      beneficiary: input.beneficiary,
+      changes: input.changes.map((c) => ({ op: c.op, entitlementId: c.entitlement.id, entitlementName: c.entitlement.name })),
+      duration: state.duration,
+      reason: input.reason,
+      approval: {
+        currentStep: state.approval.currentStep,
+        awaiting: [...state.approval.awaiting],
+        steps: state.approval.steps.map((st) => ({ name: st.name, state: st.state, approvers: [...st.approvers], approvedBy: [...st.approvedBy] })),
+      },
+      access: { state: state.access.state, start: state.access.start, end: state.access.end },
+      parentTicketId: input.parentTicketId,
+    };
   }
 
   function setAccess(next: AccessState, patch: Partial<TicketState['access']> = {}): void {
@@ -206,6 +250,16 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     }
   }
 
+  /** Publishes events in order, at least once: a batch leaves the outbox only once it landed. */
+  async function publishLoop(): Promise<never> {
+    for (;;) {
+      await condition(() => outbox.length > 0);
+      const batch = outbox.slice(0, 25);
+      await publishTicketEvents({ events: batch });
+      outbox.splice(0, batch.length);
+    }
+  }
+
   /** Sends the owner's answers to extension children, in order. */
   async function answerLoop(): Promise<never> {
     for (;;) {
@@ -227,7 +281,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
 
   /** Continues as new at a safe point: every handler done, the read model current, nothing owed. */
   async function continueAsNewNow(phase: 'active' | 'lingering'): Promise<never> {
-    await condition(() => allHandlersFinished() && persistedVersion === version && answers.length === 0);
+    await condition(() => allHandlersFinished() && persistedVersion === version && answers.length === 0 && outbox.length === 0);
     return continueAsNew<(i: TicketWorkflowInput) => Promise<TicketState>>({
       ...input,
       resume: {
@@ -237,6 +291,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         lingerUntil: lingerUntil !== null ? new Date(lingerUntil).toISOString() : null,
         seatsReserved,
         pendingExtensions: [...pendingExtensions],
+        expiryNoticeFor,
       },
     });
   }
@@ -461,6 +516,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   // ── Lifecycle ─────────────────────────────────────────────────────────────────────────────────
   if (resume) {
     void persistLoop();
+    if (notifying) void publishLoop();
     void answerLoop();
     changed(); // records this run's id in the read model
     if (resume.phase === 'active') await activePhase();
@@ -469,6 +525,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
 
   void persistLoop();
+  if (notifying) void publishLoop();
   log('created', input.createdBy.id, input.reason, input.createdBy.id !== input.beneficiary.id ? { onBehalfOf: input.beneficiary.id } : {});
   if (state.approval.steps.length === 0) {
     log('approved', SYSTEM, 'The policy requires no approval.');
@@ -477,9 +534,11 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   changed();
 
   const pendingTimeout = input.policy.pendingTimeoutSeconds;
-  const decided = pendingTimeout
-    ? await condition(() => state.status !== 'pending', pendingTimeout * 1000)
-    : (await condition(() => state.status !== 'pending'), true);
+  const decided = notifying
+    ? await awaitDecision()
+    : pendingTimeout
+      ? await condition(() => state.status !== 'pending', pendingTimeout * 1000)
+      : (await condition(() => state.status !== 'pending'), true);
   if (!decided) {
     state.approval = recordRejection(state.approval);
     log('rejected', SYSTEM, `No decision within ${pendingTimeout} seconds: the ticket timed out.`, { reason: 'pending_timeout' });
@@ -493,6 +552,62 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     else await provision();
   }
   return finish();
+
+  /**
+   * Pending: waits for the decision (false when the pending timeout passed first). Each step gets its
+   * policy's timers when it opens: a reminder to its approvers, then escalation to its fallback
+   * approvers. Both are durable timers, cancelled the moment the step completes.
+   */
+  async function awaitDecision(): Promise<boolean> {
+    const deadline = pendingTimeout ? Date.now() + pendingTimeout * 1000 : null;
+    while (state.status === 'pending') {
+      const step = state.approval.currentStep;
+      const policy = input.policy.approval.steps[step];
+      const openedAt = Date.now();
+      const remindAt = policy?.remindAfterSeconds ? openedAt + policy.remindAfterSeconds * 1000 : null;
+      const escalateAt = policy?.escalateAfterSeconds && policy.escalateTo?.length ? openedAt + policy.escalateAfterSeconds * 1000 : null;
+      let reminded = false;
+      let escalated = false;
+      const stepOpen = () => state.status === 'pending' && state.approval.currentStep === step;
+      while (stepOpen()) {
+        const due = [deadline, reminded ? null : remindAt, escalated ? null : escalateAt].filter((t): t is number => t !== null);
+        if (due.length) await condition(() => !stepOpen(), Math.max(1, Math.min(...due) - Date.now()));
+        else await condition(() => !stepOpen());
+        if (!stepOpen()) break;
+        const now = Date.now();
+        if (deadline !== null && now >= deadline) return false;
+        if (!reminded && remindAt !== null && now >= remindAt) {
+          reminded = true;
+          log('reminder_sent', SYSTEM, null, { step, awaiting: [...state.approval.awaiting] });
+          changed();
+        }
+        if (!escalated && escalateAt !== null && now >= escalateAt) {
+          escalated = true;
+          escalate(step, policy!.escalateTo!);
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Opens a step to its fallback approvers: they become eligible and are told (event `escalated`). */
+  function escalate(step: number, to: string[]): void {
+    const current = state.approval.steps[step];
+    const added = to.filter((rule) => !current.approvers.includes(rule));
+    const steps = state.approval.steps.map((st, i) => (i === step ? { ...st, approvers: [...st.approvers, ...added] } : st));
+    state.approval = { ...state.approval, steps, awaiting: [...steps[step].approvers] };
+    log('escalated', SYSTEM, null, { step, to: added });
+    changed();
+  }
+
+  /** When to tell the requester their limited access ends soon, or null (told already, or too short to need it). */
+  function expiryNoticeAt(): number | null {
+    if (!notifying || !isLimited(state.duration) || state.access.end === null || expiryNoticeFor === state.access.end) return null;
+    const at = Date.parse(state.access.end) - (input.policy.expiryNoticeSeconds ?? DEFAULT_EXPIRY_NOTICE_SECONDS) * 1000;
+    // Access shorter than the notice window gets none: its requester saw the end when they asked.
+    const start = Date.parse(state.access.start ?? state.access.grantedAt ?? state.access.end);
+    return at > start ? at : null;
+  }
 
   /** Extension child: ask the owner to move its end, and wait for its answer. */
   async function applyExtension(): Promise<void> {
@@ -578,7 +693,16 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   async function activePhase(): Promise<void> {
     for (;;) {
       const wake = () => revokeRequest !== null || endChanged || shouldContinueAsNew();
-      if (isLimited(state.duration)) await condition(wake, msUntil(state.access.end!, Date.now()));
+      const noticeAt = expiryNoticeAt();
+      if (noticeAt !== null && Date.now() < Date.parse(state.access.end!)) {
+        // First the notice: sleep until it is due (at once if it is overdue), tell, then sleep until the end.
+        if (!(await condition(wake, Math.max(1, noticeAt - Date.now())))) {
+          expiryNoticeFor = state.access.end;
+          log('expiring_soon', SYSTEM, null, { end: state.access.end });
+          changed();
+          continue;
+        }
+      } else if (isLimited(state.duration)) await condition(wake, msUntil(state.access.end!, Date.now()));
       else await condition(wake);
       if (endChanged) {
         endChanged = false;
@@ -651,7 +775,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
 
   async function finish(): Promise<TicketState> {
-    await condition(() => persistedVersion === version && answers.length === 0 && allHandlersFinished());
+    await condition(() => persistedVersion === version && answers.length === 0 && outbox.length === 0 && allHandlersFinished());
     return state;
   }
 }
