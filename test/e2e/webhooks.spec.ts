@@ -1,7 +1,8 @@
 /**
- * Webhooks end to end: admins register endpoints over HTTP; events are enqueued as the ticket workflow's
- * publishing activity does (`enqueueWebhookDeliveries`), and delivery workflows on the test worker POST
- * them, signed, to a local receiver that fails, heals, hangs or is gone.
+ * Webhooks end to end: admins register endpoints over HTTP; events come from real tickets, or are enqueued
+ * directly as the ticket workflow's publishing activity does (`enqueueWebhookDeliveries`), so each case
+ * controls its events; delivery workflows on the test worker POST them, signed, to a local receiver that
+ * fails, heals, hangs or is gone.
  */
 import type { Server } from 'node:http';
 import { enqueueWebhookDeliveries } from '@gatehouse/activities';
@@ -10,10 +11,10 @@ import { createGateway, loadGatewayConfig } from '@gatehouse/gateway';
 import { loadNotifierSettings, verifyWebhook } from '@gatehouse/notifiers';
 import { failThenHeal, startWebhookReceiver, type WebhookReceiver } from '../fakes/webhook-receiver';
 import { eventually, openTestClient, testTemporalAddress, uniqueId } from '../support/harness';
-import { startTestStack, TEST_SECRET, users, type TestStack } from '../support/stack';
+import { createApp, inHours, startTestStack, TEST_SECRET, users, type TestStack } from '../support/stack';
 
 // Few attempts and a short timeout, so a dead or slow endpoint is given up within seconds.
-const WEBHOOK_ENV = { WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '1000' };
+const WEBHOOK_ENV = { WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' };
 const settings = loadNotifierSettings(WEBHOOK_ENV);
 
 let stack: TestStack;
@@ -337,7 +338,7 @@ describe('deliveries', () => {
     await eventually(async () => target.received.length >= 1, 10_000, 'first attempt');
     const { secret } = (await root().post(`/webhooks/${id}/rotate-secret`)).body;
     const failed = await deliveryOnceSettled(id, `${id}:${event.id}`, 'failed');
-    expect(failed).toMatchObject({ attempts: 3, lastStatusCode: null, lastError: 'no response within 1000 ms' });
+    expect(failed).toMatchObject({ attempts: 3, lastStatusCode: null, lastError: 'no response within 2000 ms' });
     expect(target.received).toHaveLength(3);
     expect(verifyWebhook(secret, target.received[2].headers, target.received[2].body).ok).toBe(true);
   });
@@ -383,5 +384,59 @@ describe('deliveries', () => {
     expect(seen).toEqual([5, 4, 3, 2, 1].map((s) => `${ticketId}:${s}`));
     expect((await root().get(`/webhooks/${id}/deliveries?limit=0`)).status).toBe(400);
     expect((await root().get(`/webhooks/${id}/deliveries?status=lost`)).status).toBe(400);
+  });
+});
+
+describe('through tickets', () => {
+  /** Raises a ticket as alice and has carol approve it; resolves once its access is active. */
+  async function grantedTicket(): Promise<any> {
+    const appId = await createApp(stack);
+    const created = await stack.as(users.alice).post('/tickets', {
+      appId,
+      changes: [{ op: 'add', entitlementId: 'engineering-team' }],
+      duration: { type: 'limited', end: inHours(24) },
+      reason: 'On-call rotation',
+    });
+    expect(created.status).toBe(201);
+    expect((await stack.as(users.carol).post(`/tickets/${created.body.id}/approve`, {})).status).toBe(200);
+    return eventually(async () => {
+      const t = (await stack.as(users.alice).get(`/tickets/${created.body.id}`)).body;
+      return t.access?.state === 'active' && t;
+    }, 20_000, `access of ${created.body.id} active`);
+  }
+
+  test('a ticket’s events reach a subscribed endpoint, signed, with ids <ticketId>:<sequence> that follow its log', async () => {
+    const target = await receiver();
+    const { id, secret } = await createWebhook(target.url);
+    const ticket = await grantedTicket();
+    const granted = ticket.log.findIndex((e: any) => e.event === 'granted') + 1;
+    expect(granted).toBeGreaterThan(0);
+    const mine = () => target.received.map((r) => ({ r, body: JSON.parse(r.body) })).filter((x) => x.body.ticketId === ticket.id);
+    await eventually(async () => mine().some((x) => x.body.sequence === granted), 20_000, 'the granted event');
+
+    const bySequence = new Map(mine().map((x) => [x.body.sequence, x]));
+    for (let sequence = 1; sequence <= granted; sequence++) {
+      const { r, body } = bySequence.get(sequence) ?? { r: undefined, body: undefined };
+      expect({ sequence, type: body?.type }).toEqual({ sequence, type: ticket.log[sequence - 1].event });
+      expect(body).toMatchObject({ id: `${ticket.id}:${sequence}`, data: { id: `${ticket.id}:${sequence}`, actor: ticket.log[sequence - 1].actor, ticket: { id: ticket.id, app: { id: ticket.app.id } } } });
+      expect(r!.headers[WEBHOOK_HEADERS.id]).toBe(`${ticket.id}:${sequence}`);
+      expect(verifyWebhook(secret, r!.headers, r!.body).ok).toBe(true);
+    }
+    await eventually(async () => {
+      const items = (await root().get(`/webhooks/${id}/deliveries?status=delivered&limit=200`)).body.items;
+      return items.filter((d: any) => d.ticketId === ticket.id).length >= granted;
+    }, 10_000, 'deliveries recorded as delivered');
+  });
+
+  test('a slow endpoint never delays the ticket: it is granted while its deliveries still hang', async () => {
+    const target = await receiver(() => 'hang');
+    const { id } = await createWebhook(target.url);
+    const ticket = await grantedTicket();
+    // Active, while the endpoint has never answered and the deliveries of this ticket are still being tried.
+    const deliveries = (await root().get(`/webhooks/${id}/deliveries?limit=200`)).body.items.filter((d: any) => d.ticketId === ticket.id);
+    expect(deliveries.length).toBeGreaterThan(0);
+    expect(deliveries.some((d: any) => d.status === 'pending')).toBe(true);
+    expect(deliveries.some((d: any) => d.status === 'delivered')).toBe(false);
+    expect(target.received.every((r) => r.answer === 'hang')).toBe(true);
   });
 });
