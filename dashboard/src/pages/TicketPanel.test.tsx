@@ -51,6 +51,24 @@ describe('the ticket panel', () => {
     expect(screen.getByRole('button', { name: 'Cancel ticket' })).toBeTruthy();
   });
 
+  it('names the notification events of the log: reminder, escalation, expiry notice', async () => {
+    const at = new Date().toISOString();
+    const log = [
+      { at, actor: 'alice', event: 'created', comment: null, details: {} },
+      { at, actor: 'system', event: 'reminder_sent', comment: null, details: { step: 0 } },
+      { at, actor: 'system', event: 'escalated', comment: null, details: { step: 0, to: ['group:it-admins'] } },
+      { at, actor: 'system', event: 'expiring_soon', comment: null, details: {} },
+    ];
+    const { api } = fakeApi((c) => (c.path === '/tickets/TCK-1042' ? { body: ticket({ log: log as Ticket['log'] }) } : undefined));
+    render(
+      <SignedIn api={api} me={alice}>
+        <TicketPanel id="TCK-1042" />
+      </SignedIn>,
+    );
+    await screen.findByRole('heading', { level: 1, name: /TCK-1042/ });
+    for (const label of ['Approvers reminded', 'Escalated', 'Expiry notice sent']) expect(screen.getByText(label)).toBeTruthy();
+  });
+
   it('lets an approver approve with a modified duration, after confirming, and shows a policy flag next to the end', async () => {
     const { api, calls } = fakeApi((c) => {
       if (c.path === '/tickets/TCK-1042') return { body: ticket() };

@@ -30,6 +30,9 @@ const EVENT_LABEL: Record<string, string> = {
   expired: 'Expired',
   revoked: 'Revoked',
   removed: 'Removed',
+  reminder_sent: 'Approvers reminded',
+  escalated: 'Escalated',
+  expiring_soon: 'Expiry notice sent',
 };
 
 /** Access states that still move on their own (a timer or a worker), so the panel keeps polling. */
