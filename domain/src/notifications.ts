@@ -162,7 +162,7 @@ export interface PublishTicketEventsInput {
 
 export interface WebhookDeliveryInput {
   deliveryId: string;
-  /** Attempts before the delivery is given up as failed (default 12: about 4.5 hours of backoff). */
+  /** Attempts before the delivery is given up as failed (default 12: about an hour of backoff, 2 s doubling up to 30 min apart). */
   maxAttempts?: number;
 }
 

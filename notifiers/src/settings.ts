@@ -11,7 +11,7 @@
  * | `SMTP_URL` | `smtp://user:pass@host:port` or `smtps://…`: email on |
  * | `EMAIL_FROM` | sender of emails (default `Gatehouse <gatehouse@localhost>`) |
  * | `WEBHOOK_TIMEOUT_MS` | how long one webhook POST may take (default 10000) |
- * | `WEBHOOK_MAX_ATTEMPTS` | attempts before a delivery is failed (default 12, about 4.5 h of backoff) |
+ * | `WEBHOOK_MAX_ATTEMPTS` | attempts before a delivery is failed (default 12: about an hour of backoff) |
  */
 export interface NotifierSettings {
   publicUrl: string;
