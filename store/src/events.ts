@@ -3,9 +3,8 @@
  * Permanent, one document per event (`_id` = the event's stable id), so a publish retried by Temporal
  * inserts nothing twice; webhook deliveries read the event they carry from here.
  */
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { TicketEvent } from '@gatehouse/domain';
-import { isDuplicateKeyError } from './connection';
 
 export interface TicketEventDoc {
   _id: string;
@@ -28,18 +27,23 @@ export class TicketEventRepository {
     this.model = connection.model<TicketEventDoc>('TicketEvent', TicketEventSchema);
   }
 
-  /** Stores events not stored yet; returns how many were new. One insert per event: FerretDB-safe. */
+  /**
+   * Stores events not stored yet; returns how many were new. One unordered bulk insert: each event is a
+   * unique `_id` insert (FerretDB-safe), and the ones already stored by an earlier attempt fail alone.
+   */
   async add(events: TicketEvent[]): Promise<number> {
-    let added = 0;
-    for (const event of events) {
-      try {
-        await this.model.create({ _id: event.id, ticketId: event.ticketId, sequence: event.sequence, type: event.type, at: event.at, event });
-        added++;
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-      }
+    if (!events.length) return 0;
+    const docs = events.map((event) => ({ _id: event.id, ticketId: event.ticketId, sequence: event.sequence, type: event.type, at: event.at, event }));
+    try {
+      const collection = this.model.collection as unknown as mongo.Collection<TicketEventDoc>;
+      const res = await collection.insertMany(docs, { ordered: false });
+      return res.insertedCount;
+    } catch (err) {
+      const bulk = err as { writeErrors?: { code?: number }[] | { code?: number }; result?: { insertedCount?: number }; insertedCount?: number };
+      const writeErrors = Array.isArray(bulk.writeErrors) ? bulk.writeErrors : bulk.writeErrors ? [bulk.writeErrors] : [];
+      if (!writeErrors.length || writeErrors.some((e) => e.code !== 11000)) throw err;
+      return bulk.insertedCount ?? bulk.result?.insertedCount ?? events.length - writeErrors.length;
     }
-    return added;
   }
 
   async get(id: string): Promise<TicketEvent | null> {
