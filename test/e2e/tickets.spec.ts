@@ -298,7 +298,7 @@ describe('users, apps, health and docs', () => {
     expect(me.body).toEqual({ id: 'alice', name: 'Alice Requester', email: 'alice@example.com', roles: [], groups: ['engineering'] });
     expect((await alice().put('/users/bob', { name: 'Bob' })).status).toBe(403);
     const put = await root().put('/users/bob', { name: 'Bob B', email: 'bob@example.com', accounts: { github: 'bob-gh' } });
-    expect(put.body).toEqual({ id: 'bob', name: 'Bob B', email: 'bob@example.com', accounts: { github: 'bob-gh' } });
+    expect(put.body).toEqual({ id: 'bob', name: 'Bob B', email: 'bob@example.com', accounts: { github: 'bob-gh' }, roles: [], groups: [] });
     expect((await stack.as(users.bob).get('/users/bob')).body.accounts).toEqual({ github: 'bob-gh' });
     expect((await alice().get('/users/bob')).status).toBe(404);
     expect((await root().put('/users/bob', { accounts: { myspace: 'x' } })).status).toBe(400);
