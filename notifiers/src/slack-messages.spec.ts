@@ -1,4 +1,5 @@
 import type { Notification, NotificationKind, TicketEvent, TicketEventSnapshot } from '@gatehouse/domain';
+import { ticketEventSnapshot } from '../../test/support/events';
 import { renderEmail } from './email';
 import { notificationContent, outcomeLine } from './message-content';
 import { approvalOutcomeMessage, decisionValue, parseDecisionValue, SLACK_ACTIONS, slackMessage, type SlackBlock } from './slack-messages';
@@ -7,16 +8,7 @@ const PUBLIC_URL = 'https://gatehouse.example.com/';
 const LINK = 'https://gatehouse.example.com/#/tickets/TCK-1042';
 
 function snapshot(overrides: Partial<TicketEventSnapshot> = {}): TicketEventSnapshot {
-  return {
-    id: 'TCK-1042',
-    type: 'request',
-    action: 'add',
-    status: 'pending',
-    app: { id: 'github', name: 'GitHub' },
-    requester: { id: 'alice', name: 'Alice Requester' },
-    beneficiary: { id: 'alice', name: 'Alice Requester' },
-    changes: [{ op: 'add', entitlementId: 'maintainer', entitlementName: 'Maintainer' }],
-    duration: { type: 'limited', start: '2026-11-26T09:00:00.000Z', end: '2026-11-27T09:00:00.000Z' },
+  return ticketEventSnapshot({
     reason: 'On-call <rotation> & incidents',
     approval: {
       currentStep: 0,
@@ -26,10 +18,8 @@ function snapshot(overrides: Partial<TicketEventSnapshot> = {}): TicketEventSnap
         { name: 'Security', state: 'waiting', approvers: ['group:security'], approvedBy: [] },
       ],
     },
-    access: { state: 'pending', start: null, end: null },
-    parentTicketId: null,
     ...overrides,
-  };
+  });
 }
 
 function notification(kind: NotificationKind, ticket = snapshot(), event: Partial<TicketEvent> = {}, step?: number): Notification {

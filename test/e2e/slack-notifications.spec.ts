@@ -12,6 +12,7 @@ import type { RunningFake } from '../fakes/fake-http';
 import { startSlackServer, type SlackFakeMessage, type SlackFakeState } from '../fakes/slack-server';
 import { eventually, testTemporalAddress, uniqueId } from '../support/harness';
 import { createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
+import { ticketEventSnapshot } from '../support/events';
 
 const TOKEN = 'xoxb-gatehouse-test-0123456789';
 const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123';
@@ -362,22 +363,7 @@ describe('the Slack channel', () => {
   });
 
   function snapshot(id: string, overrides: Partial<TicketEventSnapshot> = {}): TicketEventSnapshot {
-    return {
-      id,
-      type: 'request',
-      action: 'add',
-      status: 'pending',
-      app: { id: 'github', name: 'GitHub' },
-      requester: { id: 'alice', name: 'Alice Requester' },
-      beneficiary: { id: 'alice', name: 'Alice Requester' },
-      changes: [{ op: 'add', entitlementId: 'maintainer', entitlementName: 'Maintainer' }],
-      duration: { type: 'limited', start: new Date().toISOString(), end: inHours(20) },
-      reason: 'Release week',
-      approval: { currentStep: 0, awaiting: ['user:carol'], steps: [{ name: 'Team lead', state: 'waiting', approvers: ['user:carol'], approvedBy: [] }] },
-      access: { state: 'pending', start: null, end: null },
-      parentTicketId: null,
-      ...overrides,
-    };
+    return ticketEventSnapshot({ id, duration: { type: 'limited', start: new Date().toISOString(), end: inHours(20) }, reason: 'Release week', ...overrides });
   }
 
   function notification(kind: NotificationKind, userId: string, ticket: TicketEventSnapshot, event: Partial<TicketEvent> = {}, step?: number): Notification {

@@ -12,6 +12,7 @@ import { loadNotifierSettings, verifyWebhook } from '@gatehouse/notifiers';
 import { failThenHeal, startWebhookReceiver, type WebhookReceiver } from '../fakes/webhook-receiver';
 import { eventually, openTestClient, testTemporalAddress, uniqueId } from '../support/harness';
 import { createApp, inHours, startTestStack, TEST_SECRET, users, type TestStack } from '../support/stack';
+import { ticketEventSnapshot } from '../support/events';
 
 // Few attempts and a short timeout, so a dead or slow endpoint is given up within seconds.
 const WEBHOOK_ENV = { WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' };
@@ -59,21 +60,8 @@ function ticketEvent(ticketId: string, sequence: number, type: LogEventType = 'c
     actor: 'alice',
     comment: null,
     details: {},
-    ticket: {
-      id: ticketId,
-      type: 'request',
-      action: 'add',
-      status: 'pending',
-      app: { id: 'github', name: 'GitHub' },
-      requester: { id: 'alice', name: 'Alice Requester' },
-      beneficiary: { id: 'alice', name: 'Alice Requester' },
-      changes: [{ op: 'add', entitlementId: 'engineering-team', entitlementName: 'engineering-team' }],
-      duration: null,
-      reason: 'On-call rotation',
-      approval: { currentStep: 0, awaiting: ['user:carol'], steps: [{ name: 'Team lead', state: 'waiting', approvers: ['user:carol'], approvedBy: [] }] },
-      access: { state: 'pending', start: null, end: null },
-      parentTicketId: null,
-    },
+    ticket: ticketEventSnapshot({ id: ticketId, changes: [{ op: 'add', entitlementId: 'engineering-team', entitlementName: 'engineering-team' }], duration: null }),
+
   };
 }
 
