@@ -95,8 +95,12 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
 
   return {
     async persistTicketState(input: PersistTicketStateInput): Promise<void> {
-      await store.tickets.persistState(input);
-      if (input.state.status !== 'pending') {
+      const { written, previousStatus } = await store.tickets.persistState(input);
+      // Claims end when the ticket leaves `pending`. Once a later state is written over an already decided
+      // one, the earlier persist (completed before this one started: the workflow persists in order)
+      // released them; a retried write (written = false) releases again, in case it crashed before.
+      const releasedBefore = written && previousStatus !== null && previousStatus !== 'pending';
+      if (input.state.status !== 'pending' && !releasedBefore) {
         const t = input.ticket;
         await store.claims.release(
           input.ticketId,

@@ -115,14 +115,19 @@ export class TicketRepository {
    * (unchanging) values rather than `$setOnInsert`ed, because FerretDB drops nulls and empty arrays from
    * `$setOnInsert`.
    */
-  async persistState(input: PersistTicketStateInput): Promise<boolean> {
+  /**
+   * Writes the workflow's state unless the stored version is as new. Says whether it wrote, and the status
+   * stored before (null: no document yet), so callers can act on transitions only.
+   */
+  async persistState(input: PersistTicketStateInput): Promise<{ written: boolean; previousStatus: string | null }> {
     const { _id, workflow, ...fields } = newTicketDoc(input);
-    const current = await this.model.collection.findOne({ _id } as never, { projection: { version: 1 } });
-    if (current && ((current as { version?: number }).version ?? 0) >= input.version) return false;
+    const current = (await this.model.collection.findOne({ _id } as never, { projection: { version: 1, status: 1 } })) as { version?: number; status?: string } | null;
+    const previousStatus = current?.status ?? null;
+    if (current && (current.version ?? 0) >= input.version) return { written: false, previousStatus };
     if (!current) {
       try {
         await this.model.collection.insertOne({ _id, workflow, ...fields } as never);
-        return true;
+        return { written: true, previousStatus };
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
         return this.persistState(input); // the gateway inserted it meanwhile: compare again
@@ -130,7 +135,7 @@ export class TicketRepository {
     }
     const set = { ...fields, 'workflow.workflowId': workflow.workflowId, ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}) };
     await this.model.collection.updateOne({ _id } as never, { $set: set });
-    return true;
+    return { written: true, previousStatus };
   }
 
   async get(ticketId: string): Promise<TicketDoc | null> {
