@@ -18,7 +18,7 @@ export interface BenchOptions {
   pollMs: number;
   stormSize: number;
   stormRounds: number;
-  /** Time between the start of a storm round's setup and T, the common end of every grant. */
+  /** Time between the start of a storm round's setup and T, the common end of every grant (0: 20 s + 150 ms per grant). */
   stormLeadMs: number;
   trackerDocs: number;
   trackerSamples: number;
@@ -38,12 +38,12 @@ export const FULL_DEFAULTS: Omit<BenchOptions, 'temporalAddress' | 'mongoUri' | 
   approvePerRound: 32,
   approveConcurrency: 16,
   pollMs: 5,
-  stormSize: 1000,
+  stormSize: 300,
   stormRounds: 1,
-  stormLeadMs: 90_000,
-  trackerDocs: 2_000,
-  trackerSamples: 5,
-  openTickets: 1_000,
+  stormLeadMs: 0,
+  trackerDocs: 1_000,
+  trackerSamples: 3,
+  openTickets: 500,
   openBatch: 250,
 };
 

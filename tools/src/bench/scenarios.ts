@@ -331,26 +331,36 @@ async function startTicketDirect(stack: BenchStack, input: TicketWorkflowInput, 
   }
 }
 
+/** Time from the start of the setup to T: as asked, else enough for this stack to grant every ticket first. */
+function stormLeadMs(opts: BenchOptions): number {
+  return opts.stormLeadMs > 0 ? opts.stormLeadMs : 20_000 + opts.stormSize * 150;
+}
+
 export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
   const { stack, opts } = ctx;
   const t0 = Date.now();
   const n = opts.stormSize;
   const rounds: Array<Record<string, number | boolean>> = [];
   for (let r = 0; r < opts.stormRounds; r++) {
-    const app = benchApp(`bench-storm-${stack.runId}-${r}`);
+    // A policy without approval steps: each ticket is approved as it starts and goes straight to its grant,
+    // so the setup (not what is measured) takes one start per grant instead of a start and an Update.
+    const base = benchApp(`bench-storm-${stack.runId}-${r}`);
+    const app: App = { ...base, policy: { ...base.policy, approval: { steps: [] } } };
     await stack.putApp(app);
-    // Gatehouse: n tickets created and approved (direct start + approve Update), every one ending at T.
-    const T = Date.now() + opts.stormLeadMs;
+    // Gatehouse: n tickets, approved and granted, every one ending at T.
+    const T = Date.now() + stormLeadMs(opts);
     const endIso = new Date(T).toISOString();
     const setupStart = Date.now();
-    await pool(n, 32, (i) => startTicketDirect(stack, stormInput(stack, app, stack.ticketBase + 50_000_000 + r * 1_000_000 + i, `s${r}-${i}`, endIso), stack.gatehouseQueue, true));
+    await pool(n, 32, (i) => startTicketDirect(stack, stormInput(stack, app, stack.ticketBase + 50_000_000 + r * 1_000_000 + i, `s${r}-${i}`, endIso), stack.gatehouseQueue, false));
     const activeCount = () => stack.store.grants.model.countDocuments({ appId: app.id, state: 'active' }).exec();
     const expiredCount = () => stack.store.grants.model.countDocuments({ appId: app.id, state: 'expired' }).exec();
-    await waitFor(async () => (await activeCount()) >= n || Date.now() >= T, T - Date.now() + 1000, 100);
+    // Counting is a scan of `grants` on FerretDB: poll slowly, so the probe does not slow what it measures.
+    await waitFor(async () => (await activeCount()) >= n || Date.now() >= T, T - Date.now() + 1000, 1000);
     const readyAt = Date.now();
     const activeAtT = await activeCount();
     await waitUntil(T);
-    const done = await waitFor(async () => (await expiredCount()) >= n, 180_000, 50);
+    // The figure is the grants' own `updatedAt`; polling only tells when to read them.
+    const done = await waitFor(async () => (await expiredCount()) >= n, 180_000, 1000);
     const polledLast = Date.now();
     const expired = await stack.store.grants.model.find({ appId: app.id, state: 'expired' }, { updatedAt: 1 }).lean().exec();
     const lastWrite = Math.max(...expired.map((g) => Date.parse(g.updatedAt)));
@@ -358,7 +368,7 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     await waitDrained(ctx, stack.gatehouseQueue);
 
     // Baseline: n raw workflows sleeping until T′, then completing.
-    const leadB = Math.min(opts.stormLeadMs, 4000 + n * 8);
+    const leadB = Math.min(stormLeadMs(opts), 4000 + n * 8);
     const Tb = Date.now() + leadB;
     const handles = await pool(n, 32, (i) =>
       stack.client.workflow.start('baselineSleepUntil', { taskQueue: stack.baselineQueue, workflowId: `${stack.runId}-storm-${r}-${i}`, args: [Tb] }),
@@ -396,9 +406,9 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
       metric('T → last expired (median)', 'ms', last, bl, { text: '≤ 15000 ms', met: last <= 15_000 && rounds.every((r) => r.completed) }),
       metric('T → last expired (worst round)', 'ms', Math.max(...rounds.map((r) => Number(r.lastExpiredMs))), Math.max(...rounds.map((r) => Number(r.baselineLastMs)))),
       metric('T → first expired (median)', 'ms', median(rounds.map((r) => Number(r.firstExpiredMs)))),
-      metric('setup (create+approve, median)', 'ms', median(rounds.map((r) => Number(r.setupMs)))),
+      metric('setup (create, auto-approved; median)', 'ms', median(rounds.map((r) => Number(r.setupMs)))),
     ],
-    details: { size: n, leadMs: opts.stormLeadMs, rounds },
+    details: { size: n, leadMs: stormLeadMs(opts), rounds },
   };
 }
 
