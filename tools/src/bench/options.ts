@@ -38,12 +38,12 @@ export const FULL_DEFAULTS: Omit<BenchOptions, 'temporalAddress' | 'mongoUri' | 
   approvePerRound: 32,
   approveConcurrency: 16,
   pollMs: 5,
-  stormSize: 300,
+  stormSize: 200,
   stormRounds: 1,
   stormLeadMs: 0,
   trackerDocs: 1_000,
-  trackerSamples: 3,
-  openTickets: 500,
+  trackerSamples: 2,
+  openTickets: 250,
   openBatch: 250,
 };
 
