@@ -37,7 +37,7 @@ export const FULL_DEFAULTS: Omit<BenchOptions, 'temporalAddress' | 'mongoUri' | 
   createConcurrency: 32,
   approvePerRound: 32,
   approveConcurrency: 16,
-  pollMs: 5,
+  pollMs: 100,
   stormSize: 200,
   stormRounds: 1,
   stormLeadMs: 0,
