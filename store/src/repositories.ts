@@ -199,6 +199,12 @@ export class GrantRepository {
   }
 
   /** Active access of one user in one app, by entitlement. */
+  /** Which of these entitlements the user holds in the app: one `_id` lookup each (FerretDB pushes only those down). */
+  async activeAmong(userId: string, appId: string, entitlementIds: string[]): Promise<Set<string>> {
+    const docs = await Promise.all([...new Set(entitlementIds)].map((e) => this.current(appId, userId, e)));
+    return new Set(docs.filter((d): d is GrantDoc => d !== null && d.state === 'active').map((d) => d.entitlementId));
+  }
+
   async activeFor(userId: string, appId?: string): Promise<Map<string, Grant>> {
     const grants = await this.list({ userId, appId, state: 'active' });
     return new Map(grants.map((g) => [appId ? g.entitlementId : `${g.appId}:${g.entitlementId}`, g]));

@@ -183,7 +183,8 @@ export class TicketsService {
     if (action !== 'remove' && !dto.duration) fail('VALIDATION_FAILED', 'duration: required (indefinite, or limited with an end)');
     const now = new Date();
     const duration: Duration | null = dto.duration ? resolveDuration(durationFrom(dto.duration), now) : null;
-    const held = await this.store.grants.activeFor(beneficiaryId, app!.id);
+    // Only the requested entitlements matter: look them up by key rather than listing every grant.
+    const held = await this.store.grants.activeAmong(beneficiaryId, app!.id, ids);
     const flags = evaluateRequest({ changes: dto.changes, duration, reason: dto.reason }, { app: app!, now, holds: (id) => held.has(id) });
     return { app: app!, beneficiaryId, changes, action, duration, flags, now };
   }
@@ -239,7 +240,7 @@ export class TicketsService {
       const now = new Date();
       const duration = resolveDuration(durationFrom(dto.duration), now);
       const changes = this.carriedChanges(parent, app);
-      const held = await this.store.grants.activeFor(parent.beneficiary.id, app.id);
+      const held = await this.store.grants.activeAmong(parent.beneficiary.id, app.id, changes.map((c) => c.entitlement.id));
       const flags = evaluateRequest(
         { changes: changes.map((c) => ({ op: c.op, entitlementId: c.entitlement.id, fields: c.fields })), duration, reason: dto.reason },
         { app, now, holds: (id) => held.has(id) },
