@@ -300,6 +300,12 @@ export class IdempotencyRepository {
     return this.model.findById(id).lean<IdempotencyDoc>().exec();
   }
 
+  /** Drops a key's record if it still names this ticket (whose id turned out to be unusable). */
+  async forget(id: string, ticketId: string): Promise<void> {
+    const record = await this.get(id);
+    if (record?.ticketId === ticketId) await this.model.deleteOne({ _id: id });
+  }
+
   /** Records a key; if another request recorded it first, returns that record instead. */
   async insertOrGet(doc: IdempotencyDoc): Promise<IdempotencyDoc> {
     try {

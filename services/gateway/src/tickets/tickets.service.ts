@@ -76,6 +76,9 @@ export interface CreateResult {
   created: boolean;
 }
 
+/** Ticket numbers skipped in a row because their workflow ids were taken, before a create gives up. */
+const MAX_ID_COLLISIONS = 50;
+
 /** A new ticket, checked and ready to launch. */
 interface Prepared {
   app: App;
@@ -88,8 +91,11 @@ interface Prepared {
   type: TicketType;
   parentTicketId: string | null;
   reason?: string;
-  /** Starts the ticket's workflow: top-level, or as a child of the workflow owning the access. */
-  launch(input: TicketWorkflowInput): Promise<void>;
+  /**
+   * Starts the ticket's workflow: top-level, or as a child of the workflow owning the access. `exists`:
+   * a workflow with this ticket's id was already there (a retried request, or an id taken by another).
+   */
+  launch(input: TicketWorkflowInput): Promise<'started' | 'exists'>;
 }
 
 @Injectable()
@@ -197,7 +203,7 @@ export class TicketsService {
   async create(actor: Actor, dto: CreateTicketDto, idempotencyKey?: string): Promise<CreateResult> {
     return this.raise(actor, dto, idempotencyKey, async () => {
       const { app, beneficiaryId, changes, action, duration, flags, now } = await this.check(actor, dto);
-      return { app, beneficiaryId, changes, action, duration, flags, now, type: 'request', parentTicketId: null, reason: dto.reason, launch: (input) => this.temporal.startTicket(input).then(() => undefined) };
+      return { app, beneficiaryId, changes, action, duration, flags, now, type: 'request', parentTicketId: null, reason: dto.reason, launch: async (input) => ((await this.temporal.startTicket(input)) === null ? 'exists' : 'started') };
     });
   }
 
@@ -227,6 +233,8 @@ export class TicketsService {
             if (err instanceof WorkflowNotFoundError) fail('ACCESS_NOT_ACTIVE', `The access of ${parentId} has ended.`);
             throw err;
           }
+          // The owner starts the child and treats an existing one as this request's retry.
+          return 'started';
         },
       };
     });
@@ -250,14 +258,15 @@ export class TicketsService {
         launch: async (input) => {
           try {
             await this.temporal.update(parent._id, requestReraiseUpdate, [input]);
-            return;
+            return 'started'; // the owner starts the child and treats an existing one as this request's retry
           } catch (err) {
             const closed = err instanceof WorkflowNotFoundError || (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === RERAISE_WINDOW_CLOSED);
             if (!closed) throw err;
           }
           // The expired access's workflow is gone: a new top-level workflow, linked by parentTicketId.
-          await this.temporal.startTicket(input);
+          if ((await this.temporal.startTicket(input)) === null) return 'exists';
           await this.store.tickets.addChild(parent._id, input.ticketId);
+          return 'started';
         },
       };
     });
@@ -288,7 +297,7 @@ export class TicketsService {
    * What every new ticket goes through: idempotency, the policy, a ticket number, the pending claims,
    * then its workflow (`launch`) and only then the ticket document.
    */
-  private async raise(actor: Actor, body: object, idempotencyKey: string | undefined, prepare: () => Promise<Prepared>): Promise<CreateResult> {
+  private async raise(actor: Actor, body: object, idempotencyKey: string | undefined, prepare: () => Promise<Prepared>, collisions = 0): Promise<CreateResult> {
     const bodyHash = createHash('sha256').update(stableJson(body)).digest('hex');
     const recordId = idempotencyKey ? `${actor.id}:${idempotencyKey}` : null;
     // A retry with the same key answers with the ticket the first request created, before any check
@@ -310,7 +319,7 @@ export class TicketsService {
     const ticketId = reservedId ?? `${TICKET_ID_PREFIX}${this.config.ticketNumberStart + (await this.store.ticketNumbers.next())}`;
     if (recordId && !reservedId) {
       const record = await this.store.idempotency.insertOrGet({ _id: recordId, bodyHash, ticketId, createdAt: p.now.toISOString() });
-      if (record.ticketId !== ticketId) return this.raise(actor, body, idempotencyKey, prepare); // lost a race with the same key
+      if (record.ticketId !== ticketId) return this.raise(actor, body, idempotencyKey, prepare, collisions); // lost a race with the same key
     }
 
     const holder = await this.store.claims.claim(
@@ -341,12 +350,25 @@ export class TicketsService {
       parentTicketId: p.parentTicketId,
       createdBy: { id: actor.id },
     };
+    const claimKeys = p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id));
+    let launched: 'started' | 'exists';
     try {
-      await p.launch(input);
+      launched = await p.launch(input);
     } catch (err) {
       // Nothing started: the access is free to ask for again.
-      await this.store.claims.release(ticketId, p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id)));
+      await this.store.claims.release(ticketId, claimKeys);
       throw err;
+    }
+    if (launched === 'exists' && !reservedId) {
+      // A freshly taken number whose workflow id is already in use: not this request's (that would have
+      // reserved the id), so the ticket numbers were reset or another deployment shares the namespace
+      // (TICKET_NUMBER_START). Never answer with that workflow's ticket: give the number up, take the next.
+      await this.store.claims.release(ticketId, claimKeys);
+      if (recordId) await this.store.idempotency.forget(recordId, ticketId);
+      if (collisions >= MAX_ID_COLLISIONS) {
+        throw new GatehouseError('DEPENDENCY_UNAVAILABLE', `Ticket ids ${ticketId} and the ${MAX_ID_COLLISIONS} before it are taken by other workflows: check TICKET_NUMBER_START.`);
+      }
+      return this.raise(actor, body, idempotencyKey, prepare, collisions + 1);
     }
     return { ticket: await this.record(input, p.app), created: true };
   }
