@@ -8,7 +8,7 @@
  * webhook endpoint, and one `notifyWorkflow` for the people it concerns (Slack, email). Deliveries run
  * in workflows of their own, so a slow or dead endpoint never delays the ticket.
  */
-import type { ApprovalStepState, Duration, LogEntry, LogEventType, PersonRef, TicketAction, TicketStatus, TicketType, AccessState } from './ticket';
+import type { AccessStatus, ApprovalState, ApprovalStepState, Duration, LogEntry, LogEventType, PersonRef, TicketAction, TicketChange, TicketStatus, TicketType, AccessState } from './ticket';
 
 /** What a ticket looked like right after the change an event records. Names and ids only, no secrets. */
 export interface TicketEventSnapshot {
@@ -44,6 +44,46 @@ export interface TicketEvent {
   comment: string | null;
   details: Record<string, unknown>;
   ticket: TicketEventSnapshot;
+}
+
+/** What a snapshot is made of: a ticket as the API shows it, or a workflow's input and state spread together. */
+export interface TicketSnapshotSource {
+  id: string;
+  type: TicketType;
+  action: TicketAction;
+  status: TicketStatus;
+  app: { id: string; name: string };
+  requester: PersonRef;
+  beneficiary: PersonRef;
+  changes: TicketChange[];
+  duration: Duration | null;
+  reason: string | null;
+  approval: ApprovalState;
+  access: AccessStatus;
+  parentTicketId: string | null;
+}
+
+/** The snapshot events carry (copies: the source may change after). */
+export function ticketEventSnapshot(t: TicketSnapshotSource): TicketEventSnapshot {
+  return {
+    id: t.id,
+    type: t.type,
+    action: t.action,
+    status: t.status,
+    app: t.app,
+    requester: t.requester,
+    beneficiary: t.beneficiary,
+    changes: t.changes.map((c) => ({ op: c.op, entitlementId: c.entitlement.id, entitlementName: c.entitlement.name })),
+    duration: t.duration,
+    reason: t.reason,
+    approval: {
+      currentStep: t.approval.currentStep,
+      awaiting: [...t.approval.awaiting],
+      steps: t.approval.steps.map((s) => ({ name: s.name, state: s.state, approvers: [...s.approvers], approvedBy: [...s.approvedBy] })),
+    },
+    access: { state: t.access.state, start: t.access.start, end: t.access.end },
+    parentTicketId: t.parentTicketId,
+  };
 }
 
 export function ticketEventId(ticketId: string, sequence: number): string {

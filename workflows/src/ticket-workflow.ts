@@ -57,7 +57,7 @@ import {
   type NotificationActivities,
   type TicketActivities,
   type TicketEvent,
-  type TicketEventSnapshot,
+  ticketEventSnapshot,
   toTicketEvent,
   type TicketState,
   type TicketWorkflowInput,
@@ -177,7 +177,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     version++;
     if (notifying) {
       // Each new log entry becomes an event, with the ticket as it is after the change it records.
-      const snapshot = eventSnapshot();
+      const snapshot = ticketEventSnapshot({ ...input, ...state, id: input.ticketId });
       for (; evented < state.log.length; evented++) outbox.push(toTicketEvent(input.ticketId, evented, state.log[evented], snapshot));
     }
     const end = state.access.end ?? (isLimited(state.duration) ? state.duration.end : null);
@@ -192,28 +192,6 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         (state.status === 'pending' && state.approval.awaiting.length ? ` · awaiting ${state.approval.awaiting.join(', ')}` : '') +
         (end ? ` · ends ${end}` : ''),
     );
-  }
-
-  function eventSnapshot(): TicketEventSnapshot {
-    return {
-      id: input.ticketId,
-      type: input.type,
-      action: input.action,
-      status: state.status,
-      app: input.app,
-      requester: input.requester,
-      beneficiary: input.beneficiary,
-      changes: input.changes.map((c) => ({ op: c.op, entitlementId: c.entitlement.id, entitlementName: c.entitlement.name })),
-      duration: state.duration,
-      reason: input.reason,
-      approval: {
-        currentStep: state.approval.currentStep,
-        awaiting: [...state.approval.awaiting],
-        steps: state.approval.steps.map((st) => ({ name: st.name, state: st.state, approvers: [...st.approvers], approvedBy: [...st.approvedBy] })),
-      },
-      access: { state: state.access.state, start: state.access.start, end: state.access.end },
-      parentTicketId: input.parentTicketId,
-    };
   }
 
   function setAccess(next: AccessState, patch: Partial<TicketState['access']> = {}): void {

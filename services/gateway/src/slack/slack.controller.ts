@@ -11,7 +11,7 @@
 import { BeforeApplicationShutdown, Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ticketLink, type Actor, type Ticket, type TicketEventSnapshot } from '@gatehouse/domain';
+import { ticketEventSnapshot, ticketLink, type Actor, type Ticket } from '@gatehouse/domain';
 import { approvalOutcomeMessage, outcomeLine, parseDecisionValue, SLACK_ACTIONS, SlackClient, verifySlackRequest } from '@gatehouse/notifiers';
 import { Store, type User } from '@gatehouse/store';
 import { Public } from '../auth/actor';
@@ -69,29 +69,6 @@ function clickOf(rawBody: Buffer): Click | null {
     channel: str(payload.container?.channel_id) ?? str(payload.channel?.id),
     messageTs: str(payload.container?.message_ts),
     actionTs: str(action.action_ts),
-  };
-}
-
-/** The ticket as events describe it, for the messages the worker renders the same way. */
-function snapshotOf(t: Ticket): TicketEventSnapshot {
-  return {
-    id: t.id,
-    type: t.type,
-    action: t.action,
-    status: t.status,
-    app: t.app,
-    requester: t.requester,
-    beneficiary: t.beneficiary,
-    changes: t.changes.map((c) => ({ op: c.op, entitlementId: c.entitlement.id, entitlementName: c.entitlement.name })),
-    duration: t.duration,
-    reason: t.reason,
-    approval: {
-      currentStep: t.approval.currentStep,
-      awaiting: t.approval.awaiting,
-      steps: t.approval.steps.map((s) => ({ name: s.name, state: s.state, approvers: s.approvers, approvedBy: s.approvedBy })),
-    },
-    access: { state: t.access.state, start: t.access.start, end: t.access.end },
-    parentTicketId: t.parentTicketId,
   };
 }
 
@@ -211,7 +188,7 @@ export class SlackController implements BeforeApplicationShutdown {
    */
   private async showOutcome(click: Click, ticket: Ticket, step: number, user: User): Promise<void> {
     if (!this.slack || !click.channel || !click.messageTs) return;
-    const snapshot = snapshotOf(ticket);
+    const snapshot = ticketEventSnapshot(ticket);
     const state = ticket.approval.steps[step];
     const by = user.name ?? user.id;
     let line: string;
