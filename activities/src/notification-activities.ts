@@ -90,4 +90,3 @@ export function createNotificationActivities(deps: NotificationDeps): Notificati
   };
 }
 
-export type { NotifierSettings };

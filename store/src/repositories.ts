@@ -80,12 +80,9 @@ export class UserRepository {
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.email !== undefined) set.email = patch.email;
     if (patch.accounts !== undefined) set.accounts = patch.accounts;
-    // Set even when empty: FerretDB drops empty arrays from $setOnInsert (docs/architecture.md).
-    set.roles = patch.roles;
-    set.groups = patch.groups;
-    const current = patch.roles === undefined || patch.groups === undefined ? await this.get(id) : null;
-    set.roles ??= current?.roles ?? [];
-    set.groups ??= current?.groups ?? [];
+    // Omitted lists are kept; a user written without them reads as [] (userFromDoc).
+    if (patch.roles !== undefined) set.roles = patch.roles;
+    if (patch.groups !== undefined) set.groups = patch.groups;
     const doc = await this.model.findOneAndUpdate({ _id: id }, { $set: set }, { upsert: true, new: true }).lean<UserDoc>().exec();
     return userFromDoc(doc!);
   }
