@@ -3,7 +3,8 @@
  * its own MongoDB database and task queue, so files run in parallel without seeing each other's data.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { Store } from '@gatehouse/store';
 import { createGatehouseWorker, type GatehouseWorkerOptions } from '@gatehouse/worker';
@@ -94,4 +95,15 @@ export async function eventually<T>(check: () => Promise<T | undefined | false |
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The error type an Update was refused with (its validator's or handler's ApplicationFailure). */
+export async function updateError(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? 'untyped';
+    throw err;
+  }
+  throw new Error('expected the update to be refused');
 }

@@ -3,11 +3,10 @@
  * event in order, with a stable id; steps remind and escalate on durable timers that a decision cancels;
  * limited access warns its requester before it ends.
  */
-import { WorkflowUpdateFailedError, type Client, type Connection, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import type { App, TicketEvent, TicketState, TicketWorkflowInput } from '@gatehouse/domain';
 import type { Store } from '@gatehouse/store';
-import { eventually, openTestClient, openTestStore, startTestWorker, type RunningWorker } from '../../test/support/harness';
+import { eventually, openTestClient, openTestStore, startTestWorker, type RunningWorker, updateError } from '../../test/support/harness';
 import { carol, dave, mallory, testApp, workflowInput } from '../../test/support/fixtures';
 import { approveTicketUpdate, ticketStateQuery, ticketWorkflowStartOptions } from './definitions';
 
@@ -57,15 +56,6 @@ async function timers(handle: WorkflowHandle) {
     });
 }
 
-async function updateError(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? 'untyped';
-    throw err;
-  }
-  throw new Error('expected the update to be refused');
-}
 
 describe('events', () => {
   test('every log entry is published once, in order, with a stable id and the ticket as it was after the change', async () => {

@@ -1,10 +1,10 @@
-import { WorkflowUpdateFailedError, type Client, type Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { App } from '@gatehouse/domain';
 import type { Connector } from '@gatehouse/connectors';
 import { createConnector } from '@gatehouse/connectors';
 import type { Store } from '@gatehouse/store';
-import { eventually, openTestClient, openTestStore, startTestWorker, type RunningWorker } from '../../test/support/harness';
+import { eventually, openTestClient, openTestStore, startTestWorker, type RunningWorker, updateError } from '../../test/support/harness';
 import { admin, carol, change, dave, mallory, testApp, workflowInput } from '../../test/support/fixtures';
 import {
   approveTicketUpdate,
@@ -67,15 +67,6 @@ async function start(app: App, overrides: Partial<TicketWorkflowInput> = {}) {
   return { input, handle };
 }
 
-async function updateError(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? 'untyped';
-    throw err;
-  }
-  throw new Error('expected the update to be refused');
-}
 
 const members = (app: App, entitlement = 'engineering') => store.demoMemberships.members(app.id, entitlement);
 
