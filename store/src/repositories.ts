@@ -71,6 +71,8 @@ export interface User {
 
 export class UserRepository {
   readonly model: Model<UserDoc>;
+  /** Ids this process has made sure exist: `remember` never changes a stored user, so once is enough. */
+  private readonly known = new Set<string>();
   constructor(connection: Connection) {
     this.model = connection.model<UserDoc>('User', UserSchema);
   }
@@ -112,6 +114,7 @@ export class UserRepository {
 
   /** Remembers a caller's name and email from their token, without overwriting what an admin set. */
   async remember(id: string, claims: { name?: string; email?: string }): Promise<void> {
+    if (this.known.has(id)) return; // a write per ticket that changes nothing (it only ever inserts)
     await this.model.updateOne(
       { _id: id },
       { $setOnInsert: { name: claims.name ?? null, email: claims.email ?? null, accounts: {}, roles: [], groups: [], updatedAt: now() } },
@@ -119,6 +122,8 @@ export class UserRepository {
     ).catch((err: unknown) => {
       if (!isDuplicateKeyError(err)) throw err;
     });
+    if (this.known.size >= 10_000) this.known.clear();
+    this.known.add(id);
   }
 
   async get(id: string): Promise<User | null> {

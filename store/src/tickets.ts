@@ -95,12 +95,15 @@ export class TicketRepository {
   }
 
   /** Writes a ticket unless it exists (the workflow may have written it first). */
-  async insertIfAbsent(doc: TicketDoc): Promise<void> {
+  /** Inserts the ticket unless one with its id exists; says whether this call inserted it. */
+  async insertIfAbsent(doc: TicketDoc): Promise<boolean> {
     try {
       // A plain insert: FerretDB drops null values and empty arrays from an upsert's $setOnInsert.
       await this.model.collection.insertOne(doc as never);
+      return true;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
+      return false;
     }
   }
 

@@ -128,6 +128,9 @@ export class TicketsService {
   }
 
   private async licenseUsage(doc: TicketDoc, loaded?: App): Promise<LicenseUsage[]> {
+    // A ticket takes seats only for entitlements that had a license when it was raised (the workflow
+    // reserves those): without one, no app read on every ticket the API returns.
+    if (!(doc.changes as TicketChange[]).some((c) => c.entitlement.licenseId)) return [];
     const app = loaded ?? (await this.store.apps.get(doc.app.id));
     if (!app) return [];
     const ids = new Set((doc.changes as TicketChange[]).map((c) => app.entitlements.find((e) => e.id === c.entitlement.id)?.licenseId).filter(Boolean));
@@ -333,14 +336,17 @@ export class TicketsService {
     );
     if (holder) fail('DUPLICATE_OPEN_TICKET', `Ticket ${holder} for the same access is still pending.`);
 
-    const [requesterName, beneficiaryName] = await Promise.all([this.nameOf(actor.id, actor.name), this.nameOf(p.beneficiaryId)]);
+    const [requesterName, beneficiaryName] = await Promise.all([
+      this.nameOf(actor.id, actor.name),
+      p.beneficiaryId === actor.id ? null : this.nameOf(p.beneficiaryId),
+    ]);
     const input: TicketWorkflowInput = {
       schema: 1,
       ticketId,
       type: p.type,
       action: p.action,
       requester: { id: actor.id, name: requesterName },
-      beneficiary: { id: p.beneficiaryId, name: beneficiaryName },
+      beneficiary: { id: p.beneficiaryId, name: beneficiaryName ?? requesterName },
       app: { id: p.app.id, name: p.app.name },
       changes: p.changes,
       duration: p.duration,
@@ -394,8 +400,8 @@ export class TicketsService {
         childTicketIds: [],
       },
     });
-    await this.store.tickets.insertIfAbsent(doc);
-    const stored = (await this.store.tickets.get(input.ticketId)) ?? doc;
+    // Only when the workflow's first write got there first is the stored ticket newer than this one.
+    const stored = (await this.store.tickets.insertIfAbsent(doc)) ? doc : ((await this.store.tickets.get(input.ticketId)) ?? doc);
     return this.toTicket(stored, undefined, app);
   }
 
