@@ -319,6 +319,12 @@ export class TicketsService {
     const p = await prepare();
     if (p.flags.length) throw new GatehouseError('POLICY_VIOLATION', p.flags.map((f) => f.message).join(' '), p.flags);
 
+    // The names do not depend on the number or the claims: look them up while those are taken.
+    const names = Promise.all([
+      this.nameOf(actor.id, actor.name),
+      p.beneficiaryId === actor.id ? null : this.nameOf(p.beneficiaryId),
+    ]);
+    names.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
     const ticketId = reservedId ?? `${TICKET_ID_PREFIX}${this.config.ticketNumberStart + (await this.store.ticketNumbers.next())}`;
     if (recordId && !reservedId) {
       const record = await this.store.idempotency.insertOrGet({ _id: recordId, bodyHash, ticketId, createdAt: p.now.toISOString() });
@@ -336,10 +342,7 @@ export class TicketsService {
     );
     if (holder) fail('DUPLICATE_OPEN_TICKET', `Ticket ${holder} for the same access is still pending.`);
 
-    const [requesterName, beneficiaryName] = await Promise.all([
-      this.nameOf(actor.id, actor.name),
-      p.beneficiaryId === actor.id ? null : this.nameOf(p.beneficiaryId),
-    ]);
+    const [requesterName, beneficiaryName] = await names;
     const input: TicketWorkflowInput = {
       schema: 1,
       ticketId,
