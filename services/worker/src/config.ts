@@ -9,6 +9,8 @@ export interface WorkerConfig {
   workflowBundlePath: string | null;
   shutdownGraceSeconds: number;
   maxConcurrentActivities: number;
+  /** Workflow runs kept in memory between tasks; null: the SDK's default (sized from the heap limit). */
+  maxCachedWorkflows: number | null;
   logLevel: string;
 }
 
@@ -32,6 +34,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || null,
     shutdownGraceSeconds: int(env, 'WORKER_SHUTDOWN_GRACE_SECONDS', 30),
     maxConcurrentActivities: int(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', 100, 1),
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS ? int(env, 'WORKER_MAX_CACHED_WORKFLOWS', 0, 2) : null,
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

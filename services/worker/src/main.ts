@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     workflowBundlePath: fs.existsSync(prebuilt) ? prebuilt : null,
     shutdownGraceSeconds: config.shutdownGraceSeconds,
     maxConcurrentActivities: config.maxConcurrentActivities,
+    maxCachedWorkflows: config.maxCachedWorkflows,
   });
   logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress, namespace: config.temporalNamespace }, 'worker started');
   // Worker.run() installs SIGINT/SIGTERM handlers that begin a graceful shutdown.

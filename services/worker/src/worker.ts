@@ -16,6 +16,12 @@ export interface GatehouseWorkerOptions {
   workflowBundlePath?: string | null;
   shutdownGraceSeconds?: number;
   maxConcurrentActivities?: number;
+  /**
+   * Workflow runs kept in memory between their tasks (a run evicted from the cache is replayed from its
+   * history on its next task). Bounds the worker's memory with many open tickets; absent, the SDK sizes
+   * it from the heap limit (docs/performance.md, "Open tickets").
+   */
+  maxCachedWorkflows?: number | null;
   connectorFor?: ActivityDeps['connectorFor'];
   /** Where notifications go; absent, read from `env` (docs/notifications.md). */
   notifier?: NotifierSettings;
@@ -57,5 +63,6 @@ export async function createGatehouseWorker(options: GatehouseWorkerOptions): Pr
     // hold the process beyond this: run() then rejects and the process exits; Temporal retries the attempt.
     shutdownForceTime: `${(options.shutdownGraceSeconds ?? 30) + 2} seconds`,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 100,
+    ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }
