@@ -120,7 +120,7 @@ export async function startBenchStack(opts: {
     if (started[1]) {
       stops.push(started[1].stop);
       mongoUri = started[1].uri;
-      opts.log(`FerretDB at ${mongoUri}`);
+      opts.log(`FerretDB at ${mongoUri}${process.env.FERRETDB_BIN ? ` (FERRETDB_BIN=${path.basename(process.env.FERRETDB_BIN)})` : ""}`);
     }
 
     const runId = `b${Date.now().toString(36)}`;

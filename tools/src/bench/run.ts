@@ -23,7 +23,7 @@ export interface BenchReport {
   machine: { nproc: number; memoryGiB: number; cpuModel: string; node: string; platform: string };
   /** 1-minute load average before and after: other work on the machine skews every number. */
   loadAverage: { start: number; end: number };
-  servers: { temporal: string; mongo: string; startedByBench: boolean };
+  servers: { temporal: string; mongo: string; startedByBench: boolean; ferretdbBinary: string | null };
   options: BenchOptions;
   scenarios: ScenarioResult[];
   failures: Array<{ scenario: string; error: string }>;
@@ -94,7 +94,13 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
     mode: opts.smoke ? 'smoke' : 'full',
     machine: machineInfo(),
     loadAverage: { start: loadStart, end: os.loadavg()[0] },
-    servers: { temporal: stack.temporalAddress, mongo: stack.mongoUri.replace(/\/\/[^@/]*@/, '//***@'), startedByBench: stack.ownServers },
+    servers: {
+      temporal: stack.temporalAddress,
+      mongo: stack.mongoUri.replace(/\/\/[^@/]*@/, '//***@'),
+      startedByBench: stack.ownServers,
+      // Which FerretDB build the run measured: the pinned one, or another (FERRETDB_BIN, e.g. ferretdb-idfix).
+      ferretdbBinary: stack.ownServers && !opts.mongoUri ? (process.env.FERRETDB_BIN ? path.basename(process.env.FERRETDB_BIN) : 'ferretdb') : null,
+    },
     options: opts,
     scenarios,
     failures,
