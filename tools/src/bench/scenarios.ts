@@ -650,10 +650,10 @@ export async function openScenario(ctx: Ctx): Promise<ScenarioResult> {
   const gw = await stack.startGateway(stack.store, queue);
   try {
     const memStart = worker.memory();
-    const n = opts.approvePerRound;
+    // Two rounds of half the approve scenario's tickets each side, at its concurrency: this scenario
+    // measures approve twice, and a full run must fit in 10 minutes.
+    const n = Math.max(opts.approveConcurrency, Math.ceil(opts.approvePerRound / 2));
     const conc = opts.approveConcurrency;
-    // Two rounds each side (not `rounds`): this scenario measures approve twice, and a full run must fit
-    // in 10 minutes.
     const rounds = Math.min(opts.rounds, 2);
     const measure = async (tag: string) => {
       const p50s: number[] = [];
