@@ -46,21 +46,14 @@ export interface TicketEvent {
   ticket: TicketEventSnapshot;
 }
 
-/** What a snapshot is made of: a ticket as the API shows it, or a workflow's input and state spread together. */
-export interface TicketSnapshotSource {
-  id: string;
-  type: TicketType;
-  action: TicketAction;
-  status: TicketStatus;
-  app: { id: string; name: string };
-  requester: PersonRef;
-  beneficiary: PersonRef;
+/**
+ * What a snapshot is made of: a ticket as the API shows it, or a workflow's input and state spread
+ * together. The snapshot's fields, with the full changes, approval and access it trims.
+ */
+export interface TicketSnapshotSource extends Omit<TicketEventSnapshot, 'changes' | 'approval' | 'access'> {
   changes: TicketChange[];
-  duration: Duration | null;
-  reason: string | null;
   approval: ApprovalState;
   access: AccessStatus;
-  parentTicketId: string | null;
 }
 
 /** The snapshot events carry (copies: the source may change after). */

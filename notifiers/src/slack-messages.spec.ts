@@ -1,5 +1,5 @@
 import type { Notification, NotificationKind, TicketEvent, TicketEventSnapshot } from '@gatehouse/domain';
-import { ticketEventSnapshot } from '../../test/support/events';
+import { sampleTicketSnapshot } from '../../test/support/events';
 import { renderEmail } from './email';
 import { notificationContent, outcomeLine } from './message-content';
 import { approvalOutcomeMessage, decisionValue, parseDecisionValue, SLACK_ACTIONS, slackMessage, type SlackBlock } from './slack-messages';
@@ -8,7 +8,7 @@ const PUBLIC_URL = 'https://gatehouse.example.com/';
 const LINK = 'https://gatehouse.example.com/#/tickets/TCK-1042';
 
 function snapshot(overrides: Partial<TicketEventSnapshot> = {}): TicketEventSnapshot {
-  return ticketEventSnapshot({
+  return sampleTicketSnapshot({
     reason: 'On-call <rotation> & incidents',
     approval: {
       currentStep: 0,

@@ -200,13 +200,13 @@ export class GrantRepository {
     return docs.map(({ userId, appId, entitlementId, state, start, end, ticketId }) => ({ userId, appId, entitlementId, state, start, end, ticketId }));
   }
 
-  /** Active access of one user in one app, by entitlement. */
   /** Which of these entitlements the user holds in the app: one `_id` lookup each (FerretDB pushes only those down). */
   async activeAmong(userId: string, appId: string, entitlementIds: string[]): Promise<Set<string>> {
     const docs = await Promise.all([...new Set(entitlementIds)].map((e) => this.current(appId, userId, e)));
     return new Set(docs.filter((d): d is GrantDoc => d !== null && d.state === 'active').map((d) => d.entitlementId));
   }
 
+  /** Active access of one user in one app, by entitlement. */
   async activeFor(userId: string, appId?: string): Promise<Map<string, Grant>> {
     const grants = await this.list({ userId, appId, state: 'active' });
     return new Map(grants.map((g) => [appId ? g.entitlementId : `${g.appId}:${g.entitlementId}`, g]));

@@ -94,8 +94,7 @@ export class TicketRepository {
     this.model = connection.model<TicketDoc>('Ticket', TicketSchema);
   }
 
-  /** Writes a ticket unless it exists (the workflow may have written it first). */
-  /** Inserts the ticket unless one with its id exists; says whether this call inserted it. */
+  /** Writes a ticket unless it exists (the workflow may have written it first); says whether this call inserted it. */
   async insertIfAbsent(doc: TicketDoc): Promise<boolean> {
     try {
       // A plain insert: FerretDB drops null values and empty arrays from an upsert's $setOnInsert.
@@ -109,18 +108,15 @@ export class TicketRepository {
 
   /**
    * Writes the workflow's view of a ticket, creating the ticket if the gateway never did. A write older
-   * than what is stored is dropped (returns false), whatever order retries land in.
+   * than what is stored is dropped (`written: false`), whatever order retries land in. Also returns the
+   * status stored before (null: no document yet), so callers can act on transitions only.
    *
-   * Every lookup is by `_id` alone: FerretDB (SQLite) pushes only an exact `{_id}` filter down to the
-   * database and scans the whole collection for anything else, so the version is compared here rather
+   * Every lookup is by `_id` alone: FerretDB (SQLite) puts only an exact `{_id}` filter into its SQL and
+   * decodes and filters every document in Go for anything else, so the version is compared here rather
    * than in the filter. The one interleaving this leaves open, two attempts of the same persist
    * activity overlapping, writes the same version twice. The fixed fields are `$set` with their
    * (unchanging) values rather than `$setOnInsert`ed, because FerretDB drops nulls and empty arrays from
    * `$setOnInsert`.
-   */
-  /**
-   * Writes the workflow's state unless the stored version is as new. Says whether it wrote, and the status
-   * stored before (null: no document yet), so callers can act on transitions only.
    */
   async persistState(input: PersistTicketStateInput): Promise<{ written: boolean; previousStatus: string | null }> {
     const { _id, workflow, ...fields } = newTicketDoc(input);

@@ -12,7 +12,7 @@ import type { RunningFake } from '../fakes/fake-http';
 import { startSlackServer, type SlackFakeMessage, type SlackFakeState } from '../fakes/slack-server';
 import { eventually, testTemporalAddress, uniqueId } from '../support/harness';
 import { createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
-import { ticketEventSnapshot } from '../support/events';
+import { sampleTicketSnapshot } from '../support/events';
 
 const TOKEN = 'xoxb-gatehouse-test-0123456789';
 const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123';
@@ -363,7 +363,7 @@ describe('the Slack channel', () => {
   });
 
   function snapshot(id: string, overrides: Partial<TicketEventSnapshot> = {}): TicketEventSnapshot {
-    return ticketEventSnapshot({ id, duration: { type: 'limited', start: new Date().toISOString(), end: inHours(20) }, reason: 'Release week', ...overrides });
+    return sampleTicketSnapshot({ id, duration: { type: 'limited', start: new Date().toISOString(), end: inHours(20) }, reason: 'Release week', ...overrides });
   }
 
   function notification(kind: NotificationKind, userId: string, ticket: TicketEventSnapshot, event: Partial<TicketEvent> = {}, step?: number): Notification {

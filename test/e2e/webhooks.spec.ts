@@ -12,7 +12,7 @@ import { loadNotifierSettings, verifyWebhook } from '@gatehouse/notifiers';
 import { failThenHeal, startWebhookReceiver, type WebhookReceiver } from '../fakes/webhook-receiver';
 import { eventually, openTestClient, testTemporalAddress, uniqueId } from '../support/harness';
 import { createApp, inHours, startTestStack, TEST_SECRET, users, type TestStack } from '../support/stack';
-import { ticketEventSnapshot } from '../support/events';
+import { sampleTicketSnapshot } from '../support/events';
 
 // Few attempts and a short timeout, so a dead or slow endpoint is given up within seconds.
 const WEBHOOK_ENV = { WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' };
@@ -60,7 +60,7 @@ function ticketEvent(ticketId: string, sequence: number, type: LogEventType = 'c
     actor: 'alice',
     comment: null,
     details: {},
-    ticket: ticketEventSnapshot({ id: ticketId, changes: [{ op: 'add', entitlementId: 'engineering-team', entitlementName: 'engineering-team' }], duration: null }),
+    ticket: sampleTicketSnapshot({ id: ticketId, changes: [{ op: 'add', entitlementId: 'engineering-team', entitlementName: 'engineering-team' }], duration: null }),
 
   };
 }

@@ -1,7 +1,7 @@
 /** A ticket event's snapshot for tests of what reads events (messages, channels, webhooks); no I/O. */
 import type { TicketEventSnapshot } from '@gatehouse/domain';
 
-export function ticketEventSnapshot(overrides: Partial<TicketEventSnapshot> = {}): TicketEventSnapshot {
+export function sampleTicketSnapshot(overrides: Partial<TicketEventSnapshot> = {}): TicketEventSnapshot {
   return {
     id: 'TCK-1042',
     type: 'request',

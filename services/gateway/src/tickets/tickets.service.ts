@@ -331,8 +331,9 @@ export class TicketsService {
       if (record.ticketId !== ticketId) return this.raise(actor, body, idempotencyKey, prepare, collisions); // lost a race with the same key
     }
 
+    const claimKeys = p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id));
     const holder = await this.store.claims.claim(
-      p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id)),
+      claimKeys,
       ticketId,
       async (claim) => {
         const doc = await this.store.tickets.get(claim.ticketId);
@@ -359,7 +360,6 @@ export class TicketsService {
       parentTicketId: p.parentTicketId,
       createdBy: { id: actor.id },
     };
-    const claimKeys = p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id));
     let launched: 'started' | 'exists';
     try {
       launched = await p.launch(input);
