@@ -8,3 +8,4 @@ export * from './ticket';
 export * from './activities';
 export * from './connector-activities';
 export * from './notifications';
+export * from './ticket-state';

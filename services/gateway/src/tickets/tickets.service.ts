@@ -7,6 +7,7 @@ import {
   deriveAction,
   evaluateRequest,
   isAdmin,
+  newTicketState,
   resolveDuration,
   toUtcIso,
   type Actor,
@@ -392,16 +393,7 @@ export class TicketsService {
       version: 0,
       runId: '',
       ticket: input,
-      state: {
-        status: 'pending',
-        approval: { currentStep: 0, awaiting: input.policy.approval.steps[0]?.approvers ?? [], steps: input.policy.approval.steps.map((s) => ({ name: s.name, minApprovals: s.minApprovals, approvers: s.approvers, state: 'waiting', approvedBy: [] })) },
-        access: { state: 'pending', start: null, end: null, grantedAt: null, revokedAt: null, error: null },
-        duration: input.duration,
-        log: [{ at: input.createdAt, actor: input.createdBy.id, event: 'created', comment: input.reason, details: {} }],
-        resolvedAt: null,
-        resolvedInSeconds: null,
-        childTicketIds: [],
-      },
+      state: newTicketState(input),
     });
     // Only when the workflow's first write got there first is the stored ticket newer than this one.
     const stored = (await this.store.tickets.insertIfAbsent(doc)) ? doc : ((await this.store.tickets.get(input.ticketId)) ?? doc);
