@@ -87,6 +87,12 @@ export interface ApplyAccessInput {
 
 export interface ApplyAccessResult {
   grantedAt: string;
+  /**
+   * Entitlements the person already held in the target before this ticket granted them (the connector
+   * found the membership or role in place). Gatehouse records that and never takes such access away on
+   * expiry; only an admin's explicit revoke does. Absent in results recorded before holders existed.
+   */
+  alreadyHeld?: string[];
 }
 
 export interface RevokeAccessInput {
@@ -96,12 +102,22 @@ export interface RevokeAccessInput {
   changes: TicketChange[];
   /** Why the access ends: its end date passed, or someone revoked it. */
   reason: 'expired' | 'revoked';
+  /**
+   * An admin revoked it explicitly: access the person held in the target before Gatehouse granted it is
+   * removed too, once no other ticket holds it. Expiry and non-admin revokes leave such access in place.
+   */
+  includePreexisting?: boolean;
 }
 
 export interface RevokeAccessResult {
   revokedAt: string;
-  /** Entitlements this ticket no longer owned (removed or re-granted by a later ticket): left alone. */
+  /** Entitlements this ticket did not hold (never granted through it, or removed by a later ticket): left alone. */
   skipped: string[];
+  /**
+   * Entitlements this ticket held but that stay in the target: another ticket still holds them, or the
+   * person held them before Gatehouse granted them. Absent in results recorded before holders existed.
+   */
+  kept?: string[];
 }
 
 export interface SeatsInput {

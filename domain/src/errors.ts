@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   ACCESS_NOT_ACTIVE: 409,
   ACCESS_NOT_EXPIRED: 409,
   ACCESS_NOT_FAILED: 409,
+  /** A revocation of this access is under way (it may retry for a while against a failing target). */
+  ACCESS_ENDING: 409,
   WEBHOOK_DISABLED: 409,
   POLICY_VIOLATION: 422,
   PAYLOAD_TOO_LARGE: 413,

@@ -98,6 +98,7 @@ export const TICKET_EVENT_TYPES: readonly LogEventType[] = [
   'cancelled',
   'applying',
   'granted',
+  'already_held',
   'provisioning_failed',
   'retried',
   'extended',

@@ -27,6 +27,8 @@ export type LogEventType =
   | 'cancelled'
   | 'applying'
   | 'granted'
+  /** The person already held some of the access in the target before Gatehouse granted it (details: entitlementIds). */
+  | 'already_held'
   | 'provisioning_failed'
   | 'retried'
   | 'extended'
