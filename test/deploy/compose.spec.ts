@@ -298,7 +298,7 @@ describe('docker-compose.yml', () => {
     expect(env).toMatchObject({ ...shared, WORKER_SHUTDOWN_GRACE_SECONDS: '30' });
     for (const name of ['GITHUB_TOKEN', 'SLACK_BOT_TOKEN', 'SALESFORCE_TOKEN', 'SCIM_TOKEN']) {
       expect({ name, passThrough: isPassThrough(env[name], name) }).toEqual({ name, passThrough: true });
-      // Only workers hold target applications' credentials (shared/architecture.md).
+      // Only workers hold target applications' credentials (docs/architecture.md).
       expect({ name, onGateway: name in envOf(services.gateway) }).toEqual({ name, onGateway: false });
     }
     expect(services.worker.stop_grace_period).toBeDefined();

@@ -1,4 +1,4 @@
-// The shapes of the public HTTP API (docs: /work/shared/api.md, served as /docs-json). The dashboard
+// The shapes of the public HTTP API (docs/api.md, served as /docs-json). The dashboard
 // keeps its own copy on purpose: it is a client of the contract, never of the gateway's internals.
 
 export type Tab = 'all' | 'open' | 'closed' | 'rejected';
