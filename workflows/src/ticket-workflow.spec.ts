@@ -1,4 +1,4 @@
-import type { Client, Connection } from '@temporalio/client';
+import { WorkflowUpdateStage, type Client, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { App } from '@gatehouse/domain';
 import type { Connector } from '@gatehouse/connectors';
@@ -24,11 +24,40 @@ let connection: Connection;
 let worker: RunningWorker;
 /** Apps whose connector fails the next N grants (to test retries and parking in `failed`). */
 const flaky = new Map<string, { failures: number; permanent: boolean; calls: number }>();
+/** Apps whose next seat reservation waits at a gate until the test opens it (to land messages meanwhile). */
+const seatGates = new Map<string, { arrived: () => void; opened: Promise<boolean> }>();
+
+/**
+ * Holds the next seat reservation of `app` until `open(seatFree)`: `false` answers that no seat is free.
+ * `reached` resolves once a reservation waits at the gate.
+ */
+function gateSeats(app: App) {
+  let arrived!: () => void;
+  let open!: (seatFree: boolean) => void;
+  const reached = new Promise<void>((r) => (arrived = r));
+  seatGates.set(app.id, { arrived, opened: new Promise<boolean>((r) => (open = r)) });
+  return { reached, open };
+}
+
+/** The worker's store: the real one, with seat reservations passing through the gates above. */
+function gatedStore(real: Store): Store {
+  const seats = Object.create(real.seats) as Store['seats'];
+  seats.reserve = async (appId, licenseId, count, userId, ticketId) => {
+    const gate = seatGates.get(appId);
+    if (gate) {
+      seatGates.delete(appId);
+      gate.arrived();
+      if (!(await gate.opened)) return false;
+    }
+    return real.seats.reserve(appId, licenseId, count, userId, ticketId);
+  };
+  return new Proxy(real, { get: (target, key) => (key === 'seats' ? seats : Reflect.get(target, key)) });
+}
 
 beforeAll(async () => {
   store = await openTestStore();
   ({ client, connection } = await openTestClient());
-  worker = await startTestWorker(store, {
+  worker = await startTestWorker(gatedStore(store), {
     connectorFor: (app, deps) => {
       const real = createConnector(app.id, app.connector, deps);
       const plan = flaky.get(app.id);
@@ -305,4 +334,85 @@ describe('ticket workflow', () => {
       continueAsNewAfterEvents: 60,
     });
   }
+});
+
+describe('one state change at a time', () => {
+  const erin = { id: 'erin', roles: [], groups: ['it-admins'] };
+  const licensed = (policy: Partial<App['policy']> = {}) =>
+    testApp({
+      entitlements: [{ id: 'engineering', kind: 'group', name: 'engineering', licenseId: 'seat' }],
+      licenses: [{ id: 'seat', name: 'Seat', seats: 1 }],
+      policy,
+    });
+  const seatChange = (app: App) => ({ ...change(app, 'engineering'), entitlement: { ...change(app, 'engineering').entitlement, licenseId: 'seat' } });
+  /** `ok` when the update succeeded, else the error type it was refused with. */
+  const outcome = (p: Promise<unknown>) => p.then(() => 'ok', () => updateError(p));
+  const accepted = (handle: WorkflowHandle, actor: { id: string; roles: string[]; groups: string[] }) =>
+    handle.startUpdate(approveTicketUpdate, { args: [{ actor }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+
+  test('two final approvals racing on a licensed entitlement: one wins, one seat is used, the log and approvedBy agree', async () => {
+    const app = licensed();
+    const gate = gateSeats(app);
+    const { input, handle } = await start(app, { changes: [seatChange(app)] });
+    // Carol's final approval holds the decision while her seat reservation waits at the gate…
+    const first = outcome(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] }));
+    await gate.reached;
+    // …two more final approvals arrive and wait for it…
+    const racers = await Promise.all([accepted(handle, dave), accepted(handle, erin)]);
+    // …and her reservation finds no seat, so both waiting approvals are free to go at once.
+    gate.open(false);
+    expect(await first).toBe('NO_SEAT_AVAILABLE');
+    const outcomes = await Promise.all(racers.map((r) => outcome(r.result())));
+    expect(outcomes.sort()).toEqual(['TICKET_NOT_PENDING', 'ok']);
+    const state = await eventually(async () => {
+      const st = await handle.query(ticketStateQuery);
+      return st.access.state === 'active' && st;
+    }, 10_000, 'active');
+    const approvals = state.log.filter((e) => e.event === 'approved').map((e) => e.actor);
+    expect(approvals).toHaveLength(1);
+    expect(state.approval.steps[0].approvedBy).toEqual(approvals);
+    expect(await store.seats.used(app.id, 'seat')).toBe(1);
+    expect(await members(app)).toEqual([input.beneficiary.id]);
+  });
+
+  test('a cancel while the final approval awaits its seat: the ticket ends cancelled, the seat is given back, nothing is granted', async () => {
+    const app = licensed();
+    const gate = gateSeats(app);
+    const { input, handle } = await start(app, { changes: [seatChange(app)] });
+    const approval = outcome(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] }));
+    await gate.reached;
+    const cancel = await handle.startUpdate(cancelTicketUpdate, {
+      args: [{ actor: { id: input.requester.id, roles: [], groups: [] }, comment: 'not needed any more' }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    gate.open(true);
+    expect(await approval).toBe('TICKET_NOT_PENDING');
+    expect((await cancel.result()).status).toBe('cancelled');
+    const final = await handle.result();
+    expect(final.status).toBe('cancelled');
+    expect(final.access.state).toBe('none');
+    expect(final.log.map((e: { event: string }) => e.event)).toEqual(['created', 'cancelled']);
+    expect(await store.seats.used(app.id, 'seat')).toBe(0);
+    expect(await members(app)).toEqual([]);
+    expect(await store.grants.activeOwner(app.id, input.beneficiary.id, 'engineering')).toBeNull();
+  });
+
+  test('the pending timeout firing while the final approval awaits its seat: the approval, taken in time, stands', async () => {
+    const app = licensed({ pendingTimeoutSeconds: 2 });
+    const gate = gateSeats(app);
+    const { input, handle } = await start(app, { changes: [seatChange(app)] });
+    const approval = handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await gate.reached;
+    const timerFired = async () => (await handle.fetchHistory()).events?.some((e) => e.timerFiredEventAttributes);
+    await eventually(timerFired, 10_000, 'the pending timeout');
+    gate.open(true);
+    expect((await approval).status).toBe('approved');
+    const state = await eventually(async () => {
+      const st = await handle.query(ticketStateQuery);
+      return st.access.state === 'active' && st;
+    }, 10_000, 'active');
+    expect(state.log.map((e) => e.event)).toEqual(['created', 'approved', 'applying', 'granted']);
+    expect(await store.seats.used(app.id, 'seat')).toBe(1);
+    expect(await members(app)).toEqual([input.beneficiary.id]);
+  });
 });

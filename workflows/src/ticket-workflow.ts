@@ -36,6 +36,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } from '@temporalio/common';
+import { Mutex } from 'async-mutex';
 import {
   checkDuration,
   DEFAULT_EXPIRY_NOTICE_SECONDS,
@@ -145,7 +146,13 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   let persistedVersion = version;
   let revokeRequest: ActorCommentInput | null = null;
   let retryRequested = false;
-  let deciding = false;
+  /**
+   * One state change at a time: every state-changing handler and the pending timeout run under this
+   * lock, so a decision that awaits an activity (a seat reservation) cannot be overtaken or duplicated.
+   */
+  const lock = new Mutex();
+  /** Cancels waiting for the lock: the decision holding it gives way instead of approving. */
+  let cancelsWaiting = 0;
   /** A revocation failed in a way no retry fixes; an admin's retry runs it again. */
   let revokeFailed = false;
   let seatsReserved = resume?.seatsReserved ?? false;
@@ -220,6 +227,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       await persistTicketState({
         ticketId: input.ticketId,
         version: v,
+        previousVersion: persistedVersion,
         state,
         ticket: input,
         runId: workflowInfo().runId,
@@ -308,16 +316,49 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     refuse(refusal, messages[refusal] ?? refusal);
   }
 
+  function validateCancel(actor: DecisionActor): void {
+    const allowed = actor.id === input.requester.id || actor.id === input.beneficiary.id || isAdmin(actor);
+    if (!allowed) refuse('FORBIDDEN', 'Only the requester, the beneficiary or an admin may cancel a ticket.');
+    if (state.status !== 'pending') refuse('TICKET_NOT_PENDING', `Ticket ${input.ticketId} is ${state.status}, no longer pending.`);
+  }
+
+  function validateRevoke(actor: DecisionActor): void {
+    const approverRules = input.policy.approval.steps.flatMap((s) => s.approvers);
+    const eligible = isAdmin(actor) || (matchesApproverRules(actor, approverRules) && actor.id !== input.beneficiary.id && actor.id !== input.requester.id);
+    if (!eligible) refuse('FORBIDDEN', 'Only an admin or an approver of this application may revoke access.');
+    if (input.action === 'remove' || input.type === 'extend' || !['scheduled', 'active', 'failed'].includes(state.access.state) || revokeRequest) {
+      refuse('ACCESS_NOT_ACTIVE', `The access of ${input.ticketId} is ${state.access.state}; there is nothing to revoke.`);
+    }
+  }
+
+  function validateRetry(actor: DecisionActor): void {
+    if (!isAdmin(actor)) refuse('FORBIDDEN', 'Only an admin may retry provisioning.');
+    if ((state.access.state !== 'failed' && !revokeFailed) || retryRequested) {
+      refuse('ACCESS_NOT_FAILED', `The access of ${input.ticketId} is ${state.access.state}, not failed.`);
+    }
+  }
+
+  function validateExtensionRequest(): void {
+    if (state.access.state !== 'active' || !isLimited(state.duration) || revokeRequest || input.type === 'extend') {
+      refuse('ACCESS_NOT_ACTIVE', `The access of ${input.ticketId} is ${state.access.state}${isLimited(state.duration) ? '' : ' and not time-limited'}; only active limited access can be extended.`);
+    }
+  }
+
+  function validateReraiseRequest(): void {
+    if (state.access.state !== 'expired') refuse('ACCESS_NOT_EXPIRED', `The access of ${input.ticketId} is ${state.access.state}, not expired.`);
+    if (lingerUntil === null || Date.now() >= lingerUntil) {
+      throw ApplicationFailure.create({ type: RERAISE_WINDOW_CLOSED, message: 'the re-raise window of this access has closed', nonRetryable: true });
+    }
+  }
+
   // ── Messages ──────────────────────────────────────────────────────────────────────────────────
   setHandler(ticketStateQuery, () => state);
 
   setHandler(
     approveTicketUpdate,
     async ({ actor, comment, duration }) => {
-      // One decision at a time: a seat reservation awaits an activity, and no other decision may slip in.
-      await condition(() => !deciding);
-      deciding = true;
-      try {
+      await lock.runExclusive(async () => {
+        // The ticket may have changed while this waited for the lock: decide on what it is now.
         validateDecision(actor);
         const step = state.approval.currentStep;
         const next = recordApproval(state.approval, actor.id);
@@ -328,6 +369,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
             refuse('NO_SEAT_AVAILABLE', failureMessage(err));
           }
           seatsReserved = true;
+          // Cancelled while the seat was being reserved: the cancel wins, and gives the seat back.
+          if (cancelsWaiting > 0) refuse('TICKET_NOT_PENDING', `Ticket ${input.ticketId} was cancelled while this approval was being recorded.`);
         }
         if (duration) {
           const previous = state.duration;
@@ -338,9 +381,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         log('approved', actor.id, comment, { step });
         if (isFullyApproved(state.approval)) resolve('approved');
         changed();
-      } finally {
-        deciding = false;
-      }
+      });
       await persisted(version);
       return state;
     },
@@ -359,12 +400,13 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   setHandler(
     rejectTicketUpdate,
     async ({ actor, comment }) => {
-      await condition(() => !deciding);
-      validateDecision(actor);
-      state.approval = recordRejection(state.approval);
-      log('rejected', actor.id, comment, { step: state.approval.currentStep });
-      resolve('rejected');
-      changed();
+      await lock.runExclusive(() => {
+        validateDecision(actor);
+        state.approval = recordRejection(state.approval);
+        log('rejected', actor.id, comment, { step: state.approval.currentStep });
+        resolve('rejected');
+        changed();
+      });
       await persisted(version);
       return state;
     },
@@ -374,122 +416,115 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   setHandler(
     cancelTicketUpdate,
     async ({ actor, comment }) => {
-      log('cancelled', actor.id, comment);
-      resolve('cancelled');
-      changed();
+      cancelsWaiting++;
+      try {
+        await lock.runExclusive(async () => {
+          validateCancel(actor);
+          log('cancelled', actor.id, comment);
+          resolve('cancelled');
+          changed();
+          if (seatsReserved) {
+            await releaseSeats(seatsInput);
+            seatsReserved = false;
+          }
+        });
+      } finally {
+        cancelsWaiting--;
+      }
       await persisted(version);
       return state;
     },
-    {
-      validator: ({ actor }) => {
-        const allowed = actor.id === input.requester.id || actor.id === input.beneficiary.id || isAdmin(actor);
-        if (!allowed) refuse('FORBIDDEN', 'Only the requester, the beneficiary or an admin may cancel a ticket.');
-        if (state.status !== 'pending') refuse('TICKET_NOT_PENDING', `Ticket ${input.ticketId} is ${state.status}, no longer pending.`);
-      },
-    },
+    { validator: ({ actor }) => validateCancel(actor) },
   );
 
   setHandler(
     revokeAccessUpdate,
     async (request) => {
-      revokeRequest = request;
+      await lock.runExclusive(() => {
+        validateRevoke(request.actor);
+        revokeRequest = request;
+      });
       // The main loop revokes; the caller gets the ticket once the access is gone.
       await condition(() => ['revoked', 'expired', 'removed', 'none'].includes(state.access.state));
       await persisted(version);
       return state;
     },
-    {
-      validator: ({ actor }) => {
-        const approverRules = input.policy.approval.steps.flatMap((s) => s.approvers);
-        const eligible = isAdmin(actor) || (matchesApproverRules(actor, approverRules) && actor.id !== input.beneficiary.id && actor.id !== input.requester.id);
-        if (!eligible) refuse('FORBIDDEN', 'Only an admin or an approver of this application may revoke access.');
-        if (input.action === 'remove' || input.type === 'extend' || !['scheduled', 'active', 'failed'].includes(state.access.state) || revokeRequest) {
-          refuse('ACCESS_NOT_ACTIVE', `The access of ${input.ticketId} is ${state.access.state}; there is nothing to revoke.`);
-        }
-      },
-    },
+    { validator: ({ actor }) => validateRevoke(actor) },
   );
 
   setHandler(
     retryApplyUpdate,
     async ({ actor, comment }) => {
-      retryRequested = true;
-      log('retried', actor.id, comment);
-      changed();
+      await lock.runExclusive(() => {
+        validateRetry(actor);
+        retryRequested = true;
+        log('retried', actor.id, comment);
+        changed();
+      });
       await persisted(version);
       return state;
     },
-    {
-      validator: ({ actor }) => {
-        if (!isAdmin(actor)) refuse('FORBIDDEN', 'Only an admin may retry provisioning.');
-        if ((state.access.state !== 'failed' && !revokeFailed) || retryRequested) {
-          refuse('ACCESS_NOT_FAILED', `The access of ${input.ticketId} is ${state.access.state}, not failed.`);
-        }
-      },
-    },
+    { validator: ({ actor }) => validateRetry(actor) },
   );
 
   setHandler(
     requestExtensionUpdate,
     async (child) => {
-      pendingExtensions.add(child.ticketId);
-      await startChildTicket(child);
+      await lock.runExclusive(async () => {
+        validateExtensionRequest();
+        pendingExtensions.add(child.ticketId);
+        await startChildTicket(child);
+      });
       await persisted(version);
       return state;
     },
-    {
-      validator: (_child) => {
-        if (state.access.state !== 'active' || !isLimited(state.duration) || revokeRequest || input.type === 'extend') {
-          refuse('ACCESS_NOT_ACTIVE', `The access of ${input.ticketId} is ${state.access.state}${isLimited(state.duration) ? '' : ' and not time-limited'}; only active limited access can be extended.`);
-        }
-      },
-    },
+    { validator: (_child) => validateExtensionRequest() },
   );
 
   setHandler(
     requestReraiseUpdate,
     async (child) => {
-      await startChildTicket(child);
+      await lock.runExclusive(async () => {
+        validateReraiseRequest();
+        await startChildTicket(child);
+      });
       await persisted(version);
       return state;
     },
-    {
-      validator: (_child) => {
-        if (state.access.state !== 'expired') refuse('ACCESS_NOT_EXPIRED', `The access of ${input.ticketId} is ${state.access.state}, not expired.`);
-        if (lingerUntil === null || Date.now() >= lingerUntil) {
-          throw ApplicationFailure.create({ type: RERAISE_WINDOW_CLOSED, message: 'the re-raise window of this access has closed', nonRetryable: true });
-        }
-      },
-    },
+    { validator: (_child) => validateReraiseRequest() },
   );
 
   // Owner side: an extension child was approved.
-  setHandler(extensionApprovedSignal, ({ ticketId, end }) => {
-    pendingExtensions.delete(ticketId);
-    const current = state.access.end;
-    const ok = state.access.state === 'active' && revokeRequest === null && isLimited(state.duration) && current !== null && Date.parse(end) > Date.parse(current);
-    if (ok && isLimited(state.duration)) {
-      state.access = { ...state.access, end };
-      state.duration = { ...state.duration, end };
-      endChanged = true;
-      log('extended', SYSTEM, null, { ticketId, from: current, to: end });
-      changed();
-    }
-    answers.push({ ticketId, applied: ok, end: ok ? end : (current ?? end) });
-  });
+  setHandler(extensionApprovedSignal, ({ ticketId, end }) =>
+    lock.runExclusive(() => {
+      pendingExtensions.delete(ticketId);
+      const current = state.access.end;
+      const ok = state.access.state === 'active' && revokeRequest === null && isLimited(state.duration) && current !== null && Date.parse(end) > Date.parse(current);
+      if (ok && isLimited(state.duration)) {
+        state.access = { ...state.access, end };
+        state.duration = { ...state.duration, end };
+        endChanged = true;
+        log('extended', SYSTEM, null, { ticketId, from: current, to: end });
+        changed();
+      }
+      answers.push({ ticketId, applied: ok, end: ok ? end : (current ?? end) });
+    }),
+  );
 
   // Extension side: the owner's answer, and the news that the access ended first.
   setHandler(extensionAppliedSignal, (answer) => {
     applied = answer;
   });
-  setHandler(accessEndedSignal, ({ reason }) => {
-    accessEnded = reason;
-    if (state.status !== 'pending') return;
-    state.approval = recordRejection(state.approval);
-    log('rejected', SYSTEM, `The access was ${reason} before this extension was decided.`, { reason: 'access_ended' });
-    resolve('rejected');
-    changed();
-  });
+  setHandler(accessEndedSignal, ({ reason }) =>
+    lock.runExclusive(() => {
+      accessEnded = reason;
+      if (state.status !== 'pending') return;
+      state.approval = recordRejection(state.approval);
+      log('rejected', SYSTEM, `The access was ${reason} before this extension was decided.`, { reason: 'access_ended' });
+      resolve('rejected');
+      changed();
+    }),
+  );
 
   // ── Lifecycle ─────────────────────────────────────────────────────────────────────────────────
   if (resume) {
@@ -518,10 +553,14 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       ? await condition(() => state.status !== 'pending', pendingTimeout * 1000)
       : (await condition(() => state.status !== 'pending'), true);
   if (!decided) {
-    state.approval = recordRejection(state.approval);
-    log('rejected', SYSTEM, `No decision within ${pendingTimeout} seconds: the ticket timed out.`, { reason: 'pending_timeout' });
-    resolve('rejected');
-    changed();
+    // A decision already under way (holding the lock) was taken in time: it stands, and the timeout gives way.
+    await lock.runExclusive(() => {
+      if (state.status !== 'pending') return;
+      state.approval = recordRejection(state.approval);
+      log('rejected', SYSTEM, `No decision within ${pendingTimeout} seconds: the ticket timed out.`, { reason: 'pending_timeout' });
+      resolve('rejected');
+      changed();
+    });
   }
 
   void answerLoop();
