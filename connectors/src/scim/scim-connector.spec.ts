@@ -65,6 +65,23 @@ describe('SCIM connector', () => {
     expect(await scim.groupMemberIds(groupId)).toEqual([]);
   });
 
+  it('finds a user by their SCIM id when the account is what the IdP shows as the id', async () => {
+    const email = `${unique('hana')}@acme.test`;
+    const hanaId = await scim.createUser(unique('hana-login'), [email]);
+    const groupId = await scim.createGroup(unique('finance'));
+
+    await connector().grant(change(hanaId, group(groupId)));
+    expect(await scim.groupMemberIds(groupId)).toEqual([hanaId]);
+    // The same person by email is the same member, whichever the admin copied.
+    await connector().grant(change(email, group(groupId)));
+    expect(await scim.groupMemberIds(groupId)).toEqual([hanaId]);
+    await connector().revoke(change(hanaId, group(groupId)));
+    expect(await scim.groupMemberIds(groupId)).toEqual([]);
+    // An id nobody has is still an unknown account.
+    const failure = await failureOf(connector().grant(change('0f0e0d0c-0000-4000-8000-000000000000', group(groupId))));
+    expect(failure.type).toBe(CONNECTOR_FAILURE.UNKNOWN_ACCOUNT);
+  });
+
   it('removes a member with a filtered remove, leaving the others, and revoking again succeeds', async () => {
     const dave = unique('dave');
     const daveId = await scim.createUser(dave);

@@ -4,7 +4,8 @@
  * - `group` entitlement: membership of the SCIM Group whose `id` is the `externalId`, changed with
  *   PATCH (`add` to `members`, `remove` at `members[value eq "<user id>"]`), which the server applies
  *   atomically, so concurrent grants cannot drop one another.
- * Accounts are `userName`s; an account that looks like an email is also looked up by `emails.value`.
+ * Accounts are what an admin copies from the IdP: a `userName`, an email (also looked up by
+ *   `emails.value`) or the user's SCIM `id`, tried in that order.
  * `listMembers` answers the members' `userName`s.
  */
 import type { ApplicationFailure } from '@temporalio/common';
@@ -331,7 +332,10 @@ export class ScimConnector implements Connector {
     }
   }
 
-  /** The SCIM id of the account: by userName, then by email when it looks like one; `null` when nobody matches. */
+  /**
+   * The SCIM id of the account: by userName, then by email when it looks like one, then as an id itself;
+   * `null` when nobody matches.
+   */
   private async findUserId(account: string): Promise<string | null> {
     const attempts = [
       `userName eq ${filterValue(account)}`,
@@ -347,7 +351,20 @@ export class ScimConnector implements Connector {
       }
       if (found.length === 1) return found[0].id;
     }
-    return null;
+    return this.userById(account);
+  }
+
+  /** The user whose `id` is the account (GET /Users/{id}); `null` when there is none. */
+  private async userById(account: string): Promise<string | null> {
+    try {
+      const user = await this.request<ScimUser>('GET', `/Users/${encodeURIComponent(account)}`, `looking up user ${account}`);
+      return user?.id === account ? user.id : null;
+    } catch (err) {
+      if (!(err instanceof ScimHttpError)) throw err;
+      // 404: no such id. 400: not an id this server could have issued (some require a UUID).
+      if (err.status === 404 || err.status === 400) return null;
+      throw scimFailure(err, `looking up user ${account}`);
+    }
   }
 }
 
