@@ -7,8 +7,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import {
   CONNECTOR_ACTIVITY_FAILURES,
-  NON_RETRYABLE_FAILURES,
-  type App,
   type CheckConnectionInput,
   type CheckConnectionResult,
   type ComputeDriftInput,
@@ -17,62 +15,22 @@ import {
   type DriftError,
   type DriftMissing,
   type DriftUnmanaged,
-  type Entitlement,
   type ReapplyGrantInput,
   type ReapplyGrantResult,
   type TicketChange,
 } from '@gatehouse/domain';
-import { createConnector, type Connector, type ConnectorDeps, type TargetEntitlement } from '@gatehouse/connectors';
-import type { Grant, Store } from '@gatehouse/store';
-import type { ActivityDeps } from './ticket-activities';
-
-/**
- * A user's identity in an app's target: the account an admin set (`PUT /users/:id` `accounts`), else
- * the Gatehouse id for the demo connector, else the account the target finds by the user's email
- * (where the connector can look users up by email); `null` when none of these gives one.
- */
-export async function accountFor(store: Store, app: App, userId: string, connector: () => Connector): Promise<string | null> {
-  const user = await store.users.get(userId);
-  const account = user?.accounts?.[app.connector.type];
-  if (account) return account;
-  if (app.connector.type === 'demo') return userId;
-  const target = connector();
-  if (!user?.email || !target.accountForEmail) return null;
-  return target.accountForEmail(user.email);
-}
-
-/** Why `accountFor` found nothing, and how an admin fixes it: for the ACCOUNT_NOT_FOUND failure. */
-export async function noAccountMessage(store: Store, app: App, userId: string, connector: Connector): Promise<string> {
-  const type = app.connector.type;
-  const email = (await store.users.get(userId))?.email ?? null;
-  const lookup = !connector.accountForEmail
-    ? ` (the ${type} connector cannot look users up by email)`
-    : email
-      ? ` and ${type} has no user with email ${email}`
-      : ' and no email on record to look it up by';
-  return `${userId} has no ${type} account on record${lookup}: set it with PUT /users/${userId} { "accounts": { "${type}": "…" } }`;
-}
-
-export function targetEntitlement(entitlement: Entitlement): TargetEntitlement {
-  return { id: entitlement.id, externalId: entitlement.externalId ?? entitlement.id, kind: entitlement.kind, name: entitlement.name };
-}
+import type { Connector } from '@gatehouse/connectors';
+import type { Grant } from '@gatehouse/store';
+import { accountFor, connectorFactory, loadApp as loadAppFrom, requireAccount, requireEntitlement, targetEntitlement, type ActivityDeps } from './targets';
 
 const norm = (account: string) => account.toLowerCase();
 
 export function createConnectorActivities(deps: ActivityDeps): ConnectorActivities {
   const { store } = deps;
-  const connectorFor = deps.connectorFor ?? ((app: App, d: ConnectorDeps) => createConnector(app.id, app.connector, d));
+  const connectorFor = connectorFactory(deps);
+  const loadApp = (appId: string) => loadAppFrom(store, appId);
 
-  async function loadApp(appId: string): Promise<App> {
-    const app = await store.apps.get(appId);
-    if (!app) throw ApplicationFailure.create({ type: NON_RETRYABLE_FAILURES.APP_NOT_FOUND, message: `application ${appId} does not exist`, nonRetryable: true });
-    return app;
-  }
-
-  async function activeGrants(appId: string): Promise<Grant[]> {
-    const docs = await store.grants.model.find({ appId, state: 'active' }).lean().exec();
-    return docs.map(({ userId, appId, entitlementId, state, start, end, ticketId }) => ({ userId, appId, entitlementId, state, start, end, ticketId }));
-  }
+  const activeGrants = (appId: string): Promise<Grant[]> => store.grants.activeIn(appId);
 
   return {
     async checkConnection(input: CheckConnectionInput): Promise<CheckConnectionResult> {
@@ -80,7 +38,7 @@ export function createConnectorActivities(deps: ActivityDeps): ConnectorActiviti
       let result: { ok: boolean; message: string };
       try {
         // Building the connector reads its config: a malformed one is an answer here, not an error.
-        result = await connectorFor(app, deps.connectors).checkConnection();
+        result = await connectorFor(app).checkConnection();
       } catch (err) {
         result = { ok: false, message: err instanceof ApplicationFailure ? err.message : `connection check failed: ${err instanceof Error ? err.message : String(err)}` };
       }
@@ -90,7 +48,7 @@ export function createConnectorActivities(deps: ActivityDeps): ConnectorActiviti
     async computeDrift(input: ComputeDriftInput): Promise<ComputeDriftResult> {
       const app = await loadApp(input.appId);
       let target: Connector | null = null;
-      const connector = () => (target ??= connectorFor(app, deps.connectors));
+      const connector = () => (target ??= connectorFor(app));
       const type = app.connector.type;
 
       // Whose accounts these are: every user whose `accounts` name one in this kind of target.
@@ -170,36 +128,21 @@ export function createConnectorActivities(deps: ActivityDeps): ConnectorActiviti
           message: `${input.userId} holds no active grant of ${input.entitlementId} in ${app.id}`,
           nonRetryable: true,
         });
-      const ticketId = await store.grants.activeOwner(app.id, input.userId, input.entitlementId);
-      if (!ticketId) throw noGrant();
-      const entitlement = app.entitlements.find((e) => e.id === input.entitlementId);
-      if (!entitlement) {
-        throw ApplicationFailure.create({
-          type: NON_RETRYABLE_FAILURES.ENTITLEMENT_NOT_FOUND,
-          message: `${input.entitlementId} is no longer an entitlement of ${app.id}`,
-          nonRetryable: true,
-        });
-      }
-      const connector = connectorFor(app, deps.connectors);
-      const account = await accountFor(store, app, input.userId, () => connector);
-      if (!account) {
-        throw ApplicationFailure.create({
-          type: NON_RETRYABLE_FAILURES.ACCOUNT_NOT_FOUND,
-          message: await noAccountMessage(store, app, input.userId, connector),
-          nonRetryable: true,
-        });
-      }
-      // The owner ticket's fields for this entitlement, as its grant was applied with them.
-      const ticket = await store.tickets.get(ticketId);
-      const change = (ticket?.changes as TicketChange[] | undefined)?.find((c) => c.op === 'add' && c.entitlement.id === entitlement.id);
-      const access = { account, entitlement: targetEntitlement(entitlement), fields: change?.fields ?? {} };
-      await connector.grant(access);
-      // The access may have ended while we granted it (its ticket revoked it meanwhile): undo our grant.
-      // Re-granted by another ticket meanwhile, it is that ticket's to keep.
-      if (!(await store.grants.activeOwner(app.id, input.userId, input.entitlementId))) {
-        await connector.revoke(access);
-        throw noGrant();
-      }
+      const entitlement = requireEntitlement(app, input.entitlementId);
+      const connector = connectorFor(app);
+      const account = await requireAccount(store, app, input.userId, connector);
+      // Under the grant's lease: no ticket's revoke can end the access between our check and our grant.
+      const ticketId = await store.grants.exclusive(app.id, input.userId, input.entitlementId, async () => {
+        const owner = await store.grants.activeOwner(app.id, input.userId, input.entitlementId);
+        if (!owner) throw noGrant();
+        // The owner ticket's fields for this entitlement, as its grant was applied with them.
+        const ticket = await store.tickets.get(owner);
+        const change = (ticket?.changes as TicketChange[] | undefined)?.find((c) => c.op === 'add' && c.entitlement.id === entitlement.id);
+        const access = { account, entitlement: targetEntitlement(entitlement), fields: change?.fields ?? {} };
+        const key = connector.serializationKey?.(access.entitlement);
+        await (key ? store.leases.withLease(`target:${key}`, () => connector.grant(access)) : connector.grant(access));
+        return owner;
+      });
       return { ticketId, reappliedAt: new Date().toISOString() };
     },
   };

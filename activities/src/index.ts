@@ -1,5 +1,6 @@
 export * from './ticket-activities';
 export * from './connector-activities';
+export * from './targets';
 export * from './notification-activities';
 export * from './webhook-activities';
 export * from './channels';

@@ -5,7 +5,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
-  NON_RETRYABLE_FAILURES,
   type App,
   type ApplyAccessInput,
   type ApplyAccessResult,
@@ -17,16 +16,10 @@ import {
   type TicketActivities,
   type TicketChange,
 } from '@gatehouse/domain';
-import { createConnector, type AccessChange, type Connector, type ConnectorDeps } from '@gatehouse/connectors';
-import { claimKey, type Store } from '@gatehouse/store';
-import { accountFor, noAccountMessage } from './connector-activities';
-
-export interface ActivityDeps {
-  store: Store;
-  connectors: ConnectorDeps;
-  /** Overrides connector construction (fault tests wrap the real connector). */
-  connectorFor?: (app: App, deps: ConnectorDeps) => Connector;
-}
+import type { Connector } from '@gatehouse/connectors';
+import { claimKey } from '@gatehouse/store';
+import { createGrantHolders, type GrantTarget } from './grant-holders';
+import { accessChange, connectorFactory, loadApp as loadAppFrom, requireAccount, type ActivityDeps } from './targets';
 
 /**
  * Heartbeats every few seconds while `work` runs, so that a worker that dies mid-call is noticed within
@@ -45,51 +38,31 @@ async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
 
 export function createTicketActivities(deps: ActivityDeps): TicketActivities {
   const { store } = deps;
-  const connectorFor = deps.connectorFor ?? ((app: App, d: ConnectorDeps) => createConnector(app.id, app.connector, d));
+  const connectorFor = connectorFactory(deps);
+  const loadApp = (appId: string) => loadAppFrom(store, appId);
+  // Waiting for another worker's change of the same grant is part of this activity's work: keep heartbeating.
+  const holders = createGrantHolders(store, () => {
+    const context = Context.current();
+    return { onWait: () => context.heartbeat(), signal: context.cancellationSignal };
+  });
 
-  async function loadApp(appId: string): Promise<App> {
-    const app = await store.apps.get(appId);
-    if (!app)
-      throw ApplicationFailure.create({
-        type: NON_RETRYABLE_FAILURES.APP_NOT_FOUND,
-        message: `application ${appId} no longer exists`,
-        nonRetryable: true,
-      });
-    return app;
-  }
-
-  /**
-   * The beneficiary's identity in the target app: the account an admin set, their Gatehouse id (demo),
-   * or the account the target finds by their email; else a non-retryable ACCOUNT_NOT_FOUND naming the fix.
-   */
-  async function accountOf(app: App, userId: string, connector: Connector): Promise<string> {
-    const account = await accountFor(store, app, userId, () => connector);
-    if (account) return account;
-    throw ApplicationFailure.create({
-      type: NON_RETRYABLE_FAILURES.ACCOUNT_NOT_FOUND,
-      message: await noAccountMessage(store, app, userId, connector),
-      nonRetryable: true,
-    });
-  }
-
-  function toAccessChange(app: App, account: string, change: TicketChange): AccessChange {
-    const entitlement = app.entitlements.find((e) => e.id === change.entitlement.id);
-    if (!entitlement) {
-      throw ApplicationFailure.create({
-        type: NON_RETRYABLE_FAILURES.ENTITLEMENT_NOT_FOUND,
-        message: `${change.entitlement.id} is no longer an entitlement of ${app.id}`,
-        nonRetryable: true,
-      });
-    }
+  /** The beneficiary's grants as the holder functions reach them; connector and account are made once, when first needed. */
+  function grantTargets(app: App, userId: string) {
+    let connector: Connector | null = null;
+    let account: Promise<string> | null = null;
+    const target = () => (connector ??= connectorFor(app));
+    const accountOf = () => (account ??= requireAccount(store, app, userId, target()));
     return {
-      account,
-      entitlement: {
-        id: entitlement.id,
-        externalId: entitlement.externalId ?? entitlement.id,
-        kind: entitlement.kind,
-        name: entitlement.name,
-      },
-      fields: change.fields,
+      account: accountOf,
+      of: (change: TicketChange): GrantTarget => ({
+        appId: app.id,
+        userId,
+        entitlementId: change.entitlement.id,
+        get connector() {
+          return target();
+        },
+        change: async () => accessChange(app, await accountOf(), change),
+      }),
     };
   }
 
@@ -145,7 +118,7 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
 
     async extendGrant(input: ExtendGrantInput): Promise<void> {
       for (const entitlementId of input.entitlementIds) {
-        await store.grants.setEnd(input.appId, input.beneficiaryId, entitlementId, input.ticketId, input.end);
+        await holders.moveEnd(input.appId, input.beneficiaryId, entitlementId, input.ticketId, input.end);
       }
     },
   };
@@ -153,59 +126,48 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
   /** Grants every `add`, then removes every `remove`: a move never leaves the user with neither. */
   async function apply(input: ApplyAccessInput): Promise<ApplyAccessResult> {
     const app = await loadApp(input.appId);
-    const connector = connectorFor(app, deps.connectors);
-    const account = await accountOf(app, input.beneficiaryId, connector);
+    const targets = grantTargets(app, input.beneficiaryId);
+    // Fail before touching anything when the account cannot be found (a permanent failure, no retry).
+    await targets.account();
     const grantedAt = new Date().toISOString();
     const limited = input.duration?.type === 'limited' ? input.duration : null;
     const adds = input.changes.filter((c) => c.op === 'add');
     const removes = input.changes.filter((c) => c.op === 'remove');
+    const alreadyHeld: string[] = [];
     for (const change of adds) {
-      await connector.grant(toAccessChange(app, account, change));
-      await store.grants.activate({
-        userId: input.beneficiaryId,
-        appId: app.id,
-        entitlementId: change.entitlement.id,
-        start: limited?.start ?? grantedAt,
-        end: limited?.end ?? null,
-        ticketId: input.ticketId,
-      });
+      const held = await holders.hold(targets.of(change), { ticketId: input.ticketId, start: limited?.start ?? grantedAt, end: limited?.end ?? null });
+      if (held.alreadyHeld) alreadyHeld.push(change.entitlement.id);
     }
-    for (const change of removes) {
-      await connector.revoke(toAccessChange(app, account, change));
-      await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, 'removed');
-    }
+    for (const change of removes) await holders.remove(targets.of(change));
     await releaseUnneededSeats(
       app,
       input.beneficiaryId,
       removes.map((c) => c.entitlement.id),
     );
-    return { grantedAt };
+    return alreadyHeld.length ? { grantedAt, alreadyHeld } : { grantedAt };
   }
 
-  /** Revokes what this ticket still owns; access re-granted or removed by a later ticket is left alone. */
+  /**
+   * Ends this ticket's holding of each entitlement. The target is revoked only where no other ticket
+   * holds it and the person did not hold it before Gatehouse (unless an admin revokes that too);
+   * entitlements this ticket never held, or that a later ticket removed, are skipped.
+   */
   async function revoke(input: RevokeAccessInput): Promise<RevokeAccessResult> {
     const app = await loadApp(input.appId);
+    const targets = grantTargets(app, input.beneficiaryId);
     const skipped: string[] = [];
-    let connector: Connector | null = null;
-    let account: string | null = null;
+    const kept: string[] = [];
     for (const change of input.changes) {
-      const owner = await store.grants.activeOwner(app.id, input.beneficiaryId, change.entitlement.id);
-      if (owner !== input.ticketId) {
-        skipped.push(change.entitlement.id);
-        continue;
-      }
-      connector ??= connectorFor(app, deps.connectors);
-      account ??= await accountOf(app, input.beneficiaryId, connector);
-      // Target first, then the grant: a crash in between retries the (idempotent) revoke.
-      await connector.revoke(toAccessChange(app, account, change));
-      await store.grants.end(app.id, input.beneficiaryId, change.entitlement.id, input.reason, input.ticketId);
+      const outcome = await holders.release(targets.of(change), input.ticketId, input.reason, input.includePreexisting === true);
+      if (outcome === 'skipped') skipped.push(change.entitlement.id);
+      if (outcome === 'kept') kept.push(change.entitlement.id);
     }
     await releaseUnneededSeats(
       app,
       input.beneficiaryId,
       input.changes.map((c) => c.entitlement.id),
     );
-    return { revokedAt: new Date().toISOString(), skipped };
+    return { revokedAt: new Date().toISOString(), skipped, ...(kept.length ? { kept } : {}) };
   }
 
   /** Gives back the seats of these entitlements' licenses that no other active access of the user still needs. */

@@ -30,9 +30,19 @@ export interface ConnectionCheck {
   message: string;
 }
 
+/** What a grant found in the target. */
+export interface GrantOutcome {
+  /**
+   * The account held the entitlement before this call (already a member, already has the role): the
+   * call changed nothing. Gatehouse records such access as the person's own and never removes it on
+   * expiry. A connector that cannot tell answers `void` (taken as "granted now").
+   */
+  alreadyHeld: boolean;
+}
+
 export interface Connector {
   readonly type: ConnectorType;
-  grant(change: AccessChange): Promise<void>;
+  grant(change: AccessChange): Promise<GrantOutcome | void>;
   revoke(change: AccessChange): Promise<void>;
   listMembers(entitlement: TargetEntitlement): Promise<string[]>;
   checkConnection(): Promise<ConnectionCheck>;
@@ -42,6 +52,13 @@ export interface Connector {
    * up by email implement it (GitHub cannot: it knows logins only). Throws the usual typed failures.
    */
   accountForEmail?(email: string): Promise<string | null>;
+  /**
+   * For targets where a change is a read-modify-write of something shared by several accounts (a Slack
+   * user group's whole member list): a key naming that thing. Gatehouse makes changes with one key one
+   * at a time across every worker process. Absent, or `undefined` for an entitlement: the target applies
+   * each change on its own (an add or remove of one member), and no serialization is needed.
+   */
+  serializationKey?(entitlement: TargetEntitlement): string | undefined;
 }
 
 export const CONNECTOR_FAILURE = {

@@ -2,6 +2,8 @@ export * from './audit';
 export * from './connection';
 export * from './drift';
 export * from './events';
+export * from './grants';
+export * from './leases';
 export * from './notifications';
 export * from './repositories';
 export * from './schemas';

@@ -4,7 +4,6 @@ import { isDuplicateKeyError } from './connection';
 import {
   AppSchema,
   DemoMembershipSchema,
-  GrantSchema,
   IdempotencySchema,
   OpenClaimSchema,
   SeatSchema,
@@ -12,8 +11,6 @@ import {
   UserSchema,
   type AppDoc,
   type DemoMembershipDoc,
-  type GrantDoc,
-  type GrantState,
   type IdempotencyDoc,
   type OpenClaimDoc,
   type SeatDoc,
@@ -134,84 +131,6 @@ export class UserRepository {
 
 function userFromDoc(doc: UserDoc): User {
   return { id: doc._id, name: doc.name, email: doc.email, accounts: doc.accounts ?? {}, roles: doc.roles ?? [], groups: doc.groups ?? [] };
-}
-
-export function grantKey(appId: string, userId: string, entitlementId: string): string {
-  return `${appId}:${userId}:${entitlementId}`;
-}
-
-export interface Grant {
-  userId: string;
-  appId: string;
-  entitlementId: string;
-  state: GrantState;
-  start: string;
-  end: string | null;
-  ticketId: string;
-}
-
-export class GrantRepository {
-  readonly model: Model<GrantDoc>;
-  constructor(connection: Connection) {
-    this.model = connection.model<GrantDoc>('Grant', GrantSchema);
-  }
-
-  /** Records access as held through `ticketId`; idempotent. */
-  async activate(g: Omit<Grant, 'state'>): Promise<void> {
-    await this.model.updateOne(
-      { _id: grantKey(g.appId, g.userId, g.entitlementId) },
-      { $set: { ...g, state: 'active', updatedAt: now() } },
-      { upsert: true },
-    );
-  }
-
-  // Lookups by `_id` alone, conditions checked here: FerretDB scans the collection for any other filter.
-
-  private async current(appId: string, userId: string, entitlementId: string): Promise<GrantDoc | null> {
-    return this.model.findById(grantKey(appId, userId, entitlementId)).lean<GrantDoc>().exec();
-  }
-
-  /** The ticket through which this access is currently held, if it is. */
-  async activeOwner(appId: string, userId: string, entitlementId: string): Promise<string | null> {
-    const doc = await this.current(appId, userId, entitlementId);
-    return doc?.state === 'active' ? doc.ticketId : null;
-  }
-
-  /** Ends a grant if it is still active; with `ticketId`, only if that ticket still owns it. */
-  async end(appId: string, userId: string, entitlementId: string, state: Exclude<GrantState, 'active'>, ticketId?: string): Promise<boolean> {
-    const doc = await this.current(appId, userId, entitlementId);
-    if (doc?.state !== 'active' || (ticketId && doc.ticketId !== ticketId)) return false;
-    await this.model.updateOne({ _id: doc._id }, { $set: { state, updatedAt: now() } });
-    return true;
-  }
-
-  async setEnd(appId: string, userId: string, entitlementId: string, ticketId: string, end: string): Promise<void> {
-    const doc = await this.current(appId, userId, entitlementId);
-    if (doc?.state !== 'active' || doc.ticketId !== ticketId) return;
-    await this.model.updateOne({ _id: doc._id }, { $set: { end, updatedAt: now() } });
-  }
-
-  async list(filter: { userId?: string; appId?: string; state?: GrantState }): Promise<Grant[]> {
-    const q: Record<string, string> = {};
-    if (filter.userId) q.userId = filter.userId;
-    if (filter.appId) q.appId = filter.appId;
-    if (filter.state) q.state = filter.state;
-    const docs = await this.model.find(q).sort({ appId: 1, userId: 1, entitlementId: 1 }).limit(1000).lean<GrantDoc[]>().exec();
-    return docs.map(({ userId, appId, entitlementId, state, start, end, ticketId }) => ({ userId, appId, entitlementId, state, start, end, ticketId }));
-  }
-
-  /** Which of these entitlements the user holds in the app: one `_id` lookup each (FerretDB pushes only those down). */
-  async activeAmong(userId: string, appId: string, entitlementIds: string[]): Promise<Set<string>> {
-    const docs = await Promise.all([...new Set(entitlementIds)].map((e) => this.current(appId, userId, e)));
-    return new Set(docs.filter((d): d is GrantDoc => d !== null && d.state === 'active').map((d) => d.entitlementId));
-  }
-
-  /** Active access of one user in one app, by entitlement. */
-  async activeFor(userId: string, appId?: string): Promise<Map<string, Grant>> {
-    const grants = await this.list({ userId, appId, state: 'active' });
-    return new Map(grants.map((g) => [appId ? g.entitlementId : `${g.appId}:${g.entitlementId}`, g]));
-  }
-
 }
 
 /**
@@ -374,14 +293,15 @@ export class DemoMembershipRepository {
     return `${appId}:${account}:${entitlement}`;
   }
 
-  async add(appId: string, account: string, entitlement: string): Promise<void> {
-    await this.model.updateOne(
-      { _id: this.key(appId, account, entitlement) },
-      { $setOnInsert: { appId, account, entitlement, grantedAt: now() } },
-      { upsert: true },
-    ).catch((err: unknown) => {
+  /** Adds a membership; `false` when it was there already. */
+  async add(appId: string, account: string, entitlement: string): Promise<boolean> {
+    try {
+      await this.model.collection.insertOne({ _id: this.key(appId, account, entitlement), appId, account, entitlement, grantedAt: now() } as never);
+      return true;
+    } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
-    });
+      return false;
+    }
   }
 
   async remove(appId: string, account: string, entitlement: string): Promise<void> {

@@ -129,16 +129,32 @@ UserSchema.index({ email: 1 });
 
 export type GrantState = 'active' | 'expired' | 'revoked' | 'removed';
 
+/** A ticket through which a grant is held, for its own period. */
+export interface GrantHolderDoc {
+  ticketId: string;
+  start: string;
+  end: string | null;
+}
+
 export interface GrantDoc {
   /** `<appId>:<userId>:<entitlementId>`: one current grant per user and entitlement. */
   _id: string;
   userId: string;
   appId: string;
   entitlementId: string;
-  state: GrantState;
+  /** `active` while some holder is; else how the last holder ended (`granting`: never held yet, a first grant in flight). */
+  state: GrantState | 'granting';
+  /** The effective period: the earliest holder's start, the latest holder's end (null: some holder is indefinite). */
   start: string;
   end: string | null;
+  /** The holder whose end is the effective end (for readers of the one-holder shape). */
   ticketId: string;
+  /** Absent in documents written before holders existed: those have one holder, `ticketId`, while active. */
+  holders?: GrantHolderDoc[];
+  /** The person held this access in the target before Gatehouse granted it: no expiry removes it. */
+  preexisting?: boolean;
+  /** Tickets whose connector grant may have reached the target without being recorded as a holder yet. */
+  granting?: string[];
   updatedAt: string;
 }
 
@@ -152,6 +168,9 @@ export const GrantSchema = new Schema<GrantDoc>(
     start: String,
     end: { type: String, default: null },
     ticketId: String,
+    holders: { type: [Schema.Types.Mixed], default: undefined },
+    preexisting: { type: Boolean, default: undefined },
+    granting: { type: [String], default: undefined },
     updatedAt: String,
   },
   { ...opts, collection: 'grants' },

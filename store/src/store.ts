@@ -4,7 +4,6 @@ import { connectStore } from './connection';
 import {
   AppRepository,
   DemoMembershipRepository,
-  GrantRepository,
   IdempotencyRepository,
   OpenClaimRepository,
   SeatRepository,
@@ -12,6 +11,8 @@ import {
   UserRepository,
 } from './repositories';
 import { DriftReportRepository } from './drift';
+import { GrantRepository } from './grants';
+import { LeaseRepository } from './leases';
 import { TicketEventRepository } from './events';
 import { SentNotificationRepository, SlackMessageRepository } from './notifications';
 import { SlackIdentityRepository } from './notifications';
@@ -24,6 +25,7 @@ export class Store {
   readonly apps: AppRepository;
   readonly users: UserRepository;
   readonly grants: GrantRepository;
+  readonly leases: LeaseRepository;
   readonly ticketNumbers: TicketNumberRepository;
   readonly seats: SeatRepository;
   readonly idempotency: IdempotencyRepository;
@@ -42,7 +44,8 @@ export class Store {
     this.tickets = new TicketRepository(connection);
     this.apps = new AppRepository(connection);
     this.users = new UserRepository(connection);
-    this.grants = new GrantRepository(connection);
+    this.leases = new LeaseRepository(connection);
+    this.grants = new GrantRepository(connection, this.leases);
     this.ticketNumbers = new TicketNumberRepository(connection);
     this.seats = new SeatRepository(connection);
     this.idempotency = new IdempotencyRepository(connection);

@@ -172,6 +172,21 @@ export async function startGithubServer(seed: GithubFakeSeed): Promise<RunningFa
     }),
   );
 
+  app.get(
+    '/orgs/:org/teams/:slug/memberships/:username',
+    inOrg((req, res) => {
+      const slug = param(req, 'slug');
+      const members = state.teams.get(slug);
+      if (!members) return notFound(res);
+      const username = param(req, 'username');
+      const member = findLogin(members, username);
+      const invited = state.pendingTeamMembers.get(slug) && findLogin(state.pendingTeamMembers.get(slug)!, username);
+      if (!member && !invited) return notFound(res);
+      const login = member ?? invited;
+      res.json({ url: `${baseUrl}/orgs/${state.org}/teams/${slug}/memberships/${login}`, role: 'member', state: member ? 'active' : 'pending' });
+    }),
+  );
+
   app.put(
     '/orgs/:org/teams/:slug/memberships/:username',
     inOrg((req, res) => {

@@ -1,8 +1,9 @@
-import type { AccessChange, ConnectionCheck, Connector, TargetEntitlement } from '../connector';
+import type { AccessChange, ConnectionCheck, Connector, GrantOutcome, TargetEntitlement } from '../connector';
 
 /** Where the demo connector keeps memberships (MongoDB in the worker; injected, so connectors stay free of our store). */
 export interface DemoMembershipStore {
-  add(appId: string, account: string, entitlement: string): Promise<void>;
+  /** Adds a membership; `false` when it was there already. */
+  add(appId: string, account: string, entitlement: string): Promise<boolean | void>;
   remove(appId: string, account: string, entitlement: string): Promise<void>;
   members(appId: string, entitlement: string): Promise<string[]>;
 }
@@ -16,8 +17,9 @@ export class DemoConnector implements Connector {
     private readonly memberships: DemoMembershipStore,
   ) {}
 
-  async grant(change: AccessChange): Promise<void> {
-    await this.memberships.add(this.appId, change.account, change.entitlement.externalId);
+  async grant(change: AccessChange): Promise<GrantOutcome> {
+    const added = await this.memberships.add(this.appId, change.account, change.entitlement.externalId);
+    return { alreadyHeld: added === false };
   }
 
   async revoke(change: AccessChange): Promise<void> {

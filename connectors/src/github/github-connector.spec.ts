@@ -46,15 +46,13 @@ describe('GitHub connector', () => {
       }),
     );
 
-    it('adds an org member to the team, and granting again changes nothing', async () => {
-      await connector.grant(change('alice', team));
-      await connector.grant(change('alice', team));
+    it('adds an org member to the team, and granting again changes nothing and reports the membership already held', async () => {
+      expect(await connector.grant(change('alice', team))).toEqual({ alreadyHeld: false });
+      expect(await connector.grant(change('alice', team))).toEqual({ alreadyHeld: true });
+      expect(await connector.grant(change('bob', team))).toEqual({ alreadyHeld: true });
       expect([...fake.state.teams.get('platform')!].sort()).toEqual(['alice', 'bob']);
       const puts = fake.state.requests.filter((r) => r.method === 'PUT');
-      expect(puts.map((r) => [r.path, r.body])).toEqual([
-        ['/orgs/acme/teams/platform/memberships/alice', { role: 'member' }],
-        ['/orgs/acme/teams/platform/memberships/alice', { role: 'member' }],
-      ]);
+      expect(puts.map((r) => [r.path, r.body])).toEqual([['/orgs/acme/teams/platform/memberships/alice', { role: 'member' }]]);
     });
 
     it('invites someone outside the org (pending, not yet a member) and revoking withdraws the invitation', async () => {
@@ -118,14 +116,11 @@ describe('GitHub connector', () => {
       }),
     );
 
-    it('gives an org member the permission directly, and granting again changes nothing', async () => {
-      await connector.grant(change('alice', push));
-      await connector.grant(change('alice', push));
+    it('gives an org member the permission directly, and granting again changes nothing and reports it already held', async () => {
+      expect(await connector.grant(change('alice', push))).toEqual({ alreadyHeld: false });
+      expect(await connector.grant(change('alice', push))).toEqual({ alreadyHeld: true });
       expect(fake.state.repos.get('api')!.collaborators.get('alice')).toBe('write');
-      expect(fake.state.requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual([
-        { permission: 'push' },
-        { permission: 'push' },
-      ]);
+      expect(fake.state.requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual([{ permission: 'push' }]);
       expect((await connector.listMembers(push)).sort()).toEqual(['alice', 'carol']);
     });
 

@@ -21,6 +21,7 @@ import {
   type AccessChange,
   type ConnectionCheck,
   type Connector,
+  type GrantOutcome,
   type TargetEntitlement,
 } from '../connector';
 import { retryAfterMs, untilEpochSecondsMs } from '../retry-after';
@@ -134,10 +135,13 @@ export class GithubConnector implements Connector {
 
   constructor(private readonly config: GithubConnectorConfig) {}
 
-  async grant(change: AccessChange): Promise<void> {
+  async grant(change: AccessChange): Promise<GrantOutcome> {
     const kind = requireKind(NAME, change.entitlement, ['group', 'role']);
-    if (kind === 'group') await this.addTeamMember(change.entitlement, change.account);
-    else await this.setCollaborator(change.entitlement, change.account);
+    const alreadyHeld =
+      kind === 'group'
+        ? await this.addTeamMember(change.entitlement, change.account)
+        : await this.setCollaborator(change.entitlement, change.account);
+    return { alreadyHeld };
   }
 
   async revoke(change: AccessChange): Promise<void> {
@@ -221,16 +225,22 @@ export class GithubConnector implements Connector {
     }
   }
 
-  private async addTeamMember(entitlement: TargetEntitlement, username: string): Promise<void> {
+  /** Adds the user to the team; true when they were an active member already. */
+  private async addTeamMember(entitlement: TargetEntitlement, username: string): Promise<boolean> {
     const { org } = this.config;
     const team_slug = entitlement.externalId;
     const action = `adding ${username} to team ${org}/${team_slug}`;
+    // The PUT answers the same for a new and an existing membership: ask first (a 404 is "not a member").
+    const existing = await this.callAllowingNotFound(`reading the membership of ${username} in team ${org}/${team_slug}`, () =>
+      this.octokit().rest.teams.getMembershipForUserInOrg({ org, team_slug, username }),
+    );
+    if (existing?.data.state === 'active') return true;
     // PUT is idempotent: an existing membership is returned as is. A user outside the org gets an
     // invitation (state "pending") and becomes a member on accepting it.
     const done = await this.callAllowingNotFound(action, () =>
       this.octokit().rest.teams.addOrUpdateMembershipForUserInOrg({ org, team_slug, username, role: 'member' }),
     );
-    if (done) return;
+    if (done) return false;
     await this.requireTeam(entitlement, action);
     throw ConnectorFailure.permanent(
       CONNECTOR_FAILURE.UNKNOWN_ACCOUNT,
@@ -265,17 +275,23 @@ export class GithubConnector implements Connector {
     );
   }
 
-  private async setCollaborator(entitlement: TargetEntitlement, username: string): Promise<void> {
+  /** Gives the user the permission; true when they held it directly already. */
+  private async setCollaborator(entitlement: TargetEntitlement, username: string): Promise<boolean> {
     const { org } = this.config;
     const { repo, permission } = parseRepoRole(entitlement);
     const action = `giving ${username} "${permission}" on ${org}/${repo}`;
+    const login = username.toLowerCase();
+    const held = (await this.directCollaborators(entitlement, repo)).some(
+      (c) => c.login.toLowerCase() === login && comparableRole(c.role_name) === comparableRole(permission),
+    );
+    if (held) return true;
     // 204: already a collaborator or an org member, permission set; 201: an invitation was created or
     // updated. Either way the PUT replaces whatever direct permission the user held on this repository.
     const done = await this.callAllowingNotFound(action, async () => {
       await this.octokit().rest.repos.addCollaborator({ owner: org, repo, username, permission });
       return true;
     });
-    if (done) return;
+    if (done) return false;
     await this.requireRepo(entitlement, repo, action);
     throw ConnectorFailure.permanent(
       CONNECTOR_FAILURE.UNKNOWN_ACCOUNT,

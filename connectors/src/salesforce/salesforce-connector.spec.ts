@@ -54,8 +54,8 @@ describe('Salesforce connector', () => {
     beforeEach(() => start());
 
     it('assigns a permission set named by API name, and granting again creates no second assignment', async () => {
-      await tokenConnector().grant(change('alice@acme.test', reports));
-      await tokenConnector().grant(change('alice@acme.test', reports));
+      expect(await tokenConnector().grant(change('alice@acme.test', reports))).toEqual({ alreadyHeld: false });
+      expect(await tokenConnector().grant(change('alice@acme.test', reports))).toEqual({ alreadyHeld: true });
       expect(fake.state.assigneesOf('Reports_Export')).toEqual(['alice@acme.test']);
       expect(fake.state.tables.PermissionSetAssignment.rows.size).toBe(1);
       const inserts = fake.state.requests.filter(

@@ -19,6 +19,7 @@ import {
   type AccessChange,
   type ConnectionCheck,
   type Connector,
+  type GrantOutcome,
   type TargetEntitlement,
 } from '../connector';
 import { SalesforceSession, salesforceErrorCode, type SalesforceAuth } from './salesforce-session';
@@ -41,13 +42,16 @@ export class SalesforceConnector implements Connector {
     private readonly instanceUrl: string,
   ) {}
 
-  async grant(change: AccessChange): Promise<void> {
+  async grant(change: AccessChange): Promise<GrantOutcome> {
     const kind = requireKind(NAME, change.entitlement, ['permission', 'role']);
     const user = await this.findUser(change.account);
     if (!user)
       throw ConnectorFailure.permanent(CONNECTOR_FAILURE.UNKNOWN_ACCOUNT, `Salesforce has no user ${change.account}`);
-    if (kind === 'permission') await this.assignPermissionSet(change.entitlement, user);
-    else await this.setRole(change.entitlement, user);
+    const alreadyHeld =
+      kind === 'permission'
+        ? await this.assignPermissionSet(change.entitlement, user)
+        : await this.setRole(change.entitlement, user);
+    return { alreadyHeld };
   }
 
   async revoke(change: AccessChange): Promise<void> {
@@ -158,16 +162,19 @@ export class SalesforceConnector implements Connector {
     return found.map((a) => a.Id);
   }
 
-  private async assignPermissionSet(entitlement: TargetEntitlement, user: SalesforceUser): Promise<void> {
+  /** Assigns the permission set; true when the user had it already. */
+  private async assignPermissionSet(entitlement: TargetEntitlement, user: SalesforceUser): Promise<boolean> {
     const permissionSetId = await this.permissionSetId(entitlement);
-    if ((await this.assignments(permissionSetId, user)).length > 0) return;
+    if ((await this.assignments(permissionSetId, user)).length > 0) return true;
     const action = `assigning permission set ${entitlement.externalId} to ${user.Username}`;
-    await this.session.run(action, async (conn) => {
+    return this.session.run(action, async (conn) => {
       try {
         await conn.sobject('PermissionSetAssignment').create({ AssigneeId: user.Id, PermissionSetId: permissionSetId });
+        return false;
       } catch (err) {
         // Assigned by someone else since we looked: what we wanted.
         if (salesforceErrorCode(err) !== 'DUPLICATE_VALUE') throw err;
+        return true;
       }
     });
   }
@@ -185,10 +192,12 @@ export class SalesforceConnector implements Connector {
     }
   }
 
-  private async setRole(entitlement: TargetEntitlement, user: SalesforceUser): Promise<void> {
+  /** Gives the user the role; true when they had it already. */
+  private async setRole(entitlement: TargetEntitlement, user: SalesforceUser): Promise<boolean> {
     const roleId = await this.roleId(entitlement);
-    if (user.UserRoleId === roleId) return;
+    if (user.UserRoleId === roleId) return true;
     await this.updateRole(user, roleId, `giving ${user.Username} role ${entitlement.externalId}`);
+    return false;
   }
 
   private async clearRole(roleId: string, user: SalesforceUser): Promise<void> {

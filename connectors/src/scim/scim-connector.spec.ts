@@ -49,8 +49,8 @@ describe('SCIM connector', () => {
     const bobId = await scim.createUser(unique('bob'));
     const groupId = await scim.createGroup(unique('engineering'), [bobId]);
 
-    await connector().grant(change(alice, group(groupId)));
-    await connector().grant(change(alice, group(groupId)));
+    expect(await connector().grant(change(alice, group(groupId)))).toEqual({ alreadyHeld: false });
+    expect(await connector().grant(change(alice, group(groupId)))).toEqual({ alreadyHeld: true });
     expect((await scim.groupMemberIds(groupId)).sort()).toEqual([aliceId, bobId].sort());
   });
 

@@ -18,6 +18,7 @@ import {
   type AccessChange,
   type ConnectionCheck,
   type Connector,
+  type GrantOutcome,
   type TargetEntitlement,
 } from '../connector';
 import { retryAfterMs } from '../retry-after';
@@ -106,19 +107,20 @@ export class ScimConnector implements Connector {
 
   constructor(private readonly config: ScimConnectorConfig) {}
 
-  async grant(change: AccessChange): Promise<void> {
+  async grant(change: AccessChange): Promise<GrantOutcome> {
     requireKind(NAME, change.entitlement, ['group']);
     const userId = await this.findUserId(change.account);
     if (userId === null)
       throw ConnectorFailure.permanent(CONNECTOR_FAILURE.UNKNOWN_ACCOUNT, `SCIM service has no user ${change.account}`);
     const group = await this.group(change.entitlement);
     // Some servers store a second copy of a member added twice: look first.
-    if (group.members?.some((m) => m.value === userId)) return;
-    await this.patchMembers(change.entitlement, `adding ${change.account} to group ${group.id}`, {
+    if (group.members?.some((m) => m.value === userId)) return { alreadyHeld: true };
+    const added = await this.patchMembers(change.entitlement, `adding ${change.account} to group ${group.id}`, {
       op: 'add',
       path: 'members',
       value: [{ value: userId }],
     });
+    return { alreadyHeld: !added };
   }
 
   async revoke(change: AccessChange): Promise<void> {
@@ -292,17 +294,19 @@ export class ScimConnector implements Connector {
     return group;
   }
 
+  /** Applies one PATCH operation; false when an `add` found the member there already (409 uniqueness). */
   private async patchMembers(
     entitlement: TargetEntitlement,
     action: string,
     operation: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const path = `/Groups/${encodeURIComponent(entitlement.externalId)}`;
     try {
       await this.request('PATCH', path, action, { body: { schemas: [PATCH_OP], Operations: [operation] } });
+      return true;
     } catch (err) {
       if (err instanceof ScimHttpError && err.status === 400 && err.scimType === 'noTarget') throw err;
-      if (err instanceof ScimHttpError && err.status === 409 && operation.op === 'add') return; // already a member (uniqueness)
+      if (err instanceof ScimHttpError && err.status === 409 && operation.op === 'add') return false; // already a member (uniqueness)
       if (!(err instanceof ScimHttpError)) throw err;
       throw scimFailure(err, action) ?? this.groupNotFound(entitlement)();
     }

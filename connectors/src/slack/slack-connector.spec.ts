@@ -62,8 +62,8 @@ describe('Slack connector', () => {
     beforeEach(() => start());
 
     it('adds a member without dropping the others, and granting again writes nothing', async () => {
-      await connector().grant(change('UALICE', engineering));
-      await connector().grant(change('UALICE', engineering));
+      expect(await connector().grant(change('UALICE', engineering))).toEqual({ alreadyHeld: false });
+      expect(await connector().grant(change('UALICE', engineering))).toEqual({ alreadyHeld: true });
       expect(sorted(fake.state.usergroups.get('SENG')!.users)).toEqual(['UALICE', 'UBOB']);
       const updates = fake.state.requests.filter((r) => r.path === '/api/usergroups.users.update');
       expect(updates.map((r) => r.body)).toEqual([{ usergroup: 'SENG', users: 'UBOB,UALICE' }]);

@@ -6,8 +6,10 @@
  * Accounts are Slack user ids (`U…`/`W…`); an account with an `@` is looked up by email.
  *
  * `usergroups.users.update` replaces a group's whole member list, so adding or removing one member is a
- * read-modify-write. Within this process those run one at a time per group; because another worker may
- * still write in between, every write is read back and redone when our change did not stick.
+ * read-modify-write. Within this process those run one at a time per group; across worker processes
+ * the connector names the group as its `serializationKey`, and Gatehouse's activities run changes of one
+ * group under a lease. Because someone outside Gatehouse may still write in between, every write is read
+ * back and redone when our change did not stick.
  * Slack cannot empty a user group (its docs say to disable it instead), so removing the last member
  * disables the group, a disabled group counts as having no members, and the next grant writes the
  * list afresh before enabling the group again.
@@ -26,6 +28,7 @@ import {
   type AccessChange,
   type ConnectionCheck,
   type Connector,
+  type GrantOutcome,
   type TargetEntitlement,
 } from '../connector';
 import { PerKeySerializer } from './per-key-serializer';
@@ -133,7 +136,7 @@ export class SlackConnector implements Connector {
 
   constructor(private readonly config: SlackConnectorConfig) {}
 
-  async grant(change: AccessChange): Promise<void> {
+  async grant(change: AccessChange): Promise<GrantOutcome> {
     const kind = requireKind(NAME, change.entitlement, ['group', 'permission']);
     const userId = await this.userIdOf(change.account);
     if (userId === null)
@@ -141,8 +144,23 @@ export class SlackConnector implements Connector {
         CONNECTOR_FAILURE.UNKNOWN_ACCOUNT,
         `Slack has no user with email ${change.account}`,
       );
-    if (kind === 'group') await this.addToUsergroup(change.entitlement, userId);
-    else await this.inviteToChannel(change.entitlement, userId);
+    const alreadyHeld =
+      kind === 'group'
+        ? await this.addToUsergroup(change.entitlement, userId)
+        : await this.inviteToChannel(change.entitlement, userId);
+    return { alreadyHeld };
+  }
+
+  /**
+   * A user group's member list is rewritten whole on every change: changes of one group must not
+   * interleave, in this worker or another. Channel invites and kicks change one member each.
+   */
+  serializationKey(entitlement: TargetEntitlement): string | undefined {
+    return entitlement.kind === 'group' ? `slack|${this.usergroupKey(entitlement)}` : undefined;
+  }
+
+  private usergroupKey(entitlement: TargetEntitlement): string {
+    return `${this.config.apiUrl}|${this.config.teamId ?? ''}|${entitlement.externalId}`;
   }
 
   async revoke(change: AccessChange): Promise<void> {
@@ -247,20 +265,20 @@ export class SlackConnector implements Connector {
     return listed.users ?? [];
   }
 
-  private async addToUsergroup(entitlement: TargetEntitlement, userId: string): Promise<void> {
-    const key = `${this.config.apiUrl}|${this.config.teamId ?? ''}|${entitlement.externalId}`;
-    await usergroupWrites.run(key, async () => {
+  /** Adds the user to the group; true when they were a member already. */
+  private async addToUsergroup(entitlement: TargetEntitlement, userId: string): Promise<boolean> {
+    return usergroupWrites.run(this.usergroupKey(entitlement), async () => {
       for (let write = 1; write <= MAX_USERGROUP_WRITES; write++) {
         const group = await this.usergroup(entitlement);
         // A disabled group's stored list grants nothing, and must not come back to life with it.
         const current = group.enabled ? await this.usergroupMembers(group) : [];
-        if (group.enabled && current.includes(userId)) return;
+        if (group.enabled && current.includes(userId)) return write === 1;
         await this.writeUsergroup(group.id, [...current, userId], `adding ${userId} to user group ${group.id}`, userId);
         if (!group.enabled)
           await this.call(`enabling user group ${group.id}`, () =>
             this.slack().usergroups.enable({ usergroup: group.id }),
           );
-        if ((await this.usergroupMembers(group)).includes(userId)) return;
+        if ((await this.usergroupMembers(group)).includes(userId)) return false;
         // Another writer replaced the list between our read and our write: read again, write again.
       }
       throw ConnectorFailure.retryable(
@@ -270,8 +288,7 @@ export class SlackConnector implements Connector {
   }
 
   private async removeFromUsergroup(entitlement: TargetEntitlement, userId: string): Promise<void> {
-    const key = `${this.config.apiUrl}|${this.config.teamId ?? ''}|${entitlement.externalId}`;
-    await usergroupWrites.run(key, async () => {
+    await usergroupWrites.run(this.usergroupKey(entitlement), async () => {
       for (let write = 1; write <= MAX_USERGROUP_WRITES; write++) {
         const group = await this.usergroup(entitlement);
         if (!group.enabled) return;
@@ -309,13 +326,15 @@ export class SlackConnector implements Connector {
     }
   }
 
-  private async inviteToChannel(entitlement: TargetEntitlement, userId: string): Promise<void> {
+  /** Invites the user; true when they were in the channel already. */
+  private async inviteToChannel(entitlement: TargetEntitlement, userId: string): Promise<boolean> {
     const channel = entitlement.externalId;
     try {
       await this.slack().conversations.invite({ channel, users: userId });
+      return false;
     } catch (err) {
       const error = platformError(err);
-      if (error === 'already_in_channel') return;
+      if (error === 'already_in_channel') return true;
       if (error === 'not_in_channel') {
         // For invite this means the caller, not the invitee, is outside the channel.
         throw ConnectorFailure.permanent(

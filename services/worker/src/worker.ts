@@ -40,6 +40,8 @@ export async function bundleWorkflows(): Promise<string> {
 }
 
 export async function createGatehouseWorker(options: GatehouseWorkerOptions): Promise<Worker> {
+  // Grants written before they had holders are rewritten with one holder each (idempotent, under each grant's lease).
+  await options.store.grants.migrateToHolders();
   const connectors: ConnectorDeps = { demoMemberships: options.store.demoMemberships, env: options.env ?? process.env };
   const activityDeps: ActivityDeps = { store: options.store, connectors, connectorFor: options.connectorFor };
   const settings = options.notifier ?? loadNotifierSettings(options.env ?? process.env);

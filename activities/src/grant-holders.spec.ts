@@ -1,0 +1,272 @@
+/**
+ * Access held by tickets, at the activities, against targets we can inspect: the demo connector's
+ * memberships (FerretDB) and the Slack fake. Activities run in Temporal's mock activity context.
+ */
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { App, ApplyAccessInput, RevokeAccessInput, TicketActivities, TicketChange } from '@gatehouse/domain';
+import * as connectorsModule from '@gatehouse/connectors';
+import type { Connector, ConnectorDeps } from '@gatehouse/connectors';
+import { grantKey, type Store } from '@gatehouse/store';
+import { openTestStore, uniqueId } from '../../test/support/harness';
+import type { RunningFake } from '../../test/fakes/fake-http';
+import { startSlackServer, type SlackFakeState } from '../../test/fakes/slack-server';
+import { createTicketActivities } from './ticket-activities';
+
+let store: Store;
+beforeAll(async () => {
+  store = await openTestStore();
+});
+afterAll(async () => store?.close());
+
+const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+
+function activitiesFor(connectorFor?: (app: App, deps: ConnectorDeps) => Connector, env: NodeJS.ProcessEnv = {}): TicketActivities {
+  return createTicketActivities({ store, connectors: { demoMemberships: store.demoMemberships, env }, connectorFor });
+}
+
+/** Runs an activity as Temporal would: inside an activity context (heartbeats, cancellation). */
+function run<I, O>(activity: (input: I) => Promise<O>, input: I): Promise<O> {
+  return new MockActivityEnvironment().run(activity, input);
+}
+
+async function demoApp(): Promise<App> {
+  const app: App = {
+    id: uniqueId('app-'),
+    name: 'Demo',
+    connector: { type: 'demo', config: {} },
+    entitlements: [{ id: 'eng', kind: 'group', name: 'Engineering' }],
+    licenses: [],
+    policy: { approval: { steps: [] } } as unknown as App['policy'],
+  };
+  await store.apps.put(app);
+  return app;
+}
+
+const eng: TicketChange = { op: 'add', entitlement: { id: 'eng', name: 'Engineering', kind: 'group' }, fields: {} } as TicketChange;
+
+function applyInput(app: App, ticketId: string, userId: string, end: string | null): ApplyAccessInput {
+  return {
+    ticketId,
+    appId: app.id,
+    beneficiaryId: userId,
+    changes: [eng],
+    duration: end ? { type: 'limited', start: new Date().toISOString(), end } : { type: 'indefinite' },
+  };
+}
+
+function revokeInput(app: App, ticketId: string, userId: string, reason: 'expired' | 'revoked', includePreexisting = false): RevokeAccessInput {
+  return { ticketId, appId: app.id, beneficiaryId: userId, changes: [eng], reason, includePreexisting };
+}
+
+const isMember = async (app: App, userId: string) => (await store.demoMemberships.members(app.id, 'eng')).includes(userId);
+
+describe('a grant held by several tickets', () => {
+  const activities = () => activitiesFor();
+
+  test('a later ticket taking over does not let the earlier one’s expiry remove access the other still gives', async () => {
+    const app = await demoApp();
+    const a = activities();
+    // B starts now for 10 minutes; A (scheduled) starts after it and ends first.
+    await run(a.applyAccess, applyInput(app, 'TCK-B', 'bob', inMinutes(10)));
+    await run(a.applyAccess, applyInput(app, 'TCK-A', 'bob', inMinutes(1)));
+
+    const expiredA = await run(a.revokeAccess, revokeInput(app, 'TCK-A', 'bob', 'expired'));
+    expect(expiredA).toMatchObject({ skipped: [], kept: ['eng'] });
+    expect(await isMember(app, 'bob')).toBe(true);
+    const [grant] = await store.grants.list({ userId: 'bob', appId: app.id });
+    expect(grant).toMatchObject({ state: 'active', ticketId: 'TCK-B', holders: [expect.objectContaining({ ticketId: 'TCK-B' })] });
+
+    const expiredB = await run(a.revokeAccess, revokeInput(app, 'TCK-B', 'bob', 'expired'));
+    expect(expiredB.skipped).toEqual([]);
+    expect(expiredB.kept).toBeUndefined();
+    expect(await isMember(app, 'bob')).toBe(false);
+    expect(await store.grants.list({ userId: 'bob', appId: app.id, state: 'expired' })).toEqual([expect.objectContaining({ holders: [] })]);
+  });
+
+  test('the effective end is the latest holder’s (indefinite beats any), and an extension moves only its own holder', async () => {
+    const app = await demoApp();
+    const a = activities();
+    const [in1h, in2h, in3h] = [inMinutes(60), inMinutes(120), inMinutes(180)];
+    await run(a.applyAccess, applyInput(app, 'TCK-1', 'carol', in1h));
+    await run(a.applyAccess, applyInput(app, 'TCK-2', 'carol', in2h));
+    expect((await store.grants.activeFor('carol', app.id)).get('eng')).toMatchObject({ end: in2h, ticketId: 'TCK-2' });
+
+    await run(a.extendGrant, { ticketId: 'TCK-1', appId: app.id, beneficiaryId: 'carol', entitlementIds: ['eng'], end: in3h });
+    const extended = (await store.grants.activeFor('carol', app.id)).get('eng')!;
+    expect(extended).toMatchObject({ end: in3h, ticketId: 'TCK-1' });
+    expect(extended.holders).toEqual(expect.arrayContaining([expect.objectContaining({ ticketId: 'TCK-2', end: in2h })]));
+
+    await run(a.applyAccess, applyInput(app, 'TCK-3', 'carol', null));
+    expect((await store.grants.activeFor('carol', app.id)).get('eng')).toMatchObject({ end: null, ticketId: 'TCK-3' });
+  });
+
+  test('ten tickets granting at once, then nine ending at once while another grants: the membership is there exactly while a holder is', async () => {
+    const app = await demoApp();
+    const a = activities();
+    const tickets = Array.from({ length: 10 }, (_, i) => `TCK-${i}`);
+    await Promise.all(tickets.map((t) => run(a.applyAccess, applyInput(app, t, 'dave', inMinutes(10)))));
+    expect((await store.grants.holders(app.id, 'dave', 'eng')).map((h) => h.ticketId).sort()).toEqual([...tickets].sort());
+
+    await Promise.all([
+      ...tickets.slice(1).map((t) => run(a.revokeAccess, revokeInput(app, t, 'dave', 'expired'))),
+      run(a.applyAccess, applyInput(app, 'TCK-late', 'dave', inMinutes(10))),
+    ]);
+    expect((await store.grants.holders(app.id, 'dave', 'eng')).map((h) => h.ticketId).sort()).toEqual(['TCK-0', 'TCK-late']);
+    expect(await isMember(app, 'dave')).toBe(true);
+
+    await Promise.all(['TCK-0', 'TCK-late'].map((t) => run(a.revokeAccess, revokeInput(app, t, 'dave', 'revoked'))));
+    expect(await isMember(app, 'dave')).toBe(false);
+    expect(await store.grants.activeOwner(app.id, 'dave', 'eng')).toBeNull();
+  });
+});
+
+describe('access the person held before Gatehouse granted it', () => {
+  test('is reported as already held, survives the expiry of the ticket, and an admin’s revoke removes it', async () => {
+    const app = await demoApp();
+    const a = activitiesFor();
+    await store.demoMemberships.add(app.id, 'erin', 'eng');
+    await store.demoMemberships.add(app.id, 'frank', 'eng');
+
+    expect(await run(a.applyAccess, applyInput(app, 'TCK-E', 'erin', inMinutes(1)))).toMatchObject({ alreadyHeld: ['eng'] });
+    expect(await run(a.revokeAccess, revokeInput(app, 'TCK-E', 'erin', 'expired'))).toMatchObject({ kept: ['eng'] });
+    expect(await isMember(app, 'erin')).toBe(true);
+    // A non-admin's revoke leaves it too.
+    expect(await run(a.applyAccess, applyInput(app, 'TCK-E2', 'erin', inMinutes(1)))).toMatchObject({ alreadyHeld: ['eng'] });
+    await run(a.revokeAccess, revokeInput(app, 'TCK-E2', 'erin', 'revoked'));
+    expect(await isMember(app, 'erin')).toBe(true);
+
+    expect(await run(a.applyAccess, applyInput(app, 'TCK-F', 'frank', inMinutes(1)))).toMatchObject({ alreadyHeld: ['eng'] });
+    await run(a.revokeAccess, revokeInput(app, 'TCK-F', 'frank', 'revoked', true));
+    expect(await isMember(app, 'frank')).toBe(false);
+  });
+
+  test('access Gatehouse granted is not taken for the person’s own when the grant is retried after a crash before it was recorded', async () => {
+    const app = await demoApp();
+    let crashOnce = true;
+    const a = activitiesFor((target, deps) => {
+      const real = connectorsModule.createConnector(target.id, target.connector, deps);
+      return {
+        type: real.type,
+        grant: async (c) => {
+          const outcome = await real.grant(c);
+          if (crashOnce) {
+            crashOnce = false;
+            throw new Error('worker lost after the target granted');
+          }
+          return outcome;
+        },
+        revoke: (c) => real.revoke(c),
+        listMembers: (e) => real.listMembers(e),
+        checkConnection: () => real.checkConnection(),
+      };
+    });
+    await expect(run(a.applyAccess, applyInput(app, 'TCK-G', 'gina', inMinutes(1)))).rejects.toThrow('worker lost');
+    expect(await isMember(app, 'gina')).toBe(true);
+    const retried = await run(a.applyAccess, applyInput(app, 'TCK-G', 'gina', inMinutes(1)));
+    expect(retried.alreadyHeld).toBeUndefined();
+    await run(a.revokeAccess, revokeInput(app, 'TCK-G', 'gina', 'expired'));
+    expect(await isMember(app, 'gina')).toBe(false);
+  });
+
+  test('a ticket that failed after its grant reached the target removes it when revoked', async () => {
+    const app = await demoApp();
+    const a = activitiesFor((target, deps) => {
+      const real = connectorsModule.createConnector(target.id, target.connector, deps);
+      return {
+        type: real.type,
+        grant: async (c) => {
+          await real.grant(c);
+          throw new Error('the target timed out after applying the change');
+        },
+        revoke: (c) => real.revoke(c),
+        listMembers: (e) => real.listMembers(e),
+        checkConnection: () => real.checkConnection(),
+      };
+    });
+    await expect(run(a.applyAccess, applyInput(app, 'TCK-H', 'hal', inMinutes(1)))).rejects.toThrow('timed out');
+    expect(await run(a.revokeAccess, revokeInput(app, 'TCK-H', 'hal', 'revoked'))).toMatchObject({ skipped: [] });
+    expect(await isMember(app, 'hal')).toBe(false);
+  });
+});
+
+describe('grants written before holders existed', () => {
+  test('are migrated to one holder each, once; a running workflow’s revoke works before and after', async () => {
+    const app = await demoApp();
+    const now = new Date().toISOString();
+    const old = (userId: string, state: string, ticketId: string) => ({
+      _id: grantKey(app.id, userId, 'eng'),
+      userId,
+      appId: app.id,
+      entitlementId: 'eng',
+      state,
+      start: now,
+      end: inMinutes(5),
+      ticketId,
+      updatedAt: now,
+    });
+    await store.grants.model.collection.insertMany([old('ivan', 'active', 'TCK-I'), old('judy', 'active', 'TCK-J'), old('kim', 'expired', 'TCK-K')] as never[]);
+    for (const u of ['ivan', 'judy']) await store.demoMemberships.add(app.id, u, 'eng');
+
+    // Before the migration: the old shape reads as one holder.
+    await run(activitiesFor().revokeAccess, revokeInput(app, 'TCK-J', 'judy', 'expired'));
+    expect(await isMember(app, 'judy')).toBe(false);
+
+    expect(await store.grants.migrateToHolders()).toBeGreaterThanOrEqual(2);
+    expect(await store.grants.migrateToHolders()).toBe(0);
+    const ivan = await store.grants.model.findById(grantKey(app.id, 'ivan', 'eng')).lean().exec();
+    expect(ivan).toMatchObject({ state: 'active', ticketId: 'TCK-I', holders: [{ ticketId: 'TCK-I', start: now, end: expect.any(String) }], preexisting: false });
+    const kim = await store.grants.model.findById(grantKey(app.id, 'kim', 'eng')).lean().exec();
+    expect(kim).toMatchObject({ state: 'expired', holders: [] });
+
+    await run(activitiesFor().revokeAccess, revokeInput(app, 'TCK-I', 'ivan', 'expired'));
+    expect(await isMember(app, 'ivan')).toBe(false);
+  });
+});
+
+describe('Slack user groups changed from two workers at once', () => {
+  const TOKEN_ENV = 'GATEHOUSE_TEST_SLACK_TOKEN';
+  let fake: RunningFake<SlackFakeState>;
+  let token: string;
+  const newcomers = Array.from({ length: 8 }, (_, i) => ({ id: `UNEW${i}`, name: `new${i}` }));
+
+  beforeAll(async () => {
+    token = `xoxb-fake-${randomUUID()}`;
+    fake = await startSlackServer({ token, users: [{ id: 'UBOB', name: 'bob' }, ...newcomers], usergroups: [{ id: 'SENG', handle: 'engineering', users: ['UBOB'] }] });
+    // Reads answer slowly, so that read-modify-writes that are not serialized really overlap.
+    fake.state.usersListDelayMs = 20;
+  });
+  afterAll(async () => fake?.close());
+
+  /** A worker process of its own: its own copy of the connectors (and of their in-process serialization). */
+  function workerConnectors(): typeof connectorsModule {
+    let isolated!: typeof connectorsModule;
+    jest.isolateModules(() => {
+      isolated = jest.requireActual<typeof connectorsModule>('@gatehouse/connectors');
+    });
+    return isolated;
+  }
+
+  test('every user added through either worker stays a member; removals through both take effect', async () => {
+    const app: App = {
+      id: uniqueId('slack-'),
+      name: 'Slack',
+      connector: { type: 'slack', config: { apiUrl: fake.url, tokenEnv: TOKEN_ENV } },
+      entitlements: [{ id: 'eng', kind: 'group', name: 'Engineering', externalId: 'SENG' }],
+      licenses: [],
+      policy: { approval: { steps: [] } } as unknown as App['policy'],
+    };
+    await store.apps.put(app);
+    for (const n of newcomers) await store.users.put(n.name, { accounts: { slack: n.id } });
+    const env = { [TOKEN_ENV]: token };
+    const workers = [workerConnectors(), workerConnectors()].map((c) => activitiesFor((a, deps) => c.createConnector(a.id, a.connector, deps), env));
+    expect(workers[0]).not.toBe(workers[1]);
+
+    await Promise.all(newcomers.map((n, i) => run(workers[i % 2].applyAccess, applyInput(app, `TCK-${n.name}`, n.name, inMinutes(10)))));
+    expect([...fake.state.usergroups.get('SENG')!.users].sort()).toEqual(['UBOB', ...newcomers.map((n) => n.id)].sort());
+
+    const leaving = newcomers.slice(0, 4);
+    await Promise.all(leaving.map((n, i) => run(workers[i % 2].revokeAccess, revokeInput(app, `TCK-${n.name}`, n.name, 'expired'))));
+    expect([...fake.state.usergroups.get('SENG')!.users].sort()).toEqual(['UBOB', ...newcomers.slice(4).map((n) => n.id)].sort());
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Access held by tickets. A grant (app, user, entitlement) has holders, one per ticket whose access is
+ * active; the target is granted when the first holder comes and revoked when the last one goes, unless
+ * the person held that access in the target before Gatehouse granted it (`preexisting`), which only an
+ * admin's explicit revoke removes.
+ *
+ * Each change of a grant reads the grant, calls the target and saves the grant under the grant's lease,
+ * so two tickets' activities on any workers never interleave on one grant. A target call whose connector
+ * names a serialization key (a Slack user group) also runs under that key's lease.
+ *
+ * The crash window between a target's grant and the grant's save: a ticket marks its grant in flight
+ * (`granting`) before the call. A retry then finds the target already granted by this very ticket, and
+ * must not take that for access the person held before.
+ */
+import type { AccessChange, Connector } from '@gatehouse/connectors';
+import type { GrantState, LeaseOptions, Store } from '@gatehouse/store';
+import { newGrantRecord } from '@gatehouse/store';
+
+export interface GrantTarget {
+  appId: string;
+  userId: string;
+  entitlementId: string;
+  connector: Connector;
+  /** The target change; built only when the target is called (it may need to look the account up). */
+  change: () => Promise<AccessChange>;
+}
+
+export type ReleaseOutcome = 'skipped' | 'revoked' | 'kept';
+
+export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
+  /** Runs a target call alone among every worker when the connector says the target needs it. */
+  async function inTarget<T>(connector: Connector, change: AccessChange, call: () => Promise<T>): Promise<T> {
+    const key = connector.serializationKey?.(change.entitlement);
+    return key ? store.leases.withLease(`target:${key}`, call, lease()) : call();
+  }
+
+  return {
+    /**
+     * Makes `ticketId` a holder for its period, granting in the target (always: a grant is idempotent,
+     * and it repairs access removed in the target behind Gatehouse's back). Answers whether the person
+     * held the access before Gatehouse granted it.
+     */
+    async hold(target: GrantTarget, holder: { ticketId: string; start: string; end: string | null }): Promise<{ alreadyHeld: boolean }> {
+      const { appId, userId, entitlementId } = target;
+      return store.grants.exclusive(
+        appId,
+        userId,
+        entitlementId,
+        async () => {
+          const record = (await store.grants.read(appId, userId, entitlementId)) ?? newGrantRecord(appId, userId, entitlementId);
+          const holding = record.holders.some((h) => h.ticketId === holder.ticketId);
+          // Only a grant that no ticket holds or may have made can find access the person held before.
+          const first = record.holders.length === 0 && record.granting.length === 0;
+          if (!holding && !record.granting.includes(holder.ticketId)) {
+            record.granting = [...record.granting, holder.ticketId];
+            await store.grants.save(record);
+          }
+          const change = await target.change();
+          const outcome = await inTarget(target.connector, change, () => target.connector.grant(change));
+          if (first) record.preexisting = outcome?.alreadyHeld === true;
+          if (!holding) record.holders = [...record.holders, holder];
+          record.granting = record.granting.filter((t) => t !== holder.ticketId);
+          const saved = await store.grants.save(record);
+          return { alreadyHeld: saved.preexisting };
+        },
+        lease(),
+      );
+    },
+
+    /**
+     * Ends `ticketId`'s holding. The target is revoked only when no holder remains and the access was
+     * not the person's before Gatehouse (unless `includePreexisting`: an admin's revoke, which also stops
+     * the remaining holders' access from outliving them as the person's own).
+     */
+    async release(target: GrantTarget, ticketId: string, endedAs: Exclude<GrantState, 'active'>, includePreexisting: boolean): Promise<ReleaseOutcome> {
+      const { appId, userId, entitlementId } = target;
+      return store.grants.exclusive(
+        appId,
+        userId,
+        entitlementId,
+        async () => {
+          const record = await store.grants.read(appId, userId, entitlementId);
+          if (!record) return 'skipped';
+          const holding = record.holders.some((h) => h.ticketId === ticketId);
+          // A ticket whose grant was in flight when it failed may have granted the target: undo that too.
+          const inFlight = record.granting.includes(ticketId);
+          if (!holding && !inFlight) return 'skipped';
+          record.holders = record.holders.filter((h) => h.ticketId !== ticketId);
+          record.granting = record.granting.filter((t) => t !== ticketId);
+          if (includePreexisting) record.preexisting = false;
+          let outcome: ReleaseOutcome = 'kept';
+          if (record.holders.length === 0 && !record.preexisting) {
+            // Target first, then the grant: a crash in between retries the (idempotent) revoke.
+            const change = await target.change();
+            await inTarget(target.connector, change, () => target.connector.revoke(change));
+            outcome = 'revoked';
+          }
+          await store.grants.save(record, record.holders.length === 0 ? endedAs : undefined);
+          return outcome;
+        },
+        lease(),
+      );
+    },
+
+    /** A `remove` the person asked for: revoked in the target whoever holds it, and every holder ends. */
+    async remove(target: GrantTarget): Promise<void> {
+      const { appId, userId, entitlementId } = target;
+      await store.grants.exclusive(
+        appId,
+        userId,
+        entitlementId,
+        async () => {
+          const change = await target.change();
+          await inTarget(target.connector, change, () => target.connector.revoke(change));
+          const record = await store.grants.read(appId, userId, entitlementId);
+          if (!record || (record.holders.length === 0 && !record.preexisting)) return;
+          await store.grants.save({ ...record, holders: [], preexisting: false }, 'removed');
+        },
+        lease(),
+      );
+    },
+
+    /** Moves the end of `ticketId`'s holding (an approved extension); other holders keep theirs. */
+    async moveEnd(appId: string, userId: string, entitlementId: string, ticketId: string, end: string): Promise<void> {
+      await store.grants.exclusive(
+        appId,
+        userId,
+        entitlementId,
+        async () => {
+          const record = await store.grants.read(appId, userId, entitlementId);
+          if (!record?.holders.some((h) => h.ticketId === ticketId)) return;
+          record.holders = record.holders.map((h) => (h.ticketId === ticketId ? { ...h, end } : h));
+          await store.grants.save(record);
+        },
+        lease(),
+      );
+    },
+  };
+}
+
+export type GrantHolders = ReturnType<typeof createGrantHolders>;

@@ -1,0 +1,204 @@
+/**
+ * Grants: access a user holds in an app's entitlement, held by tickets (its holders).
+ *
+ * One document per (app, user, entitlement). Each ticket whose access is active is a holder with its own
+ * period; the target is granted while any holder is, and the document's `start`/`end`/`ticketId` are the
+ * effective period (the latest end wins; any indefinite holder makes it indefinite). `preexisting` marks
+ * access the person held in the target before Gatehouse granted it, which no holder's end removes.
+ *
+ * Every read-modify-write of a grant runs under its lease (`exclusive`), together with the target call it
+ * decides on: two tickets' activities changing one grant at once would otherwise lose a holder on
+ * FerretDB, whose guarded updates are not atomic.
+ */
+import type { Connection, Model } from 'mongoose';
+import type { LeaseOptions, LeaseRepository } from './leases';
+import { GrantSchema, type GrantDoc, type GrantHolderDoc, type GrantState } from './schemas';
+
+const now = () => new Date().toISOString();
+
+export function grantKey(appId: string, userId: string, entitlementId: string): string {
+  return `${appId}:${userId}:${entitlementId}`;
+}
+
+export type GrantHolder = GrantHolderDoc;
+
+export interface Grant {
+  userId: string;
+  appId: string;
+  entitlementId: string;
+  state: GrantState;
+  start: string;
+  end: string | null;
+  /** The holder whose end is the effective end. */
+  ticketId: string;
+  /** The tickets through which the access is held now, each with its own period. */
+  holders: GrantHolder[];
+  /** Held in the target before Gatehouse granted it: expiry leaves it; only an admin's revoke removes it. */
+  preexisting: boolean;
+}
+
+/** A grant as its read-modify-writes see it. */
+export interface GrantRecord extends Omit<Grant, 'state'> {
+  state: GrantDoc['state'];
+  /** Tickets that marked their connector grant before making it and have not recorded their holder yet. */
+  granting: string[];
+}
+
+/** The holder shape of any stored document: one written before holders existed has one holder while active. */
+export function grantRecordFromDoc(doc: GrantDoc): GrantRecord {
+  const holders = doc.holders ?? (doc.state === 'active' ? [{ ticketId: doc.ticketId, start: doc.start, end: doc.end ?? null }] : []);
+  return {
+    userId: doc.userId,
+    appId: doc.appId,
+    entitlementId: doc.entitlementId,
+    state: doc.state,
+    start: doc.start,
+    end: doc.end ?? null,
+    ticketId: doc.ticketId,
+    holders: holders.map((h) => ({ ticketId: h.ticketId, start: h.start, end: h.end ?? null })),
+    preexisting: doc.preexisting ?? false,
+    granting: doc.granting ?? [],
+  };
+}
+
+export function newGrantRecord(appId: string, userId: string, entitlementId: string): GrantRecord {
+  return { userId, appId, entitlementId, state: 'granting', start: now(), end: null, ticketId: '', holders: [], preexisting: false, granting: [] };
+}
+
+/** The holder whose end is the effective end: an indefinite one, else the latest end (the later holder on a tie). */
+function effectiveHolder(holders: GrantHolder[]): GrantHolder {
+  return holders.reduce((best, h) => {
+    if (best.end === null) return h.end === null ? h : best;
+    if (h.end === null) return h;
+    return Date.parse(h.end) >= Date.parse(best.end) ? h : best;
+  });
+}
+
+/**
+ * The record with its summary fields derived from its holders. With no holder left, `endedAs` says how
+ * the last one ended and the summary keeps the last effective period.
+ */
+export function summarized(record: GrantRecord, endedAs?: Exclude<GrantState, 'active'>): GrantRecord {
+  if (record.holders.length === 0) {
+    return { ...record, state: endedAs ?? record.state };
+  }
+  const effective = effectiveHolder(record.holders);
+  const start = record.holders.map((h) => h.start).reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
+  return { ...record, state: 'active', start, end: effective.end, ticketId: effective.ticketId };
+}
+
+function publicGrant(record: GrantRecord): Grant {
+  const { granting: _granting, ...grant } = record;
+  return { ...grant, state: grant.state as GrantState };
+}
+
+export class GrantRepository {
+  readonly model: Model<GrantDoc>;
+
+  constructor(
+    connection: Connection,
+    private readonly leases: LeaseRepository,
+  ) {
+    this.model = connection.model<GrantDoc>('Grant', GrantSchema);
+  }
+
+  /**
+   * Runs `work` alone among every worker for this grant: it reads the grant, calls the target, and
+   * saves, with nobody else's read-modify-write of this grant in between.
+   */
+  async exclusive<T>(appId: string, userId: string, entitlementId: string, work: () => Promise<T>, options: LeaseOptions = {}): Promise<T> {
+    return this.leases.withLease(`grant:${grantKey(appId, userId, entitlementId)}`, work, options);
+  }
+
+  /** The grant in the holder shape, or null when there never was one. Read inside `exclusive` before changing it. */
+  async read(appId: string, userId: string, entitlementId: string): Promise<GrantRecord | null> {
+    const doc = await this.current(appId, userId, entitlementId);
+    return doc ? grantRecordFromDoc(doc) : null;
+  }
+
+  /** Writes the whole grant (summary derived from its holders). Call inside `exclusive`. */
+  async save(record: GrantRecord, endedAs?: Exclude<GrantState, 'active'>): Promise<GrantRecord> {
+    const saved = summarized(record, endedAs);
+    const doc: GrantDoc = {
+      _id: grantKey(saved.appId, saved.userId, saved.entitlementId),
+      userId: saved.userId,
+      appId: saved.appId,
+      entitlementId: saved.entitlementId,
+      state: saved.state,
+      start: saved.start,
+      end: saved.end,
+      ticketId: saved.ticketId,
+      holders: saved.holders,
+      preexisting: saved.preexisting,
+      granting: saved.granting,
+      updatedAt: now(),
+    };
+    await this.model.replaceOne({ _id: doc._id }, doc, { upsert: true }).exec();
+    return saved;
+  }
+
+  // Lookups by `_id` alone, conditions checked here: FerretDB scans the collection for any other filter.
+
+  private async current(appId: string, userId: string, entitlementId: string): Promise<GrantDoc | null> {
+    return this.model.findById(grantKey(appId, userId, entitlementId)).lean<GrantDoc>().exec();
+  }
+
+  /** The ticket whose period is this access's effective one, while the access is held through a ticket. */
+  async activeOwner(appId: string, userId: string, entitlementId: string): Promise<string | null> {
+    const doc = await this.current(appId, userId, entitlementId);
+    if (!doc) return null;
+    const record = grantRecordFromDoc(doc);
+    return record.holders.length > 0 ? summarized(record).ticketId : null;
+  }
+
+  /** The tickets holding this access now. */
+  async holders(appId: string, userId: string, entitlementId: string): Promise<GrantHolder[]> {
+    const doc = await this.current(appId, userId, entitlementId);
+    return doc ? grantRecordFromDoc(doc).holders : [];
+  }
+
+  async list(filter: { userId?: string; appId?: string; state?: GrantState }): Promise<Grant[]> {
+    const q: Record<string, unknown> = {};
+    if (filter.userId) q.userId = filter.userId;
+    if (filter.appId) q.appId = filter.appId;
+    q.state = filter.state ?? { $ne: 'granting' };
+    const docs = await this.model.find(q).sort({ appId: 1, userId: 1, entitlementId: 1 }).limit(1000).lean<GrantDoc[]>().exec();
+    return docs.map((d) => publicGrant(summarized(grantRecordFromDoc(d))));
+  }
+
+  /** Every active grant of an app (the drift report compares them with the target's members). */
+  async activeIn(appId: string): Promise<Grant[]> {
+    const docs = await this.model.find({ appId, state: 'active' }).lean<GrantDoc[]>().exec();
+    return docs.map((d) => publicGrant(summarized(grantRecordFromDoc(d))));
+  }
+
+  /** Which of these entitlements the user holds in the app: one `_id` lookup each (FerretDB pushes only those down). */
+  async activeAmong(userId: string, appId: string, entitlementIds: string[]): Promise<Set<string>> {
+    const docs = await Promise.all([...new Set(entitlementIds)].map((e) => this.current(appId, userId, e)));
+    return new Set(docs.filter((d): d is GrantDoc => d !== null && d.state === 'active').map((d) => d.entitlementId));
+  }
+
+  /** Active access of one user in one app, by entitlement. */
+  async activeFor(userId: string, appId?: string): Promise<Map<string, Grant>> {
+    const grants = await this.list({ userId, appId, state: 'active' });
+    return new Map(grants.map((g) => [appId ? g.entitlementId : `${g.appId}:${g.entitlementId}`, g]));
+  }
+
+  /**
+   * Rewrites documents of the one-holder shape in the holder shape (each under its lease, so a grant
+   * changed meanwhile is left as its writer saved it). Idempotent: run at every worker start.
+   */
+  async migrateToHolders(): Promise<number> {
+    const old = await this.model.find({ holders: { $exists: false } }, { _id: 1, appId: 1, userId: 1, entitlementId: 1 }).lean<GrantDoc[]>().exec();
+    let migrated = 0;
+    for (const { appId, userId, entitlementId } of old) {
+      await this.exclusive(appId, userId, entitlementId, async () => {
+        const doc = await this.current(appId, userId, entitlementId);
+        if (!doc || doc.holders) return;
+        await this.save(grantRecordFromDoc(doc));
+        migrated++;
+      });
+    }
+    return migrated;
+  }
+}
