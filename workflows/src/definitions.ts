@@ -53,6 +53,10 @@ export const PATCHES = {
   reraiseWindow: 'reraise-window',
   /** Events are published, steps remind and escalate, and the requester hears before access expires. */
   notifications: 'notifications',
+  /** Revoking a ticket parked in `failed` revokes whatever it granted before failing. */
+  revokeFailedGrants: 'revoke-failed-grants',
+  /** A failed limited ticket retried after its end expires instead of granting. */
+  expireFailedAfterEnd: 'expire-failed-after-end',
 } as const;
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.

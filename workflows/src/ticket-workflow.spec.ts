@@ -22,36 +22,48 @@ let store: Store;
 let client: Client;
 let connection: Connection;
 let worker: RunningWorker;
-/** Apps whose connector fails the next N grants (to test retries and parking in `failed`). */
-const flaky = new Map<string, { failures: number; permanent: boolean; calls: number }>();
-/** Apps whose next seat reservation waits at a gate until the test opens it (to land messages meanwhile). */
-const seatGates = new Map<string, { arrived: () => void; opened: Promise<boolean> }>();
-
 /**
- * Holds the next seat reservation of `app` until `open(seatFree)`: `false` answers that no seat is free.
- * `reached` resolves once a reservation waits at the gate.
+ * Apps whose connector fails the next N grants (of entitlement `only`, when set) to test retries and
+ * parking in `failed`, and the next `revokeFailures` revokes with a retryable error.
  */
-function gateSeats(app: App) {
+const flaky = new Map<string, { failures: number; permanent: boolean; calls: number; only?: string; revokeFailures?: number }>();
+/**
+ * Writes that wait at a gate until the test opens it, to land messages while the workflow awaits them:
+ * `seats:<app id>` holds the app's next seat reservation, `events:<ticket id>:<event type>` the publication
+ * of that event. Each gate holds one write.
+ */
+const gates = new Map<string, { arrived: () => void; opened: Promise<boolean> }>();
+
+/** `reached` resolves once a write waits at the gate; `open(false)` answers a seat reservation with "no seat free". */
+function gate(key: string) {
   let arrived!: () => void;
-  let open!: (seatFree: boolean) => void;
+  let open!: (pass?: boolean) => void;
   const reached = new Promise<void>((r) => (arrived = r));
-  seatGates.set(app.id, { arrived, opened: new Promise<boolean>((r) => (open = r)) });
+  gates.set(key, { arrived, opened: new Promise<boolean>((r) => (open = (pass = true) => r(pass))) });
   return { reached, open };
 }
+const gateSeats = (app: App) => gate(`seats:${app.id}`);
 
-/** The worker's store: the real one, with seat reservations passing through the gates above. */
+async function pass(key: string): Promise<boolean> {
+  const waiting = gates.get(key);
+  if (!waiting) return true;
+  gates.delete(key);
+  waiting.arrived();
+  return waiting.opened;
+}
+
+/** The worker's store: the real one, with seat reservations and event publications passing the gates above. */
 function gatedStore(real: Store): Store {
   const seats = Object.create(real.seats) as Store['seats'];
-  seats.reserve = async (appId, licenseId, count, userId, ticketId) => {
-    const gate = seatGates.get(appId);
-    if (gate) {
-      seatGates.delete(appId);
-      gate.arrived();
-      if (!(await gate.opened)) return false;
-    }
-    return real.seats.reserve(appId, licenseId, count, userId, ticketId);
+  seats.reserve = async (appId, licenseId, count, userId, ticketId) =>
+    (await pass(`seats:${appId}`)) && real.seats.reserve(appId, licenseId, count, userId, ticketId);
+  const ticketEvents = Object.create(real.ticketEvents) as Store['ticketEvents'];
+  ticketEvents.add = async (events) => {
+    for (const e of events) await pass(`events:${e.ticketId}:${e.type}`);
+    return real.ticketEvents.add(events);
   };
-  return new Proxy(real, { get: (target, key) => (key === 'seats' ? seats : Reflect.get(target, key)) });
+  const replaced: Partial<Record<keyof Store, unknown>> = { seats, ticketEvents };
+  return new Proxy(real, { get: (target, key) => (key in replaced ? replaced[key as keyof Store] : Reflect.get(target, key)) });
 }
 
 beforeAll(async () => {
@@ -65,6 +77,7 @@ beforeAll(async () => {
       const wrapped: Connector = {
         type: real.type,
         grant: async (c) => {
+          if (plan.only && c.entitlement.id !== plan.only) return real.grant(c);
           plan.calls++;
           if (plan.failures > 0) {
             plan.failures--;
@@ -74,7 +87,13 @@ beforeAll(async () => {
           }
           return real.grant(c);
         },
-        revoke: (c) => real.revoke(c),
+        revoke: async (c) => {
+          if (plan.revokeFailures) {
+            plan.revokeFailures--;
+            throw ApplicationFailure.create({ type: 'CONNECTOR_RETRYABLE', message: 'target answered 503' });
+          }
+          return real.revoke(c);
+        },
         listMembers: (e) => real.listMembers(e),
         checkConnection: () => real.checkConnection(),
       };
@@ -414,5 +433,96 @@ describe('one state change at a time', () => {
     expect(state.log.map((e) => e.event)).toEqual(['created', 'approved', 'applying', 'granted']);
     expect(await store.seats.used(app.id, 'seat')).toBe(1);
     expect(await members(app)).toEqual([input.beneficiary.id]);
+  });
+});
+
+describe('failure paths leave nothing behind', () => {
+  test('revoking a ticket parked in failed revokes what its first change granted before the second failed', async () => {
+    const app = testApp();
+    flaky.set(app.id, { failures: 1, permanent: true, calls: 0, only: 'admin-role' });
+    const { input, handle } = await start(app, { changes: [change(app, 'engineering'), change(app, 'admin-role')] });
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'failed', 10_000, 'failed');
+    expect(await members(app)).toEqual([input.beneficiary.id]);
+    const state = await handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: dave, comment: 'give up' }] });
+    expect(state.access.state).toBe('revoked');
+    expect(state.log[state.log.length - 1]).toMatchObject({ event: 'revoked', actor: 'dave', details: { whileFailed: true } });
+    expect(await members(app)).toEqual([]);
+    expect(await store.grants.activeOwner(app.id, input.beneficiary.id, 'engineering')).toBeNull();
+  });
+
+  test('a limited ticket parked in failed and retried after its end expires without granting', async () => {
+    const app = testApp();
+    flaky.set(app.id, { failures: 1, permanent: true, calls: 0 });
+    const now = Date.now();
+    const { handle } = await start(app, { duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 2000).toISOString() } });
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'failed', 10_000, 'failed');
+    await eventually(async () => Date.now() > now + 2500, 5000, 'the end date passing');
+    await handle.executeUpdate(retryApplyUpdate, { args: [{ actor: admin, comment: 'user created' }] });
+    const state = await eventually(async () => {
+      const st = await handle.query(ticketStateQuery);
+      return st.access.state === 'expired' && st;
+    }, 10_000, 'expired');
+    expect(state.log.map((e) => e.event)).toEqual(['created', 'approved', 'applying', 'provisioning_failed', 'retried', 'expired']);
+    expect(flaky.get(app.id)!.calls).toBe(1);
+    expect(await members(app)).toEqual([]);
+  });
+
+  test('a revoke arriving while the workflow waits to continue as new revokes the access (no deadlock)', async () => {
+    const app = testApp();
+    const { input, handle } = await start(app, { continueAsNewAfterEvents: 20 });
+    // Publishing `granted` is held, so the run that just granted waits to continue as new when the revoke lands.
+    const granted = gate(`events:${input.ticketId}:granted`);
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await granted.reached;
+    const revoke = await client.workflow
+      .getHandle(input.ticketId)
+      .startUpdate(revokeAccessUpdate, { args: [{ actor: dave, comment: 'left' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    granted.open();
+    const state = await Promise.race([revoke.result(), new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
+    expect(state?.access.state).toBe('revoked');
+    expect(await members(app)).toEqual([]);
+  });
+
+  test('while a revocation retries against a failing target, extensions and revokes are refused with ACCESS_ENDING and a pending extension is told the access ended', async () => {
+    const app = testApp();
+    const now = Date.now();
+    const { input, handle } = await start(app, { duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 3_600_000).toISOString() } });
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 10_000, 'active');
+    const extension = (end: number) =>
+      workflowInput(app, {
+        type: 'extend',
+        requester: input.requester,
+        beneficiary: input.beneficiary,
+        parentTicketId: input.ticketId,
+        duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + end).toISOString() },
+      });
+    const pending = extension(7_200_000);
+    await handle.executeUpdate(requestExtensionUpdate, { args: [pending] });
+    flaky.set(app.id, { failures: 0, permanent: false, calls: 0, revokeFailures: 2 });
+    const revoke = await handle.startUpdate(revokeAccessUpdate, { args: [{ actor: dave }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    expect(await updateError(handle.executeUpdate(requestExtensionUpdate, { args: [extension(9_000_000)] }))).toBe('ACCESS_ENDING');
+    expect(await updateError(handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: admin }] }))).toBe('ACCESS_ENDING');
+    const child = await client.workflow.getHandle(pending.ticketId).result();
+    expect(child.status).toBe('rejected');
+    expect(child.log[child.log.length - 1]).toMatchObject({ event: 'rejected', details: { reason: 'access_ended' } });
+    expect((await revoke.result()).access.state).toBe('revoked');
+    expect(flaky.get(app.id)!.revokeFailures).toBe(0);
+    expect(await members(app)).toEqual([]);
+  });
+
+  test('access the person already held is logged as already_held', async () => {
+    const app = testApp();
+    const { input, handle } = await start(app);
+    await store.demoMemberships.add(app.id, input.beneficiary.id, 'engineering');
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    const state = await eventually(async () => {
+      const st = await handle.query(ticketStateQuery);
+      return st.access.state === 'active' && st;
+    }, 10_000, 'active');
+    expect(state.log.map((e) => e.event)).toEqual(['created', 'approved', 'applying', 'already_held', 'granted']);
+    expect(state.log.find((e) => e.event === 'already_held')!.details).toEqual({ entitlementIds: ['engineering'] });
   });
 });

@@ -155,6 +155,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   let cancelsWaiting = 0;
   /** A revocation failed in a way no retry fixes; an admin's retry runs it again. */
   let revokeFailed = false;
+  /** The access is being revoked (expiry or revoke; it may retry for hours): it can no longer be extended or revoked. */
+  let ending = false;
   let seatsReserved = resume?.seatsReserved ?? false;
   let endChanged = false;
   let lingerUntil: number | null = resume?.lingerUntil ? Date.parse(resume.lingerUntil) : null;
@@ -265,10 +267,16 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     return info.continueAsNewSuggested || info.historyLength >= (input.continueAsNewAfterEvents ?? 5000);
   }
 
-  /** Continues as new at a safe point: every handler done, the read model current, nothing owed. */
-  async function continueAsNewNow(phase: 'active' | 'lingering'): Promise<never> {
-    await condition(() => allHandlersFinished() && persistedVersion === version && answers.length === 0 && outbox.length === 0);
-    return continueAsNew<(i: TicketWorkflowInput) => Promise<TicketState>>({
+  /**
+   * Continues as new at a safe point: every handler done, the read model current, nothing owed. Returns
+   * instead when the active access has work first: a revoke (its handler waits for the access to end, so
+   * waiting for every handler would wait forever) or a moved end (its grant is not updated yet).
+   */
+  async function continueAsNewNow(phase: 'active' | 'lingering'): Promise<void> {
+    const interrupted = () => phase === 'active' && (revokeRequest !== null || endChanged);
+    await condition(() => interrupted() || (allHandlersFinished() && persistedVersion === version && answers.length === 0 && outbox.length === 0));
+    if (interrupted()) return;
+    await continueAsNew<(i: TicketWorkflowInput) => Promise<TicketState>>({
       ...input,
       resume: {
         state,
@@ -326,22 +334,24 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     const approverRules = input.policy.approval.steps.flatMap((s) => s.approvers);
     const eligible = isAdmin(actor) || (matchesApproverRules(actor, approverRules) && actor.id !== input.beneficiary.id && actor.id !== input.requester.id);
     if (!eligible) refuse('FORBIDDEN', 'Only an admin or an approver of this application may revoke access.');
-    if (input.action === 'remove' || input.type === 'extend' || !['scheduled', 'active', 'failed'].includes(state.access.state) || revokeRequest) {
+    if (input.action === 'remove' || input.type === 'extend' || !['scheduled', 'active', 'failed'].includes(state.access.state)) {
       refuse('ACCESS_NOT_ACTIVE', `The access of ${input.ticketId} is ${state.access.state}; there is nothing to revoke.`);
     }
+    if (revokeRequest || ending) refuse('ACCESS_ENDING', `The access of ${input.ticketId} is being revoked.`);
   }
 
   function validateRetry(actor: DecisionActor): void {
     if (!isAdmin(actor)) refuse('FORBIDDEN', 'Only an admin may retry provisioning.');
-    if ((state.access.state !== 'failed' && !revokeFailed) || retryRequested) {
+    if ((state.access.state !== 'failed' && !revokeFailed) || (ending && !revokeFailed) || retryRequested) {
       refuse('ACCESS_NOT_FAILED', `The access of ${input.ticketId} is ${state.access.state}, not failed.`);
     }
   }
 
   function validateExtensionRequest(): void {
-    if (state.access.state !== 'active' || !isLimited(state.duration) || revokeRequest || input.type === 'extend') {
+    if (state.access.state !== 'active' || !isLimited(state.duration) || input.type === 'extend') {
       refuse('ACCESS_NOT_ACTIVE', `The access of ${input.ticketId} is ${state.access.state}${isLimited(state.duration) ? '' : ' and not time-limited'}; only active limited access can be extended.`);
     }
+    if (revokeRequest || ending) refuse('ACCESS_ENDING', `The access of ${input.ticketId} is being revoked; it can no longer be extended.`);
   }
 
   function validateReraiseRequest(): void {
@@ -499,7 +509,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     lock.runExclusive(() => {
       pendingExtensions.delete(ticketId);
       const current = state.access.end;
-      const ok = state.access.state === 'active' && revokeRequest === null && isLimited(state.duration) && current !== null && Date.parse(end) > Date.parse(current);
+      const ok = state.access.state === 'active' && revokeRequest === null && !ending && isLimited(state.duration) && current !== null && Date.parse(end) > Date.parse(current);
       if (ok && isLimited(state.duration)) {
         state.access = { ...state.access, end };
         state.duration = { ...state.duration, end };
@@ -669,7 +679,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
       log('applying', SYSTEM);
       changed();
       try {
-        const { grantedAt } = await applyAccess({
+        const { grantedAt, alreadyHeld } = await applyAccess({
           ticketId: input.ticketId,
           appId: input.app.id,
           beneficiaryId: input.beneficiary.id,
@@ -683,6 +693,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
           return;
         }
         setAccess('active', { grantedAt, start: limited ? duration.start : grantedAt, end: limited ? duration.end : null });
+        // Held before this ticket: expiry will leave it in place (only an admin's revoke removes it).
+        if (alreadyHeld?.length) log('already_held', SYSTEM, null, { entitlementIds: alreadyHeld });
         log('granted', SYSTEM);
         changed();
         break;
@@ -692,6 +704,11 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         log('provisioning_failed', SYSTEM, error);
         changed();
         await condition(() => retryRequested || revokeRequest !== null);
+        if (revokeRequest && patched(PATCHES.revokeFailedGrants)) {
+          // What the first changes granted before a later one failed must not outlive the ticket.
+          await endAccess('revoked', { whileFailed: true });
+          return;
+        }
         if (revokeRequest) {
           if (seatsReserved) await releaseSeats(seatsInput);
           log('revoked', revokeRequest.actor.id, revokeRequest.comment, { whileFailed: true });
@@ -700,6 +717,12 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
           return;
         }
         retryRequested = false;
+        if (isLimited(state.duration) && Date.now() >= Date.parse(state.duration.end) && patched(PATCHES.expireFailedAfterEnd)) {
+          // Retried after its end: the access it was approved for is over. Nothing new is granted, and
+          // whatever the failed attempt granted is revoked.
+          await endAccess('expired', { whileFailed: true });
+          return;
+        }
       }
     }
 
@@ -733,13 +756,17 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
         continue;
       }
       const ended = isLimited(state.duration) && Date.now() >= Date.parse(state.access.end!);
-      if (revokeRequest === null && !ended && shouldContinueAsNew()) await continueAsNewNow('active');
+      if (revokeRequest === null && !ended && shouldContinueAsNew()) {
+        await continueAsNewNow('active');
+        continue; // interrupted by a revoke or a moved end
+      }
       break;
     }
     await endAccess(revokeRequest ? 'revoked' : 'expired');
   }
 
-  async function endAccess(reason: 'expired' | 'revoked'): Promise<void> {
+  async function endAccess(reason: 'expired' | 'revoked', details: Record<string, unknown> = {}): Promise<void> {
+    ending = true;
     for (const childId of [...pendingExtensions]) {
       try {
         await getExternalWorkflowHandle(childId).signal(accessEndedSignal, { reason });
@@ -757,6 +784,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
           beneficiaryId: input.beneficiary.id,
           changes: input.changes.filter((c) => c.op === 'add'),
           reason,
+          // An admin's explicit revoke also removes access the person held before Gatehouse granted it.
+          ...(revokeRequest && isAdmin(revokeRequest.actor) ? { includePreexisting: true } : {}),
         });
         break;
       } catch (err) {
@@ -773,8 +802,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     }
     const { revokedAt, skipped } = result;
     setAccess(reason, { revokedAt });
-    if (revokeRequest) log('revoked', revokeRequest.actor.id, revokeRequest.comment, skipped.length ? { skipped } : {});
-    else log('expired', SYSTEM, null, skipped.length ? { skipped } : {});
+    const logged = skipped.length ? { ...details, skipped } : details;
+    if (revokeRequest) log('revoked', revokeRequest.actor.id, revokeRequest.comment, logged);
+    else log('expired', SYSTEM, null, logged);
+    ending = false;
     changed();
     if (reason === 'expired' && patched(PATCHES.reraiseWindow)) {
       await lingerPhase(Date.now() + (input.policy.reraiseWindowSeconds ?? DEFAULT_RERAISE_WINDOW_SECONDS) * 1000);
