@@ -14,7 +14,9 @@ import { GrantsController } from './grants/grants.controller';
 import { HealthController } from './health/health.controller';
 import { TemporalService } from './temporal/temporal.service';
 import { TicketsController } from './tickets/tickets.controller';
-import { TicketsService } from './tickets/tickets.service';
+import { TicketCreation } from './tickets/ticket-creation.service';
+import { TicketDecisions } from './tickets/ticket-decisions.service';
+import { TicketQueries } from './tickets/ticket-queries.service';
 import { GATEWAY_CONFIG, STORE } from './tokens';
 import { SlackController } from './slack/slack.controller';
 import { UsersController } from './users/users.controller';
@@ -31,7 +33,9 @@ export class GatewayModule {
         { provide: STORE, useValue: store },
         { provide: TokenVerifier, useValue: new TokenVerifier(config.auth) },
         TemporalService,
-        TicketsService,
+        TicketQueries,
+        TicketCreation,
+        TicketDecisions,
         DriftService,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },

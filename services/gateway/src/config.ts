@@ -12,6 +12,11 @@ export interface GatewayConfig {
   taskQueue: string;
   /** Base URL of the Temporal Web UI, for links from tickets to their workflows. */
   temporalUiUrl: string;
+  /**
+   * How long a workflow start and an Update may take before the caller gets 503. Updates may wait on an
+   * activity (a seat, a revocation against a slow target), so theirs is longer.
+   */
+  temporalDeadlines: { startMs: number; updateMs: number };
   auth: {
     jwtSecret: string | null;
     jwksUrl: string | null;
@@ -22,7 +27,8 @@ export interface GatewayConfig {
   };
   /** Largest accepted request body. */
   bodyLimit: string;
-  rateLimit: { perMinute: number };
+  /** Requests per minute per caller, and how many callers one gateway remembers at once (its memory bound). */
+  rateLimit: { perMinute: number; maxCallers: number };
   logLevel: string;
   /** Static files of the dashboard, served at `/` when present. */
   dashboardDir: string | null;
@@ -96,9 +102,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE || 'gatehouse-tickets',
     temporalUiUrl: (url(env, 'TEMPORAL_UI_URL') ?? 'http://localhost:8233').replace(/\/$/, ''),
+    temporalDeadlines: { startMs: 5_000, updateMs: 30_000 },
     auth: { jwtSecret: jwksUrl ? null : jwtSecret, jwksUrl, issuer: env.AUTH_JWT_ISSUER || null, audience: env.AUTH_JWT_AUDIENCE || null, usingDevSecret },
     bodyLimit: env.BODY_LIMIT || '64kb',
-    rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1) },
+    rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1), maxCallers: 10_000 },
     logLevel: env.LOG_LEVEL || 'info',
     dashboardDir: env.DASHBOARD_DIR || null,
     ticketNumberStart: int(env, 'TICKET_NUMBER_START', 1000),

@@ -9,9 +9,10 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { Store } from '@gatehouse/store';
 import { GatewayModule } from './app.module';
+import { TokenVerifier } from './auth/token-verifier';
 import { ErrorFilter } from './common/error.filter';
 import { createLogger, PinoNestLogger, requestLogger } from './common/logging';
-import { rateLimiter } from './common/rate-limit';
+import { RateLimiter, rateLimiter } from './common/rate-limit';
 import { validationPipe } from './common/validation';
 import type { GatewayConfig } from './config';
 import { SLACK_INTERACTIONS_PATH } from './slack/slack.controller';
@@ -44,7 +45,7 @@ export async function createGateway(config: GatewayConfig, options: { store?: St
     }),
   );
   app.use(requestLogger(logger));
-  app.use(rateLimiter(config.rateLimit.perMinute));
+  app.use(rateLimiter(new RateLimiter(config.rateLimit), app.get(TokenVerifier)));
   // Slack signs the raw form body of its requests: on that one path, keep the body as bytes (the
   // controller verifies, then parses). Form bodies stay unread everywhere else.
   app.useBodyParser('raw', {

@@ -115,9 +115,9 @@ export class AppsController {
     const userId = subjectOf(actor, q.for);
     const app = await this.store.apps.get(appId(id));
     if (!app) fail('APP_NOT_FOUND', `No application ${id}.`);
-    const held = await this.store.grants.activeFor(userId, app!.id);
+    const held = await this.store.grants.activeFor(userId, app.id);
     const needle = q.q?.trim().toLowerCase();
-    return app!.entitlements
+    return app.entitlements
       .filter((e) => !needle || [e.id, e.name, e.description ?? ''].some((s) => s.toLowerCase().includes(needle)))
       .map((e) => {
         const grant = held.get(e.id);

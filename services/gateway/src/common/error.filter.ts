@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, ServiceError } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { isErrorCode, type ErrorCode } from '@gatehouse/domain';
 import { isStoreUnavailableError } from '@gatehouse/store';
@@ -18,7 +18,16 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 /** gRPC status codes that mean "Temporal cannot be reached", not "the request was wrong". */
 const TEMPORAL_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
 
+/**
+ * Sent with every 503: the outages it reports (a restarting server, a worker coming back) last seconds
+ * to minutes, and a retried decision with the same Idempotency-Key is answered with the first one's outcome.
+ */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+
 function isTemporalUnavailable(err: unknown): boolean {
+  // An Update that got no answer before its deadline (server down or hung, no worker taking it): it may
+  // still be decided later, which a retry with the same Idempotency-Key (the Update id) finds out.
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   if (err instanceof ServiceError) {
     const code = (err.cause as { code?: number } | undefined)?.code;
     return code === undefined || TEMPORAL_UNAVAILABLE.has(code);
@@ -83,6 +92,7 @@ export class ErrorFilter implements ExceptionFilter {
       this.logger.error(`${req.method} ${req.path} → ${body.statusCode} ${body.code}: ${err instanceof Error ? err.stack : String(err)}`);
     }
     if (res.headersSent) return;
+    if (body.statusCode === 503) res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
     res.status(body.statusCode).json(body);
   }
 }

@@ -13,6 +13,7 @@ export class GatehouseError extends Error {
   }
 }
 
-export const fail = (code: ErrorCode, message: string, flags?: PolicyFlag[]): never => {
+/** Refuses the request. A `function` returning `never`, so TypeScript narrows the code after a call. */
+export function fail(code: ErrorCode, message: string, flags?: PolicyFlag[]): never {
   throw new GatehouseError(code, message, flags);
-};
+}

@@ -20,7 +20,7 @@ export class DevController {
   async demoTokens(): Promise<unknown> {
     if (!this.config.devTokensFile) fail('NOT_FOUND', 'Cannot GET /dev/demo-tokens');
     try {
-      return JSON.parse(await fs.readFile(this.config.devTokensFile!, 'utf8'));
+      return JSON.parse(await fs.readFile(this.config.devTokensFile, 'utf8'));
     } catch {
       fail('NOT_FOUND', 'No demo tokens yet.');
     }

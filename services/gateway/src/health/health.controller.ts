@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Store } from '@gatehouse/store';
 import { Public } from '../auth/actor';
+import { DEPENDENCY_RETRY_AFTER_SECONDS } from '../common/error.filter';
 import { TemporalService } from '../temporal/temporal.service';
 import { STORE } from '../tokens';
 
@@ -23,7 +24,7 @@ export class HealthController {
     ]);
     const checks = { mongo: mongo ? 'up' : 'down', temporal: temporal ? 'up' : 'down' };
     if (mongo && temporal) return { status: 'ok', checks };
-    res.status(503);
+    res.status(503).setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
     return { statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE', message: 'A dependency is down.', status: 'unavailable', checks };
   }
 }

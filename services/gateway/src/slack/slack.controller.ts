@@ -18,7 +18,8 @@ import { Public } from '../auth/actor';
 import { toErrorBody } from '../common/error.filter';
 import { fail } from '../common/errors';
 import type { GatewayConfig } from '../config';
-import { TicketsService } from '../tickets/tickets.service';
+import { TicketDecisions } from '../tickets/ticket-decisions.service';
+import { TicketQueries } from '../tickets/ticket-queries.service';
 import { GATEWAY_CONFIG, STORE } from '../tokens';
 
 export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
@@ -53,7 +54,7 @@ function clickOf(rawBody: Buffer): Click | null {
   if (!text) fail('VALIDATION_FAILED', 'payload: the form field is required');
   let payload: BlockActionsPayload;
   try {
-    payload = JSON.parse(text!) as BlockActionsPayload;
+    payload = JSON.parse(text) as BlockActionsPayload;
   } catch {
     return fail('VALIDATION_FAILED', 'payload: not valid JSON');
   }
@@ -64,7 +65,7 @@ function clickOf(rawBody: Buffer): Click | null {
   if (!slackUserId) fail('VALIDATION_FAILED', 'payload: user.id is required');
   return {
     decision: action.action_id === SLACK_ACTIONS.approve ? 'approve' : 'reject',
-    slackUserId: slackUserId!,
+    slackUserId,
     target: parseDecisionValue(action.value),
     channel: str(payload.container?.channel_id) ?? str(payload.channel?.id),
     messageTs: str(payload.container?.message_ts),
@@ -85,7 +86,8 @@ export class SlackController implements BeforeApplicationShutdown {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(STORE) private readonly store: Store,
-    @Inject(TicketsService) private readonly tickets: TicketsService,
+    @Inject(TicketQueries) private readonly queries: TicketQueries,
+    @Inject(TicketDecisions) private readonly decisions: TicketDecisions,
   ) {
     this.slack = config.notifier.slack ? new SlackClient(config.notifier.slack) : null;
   }
@@ -98,7 +100,7 @@ export class SlackController implements BeforeApplicationShutdown {
     if (!secret) fail('NOT_FOUND', 'Slack interactivity is not configured (SLACK_SIGNING_SECRET).');
     // Only the form body was kept as bytes (gateway.ts); anything else cannot carry a valid signature.
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const verdict = verifySlackRequest(secret!, req.headers, rawBody);
+    const verdict = verifySlackRequest(secret, req.headers, rawBody);
     if (!verdict.ok) fail('UNAUTHENTICATED', `Not a valid request from Slack: ${verdict.reason}.`);
     const click = clickOf(rawBody);
     if (!click) return; // another interaction (a shortcut, a link): nothing to do
@@ -124,14 +126,14 @@ export class SlackController implements BeforeApplicationShutdown {
 
     let ticket: Ticket;
     try {
-      const doc = await this.tickets.visibleDoc(actor, ticketId);
+      const doc = await this.queries.visibleDoc(actor, ticketId);
       // A message of an earlier step never decides a later one, even for someone who approves both.
       if (doc.status === 'pending' && doc.approval.currentStep !== step) {
         return this.tell(click, `You cannot ${verb} this: step ${step + 1} of ${ticketId} is already decided; the ticket waits on step ${doc.approval.currentStep + 1}.`);
       }
       // Slack's action_ts names this click: a replayed request repeats the same Update instead of deciding twice.
       const key = click.actionTs ? `slack-${click.actionTs}` : undefined;
-      ticket = verb === 'approve' ? await this.tickets.approve(actor, ticketId, { comment: VIA_SLACK }, key) : await this.tickets.reject(actor, ticketId, VIA_SLACK, key);
+      ticket = verb === 'approve' ? await this.decisions.approve(actor, ticketId, { comment: VIA_SLACK }, key) : await this.decisions.reject(actor, ticketId, VIA_SLACK, key);
     } catch (err) {
       const body = toErrorBody(err);
       if (body.statusCode >= 500) {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { TicketState, TicketWorkflowInput } from '@gatehouse/domain';
 import { TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions, type ticketWorkflow } from '@gatehouse/workflows';
@@ -6,12 +6,9 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { GATEWAY_CONFIG } from '../tokens';
 import type { GatewayConfig } from '../config';
 
-const START_DEADLINE_MS = 5_000;
-const UPDATE_DEADLINE_MS = 30_000;
-
 /** The gateway's only door to Temporal: starts ticket workflows and sends them decisions as Updates. */
 @Injectable()
-export class TemporalService implements OnModuleDestroy {
+export class TemporalService implements OnApplicationShutdown {
   readonly connection: Connection;
   readonly client: Client;
 
@@ -25,7 +22,7 @@ export class TemporalService implements OnModuleDestroy {
   async startTicket(input: TicketWorkflowInput): Promise<string | null> {
     try {
       // A deadline, so an unreachable Temporal answers 503 promptly instead of after the client's retries.
-      const handle = await this.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      const handle = await this.connection.withDeadline(Date.now() + this.config.temporalDeadlines.startMs, () =>
         this.client.workflow.start<typeof ticketWorkflow>(TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions(input, this.config.taskQueue)),
       );
       return handle.firstExecutionRunId;
@@ -37,8 +34,7 @@ export class TemporalService implements OnModuleDestroy {
 
   async update<Args extends [unknown, ...unknown[]]>(ticketId: string, def: UpdateDefinition<TicketState, Args>, args: Args, updateId?: string): Promise<TicketState> {
     const handle = this.client.workflow.getHandle(ticketId);
-    // Updates may wait on an activity (a seat, a revocation against a slow target): a longer deadline.
-    return this.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) }));
+    return this.connection.withDeadline(Date.now() + this.config.temporalDeadlines.updateMs, () => handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) }));
   }
 
   async healthy(): Promise<boolean> {
@@ -50,7 +46,11 @@ export class TemporalService implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Nest calls this after the HTTP server has drained, so a request still in flight when the shutdown
+   * began (or a Slack click being decided) still reaches Temporal; `onModuleDestroy` runs before that.
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.connection.close();
   }
 }

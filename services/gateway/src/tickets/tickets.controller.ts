@@ -1,13 +1,16 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Actor, Ticket } from '@gatehouse/domain';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { Audited } from '../audit/audit';
+import { ApiRateLimited, ApiTemporalUnavailable } from '../common/api-responses';
 import { fail } from '../common/errors';
 import { TICKET_ID_PATTERN } from '../common/ids';
 import { ApproveDto, CommentDto, CreateTicketDto, ExtendDto, ListTicketsQuery, ReraiseDto } from './tickets.dto';
-import { TicketsService } from './tickets.service';
+import { TicketCreation } from './ticket-creation.service';
+import { TicketDecisions } from './ticket-decisions.service';
+import { TicketQueries } from './ticket-queries.service';
 
 function ticketId(id: string): string {
   if (!TICKET_ID_PATTERN.test(id)) fail('TICKET_NOT_FOUND', `No ticket ${id.slice(0, 40)}.`);
@@ -24,13 +27,21 @@ const IDEMPOTENCY_HEADER = { name: 'Idempotency-Key', required: false, descripti
 
 @ApiTags('tickets')
 @ApiBearerAuth()
+@ApiRateLimited()
 @Controller('tickets')
 export class TicketsController {
-  constructor(@Inject(TicketsService) private readonly tickets: TicketsService) {}
+  constructor(
+    @Inject(TicketCreation) private readonly creation: TicketCreation,
+    @Inject(TicketDecisions) private readonly decisions: TicketDecisions,
+    @Inject(TicketQueries) private readonly queries: TicketQueries,
+  ) {}
 
   @Post()
   @Audited('ticket.create', '')
   @ApiOperation({ summary: 'Raise a ticket (201), or get the one raised with the same Idempotency-Key (200)' })
+  @ApiResponse({ status: 201, description: 'The new ticket' })
+  @ApiResponse({ status: 200, description: 'The ticket a request with the same Idempotency-Key and body created' })
+  @ApiTemporalUnavailable()
   @ApiHeader(IDEMPOTENCY_HEADER)
   async create(
     @CurrentActor() actor: Actor,
@@ -38,7 +49,7 @@ export class TicketsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Ticket> {
-    const { ticket, created } = await this.tickets.create(actor, dto, idempotencyKey(key));
+    const { ticket, created } = await this.creation.create(actor, dto, idempotencyKey(key));
     res.status(created ? 201 : 200);
     return ticket;
   }
@@ -47,19 +58,19 @@ export class TicketsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Check a ticket against the policy without creating it' })
   validate(@CurrentActor() actor: Actor, @Body() dto: CreateTicketDto) {
-    return this.tickets.validate(actor, dto);
+    return this.creation.validate(actor, dto);
   }
 
   @Get()
   @ApiOperation({ summary: 'List tickets by tab, newest first, with counts per tab' })
   list(@CurrentActor() actor: Actor, @Query() query: ListTicketsQuery) {
-    return this.tickets.list(actor, query);
+    return this.queries.list(actor, query);
   }
 
   @Get(':id')
   @ApiOkResponse({ description: 'The ticket' })
   get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<Ticket> {
-    return this.tickets.get(actor, ticketId(id));
+    return this.queries.get(actor, ticketId(id));
   }
 
   @Post(':id/approve')
@@ -67,29 +78,40 @@ export class TicketsController {
   @HttpCode(200)
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'Approve the current step, optionally with a modified duration' })
+  @ApiResponse({ status: 200, description: 'The ticket once the decision is recorded' })
+  @ApiResponse({ status: 422, description: 'POLICY_VIOLATION: the modified duration breaks the policy, or is indefinite on an extend ticket' })
+  @ApiTemporalUnavailable()
   approve(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ApproveDto, @Headers('idempotency-key') key?: string): Promise<Ticket> {
-    return this.tickets.approve(actor, ticketId(id), dto, idempotencyKey(key));
+    return this.decisions.approve(actor, ticketId(id), dto, idempotencyKey(key));
   }
 
   @Post(':id/reject')
   @Audited('ticket.reject', 'id')
   @HttpCode(200)
   @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiResponse({ status: 200, description: 'The ticket once the decision is recorded' })
+  @ApiTemporalUnavailable()
   reject(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto, @Headers('idempotency-key') key?: string): Promise<Ticket> {
-    return this.tickets.reject(actor, ticketId(id), dto.comment, idempotencyKey(key));
+    return this.decisions.reject(actor, ticketId(id), dto.comment, idempotencyKey(key));
   }
 
   @Post(':id/cancel')
   @Audited('ticket.cancel', 'id')
   @HttpCode(200)
+  @ApiResponse({ status: 200, description: 'The cancelled ticket' })
+  @ApiTemporalUnavailable()
   cancel(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
-    return this.tickets.cancel(actor, ticketId(id), dto.comment);
+    return this.decisions.cancel(actor, ticketId(id), dto.comment);
   }
 
   @Post(':id/extend')
   @Audited('ticket.extend', 'id')
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'More time on active limited access: a new extend ticket (201), run as a child workflow' })
+  @ApiResponse({ status: 201, description: 'The new extend ticket' })
+  @ApiResponse({ status: 200, description: 'The extend ticket a request with the same Idempotency-Key and body created' })
+  @ApiResponse({ status: 409, description: 'ACCESS_NOT_ACTIVE: the access is not active and limited; ACCESS_ENDING: its revocation is under way' })
+  @ApiTemporalUnavailable()
   async extend(
     @CurrentActor() actor: Actor,
     @Param('id') id: string,
@@ -97,7 +119,7 @@ export class TicketsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Ticket> {
-    const { ticket, created } = await this.tickets.extend(actor, ticketId(id), dto, idempotencyKey(key));
+    const { ticket, created } = await this.creation.extend(actor, ticketId(id), dto, idempotencyKey(key));
     res.status(created ? 201 : 200);
     return ticket;
   }
@@ -106,6 +128,9 @@ export class TicketsController {
   @Audited('ticket.reraise', 'id')
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'Access again after it expired: a new reraise ticket (201) linked to this one' })
+  @ApiResponse({ status: 201, description: 'The new reraise ticket' })
+  @ApiResponse({ status: 200, description: 'The reraise ticket a request with the same Idempotency-Key and body created' })
+  @ApiTemporalUnavailable()
   async reraise(
     @CurrentActor() actor: Actor,
     @Param('id') id: string,
@@ -113,7 +138,7 @@ export class TicketsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Ticket> {
-    const { ticket, created } = await this.tickets.reraise(actor, ticketId(id), dto, idempotencyKey(key));
+    const { ticket, created } = await this.creation.reraise(actor, ticketId(id), dto, idempotencyKey(key));
     res.status(created ? 201 : 200);
     return ticket;
   }
@@ -122,8 +147,11 @@ export class TicketsController {
   @Audited('ticket.revoke', 'id')
   @HttpCode(200)
   @ApiOperation({ summary: 'End the access now (admin or an approver of the app)' })
+  @ApiResponse({ status: 200, description: 'The ticket, its access revoked' })
+  @ApiResponse({ status: 409, description: 'ACCESS_NOT_ACTIVE: the access already ended; ACCESS_ENDING: its revocation is already under way' })
+  @ApiTemporalUnavailable()
   revoke(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
-    return this.tickets.revoke(actor, ticketId(id), dto.comment);
+    return this.decisions.revoke(actor, ticketId(id), dto.comment);
   }
 
   @Post(':id/retry')
@@ -131,7 +159,9 @@ export class TicketsController {
   @AdminOnly()
   @HttpCode(202)
   @ApiOperation({ summary: 'Run a failed apply again (admin)' })
+  @ApiResponse({ status: 202, description: 'The ticket, its apply started again' })
+  @ApiTemporalUnavailable()
   retry(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<Ticket> {
-    return this.tickets.retry(actor, ticketId(id));
+    return this.decisions.retry(actor, ticketId(id));
   }
 }

@@ -16,7 +16,8 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import type { FieldValue } from '@gatehouse/domain';
+import { toUtcIso, type DurationRequest, type FieldValue } from '@gatehouse/domain';
+import { fail } from '../common/errors';
 import { ID_PATTERN } from '../common/ids';
 import { IsScalarMap } from '../common/validators';
 
@@ -34,6 +35,16 @@ export class DurationDto {
   @ValidateIf((d: DurationDto) => d.type === 'limited' || d.end !== undefined)
   @IsISO8601({ strict: true, strictSeparator: true })
   end?: string;
+}
+
+/** The duration a body asks for, as the domain takes it. */
+export function durationRequestOf(dto: DurationDto): DurationRequest {
+  if (dto.type === 'indefinite') {
+    if (dto.start !== undefined || dto.end !== undefined) fail('VALIDATION_FAILED', 'duration: an indefinite duration takes no start or end');
+    return { type: 'indefinite' };
+  }
+  if (dto.end === undefined) fail('VALIDATION_FAILED', 'duration.end: required when limited');
+  return { type: 'limited', end: toUtcIso(dto.end), ...(dto.start ? { start: toUtcIso(dto.start) } : {}) };
 }
 
 export class ChangeDto {

@@ -1,0 +1,408 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  checkDuration,
+  deriveAction,
+  evaluateRequest,
+  isAdmin,
+  newTicketState,
+  resolveDuration,
+  toUtcIso,
+  type Actor,
+  type App,
+  type Duration,
+  type PolicyFlag,
+  type Ticket,
+  type TicketChange,
+  type TicketType,
+  type TicketWorkflowInput,
+} from '@gatehouse/domain';
+import { claimKey, newTicketDoc, Store, TICKET_ID_PREFIX, type TicketDoc } from '@gatehouse/store';
+import { requestExtensionUpdate, requestReraiseUpdate, RERAISE_WINDOW_CLOSED } from '@gatehouse/workflows';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { fail, GatehouseError } from '../common/errors';
+import type { GatewayConfig } from '../config';
+import { TemporalService } from '../temporal/temporal.service';
+import { GATEWAY_CONFIG, STORE } from '../tokens';
+import { TicketQueries } from './ticket-queries.service';
+import { durationRequestOf, type CreateTicketDto, type ExtendDto, type ReraiseDto } from './tickets.dto';
+
+/** A claim older than this whose ticket never got written was left by a crashed request. */
+const STALE_CLAIM_MS = 60_000;
+
+/** Ticket numbers skipped in a row because their workflow ids were taken, before a create gives up. */
+const MAX_ID_COLLISIONS = 50;
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export interface CreateResult {
+  ticket: Ticket;
+  created: boolean;
+}
+
+/** A new ticket, checked and ready to launch. */
+interface Prepared {
+  app: App;
+  beneficiaryId: string;
+  changes: TicketChange[];
+  action: TicketWorkflowInput['action'];
+  duration: Duration | null;
+  flags: PolicyFlag[];
+  now: Date;
+  type: TicketType;
+  parentTicketId: string | null;
+  reason?: string;
+  /**
+   * Starts the ticket's workflow: top-level, or as a child of the workflow owning the access. `exists`:
+   * a workflow with this ticket's id was already there (a retried request, or an id taken by another).
+   */
+  launch(input: TicketWorkflowInput): Promise<'started' | 'exists'>;
+}
+
+/** New tickets: requests, extensions of active access and re-raises of expired access. */
+@Injectable()
+export class TicketCreation {
+  constructor(
+    @Inject(STORE) private readonly store: Store,
+    @Inject(TemporalService) private readonly temporal: TemporalService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(TicketQueries) private readonly queries: TicketQueries,
+  ) {}
+
+  /** Every check of a create request, in the order a person fixes them: 403, 404, 400, then the policy flags. */
+  private async check(actor: Actor, dto: CreateTicketDto) {
+    const beneficiaryId = dto.onBehalfOf ?? actor.id;
+    if (beneficiaryId !== actor.id && !isAdmin(actor))
+      fail('FORBIDDEN', 'Only an admin may raise a ticket on behalf of someone else.');
+    const app = await this.store.apps.get(dto.appId);
+    if (!app) fail('APP_NOT_FOUND', `No application ${dto.appId}.`);
+    const changes: TicketChange[] = dto.changes.map((c) => {
+      const e = app.entitlements.find((x) => x.id === c.entitlementId);
+      if (!e) fail('ENTITLEMENT_NOT_FOUND', `${app.name} has no entitlement ${c.entitlementId}.`);
+      return {
+        op: c.op,
+        entitlement: { id: e.id, name: e.name, kind: e.kind, ...(e.licenseId ? { licenseId: e.licenseId } : {}) },
+        fields: c.op === 'add' ? { ...(c.fields ?? {}) } : {},
+      };
+    });
+    const ids = changes.map((c) => c.entitlement.id);
+    if (new Set(ids).size !== ids.length) fail('VALIDATION_FAILED', 'changes: each entitlement may appear only once');
+    const action = deriveAction(changes);
+    if (action === 'remove' && dto.duration) fail('VALIDATION_FAILED', 'duration: a remove ticket takes no duration');
+    if (action !== 'remove' && !dto.duration)
+      fail('VALIDATION_FAILED', 'duration: required (indefinite, or limited with an end)');
+    const now = new Date();
+    const duration: Duration | null = dto.duration ? resolveDuration(durationRequestOf(dto.duration), now) : null;
+    // Only the requested entitlements matter: look them up by key rather than listing every grant.
+    const held = await this.store.grants.activeAmong(beneficiaryId, app.id, ids);
+    const flags = evaluateRequest(
+      { changes: dto.changes, duration, reason: dto.reason },
+      { app, now, holds: (id) => held.has(id) },
+    );
+    return { app, beneficiaryId, changes, action, duration, flags, now };
+  }
+
+  async validate(actor: Actor, dto: CreateTicketDto): Promise<{ ok: boolean; flags: PolicyFlag[] }> {
+    const { flags } = await this.check(actor, dto);
+    return { ok: flags.length === 0, flags };
+  }
+
+  async create(actor: Actor, dto: CreateTicketDto, idempotencyKey?: string): Promise<CreateResult> {
+    return this.raise(actor, dto, idempotencyKey, async () => {
+      const { app, beneficiaryId, changes, action, duration, flags, now } = await this.check(actor, dto);
+      return {
+        app,
+        beneficiaryId,
+        changes,
+        action,
+        duration,
+        flags,
+        now,
+        type: 'request',
+        parentTicketId: null,
+        reason: dto.reason,
+        launch: async (input) => ((await this.temporal.startTicket(input)) === null ? 'exists' : 'started'),
+      };
+    });
+  }
+
+  /** More time on active limited access: an `extend` ticket, run as a child of the workflow that owns the access. */
+  async extend(actor: Actor, parentId: string, dto: ExtendDto, idempotencyKey?: string): Promise<CreateResult> {
+    return this.raise(actor, dto, idempotencyKey, async () => {
+      const { parent, app } = await this.parentOf(actor, parentId);
+      const { start, end: currentEnd } = parent.access;
+      const duration = parent.duration as Duration | null;
+      if (
+        parent.access.state !== 'active' ||
+        duration?.type !== 'limited' ||
+        start === null ||
+        currentEnd === null ||
+        parent.action === 'remove' ||
+        parent.type === 'extend'
+      ) {
+        fail(
+          'ACCESS_NOT_ACTIVE',
+          `The access of ${parentId} is ${parent.access.state}${duration?.type === 'indefinite' ? ' and indefinite' : ''}; only active, time-limited access can be extended.`,
+        );
+      }
+      const end = toUtcIso(dto.end);
+      if (Date.parse(end) <= Date.parse(currentEnd))
+        fail('VALIDATION_FAILED', `end: must be later than the access's current end (${currentEnd})`);
+      const now = new Date();
+      const extended: Duration = { type: 'limited', start, end };
+      const flags = [
+        ...(app.policy.requireReason && !dto.reason?.trim()
+          ? [
+              {
+                code: 'REASON_REQUIRED' as const,
+                message: 'A reason is required for this application.',
+                field: 'reason',
+              },
+            ]
+          : []),
+        // The maximum counts from the later of the access start and now.
+        ...checkDuration(app.policy, extended, now, {
+          measureFrom: new Date(Math.max(now.getTime(), Date.parse(start))).toISOString(),
+          allowPastStart: true,
+        }),
+      ];
+      const changes = this.carriedChanges(parent, app);
+      return {
+        app,
+        beneficiaryId: parent.beneficiary.id,
+        changes,
+        action: 'add',
+        duration: extended,
+        flags,
+        now,
+        type: 'extend',
+        parentTicketId: parent._id,
+        reason: dto.reason,
+        launch: async (input) => {
+          try {
+            await this.temporal.update(parent._id, requestExtensionUpdate, [input]);
+          } catch (err) {
+            if (err instanceof WorkflowNotFoundError) fail('ACCESS_NOT_ACTIVE', `The access of ${parentId} has ended.`);
+            throw err;
+          }
+          // The owner starts the child and treats an existing one as this request's retry.
+          return 'started';
+        },
+      };
+    });
+  }
+
+  /** Access again after it expired: a `reraise` ticket, a child of the expired access's workflow while it is open. */
+  async reraise(actor: Actor, parentId: string, dto: ReraiseDto, idempotencyKey?: string): Promise<CreateResult> {
+    return this.raise(actor, dto, idempotencyKey, async () => {
+      const { parent, app } = await this.parentOf(actor, parentId);
+      if (parent.access.state !== 'expired')
+        fail('ACCESS_NOT_EXPIRED', `The access of ${parentId} is ${parent.access.state}, not expired.`);
+      const now = new Date();
+      const duration = resolveDuration(durationRequestOf(dto.duration), now);
+      const changes = this.carriedChanges(parent, app);
+      const held = await this.store.grants.activeAmong(
+        parent.beneficiary.id,
+        app.id,
+        changes.map((c) => c.entitlement.id),
+      );
+      const flags = evaluateRequest(
+        {
+          changes: changes.map((c) => ({ op: c.op, entitlementId: c.entitlement.id, fields: c.fields })),
+          duration,
+          reason: dto.reason,
+        },
+        { app, now, holds: (id) => held.has(id) },
+      );
+      return {
+        app,
+        beneficiaryId: parent.beneficiary.id,
+        changes,
+        action: 'add',
+        duration,
+        flags,
+        now,
+        type: 'reraise',
+        parentTicketId: parent._id,
+        reason: dto.reason,
+        launch: async (input) => {
+          try {
+            await this.temporal.update(parent._id, requestReraiseUpdate, [input]);
+            return 'started'; // the owner starts the child and treats an existing one as this request's retry
+          } catch (err) {
+            const closed =
+              err instanceof WorkflowNotFoundError ||
+              (err instanceof WorkflowUpdateFailedError &&
+                err.cause instanceof ApplicationFailure &&
+                err.cause.type === RERAISE_WINDOW_CLOSED);
+            if (!closed) throw err;
+          }
+          // The expired access's workflow is gone: a new top-level workflow, linked by parentTicketId.
+          if ((await this.temporal.startTicket(input)) === null) return 'exists';
+          await this.store.tickets.addChild(parent._id, input.ticketId);
+          return 'started';
+        },
+      };
+    });
+  }
+
+  private async parentOf(actor: Actor, parentId: string): Promise<{ parent: TicketDoc; app: App }> {
+    const parent = await this.queries.visibleDoc(actor, parentId);
+    if (actor.id !== parent.requester.id && actor.id !== parent.beneficiary.id && !isAdmin(actor)) {
+      fail('FORBIDDEN', 'Only the requester, the beneficiary or an admin may change this access.');
+    }
+    const app = await this.store.apps.get(parent.app.id);
+    if (!app) fail('APP_NOT_FOUND', `No application ${parent.app.id}.`);
+    return { parent, app };
+  }
+
+  /** The access a ticket granted, as changes against the app's current catalog. */
+  private carriedChanges(parent: TicketDoc, app: App): TicketChange[] {
+    return (parent.changes as TicketChange[])
+      .filter((c) => c.op === 'add')
+      .map((c) => {
+        const e = app.entitlements.find((x) => x.id === c.entitlement.id);
+        if (!e) fail('ENTITLEMENT_NOT_FOUND', `${app.name} no longer has ${c.entitlement.id}.`);
+        return {
+          op: 'add' as const,
+          entitlement: { id: e.id, name: e.name, kind: e.kind, ...(e.licenseId ? { licenseId: e.licenseId } : {}) },
+          fields: c.fields,
+        };
+      });
+  }
+
+  /**
+   * What every new ticket goes through: idempotency, the policy, a ticket number, the pending claims,
+   * then its workflow (`launch`) and only then the ticket document.
+   */
+  private async raise(
+    actor: Actor,
+    body: object,
+    idempotencyKey: string | undefined,
+    prepare: () => Promise<Prepared>,
+    collisions = 0,
+  ): Promise<CreateResult> {
+    const bodyHash = createHash('sha256').update(stableJson(body)).digest('hex');
+    const recordId = idempotencyKey ? `${actor.id}:${idempotencyKey}` : null;
+    // A retry with the same key answers with the ticket the first request created, before any check
+    // that the first request's own success would now fail (duplicate ticket, already has access).
+    let reservedId: string | null = null;
+    if (recordId) {
+      const record = await this.store.idempotency.get(recordId);
+      if (record) {
+        if (record.bodyHash !== bodyHash)
+          fail('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another body.');
+        const existing = await this.store.tickets.get(record.ticketId);
+        if (existing) return { ticket: await this.queries.toTicket(existing), created: false };
+        reservedId = record.ticketId; // the first request died before its workflow started: finish it
+      }
+    }
+
+    const p = await prepare();
+    if (p.flags.length) throw new GatehouseError('POLICY_VIOLATION', p.flags.map((f) => f.message).join(' '), p.flags);
+
+    // The names do not depend on the number or the claims: look them up while those are taken.
+    const names = Promise.all([
+      this.nameOf(actor.id, actor.name),
+      p.beneficiaryId === actor.id ? null : this.nameOf(p.beneficiaryId),
+    ]);
+    names.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
+    const ticketId =
+      reservedId ?? `${TICKET_ID_PREFIX}${this.config.ticketNumberStart + (await this.store.ticketNumbers.next())}`;
+    if (recordId && !reservedId) {
+      const record = await this.store.idempotency.insertOrGet({
+        _id: recordId,
+        bodyHash,
+        ticketId,
+        createdAt: p.now.toISOString(),
+      });
+      if (record.ticketId !== ticketId) return this.raise(actor, body, idempotencyKey, prepare, collisions); // lost a race with the same key
+    }
+
+    const claimKeys = p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id));
+    const holder = await this.store.claims.claim(claimKeys, ticketId, async (claim) => {
+      const doc = await this.store.tickets.get(claim.ticketId);
+      if (doc) return doc.status !== 'pending';
+      return Date.now() - Date.parse(claim.createdAt) > STALE_CLAIM_MS;
+    });
+    if (holder) fail('DUPLICATE_OPEN_TICKET', `Ticket ${holder} for the same access is still pending.`);
+
+    const [requesterName, beneficiaryName] = await names;
+    const input: TicketWorkflowInput = {
+      schema: 1,
+      ticketId,
+      type: p.type,
+      action: p.action,
+      requester: { id: actor.id, name: requesterName },
+      beneficiary: { id: p.beneficiaryId, name: beneficiaryName ?? requesterName },
+      app: { id: p.app.id, name: p.app.name },
+      changes: p.changes,
+      duration: p.duration,
+      reason: p.reason?.trim() || null,
+      policy: p.app.policy,
+      createdAt: p.now.toISOString(),
+      parentTicketId: p.parentTicketId,
+      createdBy: { id: actor.id },
+    };
+    let launched: 'started' | 'exists';
+    try {
+      launched = await p.launch(input);
+    } catch (err) {
+      // Nothing started: the access is free to ask for again.
+      await this.store.claims.release(ticketId, claimKeys);
+      throw err;
+    }
+    if (launched === 'exists' && !reservedId) {
+      // A freshly taken number whose workflow id is already in use: not this request's (that would have
+      // reserved the id), so the ticket numbers were reset or another deployment shares the namespace
+      // (TICKET_NUMBER_START). Never answer with that workflow's ticket: give the number up, take the next.
+      await this.store.claims.release(ticketId, claimKeys);
+      if (recordId) await this.store.idempotency.forget(recordId, ticketId);
+      if (collisions >= MAX_ID_COLLISIONS) {
+        throw new GatehouseError(
+          'DEPENDENCY_UNAVAILABLE',
+          `Ticket ids ${ticketId} and the ${MAX_ID_COLLISIONS} before it are taken by other workflows: check TICKET_NUMBER_START.`,
+        );
+      }
+      return this.raise(actor, body, idempotencyKey, prepare, collisions + 1);
+    }
+    return { ticket: await this.record(input, p.app), created: true };
+  }
+
+  /**
+   * Writes the ticket of a started workflow. In that order a crash leaves no ticket without a
+   * workflow; a workflow without a ticket writes its own ticket with its first activity.
+   */
+  private async record(input: TicketWorkflowInput, app: App): Promise<Ticket> {
+    const doc = newTicketDoc({
+      ticketId: input.ticketId,
+      version: 0,
+      runId: '',
+      ticket: input,
+      state: newTicketState(input),
+    });
+    // Only when the workflow's first write got there first is the stored ticket newer than this one.
+    const stored = (await this.store.tickets.insertIfAbsent(doc))
+      ? doc
+      : ((await this.store.tickets.get(input.ticketId)) ?? doc);
+    return this.queries.toTicket(stored, undefined, app);
+  }
+
+  private async nameOf(userId: string, claimed?: string): Promise<string> {
+    if (claimed) {
+      await this.store.users.remember(userId, { name: claimed });
+      return claimed;
+    }
+    return (await this.store.users.get(userId))?.name ?? userId;
+  }
+}
