@@ -12,7 +12,7 @@ import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createGateway, loadGatewayConfig, type Gateway, type GatewayConfig } from '@gatehouse/gateway';
 import type { Store } from '@gatehouse/store';
 import { mintToken, type TokenClaims } from '@gatehouse/tools';
-import { createGatehouseWorker } from '@gatehouse/worker';
+import { createGatehouseWorker, type GatehouseWorkerOptions } from '@gatehouse/worker';
 import { freePort, startTemporalDevServer, stopChild } from '../../../tools/scripts/stack';
 import { openTestStore, testTemporalAddress, uniqueId } from '../../support/harness';
 
@@ -84,7 +84,12 @@ export interface InProcessStack {
 let runtimeInstalled = false;
 
 export async function inProcessStack(
-  options: { temporalAddress?: string; config?: Partial<GatewayConfig> } = {},
+  options: {
+    temporalAddress?: string;
+    config?: Partial<GatewayConfig>;
+    /** The worker's targets (a wrapped connector that fails on demand, say). */
+    connectorFor?: GatehouseWorkerOptions['connectorFor'];
+  } = {},
 ): Promise<InProcessStack> {
   if (!runtimeInstalled) {
     runtimeInstalled = true;
@@ -126,6 +131,7 @@ export async function inProcessStack(
       store,
       workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE!,
       shutdownGraceSeconds: 1,
+      connectorFor: options.connectorFor,
     });
     worker = { worker: w, running: w.run(), connection };
   };
