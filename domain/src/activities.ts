@@ -71,6 +71,12 @@ export interface PersistTicketStateInput {
   ticketId: string;
   /** Monotonic per ticket: a write never replaces a newer one, whatever order retries land in. */
   version: number;
+  /**
+   * The version the workflow persisted before this one (0: none), so the read model can chain its writes
+   * and put a newer state back if a stalled attempt of this one lands after it. Absent in persists
+   * scheduled before the field existed.
+   */
+  previousVersion?: number;
   state: TicketState;
   /** The ticket's fixed part, so the read model is complete even if the gateway never wrote it. */
   ticket: TicketWorkflowInput;

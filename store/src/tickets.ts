@@ -1,4 +1,4 @@
-import type { Connection, FilterQuery, Model } from 'mongoose';
+import type { Collection, Connection, FilterQuery, Model } from 'mongoose';
 import type { PersistTicketStateInput, Ticket, TicketStatus, TicketType } from '@gatehouse/domain';
 import { isDuplicateKeyError } from './connection';
 import { TicketSchema, type TicketDoc } from './schemas';
@@ -87,11 +87,36 @@ export function newTicketDoc(input: PersistTicketStateInput): TicketDoc {
   };
 }
 
+/** A ticket's state as `persistState` writes it, kept in `ticket_versions` so a later check can put it back. */
+interface AnnouncedState {
+  fields: Omit<TicketDoc, '_id' | 'workflow'>;
+  workflow: TicketDoc['workflow'];
+}
+
+/** A slot in `ticket_versions`: a write's announced state, or a finished write's check (`check: true`). */
+interface SlotDoc {
+  _id: string;
+  ticketId: string;
+  version?: number;
+  state?: AnnouncedState;
+  check?: true;
+}
+
+/** Slot `n` after version `v` of a ticket. */
+function slotId(ticketId: string, version: number, slot: number): string {
+  return `${ticketId}>${version}#${slot}`;
+}
+
+/** The slots after one version are a handful (attempts of one persist and their checks); this bounds a runaway loop. */
+const MAX_SLOTS = 1000;
+
 export class TicketRepository {
   readonly model: Model<TicketDoc>;
+  readonly versions: Collection;
 
   constructor(connection: Connection) {
     this.model = connection.model<TicketDoc>('Ticket', TicketSchema);
+    this.versions = connection.collection('ticket_versions');
   }
 
   /** Writes a ticket unless it exists (the workflow may have written it first); says whether this call inserted it. */
@@ -107,34 +132,90 @@ export class TicketRepository {
   }
 
   /**
-   * Writes the workflow's view of a ticket, creating the ticket if the gateway never did. A write older
-   * than what is stored is dropped (`written: false`), whatever order retries land in. Also returns the
-   * status stored before (null: no document yet), so callers can act on transitions only.
+   * Writes the workflow's view of a ticket, creating the ticket if the gateway never did, and returns the
+   * status stored before (null: no document yet), so callers can act on transitions only. A write older than
+   * what is stored is dropped (`written: false`).
    *
-   * Every lookup is by `_id` alone: FerretDB (SQLite) puts only an exact `{_id}` filter into its SQL and
-   * decodes and filters every document in Go for anything else, so the version is compared here rather
-   * than in the filter. The one interleaving this leaves open, two attempts of the same persist
-   * activity overlapping, writes the same version twice. The fixed fields are `$set` with their
-   * (unchanging) values rather than `$setOnInsert`ed, because FerretDB drops nulls and empty arrays from
-   * `$setOnInsert`.
+   * Comparing versions before writing leaves a window: an attempt that read, then stalled, can land after
+   * its retry and after the workflow's next versions, and roll the ticket back. FerretDB has no atomic
+   * guarded update to close it, only atomic unique inserts, so writes are fenced by inserts in
+   * `ticket_versions` (see `announce` and `settle`): each version announces its state after the version
+   * before it, before writing; each write then checks whether a later version announced itself, and if one
+   * did, puts it back. Lookups are by `_id` alone: FerretDB (SQLite) puts only an exact `{_id}` filter into
+   * its SQL. The fixed fields are `$set` with their (unchanging) values rather than `$setOnInsert`ed,
+   * because FerretDB drops nulls and empty arrays from `$setOnInsert`.
    */
   async persistState(input: PersistTicketStateInput): Promise<{ written: boolean; previousStatus: string | null }> {
     const { _id, workflow, ...fields } = newTicketDoc(input);
     const current = (await this.model.collection.findOne({ _id } as never, { projection: { version: 1, status: 1 } })) as { version?: number; status?: string } | null;
     const previousStatus = current?.status ?? null;
     if (current && (current.version ?? 0) >= input.version) return { written: false, previousStatus };
+    const state: AnnouncedState = { fields, workflow };
+    // The workflow names the version it persisted before; writes scheduled before it did fall back to the stored one.
+    await this.announce(_id, input.previousVersion ?? current?.version ?? 0, input.version, state);
+    let inserted = false;
     if (!current) {
       try {
         await this.model.collection.insertOne({ _id, workflow, ...fields } as never);
-        return { written: true, previousStatus };
+        inserted = true;
       } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-        return this.persistState(input); // the gateway inserted it meanwhile: compare again
+        if (!isDuplicateKeyError(err)) throw err; // the gateway (or another attempt) inserted it meanwhile
       }
     }
-    const set = { ...fields, 'workflow.workflowId': workflow.workflowId, ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}) };
-    await this.model.collection.updateOne({ _id } as never, { $set: set });
+    if (!inserted) await this.writeState(_id, state);
+    await this.settle(_id, input.version);
     return { written: true, previousStatus };
+  }
+
+  private async writeState(ticketId: string, { fields, workflow }: AnnouncedState): Promise<void> {
+    const set = { ...fields, 'workflow.workflowId': workflow.workflowId, ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}) };
+    await this.model.collection.updateOne({ _id: ticketId } as never, { $set: set });
+  }
+
+  /**
+   * Before writing `version`: stores its state in the first free slot after the version persisted before
+   * it. Slots fill in order, so a later check (`settle`) of that version sees this announcement, unless
+   * the check took an earlier slot first; then this write lands after the check.
+   */
+  private async announce(ticketId: string, after: number, version: number, state: AnnouncedState): Promise<void> {
+    for (let slot = 1; slot <= MAX_SLOTS; slot++) {
+      if (await this.insertSlot({ _id: slotId(ticketId, after, slot), ticketId, version, state })) return;
+    }
+    throw new Error(`ticket ${ticketId}: more than ${MAX_SLOTS} slots taken after version ${after}`);
+  }
+
+  /**
+   * After writing `version`: takes the next free slot after it, reading the slots taken before. A later
+   * version announced there may have landed before this write and been overwritten by it: write it back,
+   * and check after that version in turn. Once a check finds nothing later, any later version announces
+   * itself after that check, so it lands after this write. On the usual path this is one insert.
+   */
+  private async settle(ticketId: string, version: number): Promise<void> {
+    let written = version;
+    for (;;) {
+      let later: SlotDoc | null = null;
+      for (let slot = 1; ; slot++) {
+        if (slot > MAX_SLOTS) throw new Error(`ticket ${ticketId}: more than ${MAX_SLOTS} slots taken after version ${written}`);
+        const _id = slotId(ticketId, written, slot);
+        if (await this.insertSlot({ _id, ticketId, check: true })) break;
+        const taken = (await this.versions.findOne({ _id } as never)) as SlotDoc | null;
+        if (taken?.state && taken.version! > (later?.version ?? written)) later = taken;
+      }
+      if (!later) return;
+      await this.writeState(ticketId, later.state!);
+      written = later.version!;
+    }
+  }
+
+  /** A unique insert: the one operation FerretDB performs atomically. False: the slot was taken. */
+  private async insertSlot(doc: SlotDoc): Promise<boolean> {
+    try {
+      await this.versions.insertOne({ ...doc, at: new Date().toISOString() } as never);
+      return true;
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      return false;
+    }
   }
 
   async get(ticketId: string): Promise<TicketDoc | null> {
