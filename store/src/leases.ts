@@ -38,7 +38,7 @@ const LeaseTakeoverSchema = new Schema<{ _id: string; at: string }>(
 );
 
 export interface LeaseOptions {
-  /** How long a lease outlives its holder's last renewal (default 30 s). */
+  /** How long a lease outlives its holder's last renewal (default 20 s). */
   ttlMs?: number;
   /** Called while waiting for another holder (an activity heartbeats here). */
   onWait?: () => void;
@@ -46,7 +46,11 @@ export interface LeaseOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULT_TTL_MS = 30_000;
+/**
+ * As long as the activities' heartbeat timeout: by the time Temporal retries an activity whose worker
+ * died, that worker's leases have expired too, so the retry does not wait for them.
+ */
+const DEFAULT_TTL_MS = 20_000;
 const FIRST_POLL_MS = 25;
 const MAX_POLL_MS = 500;
 
