@@ -6,7 +6,14 @@
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import type { App, TicketEvent, TicketState, TicketWorkflowInput } from '@gatehouse/domain';
 import type { Store } from '@gatehouse/store';
-import { eventually, openTestClient, openTestStore, startTestWorker, type RunningWorker, updateError } from '../../test/support/harness';
+import {
+  eventually,
+  openTestClient,
+  openTestStore,
+  startTestWorker,
+  type RunningWorker,
+  updateError,
+} from '../../test/support/harness';
 import { carol, dave, mallory, testApp, workflowInput } from '../../test/support/fixtures';
 import { approveTicketUpdate, ticketStateQuery, ticketWorkflowStartOptions } from './definitions';
 
@@ -52,10 +59,12 @@ async function timers(handle: WorkflowHandle) {
     .filter((e) => e.timerStartedEventAttributes)
     .map((e) => {
       const t = e.timerStartedEventAttributes!.startToFireTimeout!;
-      return { seconds: Math.round(Number(t.seconds ?? 0) + (t.nanos ?? 0) / 1e9), outcome: outcome.get(Number(e.eventId)) ?? 'running' };
+      return {
+        seconds: Math.round(Number(t.seconds ?? 0) + (t.nanos ?? 0) / 1e9),
+        outcome: outcome.get(Number(e.eventId)) ?? 'running',
+      };
     });
 }
-
 
 describe('events', () => {
   test('every log entry is published once, in order, with a stable id and the ticket as it was after the change', async () => {
@@ -64,20 +73,38 @@ describe('events', () => {
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol, comment: 'fine' }] });
     await eventually(async () => (await logOf(handle)).includes('granted'), 15_000, 'granted');
     const state = await handle.query(ticketStateQuery);
-    const events = await eventually(async () => {
-      const stored = await store.ticketEvents.forTicket(input.ticketId);
-      return stored.length === state.log.length ? stored : null;
-    }, 15_000, 'every event stored');
+    const events = await eventually(
+      async () => {
+        const stored = await store.ticketEvents.forTicket(input.ticketId);
+        return stored.length === state.log.length ? stored : null;
+      },
+      15_000,
+      'every event stored',
+    );
     expect(events.map((e) => e.type)).toEqual(state.log.map((e) => e.event));
     expect(events.map((e) => e.sequence)).toEqual(state.log.map((_, i) => i + 1));
     expect(events.map((e) => e.id)).toEqual(state.log.map((_, i) => `${input.ticketId}:${i + 1}`));
     const approved = events.find((e) => e.type === 'approved')!;
-    expect(approved).toMatchObject({ actor: 'carol', comment: 'fine', ticket: { status: 'approved', app: { id: app.id } } });
+    expect(approved).toMatchObject({
+      actor: 'carol',
+      comment: 'fine',
+      ticket: { status: 'approved', app: { id: app.id } },
+    });
     expect(events.find((e) => e.type === 'granted')!.ticket.access.state).toBe('active');
   });
 
   test('a publish repeated with the same events stores nothing twice', async () => {
-    const event = { id: 'TCK-x:1', sequence: 1, type: 'created', ticketId: 'TCK-x', at: new Date().toISOString(), actor: 'a', comment: null, details: {}, ticket: {} } as unknown as TicketEvent;
+    const event = {
+      id: 'TCK-x:1',
+      sequence: 1,
+      type: 'created',
+      ticketId: 'TCK-x',
+      at: new Date().toISOString(),
+      actor: 'a',
+      comment: null,
+      details: {},
+      ticket: {},
+    } as unknown as TicketEvent;
     expect(await store.ticketEvents.add([event])).toBe(1);
     expect(await store.ticketEvents.add([event, { ...event, id: 'TCK-x:2', sequence: 2 }])).toBe(1);
     expect((await store.ticketEvents.forTicket('TCK-x')).map((e) => e.id)).toEqual(['TCK-x:1', 'TCK-x:2']);
@@ -86,14 +113,27 @@ describe('events', () => {
 
 describe('reminders and escalation', () => {
   const policy = (remind: number, escalate: number): Partial<App['policy']> => ({
-    approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1, remindAfterSeconds: remind, escalateAfterSeconds: escalate, escalateTo: ['group:it-admins'] }] },
+    approval: {
+      steps: [
+        {
+          name: 'Lead',
+          approvers: ['user:carol'],
+          minApprovals: 1,
+          remindAfterSeconds: remind,
+          escalateAfterSeconds: escalate,
+          escalateTo: ['group:it-admins'],
+        },
+      ],
+    },
   });
 
   test('an undecided step reminds its approvers, then escalates to the fallback approvers, who may then decide', async () => {
     const app = testApp({ policy: policy(1, 3) });
     const { input, handle } = await start(app);
     // Before escalation the fallback approver is not eligible.
-    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] }))).toBe('NOT_AN_APPROVER');
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] }))).toBe(
+      'NOT_AN_APPROVER',
+    );
     await eventually(async () => (await logOf(handle)).includes('escalated'), 20_000, 'escalation');
     const state = await handle.query(ticketStateQuery);
     expect(state.log.map((e) => e.event)).toEqual(['created', 'reminder_sent', 'escalated']);
@@ -101,10 +141,18 @@ describe('reminders and escalation', () => {
     expect(state.log[2].details).toEqual({ step: 0, to: ['group:it-admins'] });
     expect(state.approval.awaiting).toEqual(['user:carol', 'group:it-admins']);
     // The read model follows: `awaiting=me` finds the ticket for the fallback approver.
-    await eventually(async () => (await store.tickets.get(input.ticketId))?.approval.awaiting.includes('group:it-admins'), 10_000, 'read model');
+    await eventually(
+      async () => (await store.tickets.get(input.ticketId))?.approval.awaiting.includes('group:it-admins'),
+      10_000,
+      'read model',
+    );
     // Escalation opens the step; it does not close it to the first approvers, and no one else gains anything.
-    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: mallory }] }))).toBe('NOT_AN_APPROVER');
-    const decided = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave, comment: 'covering for carol' }] });
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: mallory }] }))).toBe(
+      'NOT_AN_APPROVER',
+    );
+    const decided = await handle.executeUpdate(approveTicketUpdate, {
+      args: [{ actor: dave, comment: 'covering for carol' }],
+    });
     expect(decided.status).toBe('approved');
     // The reminder after 1 s, then the escalation 2 s later, both fired.
     expect((await timers(handle)).slice(0, 2)).toEqual([
@@ -112,10 +160,14 @@ describe('reminders and escalation', () => {
       { seconds: 2, outcome: 'fired' },
     ]);
     // Both are published for the notifiers.
-    const events = await eventually(async () => {
-      const stored = await store.ticketEvents.forTicket(input.ticketId);
-      return stored.some((e) => e.type === 'approved') ? stored : null;
-    }, 10_000, 'events');
+    const events = await eventually(
+      async () => {
+        const stored = await store.ticketEvents.forTicket(input.ticketId);
+        return stored.some((e) => e.type === 'approved') ? stored : null;
+      },
+      10_000,
+      'events',
+    );
     expect(events.map((e) => e.type).slice(0, 4)).toEqual(['created', 'reminder_sent', 'escalated', 'approved']);
   });
 
@@ -151,7 +203,10 @@ describe('reminders and escalation', () => {
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
     await eventually(async () => (await logOf(handle)).includes('reminder_sent'), 10_000, 'step 2 reminder');
     const state = await handle.query(ticketStateQuery);
-    expect(state.log.find((e) => e.event === 'reminder_sent')!.details).toMatchObject({ step: 1, awaiting: ['group:it-admins'] });
+    expect(state.log.find((e) => e.event === 'reminder_sent')!.details).toMatchObject({
+      step: 1,
+      awaiting: ['group:it-admins'],
+    });
   });
 
   test('the pending timeout still rejects a step that reminders did not get decided', async () => {
@@ -185,7 +240,9 @@ describe('expiry notice', () => {
 
   test('access shorter than the notice window gets no notice', async () => {
     const app = testApp({ policy: { expiryNoticeSeconds: 3600, reraiseWindowSeconds: 1 } });
-    const { handle } = await start(app, { duration: { type: 'limited', start: new Date().toISOString(), end: new Date(Date.now() + 3000).toISOString() } });
+    const { handle } = await start(app, {
+      duration: { type: 'limited', start: new Date().toISOString(), end: new Date(Date.now() + 3000).toISOString() },
+    });
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
     const result = (await handle.result()) as TicketState;
     expect(result.log.map((e) => e.event)).not.toContain('expiring_soon');

@@ -15,7 +15,13 @@ const { planNotifications } = proxyActivities<NotificationActivities>({
 const { sendNotification } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '1 minute',
   // Slack rate limits and SMTP hiccups pass: back off up to 5 minutes, about half an hour in all.
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['NOTIFICATION_UNDELIVERABLE'] },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['NOTIFICATION_UNDELIVERABLE'],
+  },
 });
 
 export interface NotifyResult {
@@ -32,7 +38,10 @@ export async function notifyWorkflow(event: TicketEvent): Promise<NotifyResult> 
         await sendNotification(n);
         result.sent.push(n.id);
       } catch (err) {
-        result.failed.push({ id: n.id, error: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err) });
+        result.failed.push({
+          id: n.id,
+          error: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err),
+        });
       }
     }),
   );

@@ -4,7 +4,14 @@ import type { App } from '@gatehouse/domain';
 import type { Connector } from '@gatehouse/connectors';
 import { createConnector } from '@gatehouse/connectors';
 import type { Store } from '@gatehouse/store';
-import { eventually, openTestClient, openTestStore, startTestWorker, type RunningWorker, updateError } from '../../test/support/harness';
+import {
+  eventually,
+  openTestClient,
+  openTestStore,
+  startTestWorker,
+  type RunningWorker,
+  updateError,
+} from '../../test/support/harness';
 import { admin, carol, change, dave, mallory, testApp, workflowInput } from '../../test/support/fixtures';
 import {
   approveTicketUpdate,
@@ -26,7 +33,10 @@ let worker: RunningWorker;
  * Apps whose connector fails the next N grants (of entitlement `only`, when set) to test retries and
  * parking in `failed`, and the next `revokeFailures` revokes with a retryable error.
  */
-const flaky = new Map<string, { failures: number; permanent: boolean; calls: number; only?: string; revokeFailures?: number }>();
+const flaky = new Map<
+  string,
+  { failures: number; permanent: boolean; calls: number; only?: string; revokeFailures?: number }
+>();
 /**
  * Writes that wait at a gate until the test opens it, to land messages while the workflow awaits them:
  * `seats:<app id>` holds the app's next seat reservation, `events:<ticket id>:<event type>` the publication
@@ -63,7 +73,9 @@ function gatedStore(real: Store): Store {
     return real.ticketEvents.add(events);
   };
   const replaced: Partial<Record<keyof Store, unknown>> = { seats, ticketEvents };
-  return new Proxy(real, { get: (target, key) => (key in replaced ? replaced[key as keyof Store] : Reflect.get(target, key)) });
+  return new Proxy(real, {
+    get: (target, key) => (key in replaced ? replaced[key as keyof Store] : Reflect.get(target, key)),
+  });
 }
 
 beforeAll(async () => {
@@ -82,7 +94,11 @@ beforeAll(async () => {
           if (plan.failures > 0) {
             plan.failures--;
             throw plan.permanent
-              ? ApplicationFailure.create({ type: 'ACCOUNT_NOT_FOUND', message: 'no such user in target', nonRetryable: true })
+              ? ApplicationFailure.create({
+                  type: 'ACCOUNT_NOT_FOUND',
+                  message: 'no such user in target',
+                  nonRetryable: true,
+                })
               : ApplicationFailure.create({ type: 'CONNECTOR_RETRYABLE', message: 'target answered 503' });
           }
           return real.grant(c);
@@ -115,7 +131,6 @@ async function start(app: App, overrides: Partial<TicketWorkflowInput> = {}) {
   return { input, handle };
 }
 
-
 const members = (app: App, entitlement = 'engineering') => store.demoMemberships.members(app.id, entitlement);
 
 describe('ticket workflow', () => {
@@ -139,8 +154,12 @@ describe('ticket workflow', () => {
     const app = testApp();
     const { input, handle } = await start(app);
     const requester = { id: input.requester.id, roles: [], groups: ['it-admins'] };
-    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: requester }] }))).toBe('NOT_AN_APPROVER');
-    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: mallory }] }))).toBe('NOT_AN_APPROVER');
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: requester }] }))).toBe(
+      'NOT_AN_APPROVER',
+    );
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: mallory }] }))).toBe(
+      'NOT_AN_APPROVER',
+    );
     expect((await handle.query(ticketStateQuery)).status).toBe('pending');
   });
 
@@ -156,12 +175,16 @@ describe('ticket workflow', () => {
       },
     });
     const { handle } = await start(app);
-    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] }))).toBe('NOT_AN_APPROVER');
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] }))).toBe(
+      'NOT_AN_APPROVER',
+    );
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
     let state = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] });
     expect(state.approval.currentStep).toBe(1);
     expect(state.status).toBe('pending');
-    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] }))).toBe('ALREADY_DECIDED');
+    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] }))).toBe(
+      'ALREADY_DECIDED',
+    );
     state = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: admin }] });
     expect(state.status).toBe('approved');
     expect(state.approval.steps.map((s) => s.state)).toEqual(['approved', 'approved']);
@@ -169,7 +192,14 @@ describe('ticket workflow', () => {
 
   test('a rejection ends the ticket, skips later steps and grants nothing', async () => {
     const app = testApp({
-      policy: { approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }, { name: 'IT', approvers: ['user:dave'], minApprovals: 1 }] } },
+      policy: {
+        approval: {
+          steps: [
+            { name: 'Lead', approvers: ['user:carol'], minApprovals: 1 },
+            { name: 'IT', approvers: ['user:dave'], minApprovals: 1 },
+          ],
+        },
+      },
     });
     const { input, handle } = await start(app);
     const state = await handle.executeUpdate(rejectTicketUpdate, { args: [{ actor: carol, comment: 'not needed' }] });
@@ -178,7 +208,9 @@ describe('ticket workflow', () => {
     expect(state.approval.steps.map((s) => s.state)).toEqual(['rejected', 'skipped']);
     await handle.result();
     // A finished workflow takes no more decisions; the gateway answers 409 TICKET_NOT_PENDING.
-    await expect(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] })).rejects.toThrow('workflow execution already completed');
+    await expect(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: dave }] })).rejects.toThrow(
+      'workflow execution already completed',
+    );
     expect(await members(app)).toEqual([]);
     const doc = await store.tickets.get(input.ticketId);
     expect(doc?.status).toBe('rejected');
@@ -190,16 +222,30 @@ describe('ticket workflow', () => {
     const { input, handle } = await start(app, {
       duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 3_000_000).toISOString() },
     });
-    const tooLong = { type: 'limited' as const, start: new Date(now).toISOString(), end: new Date(now + 7200_000).toISOString() };
-    expect(await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol, duration: tooLong }] }))).toBe('POLICY_VIOLATION');
-    const shorter = { type: 'limited' as const, start: new Date(now).toISOString(), end: new Date(now + 3000).toISOString() };
+    const tooLong = {
+      type: 'limited' as const,
+      start: new Date(now).toISOString(),
+      end: new Date(now + 7200_000).toISOString(),
+    };
+    expect(
+      await updateError(handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol, duration: tooLong }] })),
+    ).toBe('POLICY_VIOLATION');
+    const shorter = {
+      type: 'limited' as const,
+      start: new Date(now).toISOString(),
+      end: new Date(now + 3000).toISOString(),
+    };
     const state = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol, duration: shorter }] });
     expect(state.duration).toEqual(shorter);
     expect(state.log.map((e) => e.event)).toContain('duration_modified');
-    const final = await eventually(async () => {
-      const st = await handle.query(ticketStateQuery);
-      return st.access.state === 'expired' && st;
-    }, 10_000, 'expired');
+    const final = await eventually(
+      async () => {
+        const st = await handle.query(ticketStateQuery);
+        return st.access.state === 'expired' && st;
+      },
+      10_000,
+      'expired',
+    );
     expect(final.access.end).toBe(shorter.end);
     expect(await members(app)).toEqual([]);
     expect(await store.grants.activeOwner(app.id, input.beneficiary.id, 'engineering')).toBeNull();
@@ -216,11 +262,21 @@ describe('ticket workflow', () => {
     expect(await members(app)).toEqual([]);
     await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 5000, 'active');
     expect((await members(app)).length).toBe(1);
-    const final = await eventually(async () => {
-      const st = await handle.query(ticketStateQuery);
-      return st.access.state === 'expired' && st;
-    }, 10_000, 'expired');
-    expect(final.log.map((e: { event: string }) => e.event)).toEqual(['created', 'approved', 'applying', 'granted', 'expired']);
+    const final = await eventually(
+      async () => {
+        const st = await handle.query(ticketStateQuery);
+        return st.access.state === 'expired' && st;
+      },
+      10_000,
+      'expired',
+    );
+    expect(final.log.map((e: { event: string }) => e.event)).toEqual([
+      'created',
+      'approved',
+      'applying',
+      'granted',
+      'expired',
+    ]);
     expect(await members(app)).toEqual([]);
   });
 
@@ -240,7 +296,11 @@ describe('ticket workflow', () => {
     flaky.set(app.id, { failures: 2, permanent: false, calls: 0 });
     const { handle } = await start(app);
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
-    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 15_000, 'active after retries');
+    await eventually(
+      async () => (await handle.query(ticketStateQuery)).access.state === 'active',
+      15_000,
+      'active after retries',
+    );
     expect(flaky.get(app.id)!.calls).toBe(3);
     expect((await members(app)).length).toBe(1);
   });
@@ -258,9 +318,19 @@ describe('ticket workflow', () => {
     expect(flaky.get(app.id)!.calls).toBe(1);
     expect(await updateError(handle.executeUpdate(retryApplyUpdate, { args: [{ actor: carol }] }))).toBe('FORBIDDEN');
     await handle.executeUpdate(retryApplyUpdate, { args: [{ actor: admin, comment: 'user created' }] });
-    await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 5000, 'active after retry');
+    await eventually(
+      async () => (await handle.query(ticketStateQuery)).access.state === 'active',
+      5000,
+      'active after retry',
+    );
     expect((await handle.query(ticketStateQuery)).log.map((e) => e.event)).toEqual([
-      'created', 'approved', 'applying', 'provisioning_failed', 'retried', 'applying', 'granted',
+      'created',
+      'approved',
+      'applying',
+      'provisioning_failed',
+      'retried',
+      'applying',
+      'granted',
     ]);
   });
 
@@ -269,7 +339,9 @@ describe('ticket workflow', () => {
     const { handle } = await start(app);
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
     await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active');
-    expect(await updateError(handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: mallory }] }))).toBe('FORBIDDEN');
+    expect(await updateError(handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: mallory }] }))).toBe(
+      'FORBIDDEN',
+    );
     const state = await handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: dave, comment: 'left the team' }] });
     expect(state.access.state).toBe('revoked');
     const last = state.log[state.log.length - 1];
@@ -280,8 +352,12 @@ describe('ticket workflow', () => {
   test('cancel by the requester ends a pending ticket; a stranger may not cancel', async () => {
     const app = testApp();
     const { input, handle } = await start(app);
-    expect(await updateError(handle.executeUpdate(cancelTicketUpdate, { args: [{ actor: mallory }] }))).toBe('FORBIDDEN');
-    const state = await handle.executeUpdate(cancelTicketUpdate, { args: [{ actor: { id: input.requester.id, roles: [], groups: [] } }] });
+    expect(await updateError(handle.executeUpdate(cancelTicketUpdate, { args: [{ actor: mallory }] }))).toBe(
+      'FORBIDDEN',
+    );
+    const state = await handle.executeUpdate(cancelTicketUpdate, {
+      args: [{ actor: { id: input.requester.id, roles: [], groups: [] } }],
+    });
     expect(state.status).toBe('cancelled');
     expect(state.access.state).toBe('none');
     expect((await handle.result()).approval.steps.map((s: { state: string }) => s.state)).toEqual(['skipped']);
@@ -328,14 +404,22 @@ describe('ticket workflow', () => {
       // Always the latest run: after continue-as-new, the workflow id reaches the new run.
       await client.workflow.getHandle(input.ticketId).executeUpdate(requestExtensionUpdate, { args: [child] });
       await client.workflow.getHandle(child.ticketId).executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
-      await eventually(async () => (await client.workflow.getHandle(input.ticketId).query(ticketStateQuery)).access.end === end, 10_000, `end ${i}`);
+      await eventually(
+        async () => (await client.workflow.getHandle(input.ticketId).query(ticketStateQuery)).access.end === end,
+        10_000,
+        `end ${i}`,
+      );
     }
     const latest = client.workflow.getHandle(input.ticketId);
     expect((await latest.describe()).runId).not.toBe(firstRun);
-    const final = await eventually(async () => {
-      const st = await latest.query(ticketStateQuery);
-      return st.access.state === 'expired' && st;
-    }, 15_000, 'expired after continue-as-new');
+    const final = await eventually(
+      async () => {
+        const st = await latest.query(ticketStateQuery);
+        return st.access.state === 'expired' && st;
+      },
+      15_000,
+      'expired after continue-as-new',
+    );
     expect(final.access.end).toBe(ends[3]);
     expect(final.log.filter((e: { event: string }) => e.event === 'extended')).toHaveLength(4);
     expect(final.childTicketIds).toHaveLength(4);
@@ -363,9 +447,16 @@ describe('one state change at a time', () => {
       licenses: [{ id: 'seat', name: 'Seat', seats: 1 }],
       policy,
     });
-  const seatChange = (app: App) => ({ ...change(app, 'engineering'), entitlement: { ...change(app, 'engineering').entitlement, licenseId: 'seat' } });
+  const seatChange = (app: App) => ({
+    ...change(app, 'engineering'),
+    entitlement: { ...change(app, 'engineering').entitlement, licenseId: 'seat' },
+  });
   /** `ok` when the update succeeded, else the error type it was refused with. */
-  const outcome = (p: Promise<unknown>) => p.then(() => 'ok', () => updateError(p));
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      () => updateError(p),
+    );
   const accepted = (handle: WorkflowHandle, actor: { id: string; roles: string[]; groups: string[] }) =>
     handle.startUpdate(approveTicketUpdate, { args: [{ actor }], waitForStage: WorkflowUpdateStage.ACCEPTED });
 
@@ -383,10 +474,14 @@ describe('one state change at a time', () => {
     expect(await first).toBe('NO_SEAT_AVAILABLE');
     const outcomes = await Promise.all(racers.map((r) => outcome(r.result())));
     expect(outcomes.sort()).toEqual(['TICKET_NOT_PENDING', 'ok']);
-    const state = await eventually(async () => {
-      const st = await handle.query(ticketStateQuery);
-      return st.access.state === 'active' && st;
-    }, 10_000, 'active');
+    const state = await eventually(
+      async () => {
+        const st = await handle.query(ticketStateQuery);
+        return st.access.state === 'active' && st;
+      },
+      10_000,
+      'active',
+    );
     const approvals = state.log.filter((e) => e.event === 'approved').map((e) => e.actor);
     expect(approvals).toHaveLength(1);
     expect(state.approval.steps[0].approvedBy).toEqual(approvals);
@@ -426,10 +521,14 @@ describe('one state change at a time', () => {
     await eventually(timerFired, 10_000, 'the pending timeout');
     gate.open(true);
     expect((await approval).status).toBe('approved');
-    const state = await eventually(async () => {
-      const st = await handle.query(ticketStateQuery);
-      return st.access.state === 'active' && st;
-    }, 10_000, 'active');
+    const state = await eventually(
+      async () => {
+        const st = await handle.query(ticketStateQuery);
+        return st.access.state === 'active' && st;
+      },
+      10_000,
+      'active',
+    );
     expect(state.log.map((e) => e.event)).toEqual(['created', 'approved', 'applying', 'granted']);
     expect(await store.seats.used(app.id, 'seat')).toBe(1);
     expect(await members(app)).toEqual([input.beneficiary.id]);
@@ -446,7 +545,11 @@ describe('failure paths leave nothing behind', () => {
     expect(await members(app)).toEqual([input.beneficiary.id]);
     const state = await handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: dave, comment: 'give up' }] });
     expect(state.access.state).toBe('revoked');
-    expect(state.log[state.log.length - 1]).toMatchObject({ event: 'revoked', actor: 'dave', details: { whileFailed: true } });
+    expect(state.log[state.log.length - 1]).toMatchObject({
+      event: 'revoked',
+      actor: 'dave',
+      details: { whileFailed: true },
+    });
     expect(await members(app)).toEqual([]);
     expect(await store.grants.activeOwner(app.id, input.beneficiary.id, 'engineering')).toBeNull();
   });
@@ -455,16 +558,29 @@ describe('failure paths leave nothing behind', () => {
     const app = testApp();
     flaky.set(app.id, { failures: 1, permanent: true, calls: 0 });
     const now = Date.now();
-    const { handle } = await start(app, { duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 2000).toISOString() } });
+    const { handle } = await start(app, {
+      duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 2000).toISOString() },
+    });
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
     await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'failed', 10_000, 'failed');
     await eventually(async () => Date.now() > now + 2500, 5000, 'the end date passing');
     await handle.executeUpdate(retryApplyUpdate, { args: [{ actor: admin, comment: 'user created' }] });
-    const state = await eventually(async () => {
-      const st = await handle.query(ticketStateQuery);
-      return st.access.state === 'expired' && st;
-    }, 10_000, 'expired');
-    expect(state.log.map((e) => e.event)).toEqual(['created', 'approved', 'applying', 'provisioning_failed', 'retried', 'expired']);
+    const state = await eventually(
+      async () => {
+        const st = await handle.query(ticketStateQuery);
+        return st.access.state === 'expired' && st;
+      },
+      10_000,
+      'expired',
+    );
+    expect(state.log.map((e) => e.event)).toEqual([
+      'created',
+      'approved',
+      'applying',
+      'provisioning_failed',
+      'retried',
+      'expired',
+    ]);
     expect(flaky.get(app.id)!.calls).toBe(1);
     expect(await members(app)).toEqual([]);
   });
@@ -478,7 +594,10 @@ describe('failure paths leave nothing behind', () => {
     await granted.reached;
     const revoke = await client.workflow
       .getHandle(input.ticketId)
-      .startUpdate(revokeAccessUpdate, { args: [{ actor: dave, comment: 'left' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      .startUpdate(revokeAccessUpdate, {
+        args: [{ actor: dave, comment: 'left' }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
     granted.open();
     const state = await Promise.race([revoke.result(), new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
     expect(state?.access.state).toBe('revoked');
@@ -488,7 +607,9 @@ describe('failure paths leave nothing behind', () => {
   test('while a revocation retries against a failing target, extensions and revokes are refused with ACCESS_ENDING and a pending extension is told the access ended', async () => {
     const app = testApp();
     const now = Date.now();
-    const { input, handle } = await start(app, { duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 3_600_000).toISOString() } });
+    const { input, handle } = await start(app, {
+      duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 3_600_000).toISOString() },
+    });
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
     await eventually(async () => (await handle.query(ticketStateQuery)).access.state === 'active', 10_000, 'active');
     const extension = (end: number) =>
@@ -502,9 +623,16 @@ describe('failure paths leave nothing behind', () => {
     const pending = extension(7_200_000);
     await handle.executeUpdate(requestExtensionUpdate, { args: [pending] });
     flaky.set(app.id, { failures: 0, permanent: false, calls: 0, revokeFailures: 2 });
-    const revoke = await handle.startUpdate(revokeAccessUpdate, { args: [{ actor: dave }], waitForStage: WorkflowUpdateStage.ACCEPTED });
-    expect(await updateError(handle.executeUpdate(requestExtensionUpdate, { args: [extension(9_000_000)] }))).toBe('ACCESS_ENDING');
-    expect(await updateError(handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: admin }] }))).toBe('ACCESS_ENDING');
+    const revoke = await handle.startUpdate(revokeAccessUpdate, {
+      args: [{ actor: dave }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    expect(await updateError(handle.executeUpdate(requestExtensionUpdate, { args: [extension(9_000_000)] }))).toBe(
+      'ACCESS_ENDING',
+    );
+    expect(await updateError(handle.executeUpdate(revokeAccessUpdate, { args: [{ actor: admin }] }))).toBe(
+      'ACCESS_ENDING',
+    );
     const child = await client.workflow.getHandle(pending.ticketId).result();
     expect(child.status).toBe('rejected');
     expect(child.log[child.log.length - 1]).toMatchObject({ event: 'rejected', details: { reason: 'access_ended' } });
@@ -518,10 +646,14 @@ describe('failure paths leave nothing behind', () => {
     const { input, handle } = await start(app);
     await store.demoMemberships.add(app.id, input.beneficiary.id, 'engineering');
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
-    const state = await eventually(async () => {
-      const st = await handle.query(ticketStateQuery);
-      return st.access.state === 'active' && st;
-    }, 10_000, 'active');
+    const state = await eventually(
+      async () => {
+        const st = await handle.query(ticketStateQuery);
+        return st.access.state === 'active' && st;
+      },
+      10_000,
+      'active',
+    );
     expect(state.log.map((e) => e.event)).toEqual(['created', 'approved', 'applying', 'already_held', 'granted']);
     expect(state.log.find((e) => e.event === 'already_held')!.details).toEqual({ entitlementIds: ['engineering'] });
   });

@@ -27,7 +27,13 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
     // Bounds an attempt lost with its worker; the POST itself gives up after WEBHOOK_TIMEOUT_MS (default 10 s).
     startToCloseTimeout: '5 minutes',
     // 2 s, 4 s, 8 s … capped at 30 minutes: 12 attempts span a little over an hour.
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes', maximumAttempts: input.maxAttempts ?? 12, nonRetryableErrorTypes: [WEBHOOK_UNDELIVERABLE] },
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '30 minutes',
+      maximumAttempts: input.maxAttempts ?? 12,
+      nonRetryableErrorTypes: [WEBHOOK_UNDELIVERABLE],
+    },
   });
   const { deliveryId } = input;
   try {
@@ -36,7 +42,13 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
     await finishWebhookDelivery({ deliveryId, delivered: true, error: null });
     return { delivered: true, statusCode, error: null };
   } catch (err) {
-    const error = isCancellation(err) ? 'cancelled' : err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    const error = isCancellation(err)
+      ? 'cancelled'
+      : err instanceof Error
+        ? err.cause instanceof Error
+          ? err.cause.message
+          : err.message
+        : String(err);
     // Recorded even when the workflow is cancelled, so the delivery does not stay pending for ever.
     await CancellationScope.nonCancellable(() => finishWebhookDelivery({ deliveryId, delivered: false, error }));
     if (isCancellation(err)) throw err;

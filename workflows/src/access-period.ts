@@ -1,0 +1,178 @@
+/**
+ * Active → ended. Granted access sleeps until its end (limited) or until someone revokes it (Update
+ * `revoke`). The end is a movable deadline: an approved extension moves it, which wakes the sleep, moves
+ * the grant's end and sleeps again (the `timer-examples` updatable timer). Ending runs `revokeAccess`
+ * until it succeeds; a failure no retry fixes parks the revocation until an admin's `retry`. While it
+ * runs, further revokes and extensions are refused (`ACCESS_ENDING`) and pending extension children are
+ * told the access ended. Expired access then lingers for the policy's re-raise window. A long sleep
+ * continues as new when the history grows, unless a revoke or a moved end needs this run first.
+ */
+import { condition, getExternalWorkflowHandle, patched } from '@temporalio/workflow';
+import { DEFAULT_RERAISE_WINDOW_SECONDS, isAdmin, isLimited, matchesApproverRules, msUntil } from '@gatehouse/domain';
+import { accessEndedSignal, PATCHES, type ActorCommentInput } from './definitions';
+import { expiryNoticeAt, sendExpiryNotice } from './notification-timers';
+import { extendGrant, revokeAccess } from './retry-policies';
+import { failureMessage, refuse, SYSTEM, type TicketRun } from './ticket-run';
+
+export class AccessPeriod {
+  /** The end moved (an approved extension) and the grant's end has not followed yet. */
+  private endMoved = false;
+
+  constructor(private readonly run: TicketRun) {}
+
+  validateRevoke({ actor }: Pick<ActorCommentInput, 'actor'>): void {
+    const { input, state } = this.run;
+    const approverRules = input.policy.approval.steps.flatMap((s) => s.approvers);
+    const eligible =
+      isAdmin(actor) ||
+      (matchesApproverRules(actor, approverRules) &&
+        actor.id !== input.beneficiary.id &&
+        actor.id !== input.requester.id);
+    if (!eligible) refuse('FORBIDDEN', 'Only an admin or an approver of this application may revoke access.');
+    if (
+      input.action === 'remove' ||
+      input.type === 'extend' ||
+      !['scheduled', 'active', 'failed'].includes(state.access.state)
+    ) {
+      refuse(
+        'ACCESS_NOT_ACTIVE',
+        `The access of ${input.ticketId} is ${state.access.state}; there is nothing to revoke.`,
+      );
+    }
+    if (this.run.revokeRequest || this.run.ending)
+      refuse('ACCESS_ENDING', `The access of ${input.ticketId} is being revoked.`);
+  }
+
+  /** Records the request; the lifecycle revokes, and the caller gets the ticket once the access is gone. */
+  async revoke(request: ActorCommentInput) {
+    const { run } = this;
+    await run.lock.runExclusive(() => {
+      this.validateRevoke(request);
+      run.revokeRequest = request;
+    });
+    await condition(() => ['revoked', 'expired', 'removed', 'none'].includes(run.state.access.state));
+    await run.persisted();
+    return run.state;
+  }
+
+  /** Whether the access can take a new end now (active, limited, not ending). */
+  extendable(): boolean {
+    const { run } = this;
+    return (
+      run.state.access.state === 'active' && run.revokeRequest === null && !run.ending && isLimited(run.state.duration)
+    );
+  }
+
+  /** An approved extension: moves the end if it is later; returns whether it did, and the end in force. */
+  moveEnd(ticketId: string, end: string): { applied: boolean; end: string } {
+    const { run } = this;
+    const current = run.state.access.end;
+    const ok = this.extendable() && current !== null && Date.parse(end) > Date.parse(current);
+    if (ok && isLimited(run.state.duration)) {
+      run.state.access = { ...run.state.access, end };
+      run.state.duration = { ...run.state.duration, end };
+      this.endMoved = true;
+      run.log('extended', SYSTEM, null, { ticketId, from: current, to: end });
+      run.changed();
+    }
+    return { applied: ok, end: ok ? end : (current ?? end) };
+  }
+
+  /** Active: sleep until the end (limited; an approved extension moves it) or until someone revokes. */
+  async active(): Promise<void> {
+    const { run } = this;
+    const { state } = run;
+    for (;;) {
+      const wake = () => run.revokeRequest !== null || this.endMoved || run.shouldContinueAsNew();
+      const noticeAt = expiryNoticeAt(run);
+      if (noticeAt !== null && Date.now() < Date.parse(state.access.end!)) {
+        // First the notice: sleep until it is due (at once if it is overdue), tell, then sleep until the end.
+        if (!(await condition(wake, Math.max(1, noticeAt - Date.now())))) {
+          sendExpiryNotice(run);
+          continue;
+        }
+      } else if (isLimited(state.duration)) await condition(wake, msUntil(state.access.end!, Date.now()));
+      else await condition(wake);
+      if (this.endMoved) {
+        this.endMoved = false;
+        await extendGrant({
+          ticketId: run.ticketId,
+          appId: run.input.app.id,
+          beneficiaryId: run.input.beneficiary.id,
+          entitlementIds: run.input.changes.filter((c) => c.op === 'add').map((c) => c.entitlement.id),
+          end: state.access.end!,
+        });
+        continue;
+      }
+      const ended = isLimited(state.duration) && Date.now() >= Date.parse(state.access.end!);
+      if (run.revokeRequest === null && !ended && run.shouldContinueAsNew()) {
+        await run.continueAsNew('active', () => run.revokeRequest !== null || this.endMoved);
+        continue; // interrupted by a revoke or a moved end
+      }
+      break;
+    }
+    await this.end(run.revokeRequest ? 'revoked' : 'expired');
+  }
+
+  /**
+   * Ends the access: pending extensions are told, whatever this ticket granted is revoked (an admin's
+   * revoke also removes access held before Gatehouse granted it), and expired access lingers for re-raises.
+   */
+  async end(reason: 'expired' | 'revoked', details: Record<string, unknown> = {}): Promise<void> {
+    const { run } = this;
+    run.ending = true;
+    for (const childId of [...run.pendingExtensions]) {
+      try {
+        await getExternalWorkflowHandle(childId).signal(accessEndedSignal, { reason });
+      } catch {
+        // already finished
+      }
+    }
+    run.pendingExtensions.clear();
+    let result: Awaited<ReturnType<typeof revokeAccess>>;
+    for (;;) {
+      try {
+        result = await revokeAccess({
+          ticketId: run.ticketId,
+          appId: run.input.app.id,
+          beneficiaryId: run.input.beneficiary.id,
+          changes: run.input.changes.filter((c) => c.op === 'add'),
+          reason,
+          ...(run.revokeRequest && isAdmin(run.revokeRequest.actor) ? { includePreexisting: true } : {}),
+        });
+        break;
+      } catch (err) {
+        // A failure no retry fixes (revoked credentials, say): keep the access's state, say why, and wait
+        // for an admin's retry rather than failing the workflow and forgetting the revocation.
+        run.revokeFailed = true;
+        run.setAccess(run.state.access.state, { error: failureMessage(err) });
+        run.log('provisioning_failed', SYSTEM, failureMessage(err), { during: 'revoke' });
+        run.changed();
+        await condition(() => run.retryRequested);
+        run.retryRequested = false;
+        run.revokeFailed = false;
+      }
+    }
+    const { revokedAt, skipped } = result;
+    run.setAccess(reason, { revokedAt });
+    const logged = skipped.length ? { ...details, skipped } : details;
+    if (run.revokeRequest) run.log('revoked', run.revokeRequest.actor.id, run.revokeRequest.comment, logged);
+    else run.log('expired', SYSTEM, null, logged);
+    run.ending = false;
+    run.changed();
+    if (reason === 'expired' && patched(PATCHES.reraiseWindow)) {
+      await this.linger(Date.now() + (run.input.policy.reraiseWindowSeconds ?? DEFAULT_RERAISE_WINDOW_SECONDS) * 1000);
+    }
+  }
+
+  /** Expired: stay open for re-raises (they run as children) until the window closes. */
+  async linger(until: number): Promise<void> {
+    const { run } = this;
+    run.lingerUntil = until;
+    for (;;) {
+      await condition(() => run.shouldContinueAsNew(), msUntil(new Date(until).toISOString(), Date.now()));
+      if (Date.now() >= until) return;
+      await run.continueAsNew('lingering');
+    }
+  }
+}

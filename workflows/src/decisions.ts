@@ -1,0 +1,201 @@
+/**
+ * Pending → decided. Approvers' Updates `approve` / `reject` and the requester's `cancel` decide a
+ * pending ticket; the policy's optional pending timeout rejects it if nobody does. Steps complete in
+ * order, each with its own approvers; the final approval of a licensed entitlement reserves a seat
+ * first (an activity). Every decision and the timeout take the run's lock, and validators run again
+ * inside it, so two decisions never interleave: a cancel waiting for the lock makes an in-flight final
+ * approval give way, and a timeout waiting for it lets an approval taken in time stand.
+ */
+import { condition, patched } from '@temporalio/workflow';
+import {
+  checkDuration,
+  decisionRefusal,
+  isAdmin,
+  isFullyApproved,
+  recordApproval,
+  recordRejection,
+  type ErrorCode,
+} from '@gatehouse/domain';
+import { PATCHES, type ActorCommentInput, type DecisionActor, type DecisionInput } from './definitions';
+import { StepTimers } from './notification-timers';
+import { releaseSeats, reserveSeats } from './retry-policies';
+import { failureMessage, refuse, SYSTEM, type TicketRun } from './ticket-run';
+
+export class Decisions {
+  /** Cancels waiting for the lock: the decision holding it gives way instead of approving. */
+  private cancelsWaiting = 0;
+
+  constructor(private readonly run: TicketRun) {}
+
+  validateApprove({ actor, duration }: DecisionInput): void {
+    const { input } = this.run;
+    this.validateDecision(actor);
+    if (!duration) return;
+    if (input.action === 'remove') refuse('POLICY_VIOLATION', 'A remove ticket takes no duration.');
+    // Extensions measure the maximum from the later of the access start and now.
+    const flags = checkDuration(
+      input.policy,
+      duration,
+      new Date(Date.now()),
+      input.type === 'extend' ? { measureFrom: new Date(Date.now()).toISOString(), allowPastStart: true } : {},
+    );
+    if (flags.length) refuse('POLICY_VIOLATION', 'The modified duration breaks the policy.', [flags]);
+  }
+
+  async approve({ actor, comment, duration }: DecisionInput) {
+    const { run } = this;
+    const { input, state } = run;
+    await run.lock.runExclusive(async () => {
+      // The ticket may have changed while this waited for the lock: decide on what it is now.
+      this.validateDecision(actor);
+      const step = state.approval.currentStep;
+      const next = recordApproval(state.approval, actor.id);
+      if (
+        isFullyApproved(next) &&
+        run.seatsInput.licenseIds.length > 0 &&
+        input.type !== 'extend' &&
+        patched(PATCHES.licenseSeats)
+      ) {
+        try {
+          await reserveSeats(run.seatsInput);
+        } catch (err) {
+          refuse('NO_SEAT_AVAILABLE', failureMessage(err));
+        }
+        run.seatsReserved = true;
+        // Cancelled while the seat was being reserved: the cancel wins, and gives the seat back.
+        if (this.cancelsWaiting > 0)
+          refuse(
+            'TICKET_NOT_PENDING',
+            `Ticket ${input.ticketId} was cancelled while this approval was being recorded.`,
+          );
+      }
+      if (duration) {
+        const previous = state.duration;
+        state.duration = duration;
+        run.log('duration_modified', actor.id, comment, { from: previous, to: duration });
+      }
+      state.approval = next;
+      run.log('approved', actor.id, comment, { step });
+      if (isFullyApproved(state.approval)) run.resolve('approved');
+      run.changed();
+    });
+    await run.persisted();
+    return run.state;
+  }
+
+  validateReject({ actor }: DecisionInput): void {
+    this.validateDecision(actor);
+  }
+
+  async reject({ actor, comment }: DecisionInput) {
+    const { run } = this;
+    await run.lock.runExclusive(() => {
+      this.validateDecision(actor);
+      run.state.approval = recordRejection(run.state.approval);
+      run.log('rejected', actor.id, comment, { step: run.state.approval.currentStep });
+      run.resolve('rejected');
+      run.changed();
+    });
+    await run.persisted();
+    return run.state;
+  }
+
+  validateCancel({ actor }: ActorCommentInput): void {
+    const { input, state } = this.run;
+    const allowed = actor.id === input.requester.id || actor.id === input.beneficiary.id || isAdmin(actor);
+    if (!allowed) refuse('FORBIDDEN', 'Only the requester, the beneficiary or an admin may cancel a ticket.');
+    if (state.status !== 'pending')
+      refuse('TICKET_NOT_PENDING', `Ticket ${input.ticketId} is ${state.status}, no longer pending.`);
+  }
+
+  async cancel(request: ActorCommentInput) {
+    const { run } = this;
+    this.cancelsWaiting++;
+    try {
+      await run.lock.runExclusive(async () => {
+        this.validateCancel(request);
+        run.log('cancelled', request.actor.id, request.comment);
+        run.resolve('cancelled');
+        run.changed();
+        if (run.seatsReserved) {
+          await releaseSeats(run.seatsInput);
+          run.seatsReserved = false;
+        }
+      });
+    } finally {
+      this.cancelsWaiting--;
+    }
+    await run.persisted();
+    return run.state;
+  }
+
+  /**
+   * Resolves once the ticket is decided, to `false` when the pending timeout passed first. Each step gets
+   * its reminder and escalation timers when it opens. Deliberately not async: the lifecycle awaits the
+   * timer's own promise, so it resumes in the order recorded histories replay.
+   */
+  decided(): Promise<boolean | void> {
+    const { run } = this;
+    const pendingTimeout = run.input.policy.pendingTimeoutSeconds;
+    if (run.notifying) return this.awaitDecision(pendingTimeout);
+    if (pendingTimeout) return condition(() => run.state.status !== 'pending', pendingTimeout * 1000);
+    return condition(() => run.state.status !== 'pending');
+  }
+
+  /** The pending timeout passed. A decision already under way (holding the lock) was taken in time: it stands. */
+  timedOut(): Promise<void> {
+    const { run } = this;
+    return run.lock.runExclusive(() => {
+      if (run.state.status !== 'pending') return;
+      run.state.approval = recordRejection(run.state.approval);
+      run.log(
+        'rejected',
+        SYSTEM,
+        `No decision within ${run.input.policy.pendingTimeoutSeconds} seconds: the ticket timed out.`,
+        { reason: 'pending_timeout' },
+      );
+      run.resolve('rejected');
+      run.changed();
+    });
+  }
+
+  /** False when the pending timeout passed first. */
+  private async awaitDecision(pendingTimeout: number | null | undefined): Promise<boolean> {
+    const { state } = this.run;
+    const deadline = pendingTimeout ? Date.now() + pendingTimeout * 1000 : null;
+    while (state.status === 'pending') {
+      const timers = new StepTimers(this.run, state.approval.currentStep);
+      const stepOpen = () => state.status === 'pending' && state.approval.currentStep === timers.step;
+      while (stepOpen()) {
+        const due = [...(deadline !== null ? [deadline] : []), ...timers.due()];
+        if (due.length) await condition(() => !stepOpen(), Math.max(1, Math.min(...due) - Date.now()));
+        else await condition(() => !stepOpen());
+        if (!stepOpen()) break;
+        const now = Date.now();
+        if (deadline !== null && now >= deadline) return false;
+        timers.fire(now);
+      }
+    }
+    return true;
+  }
+
+  private validateDecision(actor: DecisionActor): void {
+    const { input, state } = this.run;
+    const refusal = decisionRefusal(
+      {
+        status: state.status,
+        requesterId: input.requester.id,
+        beneficiaryId: input.beneficiary.id,
+        approval: state.approval,
+      },
+      actor,
+    );
+    if (!refusal) return;
+    const messages: Partial<Record<ErrorCode, string>> = {
+      TICKET_NOT_PENDING: `Ticket ${input.ticketId} is ${state.status}, no longer pending.`,
+      NOT_AN_APPROVER: `${actor.id} is not an approver of the current step of ${input.ticketId}.`,
+      ALREADY_DECIDED: `${actor.id} already approved this step of ${input.ticketId}.`,
+    };
+    refuse(refusal, messages[refusal] ?? refusal);
+  }
+}

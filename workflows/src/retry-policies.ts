@@ -1,0 +1,56 @@
+/**
+ * The activities the ticket workflow calls, each with a retry policy named for what it promises: the read
+ * model and the event stream catch up whatever happens, access ends whatever the target does, granting
+ * backs off and then parks the ticket in `failed` for an operator, seats answer "full" at once.
+ */
+import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import type { NotificationActivities, TicketActivities } from '@gatehouse/domain';
+
+export const RETRY_POLICIES = {
+  /** Read model and events: retried until MongoDB answers, at most a minute apart. */
+  untilStored: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  /** Seat bookkeeping: a full license is an answer, not an error to retry. */
+  seats: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: ['NO_SEAT_AVAILABLE'],
+  },
+  /** Revoking: access must end, so a failing target is retried for as long as it takes; only a non-retryable failure parks the revocation for an admin's retry. */
+  untilRevoked: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  /** Granting: targets fail for a while (5xx, rate limits); back off, then park the ticket in `failed` rather than retry forever. */
+  grantThenPark: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 8,
+  },
+} satisfies Record<string, RetryPolicy>;
+
+export const { persistTicketState } = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: RETRY_POLICIES.untilStored,
+});
+
+/** At least once, in order: a batch is retried until it lands, and nothing later is published before it. */
+export const { publishTicketEvents } = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: RETRY_POLICIES.untilStored,
+});
+
+export const { reserveSeats, releaseSeats, extendGrant } = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: RETRY_POLICIES.seats,
+});
+
+// Target calls heartbeat while they work: a worker that dies mid-call is noticed in seconds.
+export const { revokeAccess } = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: RETRY_POLICIES.untilRevoked,
+});
+export const { applyAccess } = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: RETRY_POLICIES.grantThenPark,
+});

@@ -1,0 +1,235 @@
+/**
+ * One run of a ticket workflow: the ticket's state and version, the lock every state change takes, and
+ * what follows each change (the read model through a persister loop, the event outbox through a publisher
+ * loop, search attributes and the UI's details). A run starts from `newTicketState(input)`, or from where
+ * the previous run stopped when the workflow continued as new; it ends by returning its state or by
+ * continuing as new, each only once nothing is owed (read model current, events published, handlers done).
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  patched,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { Mutex } from 'async-mutex';
+import {
+  isLimited,
+  newTicketState,
+  skipRemaining,
+  ticketEventSnapshot,
+  toTicketEvent,
+  type AccessState,
+  type ErrorCode,
+  type LogEntry,
+  type LogEventType,
+  type SeatsInput,
+  type TicketEvent,
+  type TicketState,
+  type TicketWorkflowInput,
+} from '@gatehouse/domain';
+import { PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
+import { persistTicketState, publishTicketEvents } from './retry-policies';
+
+export const SYSTEM = 'system';
+
+/** Refuses an Update with a code the gateway maps to its HTTP answer. */
+export function refuse(code: ErrorCode, message: string, details: unknown[] = []): never {
+  throw ApplicationFailure.create({ type: code, message, nonRetryable: true, details });
+}
+
+/** What an activity failed with, for the ticket's log. */
+export function failureMessage(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+export const nowIso = (): string => new Date(Date.now()).toISOString();
+
+export class TicketRun {
+  readonly state: TicketState;
+  /** Bumped by every state change; the read model keeps the newest. */
+  private version: number;
+  private persistedVersion: number;
+  /**
+   * One state change at a time: every state-changing handler and the pending timeout run under this
+   * lock, so a decision that awaits an activity (a seat reservation) cannot be overtaken or duplicated.
+   */
+  readonly lock = new Mutex();
+  /** This run publishes its events, reminds and escalates steps, and warns before expiry (replays of older runs do not). */
+  readonly notifying: boolean;
+  /** Events not yet published, oldest first; the first `evented` log entries have become events. */
+  private readonly outbox: TicketEvent[] = [];
+  private evented: number;
+
+  /** Who asked to revoke the access; the access period carries it out. */
+  revokeRequest: ActorCommentInput | null = null;
+  /** An admin asked to run the failed grant (or the failed revocation) again. */
+  retryRequested = false;
+  /** A revocation failed in a way no retry fixes; an admin's retry runs it again. */
+  revokeFailed = false;
+  /** The access is being revoked (expiry or revoke; it may retry for hours): it can no longer be extended or revoked. */
+  ending = false;
+  seatsReserved: boolean;
+  /** Expired access stays open for re-raises until then (epoch ms). */
+  lingerUntil: number | null;
+  /** The access end the requester was last told about, so no expiry notice repeats. */
+  expiryNoticeFor: string | null;
+  /** Extension children not yet decided, told when the access ends. */
+  readonly pendingExtensions: Set<string>;
+  /** Answers owed to extension children, sent in order by the extensions' answer loop. */
+  readonly answers: { ticketId: string; applied: boolean; end: string }[] = [];
+
+  constructor(readonly input: TicketWorkflowInput) {
+    const resume = input.resume;
+    this.state = resume?.state ?? newTicketState(input);
+    this.version = resume?.version ?? 0;
+    this.persistedVersion = this.version;
+    this.seatsReserved = resume?.seatsReserved ?? false;
+    this.lingerUntil = resume?.lingerUntil ? Date.parse(resume.lingerUntil) : null;
+    this.expiryNoticeFor = resume?.expiryNoticeFor ?? null;
+    this.pendingExtensions = new Set(resume?.pendingExtensions ?? []);
+    this.notifying = patched(PATCHES.notifications);
+    // A new ticket's `created` entry becomes its first event; a resumed run published its log already.
+    this.evented = resume ? this.state.log.length : 0;
+  }
+
+  get ticketId(): string {
+    return this.input.ticketId;
+  }
+
+  /** The licenses this ticket's additions take a seat of. */
+  get seatsInput(): SeatsInput {
+    const { input } = this;
+    const licenseIds = [
+      ...new Set(
+        input.changes.filter((c) => c.op === 'add' && c.entitlement.licenseId).map((c) => c.entitlement.licenseId!),
+      ),
+    ];
+    return { ticketId: input.ticketId, appId: input.app.id, userId: input.beneficiary.id, licenseIds };
+  }
+
+  log(event: LogEventType, actor: string, comment?: string | null, details: Record<string, unknown> = {}): void {
+    const entry: LogEntry = { at: nowIso(), actor, event, comment: comment ?? null, details };
+    this.state.log.push(entry);
+  }
+
+  /** Every state change ends here: the read model, the search attributes and the event stream follow. */
+  changed(): void {
+    const { input, state } = this;
+    this.version++;
+    if (this.notifying) {
+      // Each new log entry becomes an event, with the ticket as it is after the change it records.
+      const snapshot = ticketEventSnapshot({ ...input, ...state, id: input.ticketId });
+      for (; this.evented < state.log.length; this.evented++)
+        this.outbox.push(toTicketEvent(input.ticketId, this.evented, state.log[this.evented], snapshot));
+    }
+    const end = state.access.end ?? (isLimited(state.duration) ? state.duration.end : null);
+    const pairs: SearchAttributeUpdatePair[] = [
+      { key: sa.TicketStatus, value: state.status },
+      { key: sa.AccessState, value: state.access.state },
+      { key: sa.AccessEndsAt, value: end ? new Date(end) : null },
+    ];
+    upsertSearchAttributes(pairs);
+    setCurrentDetails(
+      `Status: **${state.status}** · access: **${state.access.state}**` +
+        (state.status === 'pending' && state.approval.awaiting.length
+          ? ` · awaiting ${state.approval.awaiting.join(', ')}`
+          : '') +
+        (end ? ` · ends ${end}` : ''),
+    );
+  }
+
+  setAccess(next: AccessState, patch: Partial<TicketState['access']> = {}): void {
+    this.state.access = { ...this.state.access, ...patch, state: next };
+  }
+
+  resolve(status: 'approved' | 'rejected' | 'cancelled'): void {
+    const { state } = this;
+    state.status = status;
+    state.resolvedAt = nowIso();
+    state.resolvedInSeconds = Math.round((Date.parse(state.resolvedAt) - Date.parse(this.input.createdAt)) / 1000);
+    if (status !== 'approved') {
+      this.setAccess('none');
+      if (status === 'cancelled') state.approval = skipRemaining(state.approval);
+    }
+  }
+
+  /**
+   * Resolves once the read model holds the current version (or after 5 s, so a MongoDB outage never
+   * blocks a caller): Updates answer with the ticket as the API will show it.
+   */
+  async persisted(): Promise<void> {
+    const v = this.version;
+    await condition(() => this.persistedVersion >= v, 5000);
+  }
+
+  /** Keeps the read model at the newest version: one write at a time, retried until MongoDB answers. */
+  async persistLoop(): Promise<never> {
+    for (;;) {
+      await condition(() => this.version > this.persistedVersion);
+      const v = this.version;
+      await persistTicketState({
+        ticketId: this.input.ticketId,
+        version: v,
+        previousVersion: this.persistedVersion,
+        state: this.state,
+        ticket: this.input,
+        runId: workflowInfo().runId,
+      });
+      this.persistedVersion = v;
+    }
+  }
+
+  /** Publishes events in order, at least once: a batch leaves the outbox only once it landed. */
+  async publishLoop(): Promise<never> {
+    for (;;) {
+      await condition(() => this.outbox.length > 0);
+      const batch = this.outbox.slice(0, 25);
+      await publishTicketEvents({ events: batch });
+      this.outbox.splice(0, batch.length);
+    }
+  }
+
+  shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= (this.input.continueAsNewAfterEvents ?? 5000);
+  }
+
+  private settled(): boolean {
+    return this.persistedVersion === this.version && this.answers.length === 0 && this.outbox.length === 0;
+  }
+
+  /**
+   * Continues as new at a safe point: every handler done, the read model current, nothing owed. Returns
+   * instead once `interrupted()` holds: work the caller must do first (a revoke, whose handler waits for
+   * the access to end, so waiting for every handler to finish would wait forever).
+   */
+  async continueAsNew(phase: 'active' | 'lingering', interrupted: () => boolean = () => false): Promise<void> {
+    await condition(() => interrupted() || (allHandlersFinished() && this.settled()));
+    if (interrupted()) return;
+    await continueAsNew<(i: TicketWorkflowInput) => Promise<TicketState>>({
+      ...this.input,
+      resume: {
+        state: this.state,
+        phase,
+        version: this.version,
+        lingerUntil: this.lingerUntil !== null ? new Date(this.lingerUntil).toISOString() : null,
+        seatsReserved: this.seatsReserved,
+        pendingExtensions: [...this.pendingExtensions],
+        expiryNoticeFor: this.expiryNoticeFor,
+      },
+    });
+  }
+
+  /** The workflow's result, once nothing is owed and every handler has answered. */
+  async finish(): Promise<TicketState> {
+    await condition(() => this.settled() && allHandlersFinished());
+    return this.state;
+  }
+}
