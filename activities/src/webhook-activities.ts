@@ -95,6 +95,7 @@ function networkError(err: unknown, timeoutMs: number): string {
   // Duck-typed: fetch's errors (DOMException, undici's TypeError with a cause) may come from another realm.
   const { name, message, cause } = (err ?? {}) as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (name === 'TimeoutError') return `no response within ${timeoutMs} ms`;
+  if ((cause as { code?: string } | undefined)?.code === 'EOUTBOUNDBLOCKED') return cause!.message!;
   return `request failed: ${cause?.code ?? cause?.message ?? message ?? String(err)}`;
 }
 
@@ -125,8 +126,10 @@ export function createWebhookActivities(deps: WebhookDeps): Pick<NotificationAct
       const startedAt = new Date();
       let statusCode: number | null = null;
       let error: string | null = null;
+      let refused = false;
       try {
-        const res = await fetch(endpoint.url, {
+        // The outbound guard's fetch: in production it refuses loopback, private and metadata addresses.
+        const res = await (settings.outbound?.fetch ?? fetch)(endpoint.url, {
           method: 'POST',
           headers,
           body,
@@ -141,6 +144,7 @@ export function createWebhookActivities(deps: WebhookDeps): Pick<NotificationAct
         // The worker is shutting down or the workflow went away: Temporal runs the attempt again elsewhere.
         if (context.cancellationSignal.aborted) throw err;
         error = networkError(err, settings.webhooks.timeoutMs);
+        refused = (err as { cause?: { code?: string } } | null)?.cause?.code === 'EOUTBOUNDBLOCKED';
       }
       await store.webhookDeliveries.recordAttempt(delivery, {
         replay: replayOf(context.info.workflowExecution?.workflowId),
@@ -151,6 +155,8 @@ export function createWebhookActivities(deps: WebhookDeps): Pick<NotificationAct
         durationMs: Date.now() - startedAt.getTime(),
       });
       if (statusCode !== null && statusCode >= 200 && statusCode < 300) return { statusCode };
+      // A destination the outbound guard refuses stays refused until an admin changes the URL or the allowlist.
+      if (refused) throw undeliverable(error!);
       // 410 Gone: the consumer says this URL is not coming back. This delivery stops; the endpoint stays as the admin set it.
       if (statusCode === 410) throw undeliverable(error!);
       throw ApplicationFailure.create({ type: WEBHOOK_ATTEMPT_FAILED, message: error!, details: [statusCode] });

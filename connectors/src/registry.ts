@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import type { ConnectorSettings } from '@gatehouse/domain';
 import { CONNECTOR_FAILURE, ConnectorFailure, type Connector } from './connector';
 import { DemoConnector, type DemoMembershipStore } from './demo/demo-connector';
@@ -6,8 +7,20 @@ import { createSalesforceConnector } from './salesforce/salesforce-connector';
 import { createScimConnector } from './scim/scim-connector';
 import { createSlackConnector } from './slack/slack-connector';
 
+/**
+ * How connectors reach their targets: the worker passes the outbound guard's clients, which in production
+ * refuse loopback, private and cloud-metadata destinations (`@gatehouse/notifiers` outbound). Absent: the
+ * global `fetch` and Node's default agents.
+ */
+export interface ConnectorHttp {
+  fetch: typeof fetch;
+  /** For libraries that take an `http.Agent` (the Slack SDK's axios). */
+  agentFor(url: string): Agent;
+}
+
 export interface ConnectorDeps {
   demoMemberships: DemoMembershipStore;
+  http?: ConnectorHttp;
   /** Where secrets named in connector configs are read from (the worker's environment). */
   env: NodeJS.ProcessEnv;
 }
@@ -16,10 +29,10 @@ type Factory = (appId: string, config: Record<string, unknown>, deps: ConnectorD
 
 const factories: Partial<Record<ConnectorSettings['type'], Factory>> = {
   demo: (appId, _config, deps) => new DemoConnector(appId, deps.demoMemberships),
-  github: (_appId, config, deps) => createGithubConnector(config, deps.env),
-  slack: (_appId, config, deps) => createSlackConnector(config, deps.env),
-  salesforce: (_appId, config, deps) => createSalesforceConnector(config, deps.env),
-  scim: (_appId, config, deps) => createScimConnector(config, deps.env),
+  github: (_appId, config, deps) => createGithubConnector(config, deps.env, deps.http),
+  slack: (_appId, config, deps) => createSlackConnector(config, deps.env, deps.http),
+  salesforce: (_appId, config, deps) => createSalesforceConnector(config, deps.env, deps.http),
+  scim: (_appId, config, deps) => createScimConnector(config, deps.env, deps.http),
 };
 
 /** Registers (or replaces) the factory of a connector type at runtime; the built-in ones are listed in `factories`. */

@@ -7,3 +7,4 @@ export * from './slack-client';
 export * from './slack-messages';
 export * from './slack-signature';
 export * from './email';
+export * from './outbound';

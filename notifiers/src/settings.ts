@@ -12,13 +12,18 @@
  * | `EMAIL_FROM` | sender of emails (default `Gatehouse <gatehouse@localhost>`) |
  * | `WEBHOOK_TIMEOUT_MS` | how long one webhook POST may take (default 10000) |
  * | `WEBHOOK_MAX_ATTEMPTS` | attempts before a delivery is failed (default 12: about an hour of backoff) |
+ * | `OUTBOUND_ALLOWLIST` | production: non-public hosts, addresses or CIDRs that webhooks and Slack may reach (outbound.ts) |
  */
+import { createOutboundHttp, loadOutboundPolicy, OutboundSettingsError, type OutboundHttp, type OutboundPolicy } from './outbound';
+
 export interface NotifierSettings {
   publicUrl: string;
   slack: { token: string; apiUrl: string } | null;
   slackSigningSecret: string | null;
   email: { smtpUrl: string; from: string } | null;
   webhooks: { timeoutMs: number; maxAttempts: number };
+  /** HTTP for webhooks and Slack, guarded in production; absent, the global fetch (settings built by hand in tests). */
+  outbound?: OutboundHttp;
 }
 
 export class NotifierSettingsError extends Error {}
@@ -42,7 +47,16 @@ function urlOf(env: NodeJS.ProcessEnv, name: string, fallback: string | null): s
   return raw.replace(/\/$/, '');
 }
 
-export function loadNotifierSettings(env: NodeJS.ProcessEnv = process.env): NotifierSettings {
+function outboundPolicy(env: NodeJS.ProcessEnv): OutboundPolicy {
+  try {
+    return loadOutboundPolicy(env);
+  } catch (err) {
+    if (err instanceof OutboundSettingsError) throw new NotifierSettingsError(err.message);
+    throw err;
+  }
+}
+
+export function loadNotifierSettings(env: NodeJS.ProcessEnv = process.env): NotifierSettings & { outbound: OutboundHttp } {
   const slackToken = env.SLACK_BOT_TOKEN || null;
   const smtpUrl = urlOf(env, 'SMTP_URL', null);
   return {
@@ -51,5 +65,6 @@ export function loadNotifierSettings(env: NodeJS.ProcessEnv = process.env): Noti
     slackSigningSecret: env.SLACK_SIGNING_SECRET || null,
     email: smtpUrl ? { smtpUrl, from: env.EMAIL_FROM || 'Gatehouse <gatehouse@localhost>' } : null,
     webhooks: { timeoutMs: positiveInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000), maxAttempts: positiveInt(env, 'WEBHOOK_MAX_ATTEMPTS', 12) },
+    outbound: createOutboundHttp(outboundPolicy(env)),
   };
 }

@@ -41,6 +41,8 @@ export interface SlackClientOptions {
   /** `https://slack.com/api`, or a test server. */
   apiUrl: string;
   timeoutMs?: number;
+  /** The outbound guard's fetch (`OutboundHttp`); absent, the global one. */
+  fetch?: typeof fetch;
 }
 
 interface SlackUserJson {
@@ -66,7 +68,7 @@ export class SlackClient {
   async call<T extends Record<string, unknown>>(method: string, args: Record<string, unknown>, encoding: 'json' | 'form' = 'json'): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${this.base}/${method}`, {
+      res = await (this.options.fetch ?? fetch)(`${this.base}/${method}`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${this.options.token}`,

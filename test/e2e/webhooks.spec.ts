@@ -11,7 +11,7 @@ import { createGateway, loadGatewayConfig } from '@gatehouse/gateway';
 import { loadNotifierSettings, verifyWebhook } from '@gatehouse/notifiers';
 import { failThenHeal, startWebhookReceiver, type WebhookReceiver } from '../fakes/webhook-receiver';
 import { eventually, openTestClient, testTemporalAddress, uniqueId } from '../support/harness';
-import { createApp, inHours, startTestStack, TEST_SECRET, users, type TestStack } from '../support/stack';
+import { appBody, createApp, inHours, startTestStack, TEST_SECRET, users, type TestStack } from '../support/stack';
 import { sampleTicketSnapshot } from '../support/events';
 
 // Few attempts and a short timeout, so a dead or slow endpoint is given up within seconds.
@@ -182,6 +182,36 @@ describe('endpoints', () => {
       expect(http.status).toBe(400);
       expect(await http.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: 'url: must be https in production' });
       expect((await withToken('https://hooks.example.com/x')).status).toBe(201);
+    } finally {
+      await gateway.app.close();
+    }
+  });
+
+  test('in production a loopback, private or metadata URL is refused when saved, for webhooks and connector configs', async () => {
+    const config = loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: TEST_SECRET, TEMPORAL_ADDRESS: testTemporalAddress(), LOG_LEVEL: 'silent' });
+    const gateway = await createGateway(config, { store: stack.store });
+    try {
+      await gateway.app.listen(0, '127.0.0.1');
+      const { port } = (gateway.app.getHttpServer() as Server).address() as { port: number };
+      const token = await stack.token(users.root);
+      const call = (method: string, path: string, body: unknown) =>
+        fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      for (const [url, reason] of [
+        ['https://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is link-local/],
+        ['https://localhost/hook', /localhost resolves to .*loopback/],
+        ['https://[::ffff:10.0.0.7]/hook', /private/],
+      ] as const) {
+        const res = await call('POST', '/webhooks', { url, events: ['*'] });
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(reason) });
+      }
+      const { id } = (await (await call('POST', '/webhooks', { url: 'https://140.82.112.3/hook', events: ['*'] })).json()) as { id: string };
+      const patched = await call('PATCH', `/webhooks/${id}`, { url: 'https://127.0.0.1:8443/hook' });
+      expect(patched.status).toBe(400);
+      expect(await patched.json()).toMatchObject({ message: expect.stringMatching(/^url: outbound request refused: 127\.0\.0\.1 is loopback/) });
+      const app = await call('PUT', `/apps/${uniqueId('app-')}`, { ...appBody(), connector: { type: 'scim', config: { baseUrl: 'http://169.254.169.254/scim/v2', tokenEnv: 'SCIM_TOKEN' } } });
+      expect(app.status).toBe(400);
+      expect(await app.json()).toMatchObject({ message: expect.stringMatching(/^connector\.config\.baseUrl: .*link-local/) });
     } finally {
       await gateway.app.close();
     }

@@ -22,7 +22,7 @@ function temporalFailure(err: unknown): unknown {
 
 export function createSlackChannel(deps: ChannelDeps, slack: { token: string; apiUrl: string }): NotificationChannel {
   const { store, settings } = deps;
-  const client = new SlackClient(slack);
+  const client = new SlackClient({ ...slack, fetch: settings.outbound?.fetch });
 
   /** The person's Slack user, or why there is none. */
   async function slackUserOf(userId: string): Promise<SlackUser | string> {

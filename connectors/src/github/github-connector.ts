@@ -25,6 +25,7 @@ import {
   type TargetEntitlement,
 } from '../connector';
 import { retryAfterMs, untilEpochSecondsMs } from '../retry-after';
+import type { ConnectorHttp } from '../registry';
 
 const NAME = 'github';
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -36,6 +37,8 @@ export interface GithubConnectorConfig {
   /** `https://api.github.com` unless this is GitHub Enterprise Server (`https://<host>/api/v3`). */
   baseUrl: string;
   token: () => string;
+  /** The outbound guard's fetch; absent, the global one. */
+  fetch?: typeof fetch;
 }
 
 /** What octokit throws for an HTTP error, or (status 500, no response) for a network failure. */
@@ -190,7 +193,7 @@ export class GithubConnector implements Connector {
         throttle: { enabled: false },
         request: {
           fetch: (url: string, init: RequestInit) =>
-            fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
+            (this.config.fetch ?? fetch)(url, { ...init, signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
         },
       });
     }
@@ -348,9 +351,9 @@ export class GithubConnector implements Connector {
   }
 }
 
-export function createGithubConnector(config: Record<string, unknown>, env: NodeJS.ProcessEnv): GithubConnector {
+export function createGithubConnector(config: Record<string, unknown>, env: NodeJS.ProcessEnv, http?: ConnectorHttp): GithubConnector {
   const org = requiredString(NAME, config, 'org');
   const baseUrl = httpUrl(NAME, config, 'baseUrl', 'https://api.github.com');
   // Read when first needed, so that checkConnection can report an unset variable instead of throwing.
-  return new GithubConnector({ org, baseUrl, token: () => secretFromEnv(config, 'tokenEnv', env) });
+  return new GithubConnector({ org, baseUrl, token: () => secretFromEnv(config, 'tokenEnv', env), fetch: http?.fetch });
 }

@@ -24,6 +24,7 @@ import {
 } from '../connector';
 import { SalesforceSession, salesforceErrorCode, type SalesforceAuth } from './salesforce-session';
 import { KEY_PREFIX, isSalesforceId, soqlLiteral } from './soql';
+import type { ConnectorHttp } from '../registry';
 
 const NAME = 'salesforce';
 const DEFAULT_API_VERSION = '61.0';
@@ -227,6 +228,7 @@ export class SalesforceConnector implements Connector {
 export function createSalesforceConnector(
   config: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
+  http?: ConnectorHttp,
 ): SalesforceConnector {
   const instanceUrl = httpUrl(NAME, config, 'instanceUrl');
   if (/\.lightning\.force\.com$/i.test(new URL(instanceUrl).hostname)) {
@@ -257,5 +259,5 @@ export function createSalesforceConnector(
         clientSecret: () => secretFromEnv(config, 'clientSecretEnv', env),
       }
     : { kind: 'accessToken', token: () => secretFromEnv(config, 'tokenEnv', env) };
-  return new SalesforceConnector(new SalesforceSession({ instanceUrl, apiVersion, auth }), instanceUrl);
+  return new SalesforceConnector(new SalesforceSession({ instanceUrl, apiVersion, auth, fetch: http?.fetch }), instanceUrl);
 }

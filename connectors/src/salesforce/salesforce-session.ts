@@ -23,6 +23,8 @@ export type SalesforceAuth =
 export interface SalesforceSessionConfig {
   instanceUrl: string;
   apiVersion: string;
+  /** The outbound guard's fetch for the token request; absent, the global one. (jsforce's own requests use Node's default agents, which the worker guards.) */
+  fetch?: typeof fetch;
   auth: SalesforceAuth;
 }
 
@@ -161,7 +163,7 @@ export class SalesforceSession {
     });
     let response: Response;
     try {
-      response = await fetch(`${this.config.instanceUrl}/services/oauth2/token`, {
+      response = await (this.config.fetch ?? fetch)(`${this.config.instanceUrl}/services/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body,

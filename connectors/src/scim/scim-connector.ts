@@ -22,6 +22,7 @@ import {
   type TargetEntitlement,
 } from '../connector';
 import { retryAfterMs } from '../retry-after';
+import type { ConnectorHttp } from '../registry';
 
 const NAME = 'scim';
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -33,6 +34,8 @@ export interface ScimConnectorConfig {
   /** The service provider's base, e.g. `https://idp.example.com/scim/v2`. */
   baseUrl: string;
   token: () => string;
+  /** The outbound guard's fetch; absent, the global one. */
+  fetch?: typeof fetch;
 }
 
 /** A non-2xx answer, with RFC 7644 §3.12 error details when the server sent them. */
@@ -224,7 +227,7 @@ export class ScimConnector implements Connector {
     const token = this.config.token();
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await (this.config.fetch ?? fetch)(url, {
         method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -372,7 +375,7 @@ export class ScimConnector implements Connector {
   }
 }
 
-export function createScimConnector(config: Record<string, unknown>, env: NodeJS.ProcessEnv): ScimConnector {
+export function createScimConnector(config: Record<string, unknown>, env: NodeJS.ProcessEnv, http?: ConnectorHttp): ScimConnector {
   const baseUrl = httpUrl(NAME, config, 'baseUrl');
-  return new ScimConnector({ baseUrl, token: () => secretFromEnv(config, 'tokenEnv', env) });
+  return new ScimConnector({ baseUrl, token: () => secretFromEnv(config, 'tokenEnv', env), fetch: http?.fetch });
 }

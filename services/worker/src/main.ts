@@ -4,13 +4,16 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import pino from 'pino';
-import { NotifierSettingsError } from '@gatehouse/notifiers';
+import { installOutboundGuard, loadNotifierSettings, NotifierSettingsError } from '@gatehouse/notifiers';
 import { Store } from '@gatehouse/store';
 import { ConfigError, loadWorkerConfig } from './config';
 import { createGatehouseWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
+  const notifier = loadNotifierSettings();
+  // jsforce (Salesforce) makes its requests with Node's default agents: in production those are guarded too.
+  installOutboundGuard(notifier.outbound);
   const logger = pino({ name: 'worker', level: config.logLevel });
   Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
   const store = await Store.connect(config.mongoUri, config.mongoDb);
@@ -26,6 +29,7 @@ async function main(): Promise<void> {
     shutdownGraceSeconds: config.shutdownGraceSeconds,
     maxConcurrentActivities: config.maxConcurrentActivities,
     maxCachedWorkflows: config.maxCachedWorkflows,
+    notifier,
   });
   logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress, namespace: config.temporalNamespace }, 'worker started');
   // Worker.run() installs SIGINT/SIGTERM handlers that begin a graceful shutdown.

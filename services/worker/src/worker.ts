@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createConnectorActivities, createNotificationActivities, createTicketActivities, type ActivityDeps, type NotificationChannel } from '@gatehouse/activities';
-import { loadNotifierSettings, type NotifierSettings } from '@gatehouse/notifiers';
+import { createOutboundHttp, loadNotifierSettings, loadOutboundPolicy, type NotifierSettings } from '@gatehouse/notifiers';
 import type { ConnectorDeps } from '@gatehouse/connectors';
 import type { Store } from '@gatehouse/store';
 
@@ -42,9 +42,11 @@ export async function bundleWorkflows(): Promise<string> {
 export async function createGatehouseWorker(options: GatehouseWorkerOptions): Promise<Worker> {
   // Grants written before they had holders are rewritten with one holder each (idempotent, under each grant's lease).
   await options.store.grants.migrateToHolders();
-  const connectors: ConnectorDeps = { demoMemberships: options.store.demoMemberships, env: options.env ?? process.env };
-  const activityDeps: ActivityDeps = { store: options.store, connectors, connectorFor: options.connectorFor };
   const settings = options.notifier ?? loadNotifierSettings(options.env ?? process.env);
+  // Connectors reach their targets through the same outbound guard as webhooks and Slack messages.
+  const http = settings.outbound ?? createOutboundHttp(loadOutboundPolicy(options.env ?? process.env));
+  const connectors: ConnectorDeps = { demoMemberships: options.store.demoMemberships, env: options.env ?? process.env, http };
+  const activityDeps: ActivityDeps = { store: options.store, connectors, connectorFor: options.connectorFor };
   const activities = {
     ...createTicketActivities(activityDeps),
     ...createConnectorActivities(activityDeps),

@@ -6,8 +6,10 @@ import { Store } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { Audited } from '../audit/audit';
 import { fail } from '../common/errors';
+import { connectorUrls, refuseNonPublicUrl } from '../common/outbound-urls';
+import type { GatewayConfig } from '../config';
 import { ID_PATTERN } from '../common/ids';
-import { STORE } from '../tokens';
+import { GATEWAY_CONFIG, STORE } from '../tokens';
 import { AppsQuery, EntitlementsQuery, PutAppDto } from './apps.dto';
 import { DriftService } from './drift.service';
 
@@ -58,6 +60,7 @@ export class AppsController {
   constructor(
     @Inject(STORE) private readonly store: Store,
     private readonly drift: DriftService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   @Put(':appId')
@@ -67,6 +70,7 @@ export class AppsController {
   async put(@Param('appId') id: string, @Body() dto: PutAppDto, @Res({ passthrough: true }) res: Response): Promise<App> {
     if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'appId: letters, digits and . _ @ - only');
     checkApp(dto);
+    for (const [key, url] of connectorUrls(dto.connector.config)) await refuseNonPublicUrl(this.config, `connector.config.${key}`, url);
     const app: App = {
       id,
       name: dto.name,

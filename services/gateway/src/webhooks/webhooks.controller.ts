@@ -13,6 +13,7 @@ import type { webhookDeliveryWorkflow } from '@gatehouse/workflows';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { Audited } from '../audit/audit';
 import { fail } from '../common/errors';
+import { refuseNonPublicUrl } from '../common/outbound-urls';
 import type { GatewayConfig } from '../config';
 import { TemporalService } from '../temporal/temporal.service';
 import { GATEWAY_CONFIG, STORE } from '../tokens';
@@ -46,8 +47,8 @@ export class WebhooksController {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** http(s) only, https in production; no credentials, which every GET would then show. */
-  private checkUrl(raw: string): string {
+  /** http(s) only, https in production, to a public address in production; no credentials, which every GET would then show. */
+  private async checkUrl(raw: string): Promise<string> {
     let url: URL;
     try {
       url = new URL(raw);
@@ -57,6 +58,7 @@ export class WebhooksController {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('VALIDATION_FAILED', 'url: must be http or https');
     if (this.config.production && url.protocol !== 'https:') fail('VALIDATION_FAILED', 'url: must be https in production');
     if (url.username || url.password) fail('VALIDATION_FAILED', 'url: credentials in the URL are not accepted; consumers verify the signature instead');
+    await refuseNonPublicUrl(this.config, 'url', url.toString());
     return url.toString();
   }
 
@@ -79,7 +81,7 @@ export class WebhooksController {
   @ApiCreatedResponse({ type: WebhookWithSecretResponse })
   async create(@CurrentActor() actor: Actor, @Body() dto: CreateWebhookDto): Promise<WebhookWithSecretResponse> {
     const { endpoint, secret } = await this.store.webhooks.create({
-      url: this.checkUrl(dto.url),
+      url: await this.checkUrl(dto.url),
       events: normalizedEvents(dto.events),
       description: dto.description ?? null,
       enabled: dto.enabled ?? true,
@@ -108,7 +110,7 @@ export class WebhooksController {
   async update(@Param('id') id: string, @Body() dto: UpdateWebhookDto): Promise<WebhookEndpoint> {
     await this.endpoint(id);
     const updated = await this.store.webhooks.update(id, {
-      ...(dto.url !== undefined ? { url: this.checkUrl(dto.url) } : {}),
+      ...(dto.url !== undefined ? { url: await this.checkUrl(dto.url) } : {}),
       ...(dto.events !== undefined ? { events: normalizedEvents(dto.events) } : {}),
       ...(dto.description !== undefined ? { description: dto.description } : {}),
       ...(dto.enabled !== undefined ? { enabled: dto.enabled } : {}),
