@@ -2,6 +2,7 @@
  * Access held by several tickets, end to end through the API, against the demo connector's memberships
  * (the target Gatehouse keeps itself, so the test reads what a person really holds).
  */
+import type { TokenClaims } from '@gatehouse/tools';
 import { eventually } from '../support/harness';
 import { createApp, startTestStack, users, type TestStack } from '../support/stack';
 
@@ -16,7 +17,7 @@ const root = () => stack.as(users.root);
 const secondsFromNow = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 const isMember = async (appId: string, userId: string) => (await stack.store.demoMemberships.members(appId, 'engineering-team')).includes(userId);
 
-async function approvedTicket(appId: string, who: typeof users.alice, duration: object): Promise<{ id: string }> {
+async function approvedTicket(appId: string, who: TokenClaims, duration: object): Promise<{ id: string }> {
   const created = await stack.as(who).post('/tickets', { appId, changes: [{ op: 'add', entitlementId: 'engineering-team' }], duration, reason: 'work' });
   expect(created.status).toBe(201);
   expect((await carol().post(`/tickets/${created.body.id}/approve`, {})).status).toBe(200);
