@@ -12,7 +12,7 @@ import { generateSchedule, KNOWN_SCHEDULES } from './schedule';
 
 const from = Number(process.env.RANDOM_FROM ?? 1);
 const count = Number(process.env.RANDOM_SCHEDULES ?? 50);
-const concurrency = Number(process.env.RANDOM_CONCURRENCY ?? 10);
+const concurrency = Number(process.env.RANDOM_CONCURRENCY ?? 14);
 const seeds = Array.from({ length: count }, (_, i) => from + i);
 const schedules = seeds.map((seed) => generateSchedule(seed));
 const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -8,7 +8,7 @@ cd "$root"
 
 schedules=1000
 from=1
-concurrency=10
+concurrency=14
 while [ $# -gt 0 ]; do
   case "$1" in
     --schedules) schedules="$2"; shift 2 ;;
