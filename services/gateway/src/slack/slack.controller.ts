@@ -89,7 +89,7 @@ export class SlackController implements BeforeApplicationShutdown {
     @Inject(TicketQueries) private readonly queries: TicketQueries,
     @Inject(TicketDecisions) private readonly decisions: TicketDecisions,
   ) {
-    this.slack = config.notifier.slack ? new SlackClient(config.notifier.slack) : null;
+    this.slack = config.notifier.slack ? new SlackClient({ ...config.notifier.slack, fetch: config.notifier.outbound?.fetch }) : null;
   }
 
   @Post('interactions')
