@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { WorkflowUpdateStage, type Client, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { App } from '@gatehouse/domain';
@@ -9,6 +12,7 @@ import {
   openTestClient,
   openTestStore,
   startTestWorker,
+  testTemporalAddress,
   type RunningWorker,
   updateError,
 } from '../../test/support/harness';
@@ -129,6 +133,39 @@ async function start(app: App, overrides: Partial<TicketWorkflowInput> = {}) {
   const input = workflowInput(app, overrides);
   const handle = await client.workflow.start('ticketWorkflow', ticketWorkflowStartOptions(input, worker.taskQueue));
   return { input, handle };
+}
+
+/**
+ * With RECORD_HISTORIES=1, keeps this workflow's history for test/replay (never over an existing one: those
+ * recorded before a change are what proves its patch). The CLI writes the proto-JSON that replay reads.
+ */
+async function recordHistory(name: string, workflowId: string): Promise<void> {
+  const file = path.join(__dirname, '../../test/fixtures/histories', `${name}.json`);
+  if (!process.env.RECORD_HISTORIES || fs.existsSync(file)) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { binaries } = require('../../tools/scripts/stack') as typeof import('../../tools/scripts/stack');
+  const args = [
+    'workflow',
+    'show',
+    '--workflow-id',
+    workflowId,
+    '--address',
+    testTemporalAddress(),
+    '--output',
+    'json',
+  ];
+  const history = JSON.parse(execFileSync(binaries().temporal, args).toString());
+  // Failure stack traces carry this machine's paths; replay never reads them.
+  const scrub = (o: unknown): void => {
+    if (Array.isArray(o)) o.forEach(scrub);
+    else if (o && typeof o === 'object')
+      for (const [k, v] of Object.entries(o)) {
+        if (k === 'stackTrace' && typeof v === 'string') (o as Record<string, unknown>)[k] = '';
+        else scrub(v);
+      }
+  };
+  scrub(history);
+  fs.writeFileSync(file, `${JSON.stringify(history, null, 2)}\n`);
 }
 
 const members = (app: App, entitlement = 'engineering') => store.demoMemberships.members(app.id, entitlement);
@@ -487,6 +524,7 @@ describe('one state change at a time', () => {
     expect(state.approval.steps[0].approvedBy).toEqual(approvals);
     expect(await store.seats.used(app.id, 'seat')).toBe(1);
     expect(await members(app)).toEqual([input.beneficiary.id]);
+    await recordHistory('15-racing-final-approvals', input.ticketId);
   });
 
   test('a cancel while the final approval awaits its seat: the ticket ends cancelled, the seat is given back, nothing is granted', async () => {
@@ -552,6 +590,8 @@ describe('failure paths leave nothing behind', () => {
     });
     expect(await members(app)).toEqual([]);
     expect(await store.grants.activeOwner(app.id, input.beneficiary.id, 'engineering')).toBeNull();
+    await handle.result();
+    await recordHistory('16-failed-revoked', input.ticketId);
   });
 
   test('a limited ticket parked in failed and retried after its end expires without granting', async () => {
@@ -592,16 +632,16 @@ describe('failure paths leave nothing behind', () => {
     const granted = gate(`events:${input.ticketId}:granted`);
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
     await granted.reached;
-    const revoke = await client.workflow
-      .getHandle(input.ticketId)
-      .startUpdate(revokeAccessUpdate, {
-        args: [{ actor: dave, comment: 'left' }],
-        waitForStage: WorkflowUpdateStage.ACCEPTED,
-      });
+    const revoke = await client.workflow.getHandle(input.ticketId).startUpdate(revokeAccessUpdate, {
+      args: [{ actor: dave, comment: 'left' }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
     granted.open();
     const state = await Promise.race([revoke.result(), new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
     expect(state?.access.state).toBe('revoked');
     expect(await members(app)).toEqual([]);
+    await handle.result();
+    await recordHistory('17-revoked-while-continuing-as-new', input.ticketId);
   });
 
   test('while a revocation retries against a failing target, extensions and revokes are refused with ACCESS_ENDING and a pending extension is told the access ended', async () => {
