@@ -1,4 +1,3 @@
-import type { Agent } from 'node:http';
 import type { ConnectorSettings } from '@gatehouse/domain';
 import { CONNECTOR_FAILURE, ConnectorFailure, type Connector } from './connector';
 import { DemoConnector, type DemoMembershipStore } from './demo/demo-connector';
@@ -8,14 +7,12 @@ import { createScimConnector } from './scim/scim-connector';
 import { createSlackConnector } from './slack/slack-connector';
 
 /**
- * How connectors reach their targets: the worker passes the outbound guard's clients, which in production
- * refuse loopback, private and cloud-metadata destinations (`@gatehouse/notifiers` outbound). Absent: the
- * global `fetch` and Node's default agents.
+ * How connectors reach their targets: the worker passes the outbound guard's `fetch`, which in production
+ * refuses loopback, private and cloud-metadata destinations (`@gatehouse/notifiers` outbound). Absent: the
+ * global `fetch`.
  */
 export interface ConnectorHttp {
   fetch: typeof fetch;
-  /** For libraries that take an `http.Agent` (the Slack SDK's axios). */
-  agentFor(url: string): Agent;
 }
 
 export interface ConnectorDeps {

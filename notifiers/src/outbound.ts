@@ -192,7 +192,7 @@ class GuardedHttpsAgent extends https.Agent {
   }
 }
 
-/** What outbound clients are given: a `fetch` and the agents for libraries that take one (axios, node-fetch). */
+/** What outbound clients are given: a `fetch`, and agents for libraries that take one instead (jsforce's node-fetch). */
 export interface OutboundHttp {
   readonly policy: OutboundPolicy;
   fetch: typeof fetch;

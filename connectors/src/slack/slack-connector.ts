@@ -17,7 +17,6 @@
  * The client's own retries and rate-limit waits are off: Temporal owns retries, and a 429 becomes a
  * retryable failure that waits Slack's Retry-After.
  */
-import type { Agent as HttpAgent } from 'node:http';
 import { ErrorCode, LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
 import { ApplicationFailure } from '@temporalio/common';
 import { checkedConnection } from '../connection-check';
@@ -67,8 +66,8 @@ export interface SlackConnectorConfig {
   /** For org-wide (Enterprise Grid) tokens: the workspace the groups and channels belong to. */
   teamId?: string;
   token: () => string;
-  /** The outbound guard's agent for `apiUrl`; absent, Node's default. */
-  agent?: HttpAgent;
+  /** The outbound guard's fetch; absent, the global one. */
+  fetch?: typeof fetch;
 }
 
 interface SlackErrorLike {
@@ -220,7 +219,7 @@ export class SlackConnector implements Connector {
         timeout: REQUEST_TIMEOUT_MS,
         allowAbsoluteUrls: false,
         logLevel: LogLevel.ERROR,
-        ...(this.config.agent ? { agent: this.config.agent } : {}),
+        ...(this.config.fetch ? { fetch: this.config.fetch } : {}),
         ...(this.config.teamId ? { teamId: this.config.teamId } : {}),
       });
     }
@@ -367,5 +366,5 @@ export class SlackConnector implements Connector {
 export function createSlackConnector(config: Record<string, unknown>, env: NodeJS.ProcessEnv, http?: ConnectorHttp): SlackConnector {
   const apiUrl = httpUrl(NAME, config, 'apiUrl', 'https://slack.com/api');
   const teamId = optionalString(NAME, config, 'teamId');
-  return new SlackConnector({ apiUrl, teamId, token: () => secretFromEnv(config, 'tokenEnv', env), agent: http?.agentFor(apiUrl) });
+  return new SlackConnector({ apiUrl, teamId, token: () => secretFromEnv(config, 'tokenEnv', env), fetch: http?.fetch });
 }
