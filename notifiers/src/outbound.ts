@@ -237,7 +237,11 @@ function once(
     const outgoing: Record<string, string> = Object.fromEntries(headers);
     if (body) outgoing['content-length'] = String(body.length);
     const request = (url.protocol === 'https:' ? https : http).request(url, { method, headers: outgoing, agent: agentFor(url), signal: signal ?? undefined });
-    request.on('error', (err) => reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: err })));
+    request.on('error', (err) => {
+      if (signal?.aborted) return reject(signal.reason);
+      // As the global fetch fails, with the cause attached; a refusal also says why, for callers that show only the message.
+      reject(new TypeError(err instanceof OutboundBlockedError ? `fetch failed: ${err.message}` : 'fetch failed', { cause: err }));
+    });
     request.on('response', (res) => {
       const responseHeaders = new Headers();
       for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
