@@ -23,14 +23,20 @@ function histories() {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))) }));
+    .map((f) => ({
+      workflowId: f.replace(/\.json$/, ''),
+      history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))),
+    }));
 }
 
 test('every recorded ticket history replays against the current workflow code', async () => {
   const recorded = histories();
   expect(recorded.length).toBeGreaterThanOrEqual(17);
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, recorded)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+    recorded,
+  )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);
@@ -52,21 +58,47 @@ record('recording histories', () => {
     await handle.result().catch(() => undefined);
     await connection.close();
     // The CLI writes the proto-JSON form that historyFromJSON reads (historyToJSON trips over Jest's module registry).
-    const json = execFileSync(binaries().temporal, ['workflow', 'show', '--workflow-id', ticketId, '--address', testTemporalAddress(), '--output', 'json']);
+    const json = execFileSync(binaries().temporal, [
+      'workflow',
+      'show',
+      '--workflow-id',
+      ticketId,
+      '--address',
+      testTemporalAddress(),
+      '--output',
+      'json',
+    ]);
     fs.writeFileSync(path.join(dir, `${name}.json`), json);
   }
 
   const body = (appId: string, extra: Record<string, unknown> = {}) => ({
-    appId, changes: [{ op: 'add', entitlementId: 'engineering-team' }], duration: { type: 'limited', end: new Date(Date.now() + 3000).toISOString() }, reason: 'replay', ...extra,
+    appId,
+    changes: [{ op: 'add', entitlementId: 'engineering-team' }],
+    duration: { type: 'limited', end: new Date(Date.now() + 3000).toISOString() },
+    reason: 'replay',
+    ...extra,
   });
   const waitState = (id: string, state: string) =>
-    eventually(async () => (await stack.as(users.alice).get(`/tickets/${id}`)).body.access.state === state, 15_000, state);
+    eventually(
+      async () => (await stack.as(users.alice).get(`/tickets/${id}`)).body.access.state === state,
+      15_000,
+      state,
+    );
 
   test('scenarios', async () => {
     const a = stack.as(users.alice);
     const carol = stack.as(users.carol);
     const root = stack.as(users.root);
-    const twoSteps = { policy: { approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }, { name: 'IT', approvers: ['group:it-admins'], minApprovals: 1 }] } } };
+    const twoSteps = {
+      policy: {
+        approval: {
+          steps: [
+            { name: 'Lead', approvers: ['user:carol'], minApprovals: 1 },
+            { name: 'IT', approvers: ['group:it-admins'], minApprovals: 1 },
+          ],
+        },
+      },
+    };
 
     let app = await createApp(stack, twoSteps);
     let t = (await a.post('/tickets', body(app))).body;
@@ -85,7 +117,9 @@ record('recording histories', () => {
 
     app = await createApp(stack);
     t = (await a.post('/tickets', body(app, { duration: { type: 'limited', end: inHours(1) } }))).body;
-    await carol.post(`/tickets/${t.id}/approve`, { duration: { type: 'limited', end: new Date(Date.now() + 2000).toISOString() } });
+    await carol.post(`/tickets/${t.id}/approve`, {
+      duration: { type: 'limited', end: new Date(Date.now() + 2000).toISOString() },
+    });
     await save('04-modified-duration', t.id);
 
     app = await createApp(stack);
@@ -104,25 +138,54 @@ record('recording histories', () => {
     t = (await a.post('/tickets', body(app, { duration: { type: 'indefinite' } }))).body;
     await carol.post(`/tickets/${t.id}/approve`, {});
     await waitState(t.id, 'active');
-    const removal = (await a.post('/tickets', { appId: app, changes: [{ op: 'remove', entitlementId: 'engineering-team' }], reason: 'done' })).body;
+    const removal = (
+      await a.post('/tickets', {
+        appId: app,
+        changes: [{ op: 'remove', entitlementId: 'engineering-team' }],
+        reason: 'done',
+      })
+    ).body;
     await carol.post(`/tickets/${removal.id}/approve`, {});
     await save('07-remove', removal.id);
 
     app = await createApp(stack);
-    t = (await a.post('/tickets', body(app, { duration: { type: 'limited', start: new Date(Date.now() + 1500).toISOString(), end: new Date(Date.now() + 3500).toISOString() } }))).body;
+    t = (
+      await a.post(
+        '/tickets',
+        body(app, {
+          duration: {
+            type: 'limited',
+            start: new Date(Date.now() + 1500).toISOString(),
+            end: new Date(Date.now() + 3500).toISOString(),
+          },
+        }),
+      )
+    ).body;
     await carol.post(`/tickets/${t.id}/approve`, {});
     await save('08-scheduled-start', t.id);
 
     // Recorded after extend / re-raise / seats / modify were added (issue 4).
     const shortWindow = { policy: { reraiseWindowSeconds: 2 } };
     app = await createApp(stack, shortWindow);
-    t = (await a.post('/tickets', body(app, { duration: { type: 'limited', end: new Date(Date.now() + 4000).toISOString() } }))).body;
+    t = (
+      await a.post(
+        '/tickets',
+        body(app, { duration: { type: 'limited', end: new Date(Date.now() + 4000).toISOString() } }),
+      )
+    ).body;
     await carol.post(`/tickets/${t.id}/approve`, {});
     await waitState(t.id, 'active');
-    const ext = (await a.post(`/tickets/${t.id}/extend`, { end: new Date(Date.now() + 6000).toISOString(), reason: 'more' })).body;
+    const ext = (
+      await a.post(`/tickets/${t.id}/extend`, { end: new Date(Date.now() + 6000).toISOString(), reason: 'more' })
+    ).body;
     await carol.post(`/tickets/${ext.id}/approve`, {});
     await waitState(t.id, 'expired');
-    const rr = (await a.post(`/tickets/${t.id}/reraise`, { duration: { type: 'limited', end: new Date(Date.now() + 3000).toISOString() }, reason: 'again' })).body;
+    const rr = (
+      await a.post(`/tickets/${t.id}/reraise`, {
+        duration: { type: 'limited', end: new Date(Date.now() + 3000).toISOString() },
+        reason: 'again',
+      })
+    ).body;
     await carol.post(`/tickets/${rr.id}/approve`, {});
     await save('10-extension', ext.id);
     await save('11-reraise-child', rr.id);
@@ -138,13 +201,27 @@ record('recording histories', () => {
     await save('12-licensed-seat', t.id);
 
     app = await createApp(stack, shortWindow);
-    t = (await a.post('/tickets', body(app, { changes: [{ op: 'add', entitlementId: 'maintainer' }], duration: { type: 'indefinite' } }))).body;
+    t = (
+      await a.post(
+        '/tickets',
+        body(app, { changes: [{ op: 'add', entitlementId: 'maintainer' }], duration: { type: 'indefinite' } }),
+      )
+    ).body;
     await carol.post(`/tickets/${t.id}/approve`, {});
     await waitState(t.id, 'active');
-    const move = (await a.post('/tickets', { appId: app, changes: [{ op: 'remove', entitlementId: 'maintainer' }, { op: 'add', entitlementId: 'engineering-team' }], duration: { type: 'limited', end: new Date(Date.now() + 2000).toISOString() }, reason: 'move' })).body;
+    const move = (
+      await a.post('/tickets', {
+        appId: app,
+        changes: [
+          { op: 'remove', entitlementId: 'maintainer' },
+          { op: 'add', entitlementId: 'engineering-team' },
+        ],
+        duration: { type: 'limited', end: new Date(Date.now() + 2000).toISOString() },
+        reason: 'move',
+      })
+    ).body;
     await carol.post(`/tickets/${move.id}/approve`, {});
     await save('13-modify', move.id);
-
   }, 240_000);
 
   test('scenarios after the notifications patch', async () => {
@@ -154,11 +231,31 @@ record('recording histories', () => {
       policy: {
         reraiseWindowSeconds: 2,
         expiryNoticeSeconds: 3,
-        approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1, remindAfterSeconds: 1, escalateAfterSeconds: 2, escalateTo: ['group:it-admins'] }] },
+        approval: {
+          steps: [
+            {
+              name: 'Lead',
+              approvers: ['user:carol'],
+              minApprovals: 1,
+              remindAfterSeconds: 1,
+              escalateAfterSeconds: 2,
+              escalateTo: ['group:it-admins'],
+            },
+          ],
+        },
       },
     });
-    const t = (await a.post('/tickets', body(app, { duration: { type: 'limited', end: new Date(Date.now() + 10_000).toISOString() } }))).body;
-    await eventually(async () => (await a.get(`/tickets/${t.id}`)).body.log.some((e: { event: string }) => e.event === 'escalated'), 15_000, 'escalated');
+    const t = (
+      await a.post(
+        '/tickets',
+        body(app, { duration: { type: 'limited', end: new Date(Date.now() + 10_000).toISOString() } }),
+      )
+    ).body;
+    await eventually(
+      async () => (await a.get(`/tickets/${t.id}`)).body.log.some((e: { event: string }) => e.event === 'escalated'),
+      15_000,
+      'escalated',
+    );
     expect((await stack.as(users.dave).post(`/tickets/${t.id}/approve`, { comment: 'covering' })).status).toBe(200);
     await save('14-reminded-escalated-expiry-notice', t.id);
   }, 60_000);
