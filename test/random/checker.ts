@@ -130,14 +130,18 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
     try {
       const res = await fetch(world.stack.url + path, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       const text = await res.text();
       const parsed = text ? JSON.parse(text) : null;
       // 503 DEPENDENCY_UNAVAILABLE is the contract's answer while Temporal is out of reach; any other 5xx is a bug.
-      if (res.status >= 500 && res.status !== 503) violate('server error', `${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
+      if (res.status >= 500 && res.status !== 503)
+        violate('server error', `${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
       return { status: res.status, body: parsed };
     } catch (err) {
       violate('request failed', `${method} ${path}: ${String(err)}`);
@@ -157,9 +161,12 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
   const created = (res: Response) => {
     if (res.status === 201) ids.push(res.body.id);
     const flags = (res.body?.flags as { code: string }[] | undefined)?.map((f) => f.code).join(',');
-    note(res.status === 201 ? `→ ${res.body.id}` : `→ ${res.status} ${res.body?.code ?? ''}${flags ? ` ${flags}` : ''}`);
+    note(
+      res.status === 201 ? `→ ${res.body.id}` : `→ ${res.status} ${res.body?.code ?? ''}${flags ? ` ${flags}` : ''}`,
+    );
   };
-  const decided = (id: string, res: Response) => note(`${id} → ${res.status}${res.status === 200 ? '' : ` ${res.body?.code ?? ''}`}`);
+  const decided = (id: string, res: Response) =>
+    note(`${id} → ${res.status}${res.status === 200 ? '' : ` ${res.body?.code ?? ''}`}`);
   const limited = (startIn: number, seconds: number) => {
     const start = Date.now() + startIn * 1000;
     return { type: 'limited', ...(startIn ? { start: iso(start) } : {}), end: iso(start + seconds * 1000) };
@@ -174,7 +181,18 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
       case 'create': {
         const duration = step.seconds === null ? { type: 'indefinite' } : limited(step.startIn, step.seconds);
         const changes = step.entitlements.map((entitlementId) => ({ op: 'add', entitlementId }));
-        return created(await call(person(step.user), 'POST', '/tickets', { appId, changes, duration, reason: 'randomized check' }));
+        const res = await call(person(step.user), 'POST', '/tickets', {
+          appId,
+          changes,
+          duration,
+          reason: 'randomized check',
+        });
+        created(res);
+        if (res.status !== 201 || !step.approvedBy) return;
+        return decided(
+          `approve ${res.body.id}`,
+          await call(approvers[step.approvedBy], 'POST', `/tickets/${res.body.id}/approve`, {}),
+        );
       }
       case 'approve': {
         const t = choose(step.pick, (x) => x.status === 'pending');
@@ -197,20 +215,29 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
           call(people.carol, 'POST', `/tickets/${t.id}/approve`, {}),
           call(other, 'POST', `/tickets/${t.id}/${step.with}`, {}),
         ]);
-        return note(`${t.id} → approve ${a.status}${a.body?.code ? ` ${a.body.code}` : ''}, ${step.with} ${b.status}${b.body?.code ? ` ${b.body.code}` : ''}`);
+        return note(
+          `${t.id} → approve ${a.status}${a.body?.code ? ` ${a.body.code}` : ''}, ${step.with} ${b.status}${b.body?.code ? ` ${b.body.code}` : ''}`,
+        );
       }
       case 'extend': {
         const t = choose(step.pick, (x) => x.type !== 'extend' && x.access.state === 'active' && x.access.end !== null);
         if (!t) return note('(no active limited ticket)');
         note(`of ${t.id}`);
         const end = iso(Date.parse(t.access.end!) + step.seconds * 1000);
-        return created(await call(person(t.beneficiary.id), 'POST', `/tickets/${t.id}/extend`, { end, reason: 'randomized check' }));
+        return created(
+          await call(person(t.beneficiary.id), 'POST', `/tickets/${t.id}/extend`, { end, reason: 'randomized check' }),
+        );
       }
       case 'reraise': {
         const t = choose(step.pick, (x) => x.access.state === 'expired');
         if (!t) return note('(no expired ticket)');
         note(`of ${t.id}`);
-        return created(await call(person(t.beneficiary.id), 'POST', `/tickets/${t.id}/reraise`, { duration: limited(0, step.seconds), reason: 'randomized check' }));
+        return created(
+          await call(person(t.beneficiary.id), 'POST', `/tickets/${t.id}/reraise`, {
+            duration: limited(0, step.seconds),
+            reason: 'randomized check',
+          }),
+        );
       }
       case 'modify':
       case 'remove': {
@@ -219,12 +246,24 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
         if (!candidates.length) return note('(holds nothing to remove)');
         const removed = candidates[Math.floor(step.pick * candidates.length)];
         note(`-${removed}`);
-        const changes = [...(step.op === 'modify' ? [{ op: 'add', entitlementId: step.add }] : []), { op: 'remove', entitlementId: removed }];
-        const body = { appId, changes, reason: 'randomized check', ...(step.op === 'modify' ? { duration: limited(0, step.seconds) } : {}) };
+        const changes = [
+          ...(step.op === 'modify' ? [{ op: 'add', entitlementId: step.add }] : []),
+          { op: 'remove', entitlementId: removed },
+        ];
+        const body = {
+          appId,
+          changes,
+          reason: 'randomized check',
+          ...(step.op === 'modify' ? { duration: limited(0, step.seconds) } : {}),
+        };
         return created(await call(person(step.user), 'POST', '/tickets', body));
       }
       case 'revoke': {
-        const t = choose(step.pick, (x) => x.type !== 'extend' && x.action !== 'remove' && ['scheduled', 'active', 'failed'].includes(x.access.state));
+        const t = choose(
+          step.pick,
+          (x) =>
+            x.type !== 'extend' && x.action !== 'remove' && ['scheduled', 'active', 'failed'].includes(x.access.state),
+        );
         if (!t) return note('(nothing to revoke)');
         return decided(t.id, await call(step.admin ? root : people.carol, 'POST', `/tickets/${t.id}/revoke`, {}));
       }
@@ -278,7 +317,15 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
   }
 
   const facts = (s: TicketState | Ticket) =>
-    JSON.stringify([s.status, s.access.state, s.access.start, s.access.end, s.access.grantedAt, s.access.revokedAt, s.log.length]);
+    JSON.stringify([
+      s.status,
+      s.access.state,
+      s.access.start,
+      s.access.end,
+      s.access.grantedAt,
+      s.access.revokedAt,
+      s.log.length,
+    ]);
 
   async function settle(): Promise<Settled | string> {
     const deadline = Date.now() + SETTLE_MS;
@@ -290,7 +337,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
         continue;
       }
       const now = Date.now();
-      why = [...tickets.values()].map((t) => (restless(t, now) ? `${t.id}: ${restless(t, now)}` : '')).find(Boolean) ?? '';
+      why =
+        [...tickets.values()].map((t) => (restless(t, now) ? `${t.id}: ${restless(t, now)}` : '')).find(Boolean) ?? '';
       if (why) continue;
       try {
         for (const t of tickets.values()) {
@@ -301,7 +349,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
               const cause = (err as { cause?: { details?: string } }).cause?.details;
               throw new Error(`${t.id}: ${String(err)}${cause ? ` (${cause})` : ''}`);
             });
-          if (facts(state) !== facts(t)) throw new Error(`${t.id}: the read model says ${facts(t)}, the workflow ${facts(state)}`);
+          if (facts(state) !== facts(t))
+            throw new Error(`${t.id}: the read model says ${facts(t)}, the workflow ${facts(state)}`);
         }
       } catch (err) {
         why = String(err);
@@ -312,7 +361,11 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
       const members = world.target.members(appId);
       const grants = await call(root, 'GET', `/grants?appId=${appId}&state=active`);
       const again = await readTickets();
-      if (typeof again === 'string' || [...tickets].some(([id, t]) => facts(t) !== facts(again.get(id)!)) || again.size !== tickets.size) {
+      if (
+        typeof again === 'string' ||
+        [...tickets].some(([id, t]) => facts(t) !== facts(again.get(id)!)) ||
+        again.size !== tickets.size
+      ) {
         why = 'changed while reading';
         continue;
       }
@@ -340,23 +393,35 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
   function check(settled: Settled): void {
     const tickets = [...settled.tickets.values()];
     const adds = (t: Ticket, e: string) => t.changes.some((c) => c.op === 'add' && c.entitlement.id === e);
-    const applied = (t: Ticket) => t.access.grantedAt !== null && ['removed', 'active', 'expired', 'revoked'].includes(t.access.state);
+    const applied = (t: Ticket) =>
+      t.access.grantedAt !== null && ['removed', 'active', 'expired', 'revoked'].includes(t.access.state);
     for (const user of schedule.users) {
       const own = tickets.filter((t) => t.beneficiary.id === user);
       for (const e of schedule.entitlements) {
-        const removals = own.filter((t) => applied(t) && t.changes.some((c) => c.op === 'remove' && c.entitlement.id === e));
+        const removals = own.filter(
+          (t) => applied(t) && t.changes.some((c) => c.op === 'remove' && c.entitlement.id === e),
+        );
         const removedAfter = (at: string) => removals.some((r) => Date.parse(r.access.grantedAt!) > Date.parse(at));
-        const holders = own.filter((t) => t.type !== 'extend' && adds(t, e) && t.access.state === 'active' && !removedAfter(t.access.grantedAt!));
+        const holders = own.filter(
+          (t) => t.type !== 'extend' && adds(t, e) && t.access.state === 'active' && !removedAfter(t.access.grantedAt!),
+        );
         const partial = own.filter((t) => t.type !== 'extend' && adds(t, e) && t.access.state === 'failed');
         const adminRevoked = own.some(
-          (t) => adds(t, e) && t.access.state === 'revoked' && t.access.grantedAt !== null && t.log.some((l) => l.event === 'revoked' && l.actor === people.root.sub),
+          (t) =>
+            adds(t, e) &&
+            t.access.state === 'revoked' &&
+            t.access.grantedAt !== null &&
+            t.log.some((l) => l.event === 'revoked' && l.actor === people.root.sub),
         );
         const preheld = schedule.preheld.includes(`${user}/${e}`) && removals.length === 0 && !adminRevoked;
         const must = preheld || holders.length > 0;
         const member = settled.members.has(`${user}/${e}`);
         const story = own
           .filter((t) => t.changes.some((c) => c.entitlement.id === e))
-          .map((t) => `${t.id}(${t.type}/${t.action} ${t.status}/${t.access.state}${t.access.end ? ` end ${t.access.end.slice(11, 19)}` : ''}: ${t.log.map((l) => `${l.at.slice(11, 23)} ${l.event}`).join(', ')})`)
+          .map(
+            (t) =>
+              `${t.id}(${t.type}/${t.action} ${t.status}/${t.access.state}${t.access.end ? ` end ${t.access.end.slice(11, 19)}` : ''}: ${t.log.map((l) => `${l.at.slice(11, 23)} ${l.event}`).join(', ')})`,
+          )
           .join(', ');
         const calls = world.target.history(appId).filter((line) => line.includes(` ${user}/${e}`));
         const context = `${user}/${e}${preheld ? ' (held before Gatehouse)' : ''}; tickets: ${story || 'none'}; target calls: ${calls.join(', ') || 'none'}`;
@@ -365,17 +430,24 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
 
         const grant = settled.grants.find((g) => g.userId === user && g.entitlementId === e && g.state === 'active');
         if (holders.length && !grant) violate('GET /grants misses active access', context);
-        if (!holders.length && !partial.length && !preheld && grant) violate('GET /grants lists ended access', `${context}; grant ${JSON.stringify(grant)}`);
+        if (!holders.length && !partial.length && !preheld && grant)
+          violate('GET /grants lists ended access', `${context}; grant ${JSON.stringify(grant)}`);
         if (holders.length && grant) {
-          const end = holders.some((t) => t.access.end === null) ? null : Math.max(...holders.map((t) => Date.parse(t.access.end!)));
+          const end = holders.some((t) => t.access.end === null)
+            ? null
+            : Math.max(...holders.map((t) => Date.parse(t.access.end!)));
           const shown = grant.end === null ? null : Date.parse(grant.end);
-          if (shown !== end) violate('GET /grants shows another end than the tickets', `${context}; grant ends ${grant.end}`);
+          if (shown !== end)
+            violate('GET /grants shows another end than the tickets', `${context}; grant ends ${grant.end}`);
         }
       }
     }
     for (const t of tickets) {
       if ((t.status === 'cancelled' || t.status === 'rejected') && t.log.some((l) => l.event === 'granted')) {
-        violate('a ticket that was not approved granted access', `${t.id} ${t.status}: ${t.log.map((l) => l.event).join(',')}`);
+        violate(
+          'a ticket that was not approved granted access',
+          `${t.id} ${t.status}: ${t.log.map((l) => l.event).join(',')}`,
+        );
       }
     }
   }
@@ -383,7 +455,8 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
   async function checkpoint(): Promise<boolean> {
     const settled = await settle();
     if (typeof settled === 'string') {
-      if (settled.startsWith(REPLAY_FAILURE)) violate('a workflow does not replay', settled.slice(REPLAY_FAILURE.length));
+      if (settled.startsWith(REPLAY_FAILURE))
+        violate('a workflow does not replay', settled.slice(REPLAY_FAILURE.length));
       else violate('never settled', `within ${Math.round(SETTLE_MS / 1000)} s: ${settled}`);
       return false;
     }
@@ -402,7 +475,12 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
   // The end: let every limited access run out, then check once more.
   stepIndex = schedule.steps.length;
   trace.push(`${stepIndex}: until every limited access has ended`);
-  const lastEnd = Math.max(0, ...[...snapshot.values()].filter((t) => ['scheduled', 'active'].includes(t.access.state) && t.access.end).map((t) => Date.parse(t.access.end!)));
+  const lastEnd = Math.max(
+    0,
+    ...[...snapshot.values()]
+      .filter((t) => ['scheduled', 'active'].includes(t.access.state) && t.access.end)
+      .map((t) => Date.parse(t.access.end!)),
+  );
   await sleep(Math.min(Math.max(0, lastEnd - Date.now() + 200), 30_000));
   await checkpoint();
   trace.push(`target calls: ${world.target.history(appId).join(', ') || 'none'}`);
@@ -426,7 +504,14 @@ export async function runSchedules(
         try {
           result = await runSchedule(world, schedule);
         } catch (err) {
-          result = { seed: schedule.seed, violations: [{ seed: schedule.seed, step: -1, kind: 'checker error', detail: String((err as Error)?.stack ?? err) }], trace: [], ms: 0 };
+          result = {
+            seed: schedule.seed,
+            violations: [
+              { seed: schedule.seed, step: -1, kind: 'checker error', detail: String((err as Error)?.stack ?? err) },
+            ],
+            trace: [],
+            ms: 0,
+          };
         }
         results.push(result);
         done(result);

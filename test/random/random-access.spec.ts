@@ -31,7 +31,8 @@ test(`random schedules (seeds ${from}..${from + count - 1}): every person holds 
   const started = Date.now();
   say(`[check:random] seeds ${from}..${from + count - 1}, ${concurrency} at a time`);
   const results = await runSchedules(world, schedules, concurrency, (r) => {
-    if (r.violations.length) say(`[check:random] seed ${r.seed}: ${r.violations.length} violation(s), first: ${r.violations[0].kind}`);
+    if (r.violations.length)
+      say(`[check:random] seed ${r.seed}: ${r.violations.length} violation(s), first: ${r.violations[0].kind}`);
   });
   const failed = results.filter((r) => r.violations.length);
   const steps = schedules.reduce((n, s) => n + s.steps.length, 0);

@@ -10,7 +10,15 @@ export const USERS = ['alice', 'bob', 'mallory'] as const;
 export const ENTITLEMENTS = ['eng', 'ops', 'db'] as const;
 
 export type Step =
-  | { op: 'create'; user: string; entitlements: string[]; startIn: number; seconds: number | null }
+  /** `approvedBy`: an approver decides right after the create, within the same step (most requests are approved quickly). */
+  | {
+      op: 'create';
+      user: string;
+      entitlements: string[];
+      startIn: number;
+      seconds: number | null;
+      approvedBy: 'carol' | 'dave' | null;
+    }
   | { op: 'approve'; pick: number; by: 'carol' | 'dave'; seconds: number | null }
   | { op: 'reject'; pick: number }
   | { op: 'cancel'; pick: number }
@@ -50,7 +58,9 @@ export function generateSchedule(seed: number, size = { min: 6, max: 9 }): Sched
   while (steps.length < count) {
     const early = steps.length < 2;
     const op = early
-      ? r.chance(0.7) || steps.length === 0 ? 'create' : 'approve'
+      ? r.chance(0.7) || steps.length === 0
+        ? 'create'
+        : 'approve'
       : r.weighted({
           create: 4,
           approve: 5,
@@ -78,11 +88,25 @@ export function generateSchedule(seed: number, size = { min: 6, max: 9 }): Sched
         const second = r.chance(0.3) ? r.pick(entitlements.filter((e) => e !== first)) : null;
         const indefinite = r.chance(0.12);
         const user = again ? last.user : r.pick(users);
-        steps.push({ op, user, entitlements: second ? [first, second] : [first], startIn: indefinite || r.chance(0.5) ? 0 : r.int(1, 6), seconds: indefinite ? null : seconds() });
+        const startIn = indefinite || r.chance(0.5) ? 0 : r.int(2, 8);
+        const approvedBy = r.chance(0.5) ? r.pick(['carol', 'dave'] as const) : null;
+        steps.push({
+          op,
+          user,
+          entitlements: second ? [first, second] : [first],
+          startIn,
+          seconds: indefinite ? null : seconds(),
+          approvedBy,
+        });
         break;
       }
       case 'approve':
-        steps.push({ op, pick: r.next(), by: r.chance(0.7) ? 'carol' : 'dave', seconds: r.chance(0.15) ? seconds() : null });
+        steps.push({
+          op,
+          pick: r.next(),
+          by: r.chance(0.7) ? 'carol' : 'dave',
+          seconds: r.chance(0.15) ? seconds() : null,
+        });
         break;
       case 'race':
         steps.push({ op, pick: r.next(), with: r.pick(['approve', 'reject', 'cancel'] as const) });
@@ -127,7 +151,10 @@ export function generateSchedule(seed: number, size = { min: 6, max: 9 }): Sched
 export function describeStep(step: Step): string {
   const { op, ...rest } = step;
   const args = Object.entries(rest)
-    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : Array.isArray(v) ? v.join('+') : String(v)}`)
+    .map(
+      ([k, v]) =>
+        `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : Array.isArray(v) ? v.join('+') : String(v)}`,
+    )
     .join(' ');
   return args ? `${op} ${args}` : op;
 }
@@ -145,9 +172,9 @@ export const KNOWN_SCHEDULES: (Schedule & { name: string })[] = [
     preheld: [],
     pendingTimeoutSeconds: null,
     steps: [
-      { op: 'create', user: 'alice', entitlements: ['eng'], startIn: 8, seconds: 4 },
+      { op: 'create', user: 'alice', entitlements: ['eng'], startIn: 8, seconds: 4, approvedBy: null },
       { op: 'approve', pick: 0, by: 'carol', seconds: null },
-      { op: 'create', user: 'alice', entitlements: ['eng'], startIn: 0, seconds: 20 },
+      { op: 'create', user: 'alice', entitlements: ['eng'], startIn: 0, seconds: 20, approvedBy: null },
       { op: 'approve', pick: 0, by: 'carol', seconds: null },
       { op: 'wait', seconds: 14 },
     ],
@@ -160,7 +187,7 @@ export const KNOWN_SCHEDULES: (Schedule & { name: string })[] = [
     preheld: ['alice/eng'],
     pendingTimeoutSeconds: null,
     steps: [
-      { op: 'create', user: 'alice', entitlements: ['eng'], startIn: 0, seconds: 3 },
+      { op: 'create', user: 'alice', entitlements: ['eng'], startIn: 0, seconds: 3, approvedBy: null },
       { op: 'approve', pick: 0, by: 'carol', seconds: null },
       { op: 'wait', seconds: 4 },
     ],
@@ -174,7 +201,7 @@ export const KNOWN_SCHEDULES: (Schedule & { name: string })[] = [
     pendingTimeoutSeconds: null,
     steps: [
       { op: 'targetRefuses', entitlement: 'ops', seconds: 30 },
-      { op: 'create', user: 'alice', entitlements: ['eng', 'ops'], startIn: 0, seconds: null },
+      { op: 'create', user: 'alice', entitlements: ['eng', 'ops'], startIn: 0, seconds: null, approvedBy: null },
       { op: 'approve', pick: 0, by: 'carol', seconds: null },
       { op: 'revoke', pick: 0, admin: false },
     ],

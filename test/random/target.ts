@@ -47,7 +47,8 @@ export class RandomTarget {
 
   connectorFor(app: App): Connector {
     const check = (change: AccessChange, granting: boolean) => {
-      if ((this.unavailableUntil.get(app.id) ?? 0) > Date.now()) throw ConnectorFailure.retryable('the target is unavailable');
+      if ((this.unavailableUntil.get(app.id) ?? 0) > Date.now())
+        throw ConnectorFailure.retryable('the target is unavailable');
       const entitlement = change.entitlement.externalId;
       if (granting && (this.refusedUntil.get(`${app.id}/${entitlement}`) ?? 0) > Date.now()) {
         throw ConnectorFailure.permanent(CONNECTOR_FAILURE.REJECTED, `the target refuses ${entitlement} for now`);
