@@ -430,7 +430,15 @@ describe('through tickets', () => {
     const granted = ticket.log.findIndex((e: any) => e.event === 'granted') + 1;
     expect(granted).toBeGreaterThan(0);
     const mine = () => target.received.map((r) => ({ r, body: JSON.parse(r.body) })).filter((x) => x.body.ticketId === ticket.id);
-    await eventually(async () => mine().some((x) => x.body.sequence === granted), 20_000, 'the granted event');
+    // Each event is delivered by a workflow of its own, so events of one ticket may arrive out of order
+    // (docs/api.md, "Webhooks"): the granted event arriving does not mean the earlier ones have. Wait for
+    // every sequence up to it; one that never comes fails here, naming what is missing.
+    await eventually(async () => {
+      const arrived = new Set(mine().map((x) => x.body.sequence));
+      const missing = Array.from({ length: granted }, (_, i) => i + 1).filter((sequence) => !arrived.has(sequence));
+      if (missing.length) throw new Error(`sequences ${missing.join(', ')} not received (received: ${[...arrived].join(', ') || 'none'})`);
+      return true;
+    }, 20_000, `events 1..${granted} of ${ticket.id}`);
 
     const bySequence = new Map(mine().map((x) => [x.body.sequence, x]));
     for (let sequence = 1; sequence <= granted; sequence++) {
