@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import type { TicketWorkflowInput } from '@gatehouse/domain';
 import type { Store } from '@gatehouse/store';
 import { TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions } from '@gatehouse/workflows';
-import { api, demoApp, putApp, requester, ticketBody, truth, who, type HttpResult } from './support/api';
+import { api, demoApp, diagnose, putApp, requester, ticketBody, truth, who, workerPolling, type HttpResult } from './support/api';
 import { appEnv, eventually, kill9, report, Scope, type Servers } from './support/processes';
 
 jest.setTimeout(120_000);
@@ -28,8 +28,10 @@ beforeAll(async () => {
   servers = await scope.servers();
   env = appEnv(servers, scope);
   ({ store, client } = await truth(scope, servers, env.MONGODB_DB));
-  scope.worker(env);
+  const worker = scope.worker(env);
   url = (await scope.gateway(env)).url;
+  // (a) times the workflow from its start: the worker's boot (as long as the gateway's on a loaded machine) must be over.
+  await workerPolling(client, env.TEMPORAL_TASK_QUEUE, worker);
 });
 afterAll(async () => {
   report('gateway-crash', numbers);
@@ -61,7 +63,9 @@ test('(a) a workflow whose gateway died before writing the ticket writes the tic
   const got = await eventually(async () => {
     const res = await as(requester('orphan')).get(`/tickets/${ticketId}`);
     return res.status === 200 && res;
-  }, 10_000, `GET /tickets/${ticketId}`);
+  }, 10_000, `GET /tickets/${ticketId}`).catch(async (err) => {
+    throw new Error(`${(err as Error).message}; workflow: ${await diagnose(client, ticketId)}`);
+  });
   numbers.orphanWorkflowTicketAppearedMs = Date.now() - startedAt;
   numbers.faultsInjected = (numbers.faultsInjected as number) + 1;
   expect(got.body).toMatchObject({ id: ticketId, status: 'pending', requester: { id: 'orphan' }, reason: 'gateway died after the start' });

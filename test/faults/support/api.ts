@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { Store } from '@gatehouse/store';
 import { mintToken, type TokenClaims } from '@gatehouse/tools';
-import { FAULT_SECRET, uid, type Scope, type Servers } from './processes';
+import { eventually, FAULT_SECRET, uid, type Proc, type Scope, type Servers } from './processes';
 
 export interface HttpResult<T = any> {
   status: number;
@@ -145,5 +145,21 @@ export async function diagnose(client: Client, ticketId: string): Promise<string
     return JSON.stringify({ status: d.status.name, historyLength: d.historyLength, pendingActivities: pending, pendingWorkflowTask: d.raw.pendingWorkflowTask ?? null });
   } catch (err) {
     return `describe failed: ${String(err)}`;
+  }
+}
+
+/**
+ * Waits until a worker polls `taskQueue` for both workflow and activity tasks. A worker process boots in
+ * seconds (5-20 s measured on the shared 2-core machine, about as long as a gateway), so a test that times
+ * what a workflow does must start its clock after this, or it measures the boot.
+ */
+export async function workerPolling(client: Client, taskQueue: string, worker?: Proc, timeoutMs = 60_000): Promise<void> {
+  // 1 = TASK_QUEUE_TYPE_WORKFLOW, 2 = TASK_QUEUE_TYPE_ACTIVITY (temporal.api.enums.v1.TaskQueueType)
+  const polled = async (taskQueueType: 1 | 2) =>
+    ((await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType })).pollers ?? []).length > 0;
+  try {
+    await eventually(async () => (await polled(1)) && (await polled(2)), timeoutMs, `a worker polling task queue ${taskQueue}`, 200);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}${worker ? `\n${worker.name} output:\n${worker.output()}` : ''}`);
   }
 }
