@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Store } from '@gatehouse/store';
-import { accessFacts, api, diagnose, demoApp, putApp, requester, ticketBody, truth, who } from './support/api';
+import { accessFacts, api, diagnose, demoApp, putApp, requester, ticketBody, truth, who, workerPolling } from './support/api';
 import { appEnv, eventually, FAULT_WORKER, report, Scope, within, type Proc, type Servers } from './support/processes';
 
 jest.setTimeout(200_000);
@@ -74,6 +74,9 @@ test('SIGTERM right after an approval (production worker): exits within the grac
   const env = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
   const w = scope.worker(env);
   running.push(w);
+  // The approval is an Update the worker must take: wait for the worker's boot (5-20 s on the shared
+  // machine), as the other tests wait for FAULT_WORKER_READY, so the approval's 15 s bound is its own.
+  await workerPolling(client, env.TEMPORAL_TASK_QUEUE, w);
   const id = await approvedTicket('st1');
   const exit = await terminate(w);
   expect(exit.exitMs).toBeLessThan(GRACE_S * 1000 + MARGIN_MS);
