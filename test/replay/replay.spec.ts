@@ -31,7 +31,7 @@ function histories() {
 
 test('every recorded ticket history replays against the current workflow code', async () => {
   const recorded = histories();
-  expect(recorded.length).toBeGreaterThanOrEqual(17);
+  expect(recorded.length).toBeGreaterThanOrEqual(18);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
     { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },

@@ -57,6 +57,8 @@ export const PATCHES = {
   revokeFailedGrants: 'revoke-failed-grants',
   /** A failed limited ticket retried after its end expires instead of granting. */
   expireFailedAfterEnd: 'expire-failed-after-end',
+  /** The read model and the events are written from one loop, in one order (see TicketRun.writeLoop). */
+  singleWriter: 'single-writer',
 } as const;
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.

@@ -63,6 +63,8 @@ export class TicketRun {
   readonly lock = new Mutex();
   /** This run publishes its events, reminds and escalates steps, and warns before expiry (replays of older runs do not). */
   readonly notifying: boolean;
+  /** This run writes the read model and publishes its events from one loop (see `writeLoop`). */
+  readonly singleWriter: boolean;
   /** Events not yet published, oldest first; the first `evented` log entries have become events. */
   private readonly outbox: TicketEvent[] = [];
   private evented: number;
@@ -95,6 +97,7 @@ export class TicketRun {
     this.expiryNoticeFor = resume?.expiryNoticeFor ?? null;
     this.pendingExtensions = new Set(resume?.pendingExtensions ?? []);
     this.notifying = patched(PATCHES.notifications);
+    this.singleWriter = this.notifying && patched(PATCHES.singleWriter);
     // A new ticket's `created` entry becomes its first event; a resumed run published its log already.
     this.evented = resume ? this.state.log.length : 0;
   }
@@ -169,20 +172,27 @@ export class TicketRun {
     await condition(() => this.persistedVersion >= v, 5000);
   }
 
+  /**
+   * Writes the read model and publishes the events from one loop, one activity at a time: the newest
+   * version, then the events queued so far. Runs that recorded the `single-writer` patch use this; older runs keep the two loops below.
+   * With two loops, each waking on its own condition, one workflow task could schedule the two activities
+   * in either order, and a replay after a worker restart did not always pick the order the live run had
+   * picked: the run then failed with a nondeterminism error and stayed stuck.
+   */
+  async writeLoop(): Promise<never> {
+    for (;;) {
+      await condition(() => this.version > this.persistedVersion || this.outbox.length > 0);
+      if (this.version > this.persistedVersion) await this.persistOnce();
+      // Then the events, so they never wait for the ticket to stop changing.
+      if (this.outbox.length > 0) await this.publishOnce();
+    }
+  }
+
   /** Keeps the read model at the newest version: one write at a time, retried until MongoDB answers. */
   async persistLoop(): Promise<never> {
     for (;;) {
       await condition(() => this.version > this.persistedVersion);
-      const v = this.version;
-      await persistTicketState({
-        ticketId: this.input.ticketId,
-        version: v,
-        previousVersion: this.persistedVersion,
-        state: this.state,
-        ticket: this.input,
-        runId: workflowInfo().runId,
-      });
-      this.persistedVersion = v;
+      await this.persistOnce();
     }
   }
 
@@ -190,10 +200,37 @@ export class TicketRun {
   async publishLoop(): Promise<never> {
     for (;;) {
       await condition(() => this.outbox.length > 0);
-      const batch = this.outbox.slice(0, 25);
-      await publishTicketEvents({ events: batch });
-      this.outbox.splice(0, batch.length);
+      await this.publishOnce();
     }
+  }
+
+  private async persistOnce(): Promise<void> {
+    const v = this.version;
+    await persistTicketState({
+      ticketId: this.input.ticketId,
+      version: v,
+      previousVersion: this.persistedVersion,
+      state: this.state,
+      ticket: this.input,
+      runId: workflowInfo().runId,
+    });
+    this.persistedVersion = v;
+  }
+
+  private async publishOnce(): Promise<void> {
+    const batch = this.outbox.slice(0, 25);
+    await publishTicketEvents({ events: batch });
+    this.outbox.splice(0, batch.length);
+  }
+
+  /** Starts what keeps the read model and the event stream current for this run. */
+  startWriters(): void {
+    if (this.singleWriter) {
+      void this.writeLoop();
+      return;
+    }
+    void this.persistLoop();
+    if (this.notifying) void this.publishLoop();
   }
 
   shouldContinueAsNew(): boolean {

@@ -696,5 +696,7 @@ describe('failure paths leave nothing behind', () => {
     );
     expect(state.log.map((e) => e.event)).toEqual(['created', 'approved', 'applying', 'already_held', 'granted']);
     expect(state.log.find((e) => e.event === 'already_held')!.details).toEqual({ entitlementIds: ['engineering'] });
+    // Recorded with the `single-writer` patch: the read model and the events written from one loop.
+    await recordHistory('18-already-held-single-writer', input.ticketId);
   });
 });

@@ -67,8 +67,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   // ── Continued as new: back to the phase the previous run was in ──
   const resume = input.resume;
   if (resume) {
-    void run.persistLoop();
-    if (run.notifying) void run.publishLoop();
+    run.startWriters();
     void extensions.answerLoop();
     run.changed(); // records this run's id in the read model
     if (resume.phase === 'active') await period.active();
@@ -77,8 +76,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   }
 
   // ── Pending → decided ──
-  void run.persistLoop();
-  if (run.notifying) void run.publishLoop();
+  run.startWriters();
   if (run.state.approval.steps.length === 0) {
     run.log('approved', SYSTEM, 'The policy requires no approval.');
     run.resolve('approved');
