@@ -71,7 +71,7 @@ async function completesOnce(user: string, ticketId: string, timeoutMs = 30_000)
 }
 
 test('SIGTERM right after an approval (production worker): exits within the grace time, the ticket completes once after a restart', async () => {
-  const env = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
+  const env: Record<string, string> = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
   const w = scope.worker(env);
   running.push(w);
   // The approval is an Update the worker must take: wait for the worker's boot (5-20 s on the shared
@@ -92,7 +92,7 @@ test('SIGTERM right after an approval (production worker): exits within the grac
 });
 
 test('SIGTERM while a grant shorter than the grace time is in flight: the activity finishes, then the process exits in time', async () => {
-  const env = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
+  const env: Record<string, string> = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
   const w = scope.worker({ ...env, FAULT_GRANT_DELAY_MS: '1500' }, FAULT_WORKER);
   running.push(w);
   await w.waitFor('FAULT_WORKER_READY', 30_000);
@@ -111,7 +111,7 @@ test('SIGTERM while a grant shorter than the grace time is in flight: the activi
 });
 
 test('SIGTERM while a grant longer than the grace time is in flight (it honours cancellation): handed back, completed once by the next worker', async () => {
-  const env = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
+  const env: Record<string, string> = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
   const w = scope.worker({ ...env, FAULT_GRANT_DELAY_MS: '60000', FAULT_GRANT_CANCELLABLE: '1' }, FAULT_WORKER);
   running.push(w);
   await w.waitFor('FAULT_WORKER_READY', 30_000);
@@ -132,7 +132,7 @@ test('SIGTERM while a grant longer than the grace time is in flight (it honours 
 // Was F3: a target call that ignores cancellation held the process past its grace time. The worker now
 // sets shutdownForceTime (grace + 2 s): run() rejects and the process exits; Temporal retries the attempt.
 test('SIGTERM while a grant that ignores cancellation (like the real connectors\u2019 HTTP calls) is in flight: the process still exits within grace + margin', async () => {
-  const env = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
+  const env: Record<string, string> = { ...appEnv(servers, scope), WORKER_SHUTDOWN_GRACE_SECONDS: String(GRACE_S) };
   const w = scope.worker({ ...env, FAULT_GRANT_DELAY_MS: '30000' }, FAULT_WORKER);
   running.push(w);
   await w.waitFor('FAULT_WORKER_READY', 30_000);

@@ -369,6 +369,13 @@ export async function runSchedule(world: World, schedule: Schedule): Promise<Sch
         why = 'changed while reading';
         continue;
       }
+      // The queries above can take seconds on a loaded machine: an end or a start that came due meanwhile
+      // may already have changed the target while the read model has not caught up yet.
+      const late = [...again.values()].map((t) => restless(t, Date.now())).find(Boolean);
+      if (late) {
+        why = `came due while reading: ${late}`;
+        continue;
+      }
       if (grants.status !== 200) {
         why = `GET /grants → ${grants.status}`;
         continue;
