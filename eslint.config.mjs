@@ -16,7 +16,10 @@ function layer(files, allowed, extra = []) {
       'no-restricted-imports': [
         'error',
         {
-          paths: [...banned, ...extra].map((name) => ({ name, message: 'Not allowed from this folder (docs/architecture.md).' })),
+          paths: [...banned, ...extra].map((name) => ({
+            name,
+            message: 'Not allowed from this folder (docs/architecture.md).',
+          })),
         },
       ],
     },
@@ -24,7 +27,19 @@ function layer(files, allowed, extra = []) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.tools/**', '.data/**', '.nx/**', 'coverage/**', '**/*.js', '**/*.mjs', 'dashboard/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '.tools/**',
+      '.data/**',
+      '.nx/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+      'dashboard/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -40,7 +55,19 @@ export default tseslint.config(
   { files: ['**/*.spec.ts', 'test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   layer(['domain/src/**/*.ts'], [], nodeBuiltins),
   // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins, no Nest.
-  layer(['workflows/src/**/*.ts'], ['domain'], [...nodeBuiltins, '@nestjs/common', '@nestjs/core', 'reflect-metadata', 'class-transformer', 'class-validator', 'mongoose']),
+  layer(
+    ['workflows/src/**/*.ts'],
+    ['domain'],
+    [
+      ...nodeBuiltins,
+      '@nestjs/common',
+      '@nestjs/core',
+      'reflect-metadata',
+      'class-transformer',
+      'class-validator',
+      'mongoose',
+    ],
+  ),
   layer(['store/src/**/*.ts'], ['domain']),
   layer(['connectors/src/**/*.ts'], ['domain']),
   layer(['notifiers/src/**/*.ts'], ['domain']),

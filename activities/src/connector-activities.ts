@@ -21,7 +21,15 @@ import {
 } from '@gatehouse/domain';
 import type { Connector } from '@gatehouse/connectors';
 import type { Grant } from '@gatehouse/store';
-import { accountFor, connectorFactory, loadApp as loadAppFrom, requireAccount, requireEntitlement, targetEntitlement, type ActivityDeps } from './targets';
+import {
+  accountFor,
+  connectorFactory,
+  loadApp as loadAppFrom,
+  requireAccount,
+  requireEntitlement,
+  targetEntitlement,
+  type ActivityDeps,
+} from './targets';
 
 const norm = (account: string) => account.toLowerCase();
 
@@ -40,7 +48,13 @@ export function createConnectorActivities(deps: ActivityDeps): ConnectorActiviti
         // Building the connector reads its config: a malformed one is an answer here, not an error.
         result = await connectorFor(app).checkConnection();
       } catch (err) {
-        result = { ok: false, message: err instanceof ApplicationFailure ? err.message : `connection check failed: ${err instanceof Error ? err.message : String(err)}` };
+        result = {
+          ok: false,
+          message:
+            err instanceof ApplicationFailure
+              ? err.message
+              : `connection check failed: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
       return { ok: result.ok, message: result.message, checkedAt: new Date().toISOString() };
     },
@@ -53,7 +67,10 @@ export function createConnectorActivities(deps: ActivityDeps): ConnectorActiviti
 
       // Whose accounts these are: every user whose `accounts` name one in this kind of target.
       const owners = new Map<string, string>();
-      const mapped = await store.users.model.find({ [`accounts.${type}`]: { $exists: true } }).lean().exec();
+      const mapped = await store.users.model
+        .find({ [`accounts.${type}`]: { $exists: true } })
+        .lean()
+        .exec();
       for (const u of mapped) {
         const account = (u.accounts as Record<string, unknown> | undefined)?.[type];
         if (typeof account === 'string' && account) owners.set(norm(account), u._id);
@@ -94,10 +111,16 @@ export function createConnectorActivities(deps: ActivityDeps): ConnectorActiviti
         for (const g of grants) {
           const account = holderAccounts.get(g.userId) ?? null;
           if (account) held.add(norm(account));
-          if (!account || !listed.has(norm(account))) missing.push({ entitlementId: entitlement.id, userId: g.userId, ticketId: g.ticketId });
+          if (!account || !listed.has(norm(account)))
+            missing.push({ entitlementId: entitlement.id, userId: g.userId, ticketId: g.ticketId });
         }
         for (const [key, account] of listed) {
-          if (!held.has(key)) unmanaged.push({ entitlementId: entitlement.id, account, userId: owners.get(key) ?? (type === 'demo' ? account : null) });
+          if (!held.has(key))
+            unmanaged.push({
+              entitlementId: entitlement.id,
+              account,
+              userId: owners.get(key) ?? (type === 'demo' ? account : null),
+            });
         }
       }
 
@@ -117,7 +140,13 @@ export function createConnectorActivities(deps: ActivityDeps): ConnectorActiviti
         errors,
       };
       await store.driftReports.save(report);
-      return { appId: app.id, generatedAt: report.generatedAt, unmanaged: report.unmanaged.length, missing: report.missing.length, errors: errors.length };
+      return {
+        appId: app.id,
+        generatedAt: report.generatedAt,
+        unmanaged: report.unmanaged.length,
+        missing: report.missing.length,
+        errors: errors.length,
+      };
     },
 
     async reapplyGrant(input: ReapplyGrantInput): Promise<ReapplyGrantResult> {
@@ -137,7 +166,9 @@ export function createConnectorActivities(deps: ActivityDeps): ConnectorActiviti
         if (!owner) throw noGrant();
         // The owner ticket's fields for this entitlement, as its grant was applied with them.
         const ticket = await store.tickets.get(owner);
-        const change = (ticket?.changes as TicketChange[] | undefined)?.find((c) => c.op === 'add' && c.entitlement.id === entitlement.id);
+        const change = (ticket?.changes as TicketChange[] | undefined)?.find(
+          (c) => c.op === 'add' && c.entitlement.id === entitlement.id,
+        );
         const access = { account, entitlement: targetEntitlement(entitlement), fields: change?.fields ?? {} };
         const key = connector.serializationKey?.(access.entitlement);
         await (key ? store.leases.withLease(`target:${key}`, () => connector.grant(access)) : connector.grant(access));

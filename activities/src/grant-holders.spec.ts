@@ -21,7 +21,10 @@ afterAll(async () => store?.close());
 
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
 
-function activitiesFor(connectorFor?: (app: App, deps: ConnectorDeps) => Connector, env: NodeJS.ProcessEnv = {}): TicketActivities {
+function activitiesFor(
+  connectorFor?: (app: App, deps: ConnectorDeps) => Connector,
+  env: NodeJS.ProcessEnv = {},
+): TicketActivities {
   return createTicketActivities({ store, connectors: { demoMemberships: store.demoMemberships, env }, connectorFor });
 }
 
@@ -43,7 +46,11 @@ async function demoApp(): Promise<App> {
   return app;
 }
 
-const eng: TicketChange = { op: 'add', entitlement: { id: 'eng', name: 'Engineering', kind: 'group' }, fields: {} } as TicketChange;
+const eng: TicketChange = {
+  op: 'add',
+  entitlement: { id: 'eng', name: 'Engineering', kind: 'group' },
+  fields: {},
+} as TicketChange;
 
 function applyInput(app: App, ticketId: string, userId: string, end: string | null): ApplyAccessInput {
   return {
@@ -55,11 +62,18 @@ function applyInput(app: App, ticketId: string, userId: string, end: string | nu
   };
 }
 
-function revokeInput(app: App, ticketId: string, userId: string, reason: 'expired' | 'revoked', includePreexisting = false): RevokeAccessInput {
+function revokeInput(
+  app: App,
+  ticketId: string,
+  userId: string,
+  reason: 'expired' | 'revoked',
+  includePreexisting = false,
+): RevokeAccessInput {
   return { ticketId, appId: app.id, beneficiaryId: userId, changes: [eng], reason, includePreexisting };
 }
 
-const isMember = async (app: App, userId: string) => (await store.demoMemberships.members(app.id, 'eng')).includes(userId);
+const isMember = async (app: App, userId: string) =>
+  (await store.demoMemberships.members(app.id, 'eng')).includes(userId);
 
 describe('a grant held by several tickets', () => {
   const activities = () => activitiesFor();
@@ -75,13 +89,19 @@ describe('a grant held by several tickets', () => {
     expect(expiredA).toMatchObject({ skipped: [], kept: ['eng'] });
     expect(await isMember(app, 'bob')).toBe(true);
     const [grant] = await store.grants.list({ userId: 'bob', appId: app.id });
-    expect(grant).toMatchObject({ state: 'active', ticketId: 'TCK-B', holders: [expect.objectContaining({ ticketId: 'TCK-B' })] });
+    expect(grant).toMatchObject({
+      state: 'active',
+      ticketId: 'TCK-B',
+      holders: [expect.objectContaining({ ticketId: 'TCK-B' })],
+    });
 
     const expiredB = await run(a.revokeAccess, revokeInput(app, 'TCK-B', 'bob', 'expired'));
     expect(expiredB.skipped).toEqual([]);
     expect(expiredB.kept).toBeUndefined();
     expect(await isMember(app, 'bob')).toBe(false);
-    expect(await store.grants.list({ userId: 'bob', appId: app.id, state: 'expired' })).toEqual([expect.objectContaining({ holders: [] })]);
+    expect(await store.grants.list({ userId: 'bob', appId: app.id, state: 'expired' })).toEqual([
+      expect.objectContaining({ holders: [] }),
+    ]);
   });
 
   test('the effective end is the latest holder’s (indefinite beats any), and an extension moves only its own holder', async () => {
@@ -92,10 +112,18 @@ describe('a grant held by several tickets', () => {
     await run(a.applyAccess, applyInput(app, 'TCK-2', 'carol', in2h));
     expect((await store.grants.activeFor('carol', app.id)).get('eng')).toMatchObject({ end: in2h, ticketId: 'TCK-2' });
 
-    await run(a.extendGrant, { ticketId: 'TCK-1', appId: app.id, beneficiaryId: 'carol', entitlementIds: ['eng'], end: in3h });
+    await run(a.extendGrant, {
+      ticketId: 'TCK-1',
+      appId: app.id,
+      beneficiaryId: 'carol',
+      entitlementIds: ['eng'],
+      end: in3h,
+    });
     const extended = (await store.grants.activeFor('carol', app.id)).get('eng')!;
     expect(extended).toMatchObject({ end: in3h, ticketId: 'TCK-1' });
-    expect(extended.holders).toEqual(expect.arrayContaining([expect.objectContaining({ ticketId: 'TCK-2', end: in2h })]));
+    expect(extended.holders).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ticketId: 'TCK-2', end: in2h })]),
+    );
 
     await run(a.applyAccess, applyInput(app, 'TCK-3', 'carol', null));
     expect((await store.grants.activeFor('carol', app.id)).get('eng')).toMatchObject({ end: null, ticketId: 'TCK-3' });
@@ -106,13 +134,18 @@ describe('a grant held by several tickets', () => {
     const a = activities();
     const tickets = Array.from({ length: 10 }, (_, i) => `TCK-${i}`);
     await Promise.all(tickets.map((t) => run(a.applyAccess, applyInput(app, t, 'dave', inMinutes(10)))));
-    expect((await store.grants.holders(app.id, 'dave', 'eng')).map((h) => h.ticketId).sort()).toEqual([...tickets].sort());
+    expect((await store.grants.holders(app.id, 'dave', 'eng')).map((h) => h.ticketId).sort()).toEqual(
+      [...tickets].sort(),
+    );
 
     await Promise.all([
       ...tickets.slice(1).map((t) => run(a.revokeAccess, revokeInput(app, t, 'dave', 'expired'))),
       run(a.applyAccess, applyInput(app, 'TCK-late', 'dave', inMinutes(10))),
     ]);
-    expect((await store.grants.holders(app.id, 'dave', 'eng')).map((h) => h.ticketId).sort()).toEqual(['TCK-0', 'TCK-late']);
+    expect((await store.grants.holders(app.id, 'dave', 'eng')).map((h) => h.ticketId).sort()).toEqual([
+      'TCK-0',
+      'TCK-late',
+    ]);
     expect(await isMember(app, 'dave')).toBe(true);
 
     await Promise.all(['TCK-0', 'TCK-late'].map((t) => run(a.revokeAccess, revokeInput(app, t, 'dave', 'revoked'))));
@@ -128,15 +161,21 @@ describe('access the person held before Gatehouse granted it', () => {
     await store.demoMemberships.add(app.id, 'erin', 'eng');
     await store.demoMemberships.add(app.id, 'frank', 'eng');
 
-    expect(await run(a.applyAccess, applyInput(app, 'TCK-E', 'erin', inMinutes(1)))).toMatchObject({ alreadyHeld: ['eng'] });
+    expect(await run(a.applyAccess, applyInput(app, 'TCK-E', 'erin', inMinutes(1)))).toMatchObject({
+      alreadyHeld: ['eng'],
+    });
     expect(await run(a.revokeAccess, revokeInput(app, 'TCK-E', 'erin', 'expired'))).toMatchObject({ kept: ['eng'] });
     expect(await isMember(app, 'erin')).toBe(true);
     // A non-admin's revoke leaves it too.
-    expect(await run(a.applyAccess, applyInput(app, 'TCK-E2', 'erin', inMinutes(1)))).toMatchObject({ alreadyHeld: ['eng'] });
+    expect(await run(a.applyAccess, applyInput(app, 'TCK-E2', 'erin', inMinutes(1)))).toMatchObject({
+      alreadyHeld: ['eng'],
+    });
     await run(a.revokeAccess, revokeInput(app, 'TCK-E2', 'erin', 'revoked'));
     expect(await isMember(app, 'erin')).toBe(true);
 
-    expect(await run(a.applyAccess, applyInput(app, 'TCK-F', 'frank', inMinutes(1)))).toMatchObject({ alreadyHeld: ['eng'] });
+    expect(await run(a.applyAccess, applyInput(app, 'TCK-F', 'frank', inMinutes(1)))).toMatchObject({
+      alreadyHeld: ['eng'],
+    });
     await run(a.revokeAccess, revokeInput(app, 'TCK-F', 'frank', 'revoked', true));
     expect(await isMember(app, 'frank')).toBe(false);
   });
@@ -205,7 +244,11 @@ describe('grants written before holders existed', () => {
       ticketId,
       updatedAt: now,
     });
-    await store.grants.model.collection.insertMany([old('ivan', 'active', 'TCK-I'), old('judy', 'active', 'TCK-J'), old('kim', 'expired', 'TCK-K')] as never[]);
+    await store.grants.model.collection.insertMany([
+      old('ivan', 'active', 'TCK-I'),
+      old('judy', 'active', 'TCK-J'),
+      old('kim', 'expired', 'TCK-K'),
+    ] as never[]);
     for (const u of ['ivan', 'judy']) await store.demoMemberships.add(app.id, u, 'eng');
 
     // Before the migration: the old shape reads as one holder.
@@ -214,9 +257,20 @@ describe('grants written before holders existed', () => {
 
     expect(await store.grants.migrateToHolders()).toBeGreaterThanOrEqual(2);
     expect(await store.grants.migrateToHolders()).toBe(0);
-    const ivan = await store.grants.model.findById(grantKey(app.id, 'ivan', 'eng')).lean().exec();
-    expect(ivan).toMatchObject({ state: 'active', ticketId: 'TCK-I', holders: [{ ticketId: 'TCK-I', start: now, end: expect.any(String) }], preexisting: false });
-    const kim = await store.grants.model.findById(grantKey(app.id, 'kim', 'eng')).lean().exec();
+    const ivan = await store.grants.model
+      .findById(grantKey(app.id, 'ivan', 'eng'))
+      .lean()
+      .exec();
+    expect(ivan).toMatchObject({
+      state: 'active',
+      ticketId: 'TCK-I',
+      holders: [{ ticketId: 'TCK-I', start: now, end: expect.any(String) }],
+      preexisting: false,
+    });
+    const kim = await store.grants.model
+      .findById(grantKey(app.id, 'kim', 'eng'))
+      .lean()
+      .exec();
     expect(kim).toMatchObject({ state: 'expired', holders: [] });
 
     await run(activitiesFor().revokeAccess, revokeInput(app, 'TCK-I', 'ivan', 'expired'));
@@ -232,7 +286,11 @@ describe('Slack user groups changed from two workers at once', () => {
 
   beforeAll(async () => {
     token = `xoxb-fake-${randomUUID()}`;
-    fake = await startSlackServer({ token, users: [{ id: 'UBOB', name: 'bob' }, ...newcomers], usergroups: [{ id: 'SENG', handle: 'engineering', users: ['UBOB'] }] });
+    fake = await startSlackServer({
+      token,
+      users: [{ id: 'UBOB', name: 'bob' }, ...newcomers],
+      usergroups: [{ id: 'SENG', handle: 'engineering', users: ['UBOB'] }],
+    });
     // Reads answer slowly, so that read-modify-writes that are not serialized really overlap.
     fake.state.usersListDelayMs = 20;
   });
@@ -259,14 +317,24 @@ describe('Slack user groups changed from two workers at once', () => {
     await store.apps.put(app);
     for (const n of newcomers) await store.users.put(n.name, { accounts: { slack: n.id } });
     const env = { [TOKEN_ENV]: token };
-    const workers = [workerConnectors(), workerConnectors()].map((c) => activitiesFor((a, deps) => c.createConnector(a.id, a.connector, deps), env));
+    const workers = [workerConnectors(), workerConnectors()].map((c) =>
+      activitiesFor((a, deps) => c.createConnector(a.id, a.connector, deps), env),
+    );
     expect(workers[0]).not.toBe(workers[1]);
 
-    await Promise.all(newcomers.map((n, i) => run(workers[i % 2].applyAccess, applyInput(app, `TCK-${n.name}`, n.name, inMinutes(10)))));
-    expect([...fake.state.usergroups.get('SENG')!.users].sort()).toEqual(['UBOB', ...newcomers.map((n) => n.id)].sort());
+    await Promise.all(
+      newcomers.map((n, i) => run(workers[i % 2].applyAccess, applyInput(app, `TCK-${n.name}`, n.name, inMinutes(10)))),
+    );
+    expect([...fake.state.usergroups.get('SENG')!.users].sort()).toEqual(
+      ['UBOB', ...newcomers.map((n) => n.id)].sort(),
+    );
 
     const leaving = newcomers.slice(0, 4);
-    await Promise.all(leaving.map((n, i) => run(workers[i % 2].revokeAccess, revokeInput(app, `TCK-${n.name}`, n.name, 'expired'))));
-    expect([...fake.state.usergroups.get('SENG')!.users].sort()).toEqual(['UBOB', ...newcomers.slice(4).map((n) => n.id)].sort());
+    await Promise.all(
+      leaving.map((n, i) => run(workers[i % 2].revokeAccess, revokeInput(app, `TCK-${n.name}`, n.name, 'expired'))),
+    );
+    expect([...fake.state.usergroups.get('SENG')!.users].sort()).toEqual(
+      ['UBOB', ...newcomers.slice(4).map((n) => n.id)].sort(),
+    );
   });
 });

@@ -40,14 +40,18 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
      * and it repairs access removed in the target behind Gatehouse's back). Answers whether the person
      * held the access before Gatehouse granted it.
      */
-    async hold(target: GrantTarget, holder: { ticketId: string; start: string; end: string | null }): Promise<{ alreadyHeld: boolean }> {
+    async hold(
+      target: GrantTarget,
+      holder: { ticketId: string; start: string; end: string | null },
+    ): Promise<{ alreadyHeld: boolean }> {
       const { appId, userId, entitlementId } = target;
       return store.grants.exclusive(
         appId,
         userId,
         entitlementId,
         async () => {
-          const record = (await store.grants.read(appId, userId, entitlementId)) ?? newGrantRecord(appId, userId, entitlementId);
+          const record =
+            (await store.grants.read(appId, userId, entitlementId)) ?? newGrantRecord(appId, userId, entitlementId);
           const holding = record.holders.some((h) => h.ticketId === holder.ticketId);
           // Only a grant that no ticket holds or may have made can find access the person held before.
           const first = record.holders.length === 0 && record.granting.length === 0;
@@ -72,7 +76,12 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
      * not the person's before Gatehouse (unless `includePreexisting`: an admin's revoke, which also stops
      * the remaining holders' access from outliving them as the person's own).
      */
-    async release(target: GrantTarget, ticketId: string, endedAs: Exclude<GrantState, 'active'>, includePreexisting: boolean): Promise<ReleaseOutcome> {
+    async release(
+      target: GrantTarget,
+      ticketId: string,
+      endedAs: Exclude<GrantState, 'active'>,
+      includePreexisting: boolean,
+    ): Promise<ReleaseOutcome> {
       const { appId, userId, entitlementId } = target;
       return store.grants.exclusive(
         appId,

@@ -41,10 +41,18 @@ export async function planNotifications(store: Store, event: TicketEvent): Promi
       const approvedBy = excludeApproved ? (t.approval.steps[step]?.approvedBy ?? []) : [];
       const users = await store.users.matchingRules(approvers);
       // Never the requester or the beneficiary: they cannot approve their own ticket.
-      userIds = users.map((u) => u.id).filter((id) => id !== t.requester.id && id !== t.beneficiary.id && !approvedBy.includes(id));
+      userIds = users
+        .map((u) => u.id)
+        .filter((id) => id !== t.requester.id && id !== t.beneficiary.id && !approvedBy.includes(id));
     }
     for (const userId of userIds.sort()) {
-      out.push({ id: `${event.id}:${planned.kind}:${userId}`, kind: planned.kind, userId, event, ...(step !== undefined ? { step } : {}) });
+      out.push({
+        id: `${event.id}:${planned.kind}:${userId}`,
+        kind: planned.kind,
+        userId,
+        event,
+        ...(step !== undefined ? { step } : {}),
+      });
     }
   }
   return out;
@@ -89,4 +97,3 @@ export function createNotificationActivities(deps: NotificationDeps): Notificati
     ...createWebhookActivities(deps),
   };
 }
-

@@ -4,7 +4,13 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { NON_RETRYABLE_FAILURES, type App, type Entitlement, type TicketChange } from '@gatehouse/domain';
-import { createConnector, type AccessChange, type Connector, type ConnectorDeps, type TargetEntitlement } from '@gatehouse/connectors';
+import {
+  createConnector,
+  type AccessChange,
+  type Connector,
+  type ConnectorDeps,
+  type TargetEntitlement,
+} from '@gatehouse/connectors';
 import type { Store } from '@gatehouse/store';
 
 export interface ActivityDeps {
@@ -23,7 +29,11 @@ export function connectorFactory(deps: ActivityDeps): (app: App) => Connector {
 export async function loadApp(store: Store, appId: string): Promise<App> {
   const app = await store.apps.get(appId);
   if (!app) {
-    throw ApplicationFailure.create({ type: NON_RETRYABLE_FAILURES.APP_NOT_FOUND, message: `application ${appId} no longer exists`, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: NON_RETRYABLE_FAILURES.APP_NOT_FOUND,
+      message: `application ${appId} no longer exists`,
+      nonRetryable: true,
+    });
   }
   return app;
 }
@@ -33,7 +43,12 @@ export async function loadApp(store: Store, appId: string): Promise<App> {
  * the Gatehouse id for the demo connector, else the account the target finds by the user's email
  * (where the connector can look users up by email); `null` when none of these gives one.
  */
-export async function accountFor(store: Store, app: App, userId: string, connector: () => Connector): Promise<string | null> {
+export async function accountFor(
+  store: Store,
+  app: App,
+  userId: string,
+  connector: () => Connector,
+): Promise<string | null> {
   const user = await store.users.get(userId);
   const account = user?.accounts?.[app.connector.type];
   if (account) return account;
@@ -67,7 +82,12 @@ export async function requireAccount(store: Store, app: App, userId: string, con
 }
 
 export function targetEntitlement(entitlement: Entitlement): TargetEntitlement {
-  return { id: entitlement.id, externalId: entitlement.externalId ?? entitlement.id, kind: entitlement.kind, name: entitlement.name };
+  return {
+    id: entitlement.id,
+    externalId: entitlement.externalId ?? entitlement.id,
+    kind: entitlement.kind,
+    name: entitlement.name,
+  };
 }
 
 /** The app's entitlement by id, or a non-retryable ENTITLEMENT_NOT_FOUND (removed from the catalog since). */
@@ -84,5 +104,9 @@ export function requireEntitlement(app: App, entitlementId: string): Entitlement
 }
 
 export function accessChange(app: App, account: string, change: TicketChange): AccessChange {
-  return { account, entitlement: targetEntitlement(requireEntitlement(app, change.entitlement.id)), fields: change.fields };
+  return {
+    account,
+    entitlement: targetEntitlement(requireEntitlement(app, change.entitlement.id)),
+    fields: change.fields,
+  };
 }

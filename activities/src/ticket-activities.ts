@@ -135,7 +135,11 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
     const removes = input.changes.filter((c) => c.op === 'remove');
     const alreadyHeld: string[] = [];
     for (const change of adds) {
-      const held = await holders.hold(targets.of(change), { ticketId: input.ticketId, start: limited?.start ?? grantedAt, end: limited?.end ?? null });
+      const held = await holders.hold(targets.of(change), {
+        ticketId: input.ticketId,
+        start: limited?.start ?? grantedAt,
+        end: limited?.end ?? null,
+      });
       if (held.alreadyHeld) alreadyHeld.push(change.entitlement.id);
     }
     for (const change of removes) await holders.remove(targets.of(change));
@@ -158,7 +162,12 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
     const skipped: string[] = [];
     const kept: string[] = [];
     for (const change of input.changes) {
-      const outcome = await holders.release(targets.of(change), input.ticketId, input.reason, input.includePreexisting === true);
+      const outcome = await holders.release(
+        targets.of(change),
+        input.ticketId,
+        input.reason,
+        input.includePreexisting === true,
+      );
       if (outcome === 'skipped') skipped.push(change.entitlement.id);
       if (outcome === 'kept') kept.push(change.entitlement.id);
     }

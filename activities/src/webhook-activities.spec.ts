@@ -26,7 +26,13 @@ afterAll(async () => {
 
 /** One stored event and its pending delivery to a new endpoint at `url`. */
 async function deliveryTo(url: string): Promise<{ deliveryId: string; endpointId: string }> {
-  const { endpoint } = await store.webhooks.create({ url, events: ['*'], description: null, enabled: true, createdBy: 'root' });
+  const { endpoint } = await store.webhooks.create({
+    url,
+    events: ['*'],
+    description: null,
+    enabled: true,
+    createdBy: 'root',
+  });
   const ticketId = `TCK-${uniqueId('')}`;
   const event: TicketEvent = {
     id: ticketEventId(ticketId, 0),
@@ -45,7 +51,10 @@ async function deliveryTo(url: string): Promise<{ deliveryId: string; endpointId
 }
 
 async function deliver(env: NodeJS.ProcessEnv, url: string) {
-  const { deliverWebhook } = createWebhookActivities({ store, settings: loadNotifierSettings({ WEBHOOK_TIMEOUT_MS: '2000', ...env }) });
+  const { deliverWebhook } = createWebhookActivities({
+    store,
+    settings: loadNotifierSettings({ WEBHOOK_TIMEOUT_MS: '2000', ...env }),
+  });
   const { deliveryId } = await deliveryTo(url);
   const outcome = await new MockActivityEnvironment().run(deliverWebhook, { deliveryId, attempt: 1 }).then(
     (result) => ({ result, failure: null }),
@@ -62,7 +71,9 @@ test('in production a webhook to a loopback address fails for good, and nothing 
   const { failure, attempts } = await deliver(PRODUCTION, path('/loopback'));
   expect(failure).toBeInstanceOf(ApplicationFailure);
   expect(failure?.nonRetryable).toBe(true);
-  expect(attempts).toEqual([expect.objectContaining({ statusCode: null, error: expect.stringMatching(/refused: 127\.0\.0\.1 is loopback/) })]);
+  expect(attempts).toEqual([
+    expect.objectContaining({ statusCode: null, error: expect.stringMatching(/refused: 127\.0\.0\.1 is loopback/) }),
+  ]);
   expect(receiver.received.length).toBe(before);
 });
 
@@ -75,7 +86,10 @@ test('in production a host name that resolves to loopback is refused the same wa
 });
 
 test('in production the cloud metadata address is refused without a connection', async () => {
-  const { failure, attempts } = await deliver(PRODUCTION, 'http://169.254.169.254/latest/meta-data/iam/security-credentials/');
+  const { failure, attempts } = await deliver(
+    PRODUCTION,
+    'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
+  );
   expect(failure?.nonRetryable).toBe(true);
   expect(attempts[0].error).toMatch(/169\.254\.169\.254 is link-local/);
 });

@@ -6,7 +6,13 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
-import { WEBHOOK_DELIVERY_WORKFLOW_TYPE, WEBHOOK_HEADERS, type NotificationActivities, type TicketEvent, type WebhookDeliveryInput } from '@gatehouse/domain';
+import {
+  WEBHOOK_DELIVERY_WORKFLOW_TYPE,
+  WEBHOOK_HEADERS,
+  type NotificationActivities,
+  type TicketEvent,
+  type WebhookDeliveryInput,
+} from '@gatehouse/domain';
 import { signWebhook, type NotifierSettings } from '@gatehouse/notifiers';
 import type { Store } from '@gatehouse/store';
 
@@ -27,7 +33,14 @@ const WEBHOOK_USER_AGENT = 'Gatehouse-Webhooks/1';
 
 /** The body of a delivery: the same bytes for every attempt and replay of one event. */
 function webhookPayload(event: TicketEvent) {
-  return { id: event.id, type: event.type, createdAt: event.at, ticketId: event.ticketId, sequence: event.sequence, data: event };
+  return {
+    id: event.id,
+    type: event.type,
+    createdAt: event.at,
+    ticketId: event.ticketId,
+    sequence: event.sequence,
+    data: event,
+  };
 }
 
 /**
@@ -35,7 +48,12 @@ function webhookPayload(event: TicketEvent) {
  * its `webhookDeliveryWorkflow` (workflow id from the delivery id, so a repeated publish starts nothing twice).
  * A delivery already delivered or failed is left alone: replaying it is an admin's call.
  */
-export async function enqueueWebhookDeliveries(deps: WebhookDeps, client: Client, taskQueue: string, events: TicketEvent[]): Promise<void> {
+export async function enqueueWebhookDeliveries(
+  deps: WebhookDeps,
+  client: Client,
+  taskQueue: string,
+  events: TicketEvent[],
+): Promise<void> {
   if (!events.length) return;
   const endpoints = await deps.store.webhooks.subscribedTo([...new Set(events.map((e) => e.type))]);
   for (const event of events) {
@@ -93,13 +111,19 @@ async function bodyHead(res: Response, max = 200): Promise<string> {
 /** Why no response came, in a few words: never the URL (its path or query may hold a token). */
 function networkError(err: unknown, timeoutMs: number): string {
   // Duck-typed: fetch's errors (DOMException, undici's TypeError with a cause) may come from another realm.
-  const { name, message, cause } = (err ?? {}) as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const { name, message, cause } = (err ?? {}) as {
+    name?: string;
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
   if (name === 'TimeoutError') return `no response within ${timeoutMs} ms`;
   if ((cause as { code?: string } | undefined)?.code === 'EOUTBOUNDBLOCKED') return cause!.message!;
   return `request failed: ${cause?.code ?? cause?.message ?? message ?? String(err)}`;
 }
 
-export function createWebhookActivities(deps: WebhookDeps): Pick<NotificationActivities, 'deliverWebhook' | 'finishWebhookDelivery'> {
+export function createWebhookActivities(
+  deps: WebhookDeps,
+): Pick<NotificationActivities, 'deliverWebhook' | 'finishWebhookDelivery'> {
   const { store, settings } = deps;
   return {
     async deliverWebhook({ deliveryId }) {

@@ -72,7 +72,10 @@ export const CONNECTOR_FAILURE = {
   REJECTED: 'CONNECTOR_REJECTED',
 } as const;
 
-export type PermanentFailureType = Exclude<(typeof CONNECTOR_FAILURE)[keyof typeof CONNECTOR_FAILURE], 'CONNECTOR_RETRYABLE' | 'CONNECTOR_RATE_LIMITED'>;
+export type PermanentFailureType = Exclude<
+  (typeof CONNECTOR_FAILURE)[keyof typeof CONNECTOR_FAILURE],
+  'CONNECTOR_RETRYABLE' | 'CONNECTOR_RATE_LIMITED'
+>;
 
 export const ConnectorFailure = {
   /** A failure that may pass: retried by Temporal, after `retryAfterMs` when the target said so. */
@@ -94,9 +97,16 @@ export const ConnectorFailure = {
 export function secretFromEnv(config: Record<string, unknown>, key: string, env: NodeJS.ProcessEnv): string {
   const name = config[key];
   if (typeof name !== 'string' || !name) {
-    throw ConnectorFailure.permanent(CONNECTOR_FAILURE.MISCONFIGURED, `connector config needs "${key}": the name of an environment variable`);
+    throw ConnectorFailure.permanent(
+      CONNECTOR_FAILURE.MISCONFIGURED,
+      `connector config needs "${key}": the name of an environment variable`,
+    );
   }
   const value = env[name];
-  if (!value) throw ConnectorFailure.permanent(CONNECTOR_FAILURE.MISCONFIGURED, `environment variable ${name} (from "${key}") is not set on the worker`);
+  if (!value)
+    throw ConnectorFailure.permanent(
+      CONNECTOR_FAILURE.MISCONFIGURED,
+      `environment variable ${name} (from "${key}") is not set on the worker`,
+    );
   return value;
 }

@@ -40,7 +40,10 @@ export function registerConnector(type: ConnectorSettings['type'], factory: Fact
 export function createConnector(appId: string, settings: ConnectorSettings, deps: ConnectorDeps): Connector {
   const factory = factories[settings.type];
   if (!factory) {
-    throw ConnectorFailure.permanent(CONNECTOR_FAILURE.MISCONFIGURED, `no connector of type "${settings.type}" is available`);
+    throw ConnectorFailure.permanent(
+      CONNECTOR_FAILURE.MISCONFIGURED,
+      `no connector of type "${settings.type}" is available`,
+    );
   }
   return factory(appId, settings.config ?? {}, deps);
 }

@@ -25,7 +25,10 @@ export function App() {
     setSignInError(reason ?? null);
   }, []);
 
-  const api = useMemo(() => (token ? new GatehouseApi(token, '', undefined, (err) => signOut(err)) : null), [token, signOut]);
+  const api = useMemo(
+    () => (token ? new GatehouseApi(token, '', undefined, (err) => signOut(err)) : null),
+    [token, signOut],
+  );
 
   useEffect(() => {
     if (!api) return;
@@ -41,7 +44,10 @@ export function App() {
     return () => controller.abort();
   }, [api]);
 
-  const session: Session | null = useMemo(() => (api && me ? { api, me, isAdmin: me.roles.includes('admin') } : null), [api, me]);
+  const session: Session | null = useMemo(
+    () => (api && me ? { api, me, isAdmin: me.roles.includes('admin') } : null),
+    [api, me],
+  );
 
   if (!token) {
     return (
@@ -77,7 +83,14 @@ export function App() {
 
   return (
     <SessionContext.Provider value={session}>
-      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header className="topbar">
@@ -97,7 +110,14 @@ export function App() {
             Signed in as <strong>{session.me.name || session.me.id}</strong>
             {session.isAdmin && <span className="badge">admin</span>}
           </span>
-          <button type="button" className="link-button" onClick={() => { signOut(); navigate('/tickets'); }}>
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
+              signOut();
+              navigate('/tickets');
+            }}
+          >
             Sign out
           </button>
         </div>

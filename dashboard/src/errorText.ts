@@ -21,7 +21,8 @@ const CODE_TEXT: Record<string, string> = {
   TICKET_NOT_FOUND: 'There is no such ticket, or you are not allowed to see it.',
   USER_NOT_FOUND: 'There is no such user.',
   IDEMPOTENCY_KEY_REUSED: 'This request was already sent with different content. Reload the page and try again.',
-  DUPLICATE_OPEN_TICKET: 'An open ticket for the same access already exists. Wait until it is decided, or cancel it, before raising another.',
+  DUPLICATE_OPEN_TICKET:
+    'An open ticket for the same access already exists. Wait until it is decided, or cancel it, before raising another.',
   TICKET_NOT_PENDING: 'This ticket has already been decided or cancelled.',
   ALREADY_DECIDED: 'You have already decided on this step of the ticket.',
   NO_SEAT_AVAILABLE: 'No license seat is free for this access. Free a seat, or ask for more seats, before approving.',
@@ -48,7 +49,13 @@ const FLAG_TEXT: Record<string, string> = {
 };
 
 /** Flags whose server message adds specifics (limits, field names) worth showing after our sentence. */
-const KEEP_SERVER_MESSAGE = new Set(['MAX_DURATION_EXCEEDED', 'FIELD_REQUIRED', 'FIELD_INVALID', 'ALREADY_HAS_ACCESS', 'NOT_A_MEMBER']);
+const KEEP_SERVER_MESSAGE = new Set([
+  'MAX_DURATION_EXCEEDED',
+  'FIELD_REQUIRED',
+  'FIELD_INVALID',
+  'ALREADY_HAS_ACCESS',
+  'NOT_A_MEMBER',
+]);
 
 export function flagText(flag: PolicyFlag): string {
   const ours = FLAG_TEXT[flag.code];
@@ -70,7 +77,8 @@ export function errorText(err: ErrorLike | unknown, context: Partial<Record<stri
   const ours = CODE_TEXT[e.code];
   if (e.code === 'DUPLICATE_OPEN_TICKET' || e.code === 'VALIDATION_FAILED') return `${ours} ${e.message}`;
   if (ours) return ours;
-  if ((e.status ?? 0) >= 500) return `The server ran into a problem (${e.code}). Try again; if it keeps happening, tell your Gatehouse admins.`;
+  if ((e.status ?? 0) >= 500)
+    return `The server ran into a problem (${e.code}). Try again; if it keeps happening, tell your Gatehouse admins.`;
   return e.message || e.code;
 }
 

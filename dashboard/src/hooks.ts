@@ -2,7 +2,12 @@
 import { useEffect, useRef, useState } from 'react';
 
 /** Runs `tick` now and every `ms` while `enabled`, skipping ticks while the tab is hidden. */
-export function usePolling(tick: (signal: AbortSignal) => void | Promise<void>, ms: number, enabled: boolean, deps: unknown[]): void {
+export function usePolling(
+  tick: (signal: AbortSignal) => void | Promise<void>,
+  ms: number,
+  enabled: boolean,
+  deps: unknown[],
+): void {
   const tickRef = useRef(tick);
   tickRef.current = tick;
   useEffect(() => {

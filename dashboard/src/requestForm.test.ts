@@ -20,7 +20,10 @@ const known = {
 
 describe('the request body', () => {
   it('is not ready until an application, some access and an end are chosen', () => {
-    const built = buildRequest({ ...emptyRequest(), appId: 'github', adds: [{ entitlementId: 'team', fields: {} }] }, known);
+    const built = buildRequest(
+      { ...emptyRequest(), appId: 'github', adds: [{ entitlementId: 'team', fields: {} }] },
+      known,
+    );
     expect(built.body).toBeNull();
     expect(built.missing.map((m) => m.field)).toEqual(['duration.end']);
   });
@@ -58,18 +61,36 @@ describe('the request body', () => {
 describe('flags go next to the field that caused them', () => {
   it('routes duration, reason, field and entitlement flags', () => {
     const changes = ['old', 'deploy'];
-    expect(flagPlace({ code: 'MAX_DURATION_EXCEEDED', message: '', field: 'duration.end' }, changes)).toBe('duration.end');
+    expect(flagPlace({ code: 'MAX_DURATION_EXCEEDED', message: '', field: 'duration.end' }, changes)).toBe(
+      'duration.end',
+    );
     expect(flagPlace({ code: 'REASON_REQUIRED', message: '', field: 'reason' }, changes)).toBe('reason');
-    expect(flagPlace({ code: 'FIELD_REQUIRED', message: '', field: 'changes[1].fields.jira' }, changes)).toBe('field:deploy:jira');
-    expect(flagPlace({ code: 'NOT_A_MEMBER', message: '', field: 'changes[0].entitlementId' }, changes)).toBe('entitlement:old');
+    expect(flagPlace({ code: 'FIELD_REQUIRED', message: '', field: 'changes[1].fields.jira' }, changes)).toBe(
+      'field:deploy:jira',
+    );
+    expect(flagPlace({ code: 'NOT_A_MEMBER', message: '', field: 'changes[0].entitlementId' }, changes)).toBe(
+      'entitlement:old',
+    );
     expect(flagPlace({ code: 'X', message: '' }, changes)).toBe('general');
-    expect(groupFlags([{ code: 'A', message: '', field: 'reason' }, { code: 'B', message: '', field: 'reason' }], changes).get('reason')).toHaveLength(2);
+    expect(
+      groupFlags(
+        [
+          { code: 'A', message: '', field: 'reason' },
+          { code: 'B', message: '', field: 'reason' },
+        ],
+        changes,
+      ).get('reason'),
+    ).toHaveLength(2);
   });
 });
 
 describe('a flag disappears as soon as its field is edited', () => {
   it('hides the reason flag once a reason is typed, and keeps the duration flag until the duration changes', () => {
-    const before = { appId: 'github', changes: [{ op: 'add' as const, entitlementId: 'team' }], duration: { type: 'limited' as const, end: '2026-12-10T00:00:00.000Z' } };
+    const before = {
+      appId: 'github',
+      changes: [{ op: 'add' as const, entitlementId: 'team' }],
+      duration: { type: 'limited' as const, end: '2026-12-10T00:00:00.000Z' },
+    };
     const validated = {
       body: before,
       flags: [
@@ -77,7 +98,13 @@ describe('a flag disappears as soon as its field is edited', () => {
         { code: 'MAX_DURATION_EXCEEDED', message: '', field: 'duration.end' },
       ],
     };
-    expect(currentFlags(validated, { ...before, reason: 'on call' }, ['team']).map((f) => f.code)).toEqual(['MAX_DURATION_EXCEEDED']);
-    expect(currentFlags(validated, { ...before, duration: { type: 'limited', end: '2026-12-02T00:00:00.000Z' } }, ['team']).map((f) => f.code)).toEqual(['REASON_REQUIRED']);
+    expect(currentFlags(validated, { ...before, reason: 'on call' }, ['team']).map((f) => f.code)).toEqual([
+      'MAX_DURATION_EXCEEDED',
+    ]);
+    expect(
+      currentFlags(validated, { ...before, duration: { type: 'limited', end: '2026-12-02T00:00:00.000Z' } }, [
+        'team',
+      ]).map((f) => f.code),
+    ).toEqual(['REASON_REQUIRED']);
   });
 });

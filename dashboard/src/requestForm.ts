@@ -37,7 +37,10 @@ export const emptyRequest = (): RequestFormState => ({
   onBehalfOf: '',
 });
 
-export function buildRequest(state: RequestFormState, entitlements: Record<string, Entitlement | undefined>): BuiltRequest {
+export function buildRequest(
+  state: RequestFormState,
+  entitlements: Record<string, Entitlement | undefined>,
+): BuiltRequest {
   const missing: PolicyFlag[] = [];
   if (!state.appId) missing.push({ code: 'APP_MISSING', message: 'Choose an application.', field: 'appId' });
   const changes: CreateTicketBody['changes'] = [];
@@ -57,7 +60,8 @@ export function buildRequest(state: RequestFormState, entitlements: Record<strin
     changes.push({ op: 'add', entitlementId: add.entitlementId, ...(defs.length ? { fields } : {}) });
     changeEntitlements.push(add.entitlementId);
   }
-  if (state.appId && changes.length === 0) missing.push({ code: 'ACCESS_MISSING', message: 'Choose the access you need.', field: 'changes' });
+  if (state.appId && changes.length === 0)
+    missing.push({ code: 'ACCESS_MISSING', message: 'Choose the access you need.', field: 'changes' });
 
   const needsDuration = state.adds.length > 0;
   let duration: CreateTicketBody['duration'];
@@ -66,8 +70,14 @@ export function buildRequest(state: RequestFormState, entitlements: Record<strin
     else {
       const end = fromLocalInput(state.end);
       const start = fromLocalInput(state.start);
-      if (state.start && !start) missing.push({ code: 'START_INVALID', message: 'The start is not a valid date and time.', field: 'duration.start' });
-      if (!end) missing.push({ code: 'END_MISSING', message: 'Choose when the access should end.', field: 'duration.end' });
+      if (state.start && !start)
+        missing.push({
+          code: 'START_INVALID',
+          message: 'The start is not a valid date and time.',
+          field: 'duration.start',
+        });
+      if (!end)
+        missing.push({ code: 'END_MISSING', message: 'Choose when the access should end.', field: 'duration.end' });
       else duration = { type: 'limited', ...(start ? { start } : {}), end };
     }
   }
@@ -95,7 +105,15 @@ export function flagPlace(flag: PolicyFlag, changeEntitlements: string[]): strin
     if (change[2] === 'fields' && change[3]) return `field:${ent}:${change[3]}`;
     return `entitlement:${ent}`;
   }
-  if (f === 'duration.type' || f === 'duration.start' || f === 'duration.end' || f === 'reason' || f === 'onBehalfOf' || f === 'appId') return f;
+  if (
+    f === 'duration.type' ||
+    f === 'duration.start' ||
+    f === 'duration.end' ||
+    f === 'reason' ||
+    f === 'onBehalfOf' ||
+    f === 'appId'
+  )
+    return f;
   if (f.startsWith('duration')) return 'duration.end';
   return 'general';
 }
@@ -116,7 +134,10 @@ export function valueAt(body: CreateTicketBody | null, place: string): string {
   if (place.startsWith('duration.')) return JSON.stringify(body.duration ?? null);
   if (place === 'onBehalfOf') return body.onBehalfOf ?? '';
   const field = /^field:([^:]+):(.+)$/.exec(place);
-  if (field) return JSON.stringify(body.changes.find((c) => c.op === 'add' && c.entitlementId === field[1])?.fields?.[field[2]] ?? null);
+  if (field)
+    return JSON.stringify(
+      body.changes.find((c) => c.op === 'add' && c.entitlementId === field[1])?.fields?.[field[2]] ?? null,
+    );
   return JSON.stringify(body);
 }
 
@@ -124,7 +145,11 @@ export function valueAt(body: CreateTicketBody | null, place: string): string {
  * The flags of the last validation that still describe the form: a flag whose field was edited since
  * is hidden until the next validation answers, so fixing a field clears its warning at once.
  */
-export function currentFlags(validated: { body: CreateTicketBody | null; flags: PolicyFlag[] }, body: CreateTicketBody | null, changeEntitlements: string[]): PolicyFlag[] {
+export function currentFlags(
+  validated: { body: CreateTicketBody | null; flags: PolicyFlag[] },
+  body: CreateTicketBody | null,
+  changeEntitlements: string[],
+): PolicyFlag[] {
   return validated.flags.filter((f) => {
     const place = flagPlace(f, changeEntitlements);
     return valueAt(validated.body, place) === valueAt(body, place);

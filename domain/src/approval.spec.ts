@@ -1,4 +1,11 @@
-import { decisionRefusal, initialApproval, isFullyApproved, recordApproval, recordRejection, skipRemaining } from './approval';
+import {
+  decisionRefusal,
+  initialApproval,
+  isFullyApproved,
+  recordApproval,
+  recordRejection,
+  skipRemaining,
+} from './approval';
 import type { ApprovalState } from './ticket';
 
 const steps = [
@@ -6,7 +13,12 @@ const steps = [
   { name: 'IT', approvers: ['group:it-admins', 'role:admin'], minApprovals: 2 },
 ];
 const person = (id: string, groups: string[] = [], roles: string[] = []) => ({ id, groups, roles });
-const subject = (approval: ApprovalState, status: 'pending' | 'approved' = 'pending') => ({ status, requesterId: 'alice', beneficiaryId: 'bob', approval });
+const subject = (approval: ApprovalState, status: 'pending' | 'approved' = 'pending') => ({
+  status,
+  requesterId: 'alice',
+  beneficiaryId: 'bob',
+  approval,
+});
 
 describe('approval state machine', () => {
   test('starts waiting on the first step, awaiting its approvers', () => {
@@ -29,11 +41,21 @@ describe('approval state machine', () => {
   });
 
   test('the requester cannot approve their own ticket', () => {
-    expect(decisionRefusal(subject(initialApproval([{ name: 'x', approvers: ['group:eng'], minApprovals: 1 }])), person('alice', ['eng']))).toBe('NOT_AN_APPROVER');
+    expect(
+      decisionRefusal(
+        subject(initialApproval([{ name: 'x', approvers: ['group:eng'], minApprovals: 1 }])),
+        person('alice', ['eng']),
+      ),
+    ).toBe('NOT_AN_APPROVER');
   });
 
   test('the beneficiary cannot approve a ticket raised for them', () => {
-    expect(decisionRefusal(subject(initialApproval([{ name: 'x', approvers: ['user:bob'], minApprovals: 1 }])), person('bob'))).toBe('NOT_AN_APPROVER');
+    expect(
+      decisionRefusal(
+        subject(initialApproval([{ name: 'x', approvers: ['user:bob'], minApprovals: 1 }])),
+        person('bob'),
+      ),
+    ).toBe('NOT_AN_APPROVER');
   });
 
   test('an approver of a later step may not decide the current one', () => {
@@ -57,13 +79,18 @@ describe('approval state machine', () => {
   });
 
   test('a rejection rejects the current step and skips the rest', () => {
-    const a = recordRejection(recordApproval(initialApproval([...steps, { name: 'Last', approvers: ['user:x'], minApprovals: 1 }]), 'carol'));
+    const a = recordRejection(
+      recordApproval(initialApproval([...steps, { name: 'Last', approvers: ['user:x'], minApprovals: 1 }]), 'carol'),
+    );
     expect(a.steps.map((s) => s.state)).toEqual(['approved', 'rejected', 'skipped']);
     expect(a.awaiting).toEqual([]);
   });
 
   test('a cancelled ticket skips every step still waiting', () => {
-    expect(skipRemaining(recordApproval(initialApproval(steps), 'carol')).steps.map((s) => s.state)).toEqual(['approved', 'skipped']);
+    expect(skipRemaining(recordApproval(initialApproval(steps), 'carol')).steps.map((s) => s.state)).toEqual([
+      'approved',
+      'skipped',
+    ]);
   });
 
   test('state is never mutated in place', () => {

@@ -42,7 +42,10 @@ export function matchesApproverRules(actor: Pick<Actor, 'id' | 'roles' | 'groups
 }
 
 /** Why this actor may not decide this ticket now, or null when they may. Same answer for approve and reject. */
-export function decisionRefusal(subject: DecisionSubject, actor: Pick<Actor, 'id' | 'roles' | 'groups'>): ErrorCode | null {
+export function decisionRefusal(
+  subject: DecisionSubject,
+  actor: Pick<Actor, 'id' | 'roles' | 'groups'>,
+): ErrorCode | null {
   if (subject.status !== 'pending') return 'TICKET_NOT_PENDING';
   if (actor.id === subject.requesterId || actor.id === subject.beneficiaryId) return 'NOT_AN_APPROVER';
   const step = subject.approval.steps[subject.approval.currentStep];
@@ -70,13 +73,18 @@ export function recordRejection(approval: ApprovalState): ApprovalState {
   const steps = approval.steps.map((s, i) => ({
     ...s,
     approvedBy: [...s.approvedBy],
-    state: i === approval.currentStep ? ('rejected' as const) : i > approval.currentStep ? ('skipped' as const) : s.state,
+    state:
+      i === approval.currentStep ? ('rejected' as const) : i > approval.currentStep ? ('skipped' as const) : s.state,
   }));
   return { currentStep: approval.currentStep, steps, awaiting: [] };
 }
 
 /** The ticket ended without a decision (cancelled, timed out): waiting steps are skipped. */
 export function skipRemaining(approval: ApprovalState): ApprovalState {
-  const steps = approval.steps.map((s) => ({ ...s, approvedBy: [...s.approvedBy], state: s.state === 'waiting' ? ('skipped' as const) : s.state }));
+  const steps = approval.steps.map((s) => ({
+    ...s,
+    approvedBy: [...s.approvedBy],
+    state: s.state === 'waiting' ? ('skipped' as const) : s.state,
+  }));
   return { currentStep: approval.currentStep, steps, awaiting: [] };
 }

@@ -15,9 +15,5 @@ export function isAdmin(actor: Pick<Actor, 'roles'>): boolean {
 
 /** The approver rules (`user:`, `group:`, `role:`) an actor satisfies. */
 export function approverRulesOf(actor: Pick<Actor, 'id' | 'roles' | 'groups'>): string[] {
-  return [
-    `user:${actor.id}`,
-    ...actor.groups.map((g) => `group:${g}`),
-    ...actor.roles.map((r) => `role:${r}`),
-  ];
+  return [`user:${actor.id}`, ...actor.groups.map((g) => `group:${g}`), ...actor.roles.map((r) => `role:${r}`)];
 }

@@ -8,7 +8,20 @@
  * webhook endpoint, and one `notifyWorkflow` for the people it concerns (Slack, email). Deliveries run
  * in workflows of their own, so a slow or dead endpoint never delays the ticket.
  */
-import type { AccessStatus, ApprovalState, ApprovalStepState, Duration, LogEntry, LogEventType, PersonRef, TicketAction, TicketChange, TicketStatus, TicketType, AccessState } from './ticket';
+import type {
+  AccessStatus,
+  ApprovalState,
+  ApprovalStepState,
+  Duration,
+  LogEntry,
+  LogEventType,
+  PersonRef,
+  TicketAction,
+  TicketChange,
+  TicketStatus,
+  TicketType,
+  AccessState,
+} from './ticket';
 
 /** What a ticket looked like right after the change an event records. Names and ids only, no secrets. */
 export interface TicketEventSnapshot {
@@ -72,7 +85,12 @@ export function ticketEventSnapshot(t: TicketSnapshotSource): TicketEventSnapsho
     approval: {
       currentStep: t.approval.currentStep,
       awaiting: [...t.approval.awaiting],
-      steps: t.approval.steps.map((s) => ({ name: s.name, state: s.state, approvers: [...s.approvers], approvedBy: [...s.approvedBy] })),
+      steps: t.approval.steps.map((s) => ({
+        name: s.name,
+        state: s.state,
+        approvers: [...s.approvers],
+        approvedBy: [...s.approvedBy],
+      })),
     },
     access: { state: t.access.state, start: t.access.start, end: t.access.end },
     parentTicketId: t.parentTicketId,
@@ -84,9 +102,24 @@ export function ticketEventId(ticketId: string, sequence: number): string {
 }
 
 /** The event of the `index`-th (0-based) log entry. */
-export function toTicketEvent(ticketId: string, index: number, entry: LogEntry, ticket: TicketEventSnapshot): TicketEvent {
+export function toTicketEvent(
+  ticketId: string,
+  index: number,
+  entry: LogEntry,
+  ticket: TicketEventSnapshot,
+): TicketEvent {
   const sequence = index + 1;
-  return { id: ticketEventId(ticketId, sequence), sequence, type: entry.event, ticketId, at: entry.at, actor: entry.actor, comment: entry.comment, details: entry.details, ticket };
+  return {
+    id: ticketEventId(ticketId, sequence),
+    sequence,
+    type: entry.event,
+    ticketId,
+    at: entry.at,
+    actor: entry.actor,
+    comment: entry.comment,
+    details: entry.details,
+    ticket,
+  };
 }
 
 /** Every event type a webhook may subscribe to (`*` subscribes to all). */
@@ -220,7 +253,8 @@ export interface NotificationActivities {
 // ── Who hears about what ─────────────────────────────────────────────────────────────────────────
 
 /** Who a notification goes to, before approver rules are resolved to people. */
-export type NotificationAudience = { approvers: string[]; step: number; excludeApproved: boolean } | { requester: true };
+export type NotificationAudience =
+  { approvers: string[]; step: number; excludeApproved: boolean } | { requester: true };
 
 export interface PlannedNotification {
   kind: NotificationKind;
@@ -236,9 +270,14 @@ export function plannedNotifications(event: TicketEvent): PlannedNotification[] 
   const t = event.ticket;
   const stepOf = (i: unknown) => (typeof i === 'number' ? i : t.approval.currentStep);
   const approversOf = (step: number) => t.approval.steps[step]?.approvers ?? [];
-  const opened = (step: number): PlannedNotification => ({ kind: 'approval_requested', audience: { approvers: approversOf(step), step, excludeApproved: true } });
+  const opened = (step: number): PlannedNotification => ({
+    kind: 'approval_requested',
+    audience: { approvers: approversOf(step), step, excludeApproved: true },
+  });
   const closed = (step: number): PlannedNotification[] =>
-    t.approval.steps[step] ? [{ kind: 'approval_closed', audience: { approvers: approversOf(step), step, excludeApproved: false } }] : [];
+    t.approval.steps[step]
+      ? [{ kind: 'approval_closed', audience: { approvers: approversOf(step), step, excludeApproved: false } }]
+      : [];
   const requester: NotificationAudience = { requester: true };
   switch (event.type) {
     case 'created':
@@ -246,7 +285,8 @@ export function plannedNotifications(event: TicketEvent): PlannedNotification[] 
     case 'approved': {
       if (event.actor === 'system' && !t.approval.steps.length) return [];
       const step = stepOf(event.details.step);
-      if (t.status === 'pending') return t.approval.currentStep !== step ? [...closed(step), opened(t.approval.currentStep)] : [];
+      if (t.status === 'pending')
+        return t.approval.currentStep !== step ? [...closed(step), opened(t.approval.currentStep)] : [];
       return [...closed(step), { kind: 'ticket_decided', audience: requester }];
     }
     case 'rejected':
@@ -254,10 +294,24 @@ export function plannedNotifications(event: TicketEvent): PlannedNotification[] 
     case 'cancelled':
       return closed(t.approval.currentStep);
     case 'reminder_sent':
-      return [{ kind: 'approval_reminder', audience: { approvers: approversOf(stepOf(event.details.step)), step: stepOf(event.details.step), excludeApproved: true } }];
+      return [
+        {
+          kind: 'approval_reminder',
+          audience: {
+            approvers: approversOf(stepOf(event.details.step)),
+            step: stepOf(event.details.step),
+            excludeApproved: true,
+          },
+        },
+      ];
     case 'escalated': {
       const to = Array.isArray(event.details.to) ? event.details.to.map(String) : [];
-      return [{ kind: 'approval_requested', audience: { approvers: to, step: stepOf(event.details.step), excludeApproved: true } }];
+      return [
+        {
+          kind: 'approval_requested',
+          audience: { approvers: to, step: stepOf(event.details.step), excludeApproved: true },
+        },
+      ];
     }
     case 'granted':
       return [{ kind: 'access_granted', audience: requester }];
@@ -269,4 +323,13 @@ export function plannedNotifications(event: TicketEvent): PlannedNotification[] 
 }
 
 /** Event types that may notify people: only these start a `notifyWorkflow`. */
-export const NOTIFYING_EVENT_TYPES: readonly LogEventType[] = ['created', 'approved', 'rejected', 'cancelled', 'reminder_sent', 'escalated', 'granted', 'expiring_soon'];
+export const NOTIFYING_EVENT_TYPES: readonly LogEventType[] = [
+  'created',
+  'approved',
+  'rejected',
+  'cancelled',
+  'reminder_sent',
+  'escalated',
+  'granted',
+  'expiring_soon',
+];

@@ -46,7 +46,9 @@ describe('duration policy', () => {
 
   test('extensions measure from the later of start and now', () => {
     const running = { type: 'limited' as const, start: at(-86400), end: at(3000) };
-    expect(checkDuration(app.policy, running, now, { measureFrom: now.toISOString(), allowPastStart: true })).toEqual([]);
+    expect(checkDuration(app.policy, running, now, { measureFrom: now.toISOString(), allowPastStart: true })).toEqual(
+      [],
+    );
     expect(codes(checkDuration(app.policy, running, now, { allowPastStart: true }))).toEqual(['MAX_DURATION_EXCEEDED']);
   });
 
@@ -61,7 +63,9 @@ describe('duration policy', () => {
   });
 
   test('an end at or before the start is flagged, without a meaningless maximum flag', () => {
-    expect(codes(checkDuration(app.policy, { type: 'limited', start: at(60), end: at(60) }, now))).toEqual(['END_BEFORE_START']);
+    expect(codes(checkDuration(app.policy, { type: 'limited', start: at(60), end: at(60) }, now))).toEqual([
+      'END_BEFORE_START',
+    ]);
   });
 
   test('no maximum means any length', () => {
@@ -75,24 +79,49 @@ describe('request evaluation', () => {
   test('every flag of a request comes back at once', () => {
     const flags = evaluateRequest(
       {
-        changes: [{ op: 'add', entitlementId: 'deploy', fields: { jira: 'nope', count: 'x', urgent: 'yes', env: 'mars', extra: 1 } as never }],
+        changes: [
+          {
+            op: 'add',
+            entitlementId: 'deploy',
+            fields: { jira: 'nope', count: 'x', urgent: 'yes', env: 'mars', extra: 1 } as never,
+          },
+        ],
         duration: { type: 'limited', start: at(-3600), end: at(7200) },
         reason: '  ',
       },
       { app, now, holds: holds([]) },
     );
     expect(codes(flags)).toEqual([
-      'FIELD_INVALID', 'FIELD_INVALID', 'FIELD_INVALID', 'FIELD_INVALID', 'FIELD_INVALID', 'MAX_DURATION_EXCEEDED', 'REASON_REQUIRED', 'START_IN_PAST',
+      'FIELD_INVALID',
+      'FIELD_INVALID',
+      'FIELD_INVALID',
+      'FIELD_INVALID',
+      'FIELD_INVALID',
+      'MAX_DURATION_EXCEEDED',
+      'REASON_REQUIRED',
+      'START_IN_PAST',
     ]);
     expect(flags.find((f) => f.code === 'REASON_REQUIRED')?.field).toBe('reason');
   });
 
   test('a required field that is missing or empty is FIELD_REQUIRED; valid values pass', () => {
     const base = { duration: { type: 'limited' as const, start: at(0), end: at(60) }, reason: 'r' };
-    expect(codes(evaluateRequest({ ...base, changes: [{ op: 'add', entitlementId: 'deploy', fields: { jira: '' } }] }, { app, now, holds: holds([]) }))).toEqual(['FIELD_REQUIRED']);
+    expect(
+      codes(
+        evaluateRequest(
+          { ...base, changes: [{ op: 'add', entitlementId: 'deploy', fields: { jira: '' } }] },
+          { app, now, holds: holds([]) },
+        ),
+      ),
+    ).toEqual(['FIELD_REQUIRED']);
     expect(
       evaluateRequest(
-        { ...base, changes: [{ op: 'add', entitlementId: 'deploy', fields: { jira: 'SEC-12', count: 3, urgent: true, env: 'eu' } }] },
+        {
+          ...base,
+          changes: [
+            { op: 'add', entitlementId: 'deploy', fields: { jira: 'SEC-12', count: 3, urgent: true, env: 'eu' } },
+          ],
+        },
         { app, now, holds: holds([]) },
       ),
     ).toEqual([]);
@@ -100,7 +129,14 @@ describe('request evaluation', () => {
 
   test('adding what the beneficiary holds is ALREADY_HAS_ACCESS; removing what they lack is NOT_A_MEMBER', () => {
     const flags = evaluateRequest(
-      { changes: [{ op: 'add', entitlementId: 'team' }, { op: 'remove', entitlementId: 'deploy' }], duration: { type: 'limited', start: at(0), end: at(60) }, reason: 'r' },
+      {
+        changes: [
+          { op: 'add', entitlementId: 'team' },
+          { op: 'remove', entitlementId: 'deploy' },
+        ],
+        duration: { type: 'limited', start: at(0), end: at(60) },
+        reason: 'r',
+      },
       { app, now, holds: holds(['team']) },
     );
     expect(flags.map((f) => [f.code, f.field])).toEqual([
@@ -112,7 +148,14 @@ describe('request evaluation', () => {
   test('a move from held access to new access is clean', () => {
     expect(
       evaluateRequest(
-        { changes: [{ op: 'remove', entitlementId: 'team' }, { op: 'add', entitlementId: 'deploy', fields: { jira: 'A-1' } }], duration: { type: 'limited', start: at(0), end: at(60) }, reason: 'r' },
+        {
+          changes: [
+            { op: 'remove', entitlementId: 'team' },
+            { op: 'add', entitlementId: 'deploy', fields: { jira: 'A-1' } },
+          ],
+          duration: { type: 'limited', start: at(0), end: at(60) },
+          reason: 'r',
+        },
         { app, now, holds: holds(['team']) },
       ),
     ).toEqual([]);

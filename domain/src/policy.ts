@@ -48,7 +48,13 @@ export function checkDuration(
 ): PolicyFlag[] {
   if (duration.type === 'indefinite') {
     return policy.allowIndefinite === false
-      ? [{ code: 'INDEFINITE_NOT_ALLOWED', message: 'This application does not grant indefinite access; choose an end date.', field: 'duration.type' }]
+      ? [
+          {
+            code: 'INDEFINITE_NOT_ALLOWED',
+            message: 'This application does not grant indefinite access; choose an end date.',
+            field: 'duration.type',
+          },
+        ]
       : [];
   }
   const flags: PolicyFlag[] = [];
@@ -90,7 +96,11 @@ function checkFieldValue(def: EntitlementField, value: FieldValue): string | nul
   }
 }
 
-export function checkFields(entitlement: Entitlement, fields: Record<string, FieldValue> | undefined, index: number): PolicyFlag[] {
+export function checkFields(
+  entitlement: Entitlement,
+  fields: Record<string, FieldValue> | undefined,
+  index: number,
+): PolicyFlag[] {
   const flags: PolicyFlag[] = [];
   const given = fields ?? {};
   const defs = entitlement.fields ?? [];
@@ -98,7 +108,8 @@ export function checkFields(entitlement: Entitlement, fields: Record<string, Fie
     const field = `changes[${index}].fields.${def.key}`;
     const value = given[def.key];
     if (value === undefined || value === '') {
-      if (def.required) flags.push({ code: 'FIELD_REQUIRED', message: `${def.label} is required for ${entitlement.name}.`, field });
+      if (def.required)
+        flags.push({ code: 'FIELD_REQUIRED', message: `${def.label} is required for ${entitlement.name}.`, field });
       continue;
     }
     const problem = checkFieldValue(def, value);
@@ -106,7 +117,11 @@ export function checkFields(entitlement: Entitlement, fields: Record<string, Fie
   }
   for (const key of Object.keys(given)) {
     if (!defs.some((d) => d.key === key)) {
-      flags.push({ code: 'FIELD_INVALID', message: `${entitlement.name} has no field "${key}".`, field: `changes[${index}].fields` });
+      flags.push({
+        code: 'FIELD_INVALID',
+        message: `${entitlement.name} has no field "${key}".`,
+        field: `changes[${index}].fields`,
+      });
     }
   }
   return flags;
@@ -141,13 +156,20 @@ export function evaluateRequest(request: RequestToEvaluate, ctx: EvaluationConte
     if (change.op === 'add') {
       flags.push(...checkFields(entitlement, change.fields, index));
       if (held) {
-        flags.push({ code: 'ALREADY_HAS_ACCESS', message: `The beneficiary already has ${entitlement.name}.`, field: `changes[${index}].entitlementId` });
+        flags.push({
+          code: 'ALREADY_HAS_ACCESS',
+          message: `The beneficiary already has ${entitlement.name}.`,
+          field: `changes[${index}].entitlementId`,
+        });
       }
     } else if (!held) {
-      flags.push({ code: 'NOT_A_MEMBER', message: `The beneficiary does not have ${entitlement.name}, so it cannot be removed.`, field: `changes[${index}].entitlementId` });
+      flags.push({
+        code: 'NOT_A_MEMBER',
+        message: `The beneficiary does not have ${entitlement.name}, so it cannot be removed.`,
+        field: `changes[${index}].entitlementId`,
+      });
     }
   });
   if (request.duration) flags.push(...checkDuration(app.policy, request.duration, ctx.now, ctx.duration));
   return flags;
 }
-

@@ -7,15 +7,7 @@ export type TicketStatus = 'pending' | 'approved' | 'rejected' | 'cancelled';
 export const TICKET_STATUSES: readonly TicketStatus[] = ['pending', 'approved', 'rejected', 'cancelled'];
 
 export type AccessState =
-  | 'pending'
-  | 'scheduled'
-  | 'applying'
-  | 'active'
-  | 'expired'
-  | 'revoked'
-  | 'removed'
-  | 'failed'
-  | 'none';
+  'pending' | 'scheduled' | 'applying' | 'active' | 'expired' | 'revoked' | 'removed' | 'failed' | 'none';
 
 export type StepState = 'waiting' | 'approved' | 'rejected' | 'skipped';
 

@@ -23,7 +23,12 @@ export function createMailTransport(smtpUrl: string): Transporter {
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** A notification as an email: `[Gatehouse] <title>`, plain text and a simple HTML twin, both with the ticket's link. */
@@ -42,7 +47,10 @@ export function renderEmail(content: MessageContent): EmailMessage {
     '<!doctype html><html><body style="font-family: sans-serif; line-height: 1.4">',
     ...content.lines.map((l) => `<p>${escapeHtml(l)}</p>`),
     '<table style="border-collapse: collapse">',
-    ...content.facts.map(([label, value]) => `<tr><th style="text-align: left; padding: 2px 12px 2px 0; vertical-align: top">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`),
+    ...content.facts.map(
+      ([label, value]) =>
+        `<tr><th style="text-align: left; padding: 2px 12px 2px 0; vertical-align: top">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`,
+    ),
     '</table>',
     ...(content.hint ? [`<p>${escapeHtml(content.hint)}</p>`] : []),
     `<p><a href="${escapeHtml(content.link)}">Open it in Gatehouse</a></p>`,

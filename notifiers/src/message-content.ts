@@ -58,7 +58,11 @@ export function ticketFacts(t: TicketEventSnapshot, step?: number): [string, str
     ['Type', `${t.type} / ${t.action}`],
     ['App', t.app.name],
     ['Entitlements', t.changes.map((c) => `${c.op} ${c.entitlementName}`).join(', ') || '—'],
-    ['For', personName(t.beneficiary) + (t.beneficiary.id !== t.requester.id ? ` (requested by ${personName(t.requester)})` : '')],
+    [
+      'For',
+      personName(t.beneficiary) +
+        (t.beneficiary.id !== t.requester.id ? ` (requested by ${personName(t.requester)})` : ''),
+    ],
     ['Duration', formatDuration(t.duration)],
   ];
   if (step !== undefined && t.approval.steps[step]) facts.push(['Step', stepLabel(t, step)]);
@@ -84,9 +88,21 @@ export function notificationContent(n: Notification, ctx: ContentContext): Messa
   const comment = event.comment ? ` “${truncate(event.comment, REASON_MAX)}”` : '';
   switch (n.kind) {
     case 'approval_requested':
-      return { title: `${t.id} needs your approval`, lines: [asking(t)], facts: ticketFacts(t, n.step), link, hint: null };
+      return {
+        title: `${t.id} needs your approval`,
+        lines: [asking(t)],
+        facts: ticketFacts(t, n.step),
+        link,
+        hint: null,
+      };
     case 'approval_reminder':
-      return { title: `Reminder: ${t.id} still needs your approval`, lines: [asking(t), 'It is still waiting for your decision.'], facts: ticketFacts(t, n.step), link, hint: null };
+      return {
+        title: `Reminder: ${t.id} still needs your approval`,
+        lines: [asking(t), 'It is still waiting for your decision.'],
+        facts: ticketFacts(t, n.step),
+        link,
+        hint: null,
+      };
     case 'approval_closed':
       return null;
     case 'ticket_decided': {
@@ -95,7 +111,9 @@ export function notificationContent(n: Notification, ctx: ContentContext): Messa
         title: `${t.id} was ${approved ? 'approved' : 'rejected'}`,
         lines: [
           `${ctx.actorName} ${approved ? 'approved' : 'rejected'} the request for ${t.app.name} (${t.changes.map((c) => `${c.op} ${c.entitlementName}`).join(', ')}).${comment}`,
-          approved ? 'Gatehouse is applying the change now; you will hear when it is done.' : 'Nothing changes. Raise a new ticket if you still need the access.',
+          approved
+            ? 'Gatehouse is applying the change now; you will hear when it is done.'
+            : 'Nothing changes. Raise a new ticket if you still need the access.',
         ],
         facts: ticketFacts(t),
         link,
@@ -137,6 +155,9 @@ export function outcomeLine(t: TicketEventSnapshot, step: number, outcome: Appro
   const comment = outcome.comment ? ` “${truncate(outcome.comment, REASON_MAX)}”` : '';
   if (outcome.decision === 'cancelled') return `Cancelled by ${outcome.by}.${comment}`;
   if (outcome.decision === 'rejected') return `Rejected by ${outcome.by}.${comment}`;
-  const next = t.status === 'pending' && t.approval.currentStep !== step ? ` The ticket moved on to ${stepLabel(t, t.approval.currentStep)}.` : '';
+  const next =
+    t.status === 'pending' && t.approval.currentStep !== step
+      ? ` The ticket moved on to ${stepLabel(t, t.approval.currentStep)}.`
+      : '';
   return `Approved by ${outcome.by}.${comment}${next}`;
 }

@@ -37,7 +37,15 @@ describe('address classification', () => {
     expect(nonPublicReason(address)).toMatch(reason);
   });
 
-  test.each(['8.8.8.8', '1.1.1.1', '140.82.112.3', '2606:4700:4700::1111', '::ffff:8.8.8.8', '100.128.0.1', '172.32.0.1'])('%s is public', (address) => {
+  test.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '140.82.112.3',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.8.8',
+    '100.128.0.1',
+    '172.32.0.1',
+  ])('%s is public', (address) => {
     expect(nonPublicReason(address)).toBeNull();
   });
 });
@@ -50,7 +58,9 @@ describe('settings', () => {
   });
 
   test('OUTBOUND_ALLOWLIST takes host names, addresses and CIDRs; anything else is refused naming the variable', () => {
-    const policy = loadOutboundPolicy({ OUTBOUND_ALLOWLIST: 'scim.corp.internal, 10.20.0.0/16, 127.0.0.1, [fd00::1], fd12::/64' });
+    const policy = loadOutboundPolicy({
+      OUTBOUND_ALLOWLIST: 'scim.corp.internal, 10.20.0.0/16, 127.0.0.1, [fd00::1], fd12::/64',
+    });
     expect([...policy.allowedHosts]).toEqual(['scim.corp.internal']);
     expect(policy.allowedAddresses.check('10.20.3.4', 'ipv4')).toBe(true);
     expect(policy.allowedAddresses.check('10.21.0.1', 'ipv4')).toBe(false);
@@ -75,7 +85,11 @@ describe('requests', () => {
       }
       let body = '';
       req.on('data', (d) => (body += d));
-      req.on('end', () => res.writeHead(201, { 'content-type': 'application/json', 'x-seen': req.headers['x-test'] ?? '' }).end(JSON.stringify({ body })));
+      req.on('end', () =>
+        res
+          .writeHead(201, { 'content-type': 'application/json', 'x-seen': req.headers['x-test'] ?? '' })
+          .end(JSON.stringify({ body })),
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
@@ -83,8 +97,13 @@ describe('requests', () => {
   afterAll(async () => new Promise((r) => server.close(r)));
   beforeEach(() => received.splice(0));
 
-  const production = (allowlist?: string) => createOutboundHttp(loadOutboundPolicy({ NODE_ENV: 'production', OUTBOUND_ALLOWLIST: allowlist }));
-  const failure = (p: Promise<unknown>) => p.then(() => null, (err: Error & { cause?: Error & { code?: string } }) => err);
+  const production = (allowlist?: string) =>
+    createOutboundHttp(loadOutboundPolicy({ NODE_ENV: 'production', OUTBOUND_ALLOWLIST: allowlist }));
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (err: Error & { cause?: Error & { code?: string } }) => err,
+    );
 
   test('in production a loopback address is refused before anything is sent', async () => {
     const err = await failure(production().fetch(`http://127.0.0.1:${port}/hook`, { method: 'POST', body: '{}' }));
@@ -106,7 +125,11 @@ describe('requests', () => {
   });
 
   test('an allowlisted loopback address is reached, with the request and answer intact', async () => {
-    const res = await production('127.0.0.1').fetch(`http://127.0.0.1:${port}/hook?x=1`, { method: 'POST', headers: { 'x-test': 'yes' }, body: 'payload' });
+    const res = await production('127.0.0.1').fetch(`http://127.0.0.1:${port}/hook?x=1`, {
+      method: 'POST',
+      headers: { 'x-test': 'yes' },
+      body: 'payload',
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-seen')).toBe('yes');
     expect(await res.json()).toEqual({ body: 'payload' });
@@ -114,7 +137,9 @@ describe('requests', () => {
   });
 
   test('a redirect is checked too: an allowed host cannot send the request on to a refused one', async () => {
-    const manual = await production('127.0.0.1').fetch(`http://127.0.0.1:${port}/redirect-to-v6-loopback`, { redirect: 'manual' });
+    const manual = await production('127.0.0.1').fetch(`http://127.0.0.1:${port}/redirect-to-v6-loopback`, {
+      redirect: 'manual',
+    });
     expect(manual.status).toBe(302);
     const err = await failure(production('127.0.0.1').fetch(`http://127.0.0.1:${port}/redirect-to-v6-loopback`));
     expect(err?.cause?.message).toMatch(/::1 is loopback/);
@@ -125,7 +150,11 @@ describe('requests', () => {
     const hanging = http.createServer(() => undefined);
     await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
     try {
-      const err = await failure(production('127.0.0.1').fetch(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`, { signal: AbortSignal.timeout(200) }));
+      const err = await failure(
+        production('127.0.0.1').fetch(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`, {
+          signal: AbortSignal.timeout(200),
+        }),
+      );
       expect(err?.name).toBe('TimeoutError');
     } finally {
       hanging.closeAllConnections();
@@ -134,7 +163,9 @@ describe('requests', () => {
   });
 
   test('outside production loopback is allowed (npm run dev, tests)', async () => {
-    const res = await createOutboundHttp(loadOutboundPolicy({ NODE_ENV: 'development' })).fetch(`http://localhost:${port}/dev`);
+    const res = await createOutboundHttp(loadOutboundPolicy({ NODE_ENV: 'development' })).fetch(
+      `http://localhost:${port}/dev`,
+    );
     expect(res.status).toBe(201);
   });
 
@@ -142,7 +173,9 @@ describe('requests', () => {
     const restore = installOutboundGuard(production());
     try {
       const err = await new Promise<Error & { code?: string }>((resolve) => {
-        http.get(`http://localhost:${port}/via-default-agent`, () => resolve(new Error('reached'))).on('error', resolve);
+        http
+          .get(`http://localhost:${port}/via-default-agent`, () => resolve(new Error('reached')))
+          .on('error', resolve);
       });
       expect(err.code).toBe('EOUTBOUNDBLOCKED');
     } finally {
@@ -163,7 +196,12 @@ describe('checking a URL when it is configured', () => {
 
   test('public addresses, allowlisted ones, and anything outside production are accepted', async () => {
     expect(await checkOutboundUrl(production, 'https://140.82.112.3/')).toBeNull();
-    expect(await checkOutboundUrl(loadOutboundPolicy({ NODE_ENV: 'production', OUTBOUND_ALLOWLIST: 'localhost' }), 'http://localhost/')).toBeNull();
+    expect(
+      await checkOutboundUrl(
+        loadOutboundPolicy({ NODE_ENV: 'production', OUTBOUND_ALLOWLIST: 'localhost' }),
+        'http://localhost/',
+      ),
+    ).toBeNull();
     expect(await checkOutboundUrl(loadOutboundPolicy({}), 'http://169.254.169.254/')).toBeNull();
   });
 });

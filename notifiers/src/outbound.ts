@@ -96,16 +96,23 @@ export function nonPublicReason(address: string): string | null {
 export function loadOutboundPolicy(env: NodeJS.ProcessEnv = process.env): OutboundPolicy {
   const allowedAddresses = new net.BlockList();
   const allowedHosts = new Set<string>();
-  for (const raw of (env.OUTBOUND_ALLOWLIST ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of (env.OUTBOUND_ALLOWLIST ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const cidr = /^(.+)\/(\d{1,3})$/.exec(raw);
     const address = (cidr ? cidr[1] : raw).replace(/^\[(.*)\]$/, '$1');
     const family = net.isIP(address);
     if (family) {
       const type = family === 4 ? 'ipv4' : 'ipv6';
       const prefix = cidr ? Number(cidr[2]) : family === 4 ? 32 : 128;
-      if (prefix > (family === 4 ? 32 : 128)) throw new OutboundSettingsError(`OUTBOUND_ALLOWLIST: "${raw}" has a prefix longer than the address`);
+      if (prefix > (family === 4 ? 32 : 128))
+        throw new OutboundSettingsError(`OUTBOUND_ALLOWLIST: "${raw}" has a prefix longer than the address`);
       allowedAddresses.addSubnet(address, prefix, type);
-    } else if (!cidr && /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i.test(raw)) {
+    } else if (
+      !cidr &&
+      /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i.test(raw)
+    ) {
       allowedHosts.add(raw.toLowerCase().replace(/\.$/, ''));
     } else {
       throw new OutboundSettingsError(`OUTBOUND_ALLOWLIST: "${raw}" is neither a host name, an IP address nor a CIDR`);
@@ -115,7 +122,11 @@ export function loadOutboundPolicy(env: NodeJS.ProcessEnv = process.env): Outbou
 }
 
 /** Allows everything: what `npm run dev` and tests run with. */
-export const OPEN_OUTBOUND_POLICY: OutboundPolicy = { enforce: false, allowedAddresses: new net.BlockList(), allowedHosts: new Set() };
+export const OPEN_OUTBOUND_POLICY: OutboundPolicy = {
+  enforce: false,
+  allowedAddresses: new net.BlockList(),
+  allowedHosts: new Set(),
+};
 
 function hostAllowed(policy: OutboundPolicy, host: string): boolean {
   return policy.allowedHosts.has(host.toLowerCase().replace(/\.$/, ''));
@@ -132,7 +143,11 @@ export function outboundRefusal(policy: OutboundPolicy, host: string, address: s
   return `outbound request refused: ${named} ${reason}; list it in OUTBOUND_ALLOWLIST to allow it`;
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 /**
  * A `lookup` for sockets: resolves as `dns.lookup` does and drops every address the policy refuses, so
@@ -141,7 +156,8 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.
 export function guardedLookup(policy: OutboundPolicy) {
   return (hostname: string, options: dns.LookupOptions | number | LookupCallback, callback?: LookupCallback): void => {
     const cb = (typeof options === 'function' ? options : callback) as LookupCallback;
-    const opts: dns.LookupOptions = typeof options === 'object' ? options : typeof options === 'number' ? { family: options } : {};
+    const opts: dns.LookupOptions =
+      typeof options === 'object' ? options : typeof options === 'number' ? { family: options } : {};
     dns.lookup(hostname, { ...opts, all: true }, (err, addresses) => {
       if (err) return cb(err, opts.all ? [] : '');
       const allowed = addresses.filter((a) => outboundRefusal(policy, hostname, a.address) === null);
@@ -179,7 +195,10 @@ class GuardedHttpAgent extends http.Agent {
     super({ keepAlive: true, lookup: guardedLookup(policy) } as http.AgentOptions);
   }
   override createConnection(options: ConnectionOptions, callback?: ConnectionCallback): net.Socket {
-    return refusedLiteral(this.policy, options.host) ?? (http.Agent.prototype as unknown as CreatesConnections).createConnection.call(this, options, callback);
+    return (
+      refusedLiteral(this.policy, options.host) ??
+      (http.Agent.prototype as unknown as CreatesConnections).createConnection.call(this, options, callback)
+    );
   }
 }
 
@@ -188,7 +207,10 @@ class GuardedHttpsAgent extends https.Agent {
     super({ keepAlive: true, lookup: guardedLookup(policy) } as https.AgentOptions);
   }
   override createConnection(options: ConnectionOptions, callback?: ConnectionCallback): net.Socket {
-    return refusedLiteral(this.policy, options.host) ?? (https.Agent.prototype as unknown as CreatesConnections).createConnection.call(this, options, callback);
+    return (
+      refusedLiteral(this.policy, options.host) ??
+      (https.Agent.prototype as unknown as CreatesConnections).createConnection.call(this, options, callback)
+    );
   }
 }
 
@@ -236,22 +258,42 @@ function once(
   return new Promise((resolve, reject) => {
     const outgoing: Record<string, string> = Object.fromEntries(headers);
     if (body) outgoing['content-length'] = String(body.length);
-    const request = (url.protocol === 'https:' ? https : http).request(url, { method, headers: outgoing, agent: agentFor(url), signal: signal ?? undefined });
+    const request = (url.protocol === 'https:' ? https : http).request(url, {
+      method,
+      headers: outgoing,
+      agent: agentFor(url),
+      signal: signal ?? undefined,
+    });
     request.on('error', (err) => {
       if (signal?.aborted) return reject(signal.reason);
       // As the global fetch fails, with the cause attached; a refusal also says why, for callers that show only the message.
-      reject(new TypeError(err instanceof OutboundBlockedError ? `fetch failed: ${err.message}` : 'fetch failed', { cause: err }));
+      reject(
+        new TypeError(err instanceof OutboundBlockedError ? `fetch failed: ${err.message}` : 'fetch failed', {
+          cause: err,
+        }),
+      );
     });
     request.on('response', (res) => {
       const responseHeaders = new Headers();
-      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+        responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
       const encoding = (res.headers['content-encoding'] ?? '').toLowerCase();
       const decoded: Readable =
-        encoding === 'gzip' ? res.pipe(zlib.createGunzip()) : encoding === 'deflate' ? res.pipe(zlib.createInflate()) : encoding === 'br' ? res.pipe(zlib.createBrotliDecompress()) : res;
+        encoding === 'gzip'
+          ? res.pipe(zlib.createGunzip())
+          : encoding === 'deflate'
+            ? res.pipe(zlib.createInflate())
+            : encoding === 'br'
+              ? res.pipe(zlib.createBrotliDecompress())
+              : res;
       const status = res.statusCode ?? 0;
       const empty = status === 204 || status === 304 || method === 'HEAD';
       if (empty) res.resume();
-      const response = new Response(empty ? null : (Readable.toWeb(decoded) as ReadableStream), { status, statusText: res.statusMessage, headers: responseHeaders });
+      const response = new Response(empty ? null : (Readable.toWeb(decoded) as ReadableStream), {
+        status,
+        statusText: res.statusMessage,
+        headers: responseHeaders,
+      });
       Object.defineProperty(response, 'url', { value: url.href });
       resolve(response);
     });
@@ -259,7 +301,11 @@ function once(
   });
 }
 
-async function guardedFetch(agentFor: (url: URL) => http.Agent, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+async function guardedFetch(
+  agentFor: (url: URL) => http.Agent,
+  input: string | URL | Request,
+  init: RequestInit = {},
+): Promise<Response> {
   const request = input instanceof Request ? input : null;
   let url = new URL(request ? request.url : input.toString());
   let method = (init.method ?? request?.method ?? 'GET').toUpperCase();
@@ -268,12 +314,14 @@ async function guardedFetch(agentFor: (url: URL) => http.Agent, input: string | 
   const signal = init.signal ?? request?.signal;
   const redirect = init.redirect ?? request?.redirect ?? 'follow';
   for (let hops = 0; ; hops++) {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`fetch failed: unsupported protocol ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new TypeError(`fetch failed: unsupported protocol ${url.protocol}`);
     const response = await once(agentFor, url, method, headers, body, signal);
     const location = response.headers.get('location');
     if (!REDIRECTS.has(response.status) || redirect === 'manual' || !location) return response;
     await response.body?.cancel();
-    if (redirect === 'error' || hops >= 20) throw new TypeError('fetch failed: redirect', { cause: new Error(`redirected to ${location}`) });
+    if (redirect === 'error' || hops >= 20)
+      throw new TypeError('fetch failed: redirect', { cause: new Error(`redirected to ${location}`) });
     const next = new URL(location, url);
     if (next.origin !== url.origin) headers.delete('authorization');
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {

@@ -14,7 +14,13 @@
  * | `WEBHOOK_MAX_ATTEMPTS` | attempts before a delivery is failed (default 12: about an hour of backoff) |
  * | `OUTBOUND_ALLOWLIST` | production: non-public hosts, addresses or CIDRs that webhooks and Slack may reach (outbound.ts) |
  */
-import { createOutboundHttp, loadOutboundPolicy, OutboundSettingsError, type OutboundHttp, type OutboundPolicy } from './outbound';
+import {
+  createOutboundHttp,
+  loadOutboundPolicy,
+  OutboundSettingsError,
+  type OutboundHttp,
+  type OutboundPolicy,
+} from './outbound';
 
 export interface NotifierSettings {
   publicUrl: string;
@@ -32,7 +38,8 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new NotifierSettingsError(`${name} must be an integer ≥ 1, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new NotifierSettingsError(`${name} must be an integer ≥ 1, got "${raw}"`);
   return value;
 }
 
@@ -56,7 +63,9 @@ function outboundPolicy(env: NodeJS.ProcessEnv): OutboundPolicy {
   }
 }
 
-export function loadNotifierSettings(env: NodeJS.ProcessEnv = process.env): NotifierSettings & { outbound: OutboundHttp } {
+export function loadNotifierSettings(
+  env: NodeJS.ProcessEnv = process.env,
+): NotifierSettings & { outbound: OutboundHttp } {
   const slackToken = env.SLACK_BOT_TOKEN || null;
   const smtpUrl = urlOf(env, 'SMTP_URL', null);
   return {
@@ -64,7 +73,10 @@ export function loadNotifierSettings(env: NodeJS.ProcessEnv = process.env): Noti
     slack: slackToken ? { token: slackToken, apiUrl: urlOf(env, 'SLACK_API_URL', 'https://slack.com/api')! } : null,
     slackSigningSecret: env.SLACK_SIGNING_SECRET || null,
     email: smtpUrl ? { smtpUrl, from: env.EMAIL_FROM || 'Gatehouse <gatehouse@localhost>' } : null,
-    webhooks: { timeoutMs: positiveInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000), maxAttempts: positiveInt(env, 'WEBHOOK_MAX_ATTEMPTS', 12) },
+    webhooks: {
+      timeoutMs: positiveInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
+      maxAttempts: positiveInt(env, 'WEBHOOK_MAX_ATTEMPTS', 12),
+    },
     outbound: createOutboundHttp(outboundPolicy(env)),
   };
 }

@@ -31,7 +31,9 @@ test('chat.postMessage to a user id posts in the DM and answers with its D… id
   const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'Hello *Carol*' } }];
   const posted = await client.postMessage({ channel: 'UCAROL', text: 'Hello Carol', blocks });
   expect(posted.channel).toMatch(/^D/);
-  expect(fake.state.messages).toEqual([{ channel: posted.channel, ts: posted.ts, text: 'Hello Carol', blocks, edits: 0 }]);
+  expect(fake.state.messages).toEqual([
+    { channel: posted.channel, ts: posted.ts, text: 'Hello Carol', blocks, edits: 0 },
+  ]);
   const request = fake.state.requests.find((r) => r.path === '/api/chat.postMessage')!;
   expect(request.body).toMatchObject({ channel: 'UCAROL', text: 'Hello Carol', blocks });
 
@@ -45,11 +47,18 @@ test('chat.postEphemeral reaches one member of the conversation', async () => {
   const { channel } = await client.postMessage({ channel: 'UCAROL', text: 'hi' });
   await client.postEphemeral({ channel, user: 'UCAROL', text: 'only you' });
   expect(fake.state.ephemerals).toEqual([expect.objectContaining({ channel, user: 'UCAROL', text: 'only you' })]);
-  expect((await failure(client.postEphemeral({ channel, user: 'UDAVE', text: 'x' }))).error).toBe('user_not_in_channel');
+  expect((await failure(client.postEphemeral({ channel, user: 'UDAVE', text: 'x' }))).error).toBe(
+    'user_not_in_channel',
+  );
 });
 
 test('users.lookupByEmail and users.info: the user, or null when there is none', async () => {
-  expect(await client.lookupByEmail('Carol@Example.com')).toEqual({ id: 'UCAROL', email: 'carol@example.com', deleted: false, isBot: false });
+  expect(await client.lookupByEmail('Carol@Example.com')).toEqual({
+    id: 'UCAROL',
+    email: 'carol@example.com',
+    deleted: false,
+    isBot: false,
+  });
   expect(await client.lookupByEmail('nobody@example.com')).toBeNull();
   expect(await client.userInfo('UDAVE')).toMatchObject({ id: 'UDAVE', email: 'dave@example.com' });
   expect(await client.userInfo('UNOBODY')).toBeNull();
@@ -58,7 +67,12 @@ test('users.lookupByEmail and users.info: the user, or null when there is none',
 });
 
 test('HTTP 429: a retryable error that carries and says Slack’s Retry-After', async () => {
-  fake.state.faults.add({ path: 'chat.postMessage', status: 429, headers: { 'Retry-After': '7' }, body: { ok: false, error: 'ratelimited' } });
+  fake.state.faults.add({
+    path: 'chat.postMessage',
+    status: 429,
+    headers: { 'Retry-After': '7' },
+    body: { ok: false, error: 'ratelimited' },
+  });
   const err = await failure(client.postMessage({ channel: 'UCAROL', text: 'hi' }));
   expect(err).toMatchObject({ error: 'ratelimited', retryable: true, retryAfterMs: 7000 });
   expect(err.message).toBe('Slack chat.postMessage failed: ratelimited; Slack asks to retry after 7 s');
@@ -71,9 +85,15 @@ test('ok:false carries Slack’s error; only transient ones are retryable; the t
   expect(scope.message).toBe('Slack chat.postMessage failed: missing_scope (needs scope chat:write)');
 
   fake.state.faults.add({ status: 200, body: { ok: false, error: 'internal_error' } });
-  expect(await failure(client.lookupByEmail('carol@example.com'))).toMatchObject({ error: 'internal_error', retryable: true });
+  expect(await failure(client.lookupByEmail('carol@example.com'))).toMatchObject({
+    error: 'internal_error',
+    retryable: true,
+  });
   fake.state.faults.add({ status: 503 });
-  expect(await failure(client.lookupByEmail('carol@example.com'))).toMatchObject({ error: 'http_503', retryable: true });
+  expect(await failure(client.lookupByEmail('carol@example.com'))).toMatchObject({
+    error: 'http_503',
+    retryable: true,
+  });
 
   const bad = new SlackClient({ token: 'xoxb-wrong', apiUrl: fake.url });
   const auth = await failure(bad.lookupByEmail('carol@example.com'));

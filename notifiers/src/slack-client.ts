@@ -11,7 +11,13 @@ import type { SlackBlock } from './slack-messages';
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Slack errors a later attempt may not get (docs.slack.dev/reference/methods, "Errors"). */
-const TRANSIENT_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
+const TRANSIENT_ERRORS = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'ratelimited',
+]);
 
 export class SlackApiError extends Error {
   constructor(
@@ -23,7 +29,9 @@ export class SlackApiError extends Error {
     readonly retryAfterMs?: number,
     detail?: string,
   ) {
-    super(`Slack ${method} failed: ${error}${detail ? ` (${detail})` : ''}${retryAfterMs !== undefined ? `; Slack asks to retry after ${Math.round(retryAfterMs / 1000)} s` : ''}`);
+    super(
+      `Slack ${method} failed: ${error}${detail ? ` (${detail})` : ''}${retryAfterMs !== undefined ? `; Slack asks to retry after ${Math.round(retryAfterMs / 1000)} s` : ''}`,
+    );
     this.name = 'SlackApiError';
   }
 }
@@ -54,7 +62,12 @@ interface SlackUserJson {
 
 function userOf(json: SlackUserJson | undefined): SlackUser | null {
   if (!json || typeof json.id !== 'string') return null;
-  return { id: json.id, email: typeof json.profile?.email === 'string' ? json.profile.email : null, deleted: json.deleted === true, isBot: json.is_bot === true };
+  return {
+    id: json.id,
+    email: typeof json.profile?.email === 'string' ? json.profile.email : null,
+    deleted: json.deleted === true,
+    isBot: json.is_bot === true,
+  };
 }
 
 export class SlackClient {
@@ -65,7 +78,11 @@ export class SlackClient {
   }
 
   /** One Web API call; resolves with Slack's answer when `ok` is true. */
-  async call<T extends Record<string, unknown>>(method: string, args: Record<string, unknown>, encoding: 'json' | 'form' = 'json'): Promise<T> {
+  async call<T extends Record<string, unknown>>(
+    method: string,
+    args: Record<string, unknown>,
+    encoding: 'json' | 'form' = 'json',
+  ): Promise<T> {
     let res: Response;
     try {
       res = await (this.options.fetch ?? fetch)(`${this.base}/${method}`, {
@@ -74,7 +91,8 @@ export class SlackClient {
           authorization: `Bearer ${this.options.token}`,
           'content-type': encoding === 'json' ? 'application/json; charset=utf-8' : 'application/x-www-form-urlencoded',
         },
-        body: encoding === 'json' ? JSON.stringify(args) : new URLSearchParams(args as Record<string, string>).toString(),
+        body:
+          encoding === 'json' ? JSON.stringify(args) : new URLSearchParams(args as Record<string, string>).toString(),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
     } catch (err) {
@@ -83,23 +101,39 @@ export class SlackClient {
     if (res.status === 429) {
       const seconds = Number(res.headers.get('retry-after'));
       await res.body?.cancel();
-      throw new SlackApiError(method, 'ratelimited', true, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000);
+      throw new SlackApiError(
+        method,
+        'ratelimited',
+        true,
+        Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000,
+      );
     }
     if (!res.ok) {
       await res.body?.cancel();
       throw new SlackApiError(method, `http_${res.status}`, res.status >= 500 || res.status === 408);
     }
-    const body = (await res.json().catch(() => null)) as ({ ok?: unknown; error?: unknown; needed?: unknown } & T) | null;
+    const body = (await res.json().catch(() => null)) as
+      ({ ok?: unknown; error?: unknown; needed?: unknown } & T) | null;
     if (!body || typeof body !== 'object') throw new SlackApiError(method, 'invalid_response', true);
     if (body.ok !== true) {
       const error = typeof body.error === 'string' ? body.error : 'unknown_error';
-      throw new SlackApiError(method, error, TRANSIENT_ERRORS.has(error), undefined, typeof body.needed === 'string' ? `needs scope ${body.needed}` : undefined);
+      throw new SlackApiError(
+        method,
+        error,
+        TRANSIENT_ERRORS.has(error),
+        undefined,
+        typeof body.needed === 'string' ? `needs scope ${body.needed}` : undefined,
+      );
     }
     return body;
   }
 
   /** Posts a message; `channel` may be a user id (`U…`), which posts to the app's DM with them. */
-  async postMessage(args: { channel: string; text: string; blocks?: SlackBlock[] }): Promise<{ channel: string; ts: string }> {
+  async postMessage(args: {
+    channel: string;
+    text: string;
+    blocks?: SlackBlock[];
+  }): Promise<{ channel: string; ts: string }> {
     const res = await this.call<{ channel: string; ts: string }>('chat.postMessage', { ...args, unfurl_links: false });
     return { channel: res.channel, ts: res.ts };
   }

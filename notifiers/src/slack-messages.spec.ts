@@ -2,7 +2,14 @@ import type { Notification, NotificationKind, TicketEvent, TicketEventSnapshot }
 import { sampleTicketSnapshot } from '../../test/support/events';
 import { renderEmail } from './email';
 import { notificationContent, outcomeLine } from './message-content';
-import { approvalOutcomeMessage, decisionValue, parseDecisionValue, SLACK_ACTIONS, slackMessage, type SlackBlock } from './slack-messages';
+import {
+  approvalOutcomeMessage,
+  decisionValue,
+  parseDecisionValue,
+  SLACK_ACTIONS,
+  slackMessage,
+  type SlackBlock,
+} from './slack-messages';
 
 const PUBLIC_URL = 'https://gatehouse.example.com/';
 const LINK = 'https://gatehouse.example.com/#/tickets/TCK-1042';
@@ -22,14 +29,31 @@ function snapshot(overrides: Partial<TicketEventSnapshot> = {}): TicketEventSnap
   });
 }
 
-function notification(kind: NotificationKind, ticket = snapshot(), event: Partial<TicketEvent> = {}, step?: number): Notification {
-  const e: TicketEvent = { id: `${ticket.id}:1`, sequence: 1, type: 'created', ticketId: ticket.id, at: '2026-11-26T09:00:00.000Z', actor: 'alice', comment: null, details: {}, ticket, ...event };
+function notification(
+  kind: NotificationKind,
+  ticket = snapshot(),
+  event: Partial<TicketEvent> = {},
+  step?: number,
+): Notification {
+  const e: TicketEvent = {
+    id: `${ticket.id}:1`,
+    sequence: 1,
+    type: 'created',
+    ticketId: ticket.id,
+    at: '2026-11-26T09:00:00.000Z',
+    actor: 'alice',
+    comment: null,
+    details: {},
+    ticket,
+    ...event,
+  };
   return { id: `${e.id}:${kind}:carol`, kind, userId: 'carol', event: e, ...(step !== undefined ? { step } : {}) };
 }
 
 const ctx = { publicUrl: PUBLIC_URL, actorName: 'Carol Lead' };
 const texts = (blocks: SlackBlock[]) => JSON.stringify(blocks);
-const actionsOf = (blocks: SlackBlock[]) => blocks.filter((b) => b.type === 'actions') as { elements: { action_id: string; value: string; style: string }[] }[];
+const actionsOf = (blocks: SlackBlock[]) =>
+  blocks.filter((b) => b.type === 'actions') as { elements: { action_id: string; value: string; style: string }[] }[];
 
 describe('approval request', () => {
   const content = notificationContent(notification('approval_requested', snapshot(), {}, 0), ctx)!;
@@ -47,7 +71,10 @@ describe('approval request', () => {
       Step: 'Team lead (step 1 of 2)',
       Reason: 'On-call <rotation> & incidents',
     });
-    expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'TCK-1042 needs your approval' } });
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'TCK-1042 needs your approval' },
+    });
   });
 
   test('has Approve and Reject buttons whose value names the ticket and the step', () => {
@@ -74,8 +101,13 @@ describe('approval request', () => {
   });
 
   test('clips long reasons to Block Kit limits', () => {
-    const long = slackMessage(notificationContent(notification('approval_requested', snapshot({ reason: 'x'.repeat(5000) }), {}, 0), ctx)!, 'TCK-1042', { step: 0 });
-    for (const b of long.blocks as { fields?: { text: string }[] }[]) for (const f of b.fields ?? []) expect(f.text.length).toBeLessThanOrEqual(2000);
+    const long = slackMessage(
+      notificationContent(notification('approval_requested', snapshot({ reason: 'x'.repeat(5000) }), {}, 0), ctx)!,
+      'TCK-1042',
+      { step: 0 },
+    );
+    for (const b of long.blocks as { fields?: { text: string }[] }[])
+      for (const f of b.fields ?? []) expect(f.text.length).toBeLessThanOrEqual(2000);
   });
 
   test('on behalf of someone else, says both', () => {
@@ -94,7 +126,13 @@ describe('approval request', () => {
 
 describe('outcome of a step', () => {
   test('approved: who approved, no buttons', () => {
-    const t = snapshot({ status: 'approved', approval: { ...snapshot().approval, steps: [{ name: 'Team lead', state: 'approved', approvers: ['user:carol'], approvedBy: ['carol'] }] } });
+    const t = snapshot({
+      status: 'approved',
+      approval: {
+        ...snapshot().approval,
+        steps: [{ name: 'Team lead', state: 'approved', approvers: ['user:carol'], approvedBy: ['carol'] }],
+      },
+    });
     const line = outcomeLine(t, 0, { decision: 'approved', by: 'Carol Lead', comment: null });
     expect(line).toBe('Approved by Carol Lead.');
     const message = approvalOutcomeMessage(t, 0, line, PUBLIC_URL);
@@ -105,12 +143,22 @@ describe('outcome of a step', () => {
 
   test('approved with the next step opening: says where the ticket went', () => {
     const t = snapshot({ approval: { ...snapshot().approval, currentStep: 1 } });
-    expect(outcomeLine(t, 0, { decision: 'approved', by: 'Carol Lead', comment: 'via Slack' })).toBe('Approved by Carol Lead. “via Slack” The ticket moved on to Security (step 2 of 2).');
+    expect(outcomeLine(t, 0, { decision: 'approved', by: 'Carol Lead', comment: 'via Slack' })).toBe(
+      'Approved by Carol Lead. “via Slack” The ticket moved on to Security (step 2 of 2).',
+    );
   });
 
   test('rejected and cancelled', () => {
-    expect(outcomeLine(snapshot({ status: 'rejected' }), 0, { decision: 'rejected', by: 'Dave IT', comment: 'not needed' })).toBe('Rejected by Dave IT. “not needed”');
-    expect(outcomeLine(snapshot({ status: 'cancelled' }), 0, { decision: 'cancelled', by: 'Alice Requester', comment: null })).toBe('Cancelled by Alice Requester.');
+    expect(
+      outcomeLine(snapshot({ status: 'rejected' }), 0, { decision: 'rejected', by: 'Dave IT', comment: 'not needed' }),
+    ).toBe('Rejected by Dave IT. “not needed”');
+    expect(
+      outcomeLine(snapshot({ status: 'cancelled' }), 0, {
+        decision: 'cancelled',
+        by: 'Alice Requester',
+        comment: null,
+      }),
+    ).toBe('Cancelled by Alice Requester.');
   });
 
   test('approval_closed has no message of its own: it only updates earlier ones', () => {
@@ -120,24 +168,43 @@ describe('outcome of a step', () => {
 
 describe('requester messages', () => {
   test('decided: approved or rejected, by whom', () => {
-    const approved = notificationContent(notification('ticket_decided', snapshot({ status: 'approved' }), { type: 'approved', actor: 'carol' }), ctx)!;
+    const approved = notificationContent(
+      notification('ticket_decided', snapshot({ status: 'approved' }), { type: 'approved', actor: 'carol' }),
+      ctx,
+    )!;
     expect(approved.title).toBe('TCK-1042 was approved');
     expect(approved.lines[0]).toBe('Carol Lead approved the request for GitHub (add Maintainer).');
-    const rejected = notificationContent(notification('ticket_decided', snapshot({ status: 'rejected' }), { type: 'rejected', actor: 'carol', comment: 'use the team role' }), ctx)!;
+    const rejected = notificationContent(
+      notification('ticket_decided', snapshot({ status: 'rejected' }), {
+        type: 'rejected',
+        actor: 'carol',
+        comment: 'use the team role',
+      }),
+      ctx,
+    )!;
     expect(rejected.title).toBe('TCK-1042 was rejected');
     expect(rejected.lines[0]).toContain('“use the team role”');
   });
 
   test('granted: live, and until when', () => {
-    const t = snapshot({ status: 'approved', access: { state: 'active', start: '2026-11-26T09:00:00.000Z', end: '2026-11-27T09:00:00.000Z' } });
+    const t = snapshot({
+      status: 'approved',
+      access: { state: 'active', start: '2026-11-26T09:00:00.000Z', end: '2026-11-27T09:00:00.000Z' },
+    });
     const c = notificationContent(notification('access_granted', t, { type: 'granted' }), ctx)!;
     expect(c.title).toBe('TCK-1042: access to GitHub is live');
     expect(c.lines[1]).toBe('It ends 2026-11-27 09:00 UTC.');
   });
 
   test('expiring: when, and how to extend (the dashboard and the API call)', () => {
-    const t = snapshot({ status: 'approved', access: { state: 'active', start: '2026-11-26T09:00:00.000Z', end: '2026-11-27T09:00:00.000Z' } });
-    const c = notificationContent({ ...notification('access_expiring', t, { type: 'expiring_soon' }), userId: 'alice' }, ctx)!;
+    const t = snapshot({
+      status: 'approved',
+      access: { state: 'active', start: '2026-11-26T09:00:00.000Z', end: '2026-11-27T09:00:00.000Z' },
+    });
+    const c = notificationContent(
+      { ...notification('access_expiring', t, { type: 'expiring_soon' }), userId: 'alice' },
+      ctx,
+    )!;
     expect(c.title).toBe('TCK-1042: access to GitHub ends 2026-11-27 09:00 UTC');
     expect(c.lines[0]).toMatch(/^Your access/);
     expect(c.hint).toContain('POST https://gatehouse.example.com/tickets/TCK-1042/extend');

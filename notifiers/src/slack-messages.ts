@@ -35,10 +35,16 @@ function clip(text: string, max: number): string {
 }
 
 const header = (text: string): SlackBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(text, 150) } });
-const section = (mrkdwn: string): SlackBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, 3000) } });
+const section = (mrkdwn: string): SlackBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(mrkdwn, 3000) },
+});
 const factsSection = (facts: [string, string][]): SlackBlock => ({
   type: 'section',
-  fields: facts.slice(0, 10).map(([label, value]) => ({ type: 'mrkdwn', text: clip(`*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}`, 2000) })),
+  fields: facts.slice(0, 10).map(([label, value]) => ({
+    type: 'mrkdwn',
+    text: clip(`*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}`, 2000),
+  })),
 });
 const linkContext = (link: string, ticketId: string): SlackBlock => ({
   type: 'context',
@@ -51,7 +57,13 @@ function decisionButtons(ticketId: string, step: number): SlackBlock {
     type: 'actions',
     block_id: 'gatehouse_decision',
     elements: [
-      { type: 'button', action_id: SLACK_ACTIONS.approve, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value },
+      {
+        type: 'button',
+        action_id: SLACK_ACTIONS.approve,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value,
+      },
       {
         type: 'button',
         action_id: SLACK_ACTIONS.reject,
@@ -72,7 +84,11 @@ function decisionButtons(ticketId: string, step: number): SlackBlock {
 
 /** A notification as a Slack message; with `decision`, Approve and Reject buttons for that ticket's step. */
 export function slackMessage(content: MessageContent, ticketId: string, decision?: { step: number }): SlackMessage {
-  const blocks: SlackBlock[] = [header(content.title), section(content.lines.map(escapeMrkdwn).join('\n')), factsSection(content.facts)];
+  const blocks: SlackBlock[] = [
+    header(content.title),
+    section(content.lines.map(escapeMrkdwn).join('\n')),
+    factsSection(content.facts),
+  ];
   if (content.hint) blocks.push(section(`:bulb: ${escapeMrkdwn(content.hint)}`));
   if (decision) blocks.push(decisionButtons(ticketId, decision.step));
   blocks.push(linkContext(content.link, ticketId));
@@ -80,11 +96,21 @@ export function slackMessage(content: MessageContent, ticketId: string, decision
 }
 
 /** An approval request once its step is over (or the clicker's part is done): the summary and `line`, no buttons. */
-export function approvalOutcomeMessage(t: TicketEventSnapshot, step: number, line: string, publicUrl: string): SlackMessage {
+export function approvalOutcomeMessage(
+  t: TicketEventSnapshot,
+  step: number,
+  line: string,
+  publicUrl: string,
+): SlackMessage {
   const link = ticketLink(publicUrl, t.id);
   const title = `${t.id}: ${t.app.name} access request`;
   return {
     text: clip(`${title}: ${line} ${link}`, 3000),
-    blocks: [header(title), section(`*${escapeMrkdwn(line)}*`), factsSection(ticketFacts(t, step)), linkContext(link, t.id)],
+    blocks: [
+      header(title),
+      section(`*${escapeMrkdwn(line)}*`),
+      factsSection(ticketFacts(t, step)),
+      linkContext(link, t.id),
+    ],
   };
 }

@@ -16,31 +16,54 @@ describe('verifySlackRequest', () => {
 
   test('header names are case-insensitive', () => {
     const signed = signSlackRequest(SECRET, BODY, NOW);
-    const headers = { 'X-Slack-Request-Timestamp': signed['x-slack-request-timestamp'], 'X-Slack-Signature': signed['x-slack-signature'] };
+    const headers = {
+      'X-Slack-Request-Timestamp': signed['x-slack-request-timestamp'],
+      'X-Slack-Signature': signed['x-slack-signature'],
+    };
     expect(verifySlackRequest(SECRET, headers, BODY, { now: NOW }).ok).toBe(true);
   });
 
   test('refuses another secret, another body, a changed timestamp', () => {
     const headers = signSlackRequest(SECRET, BODY, NOW);
-    expect(verifySlackRequest('another-secret', headers, BODY, { now: NOW })).toEqual({ ok: false, reason: 'the signature does not match' });
+    expect(verifySlackRequest('another-secret', headers, BODY, { now: NOW })).toEqual({
+      ok: false,
+      reason: 'the signature does not match',
+    });
     expect(verifySlackRequest(SECRET, headers, `${BODY}x`, { now: NOW }).ok).toBe(false);
-    expect(verifySlackRequest(SECRET, { ...headers, 'x-slack-request-timestamp': String(NOW + 1) }, BODY, { now: NOW }).ok).toBe(false);
-    expect(verifySlackRequest(SECRET, { ...headers, 'x-slack-signature': 'v0=abc' }, BODY, { now: NOW }).ok).toBe(false);
+    expect(
+      verifySlackRequest(SECRET, { ...headers, 'x-slack-request-timestamp': String(NOW + 1) }, BODY, { now: NOW }).ok,
+    ).toBe(false);
+    expect(verifySlackRequest(SECRET, { ...headers, 'x-slack-signature': 'v0=abc' }, BODY, { now: NOW }).ok).toBe(
+      false,
+    );
   });
 
   test('refuses a stale (or future) timestamp even with a valid signature: no replays', () => {
     const old = signSlackRequest(SECRET, BODY, NOW - 301);
-    expect(verifySlackRequest(SECRET, old, BODY, { now: NOW })).toEqual({ ok: false, reason: 'the request timestamp is more than 300 s away from now' });
+    expect(verifySlackRequest(SECRET, old, BODY, { now: NOW })).toEqual({
+      ok: false,
+      reason: 'the request timestamp is more than 300 s away from now',
+    });
     const future = signSlackRequest(SECRET, BODY, NOW + 301);
     expect(verifySlackRequest(SECRET, future, BODY, { now: NOW }).ok).toBe(false);
-    expect(verifySlackRequest(SECRET, signSlackRequest(SECRET, BODY, NOW - 50), BODY, { now: NOW, toleranceSeconds: 30 }).ok).toBe(false);
+    expect(
+      verifySlackRequest(SECRET, signSlackRequest(SECRET, BODY, NOW - 50), BODY, { now: NOW, toleranceSeconds: 30 }).ok,
+    ).toBe(false);
   });
 
   test('refuses missing or malformed headers', () => {
     expect(verifySlackRequest(SECRET, {}, BODY, { now: NOW }).ok).toBe(false);
     const headers = signSlackRequest(SECRET, BODY, NOW);
-    expect(verifySlackRequest(SECRET, { 'x-slack-signature': headers['x-slack-signature'] }, BODY, { now: NOW }).ok).toBe(false);
-    expect(verifySlackRequest(SECRET, { ...headers, 'x-slack-request-timestamp': '17e8' }, BODY, { now: NOW })).toEqual({ ok: false, reason: 'X-Slack-Request-Timestamp is not a Unix time' });
-    expect(verifySlackRequest(SECRET, { ...headers, 'x-slack-signature': [headers['x-slack-signature']] }, BODY, { now: NOW }).ok).toBe(false);
+    expect(
+      verifySlackRequest(SECRET, { 'x-slack-signature': headers['x-slack-signature'] }, BODY, { now: NOW }).ok,
+    ).toBe(false);
+    expect(verifySlackRequest(SECRET, { ...headers, 'x-slack-request-timestamp': '17e8' }, BODY, { now: NOW })).toEqual(
+      { ok: false, reason: 'X-Slack-Request-Timestamp is not a Unix time' },
+    );
+    expect(
+      verifySlackRequest(SECRET, { ...headers, 'x-slack-signature': [headers['x-slack-signature']] }, BODY, {
+        now: NOW,
+      }).ok,
+    ).toBe(false);
   });
 });

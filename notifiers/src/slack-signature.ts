@@ -35,17 +35,24 @@ export function verifySlackRequest(
 ): SlackVerification {
   const timestamp = header(headers, SLACK_TIMESTAMP_HEADER);
   const signature = header(headers, SLACK_SIGNATURE_HEADER);
-  if (!timestamp || !signature) return { ok: false, reason: 'the X-Slack-Signature and X-Slack-Request-Timestamp headers are required' };
+  if (!timestamp || !signature)
+    return { ok: false, reason: 'the X-Slack-Signature and X-Slack-Request-Timestamp headers are required' };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'X-Slack-Request-Timestamp is not a Unix time' };
-  if (Math.abs(now - Number(timestamp)) > toleranceSeconds) return { ok: false, reason: `the request timestamp is more than ${toleranceSeconds} s away from now` };
+  if (Math.abs(now - Number(timestamp)) > toleranceSeconds)
+    return { ok: false, reason: `the request timestamp is more than ${toleranceSeconds} s away from now` };
   const expected = Buffer.from(sign(signingSecret, timestamp, rawBody), 'utf8');
   const presented = Buffer.from(signature, 'utf8');
-  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { ok: false, reason: 'the signature does not match' };
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected))
+    return { ok: false, reason: 'the signature does not match' };
   return { ok: true };
 }
 
 /** The headers Slack would send with `rawBody` at `timestamp` (seconds): for tests and local tools. */
-export function signSlackRequest(signingSecret: string, rawBody: Buffer | string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+export function signSlackRequest(
+  signingSecret: string,
+  rawBody: Buffer | string,
+  timestamp = Math.floor(Date.now() / 1000),
+): Record<string, string> {
   const ts = String(timestamp);
   return { [SLACK_TIMESTAMP_HEADER]: ts, [SLACK_SIGNATURE_HEADER]: sign(signingSecret, ts, rawBody) };
 }

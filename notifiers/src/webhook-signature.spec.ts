@@ -24,22 +24,42 @@ test('a signed delivery verifies, from node:http headers or fetch Headers', () =
 
 test('a wrong secret, a changed body or a changed timestamp fail', () => {
   const signature = signWebhook(secret, ts, body);
-  expect(verifyWebhook('whsec_other', headersFor(signature), body, { now })).toEqual({ ok: false, reason: 'signature mismatch' });
-  expect(verifyWebhook(secret, headersFor(signature), body.replace('created', 'approved'), { now })).toEqual({ ok: false, reason: 'signature mismatch' });
-  expect(verifyWebhook(secret, headersFor(signature, ts - 1), body, { now })).toEqual({ ok: false, reason: 'signature mismatch' });
-  expect(verifyWebhook(secret, headersFor('v1=00'), body, { now })).toEqual({ ok: false, reason: 'signature mismatch' });
+  expect(verifyWebhook('whsec_other', headersFor(signature), body, { now })).toEqual({
+    ok: false,
+    reason: 'signature mismatch',
+  });
+  expect(verifyWebhook(secret, headersFor(signature), body.replace('created', 'approved'), { now })).toEqual({
+    ok: false,
+    reason: 'signature mismatch',
+  });
+  expect(verifyWebhook(secret, headersFor(signature, ts - 1), body, { now })).toEqual({
+    ok: false,
+    reason: 'signature mismatch',
+  });
+  expect(verifyWebhook(secret, headersFor('v1=00'), body, { now })).toEqual({
+    ok: false,
+    reason: 'signature mismatch',
+  });
 });
 
 test('a timestamp outside the tolerance fails even with a valid signature (replay)', () => {
   const old = ts - 301;
   expect(verifyWebhook(secret, headersFor(signWebhook(secret, old, body), old), body, { now }).ok).toBe(false);
-  expect(verifyWebhook(secret, headersFor(signWebhook(secret, old, body), old), body, { now, toleranceSeconds: 600 }).ok).toBe(true);
+  expect(
+    verifyWebhook(secret, headersFor(signWebhook(secret, old, body), old), body, { now, toleranceSeconds: 600 }).ok,
+  ).toBe(true);
   const future = ts + 301;
   expect(verifyWebhook(secret, headersFor(signWebhook(secret, future, body), future), body, { now }).ok).toBe(false);
 });
 
 test('missing or malformed headers fail with a reason', () => {
-  expect(verifyWebhook(secret, {}, body, { now })).toEqual({ ok: false, reason: `missing or malformed ${WEBHOOK_HEADERS.timestamp}` });
+  expect(verifyWebhook(secret, {}, body, { now })).toEqual({
+    ok: false,
+    reason: `missing or malformed ${WEBHOOK_HEADERS.timestamp}`,
+  });
   expect(verifyWebhook(secret, headersFor(signWebhook(secret, ts, body), '12.5'), body, { now }).ok).toBe(false);
-  expect(verifyWebhook(secret, { [WEBHOOK_HEADERS.timestamp]: String(ts) }, body, { now })).toEqual({ ok: false, reason: `missing ${WEBHOOK_HEADERS.signature}` });
+  expect(verifyWebhook(secret, { [WEBHOOK_HEADERS.timestamp]: String(ts) }, body, { now })).toEqual({
+    ok: false,
+    reason: `missing ${WEBHOOK_HEADERS.signature}`,
+  });
 });

@@ -34,13 +34,16 @@ export function verifyWebhook(
 ): WebhookVerification {
   const rawTimestamp = header(headers, WEBHOOK_HEADERS.timestamp);
   const signature = header(headers, WEBHOOK_HEADERS.signature);
-  if (!rawTimestamp || !/^\d{1,12}$/.test(rawTimestamp)) return { ok: false, reason: `missing or malformed ${WEBHOOK_HEADERS.timestamp}` };
+  if (!rawTimestamp || !/^\d{1,12}$/.test(rawTimestamp))
+    return { ok: false, reason: `missing or malformed ${WEBHOOK_HEADERS.timestamp}` };
   if (!signature) return { ok: false, reason: `missing ${WEBHOOK_HEADERS.signature}` };
   const timestamp = Number(rawTimestamp);
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  if (Math.abs(now - timestamp) > (options.toleranceSeconds ?? 300)) return { ok: false, reason: 'timestamp outside the tolerance: a replayed or delayed request' };
+  if (Math.abs(now - timestamp) > (options.toleranceSeconds ?? 300))
+    return { ok: false, reason: 'timestamp outside the tolerance: a replayed or delayed request' };
   const expected = Buffer.from(signWebhook(secret, timestamp, body));
   const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature mismatch' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'signature mismatch' };
   return { ok: true, timestamp };
 }

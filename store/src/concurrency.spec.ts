@@ -20,7 +20,10 @@ test('two gateway replicas taking numbers at once never take the same one', asyn
   const { Store } = await import('./store');
   const other = new Store(store.connection.useDb(store.connection.name, { useCache: false }));
   try {
-    const numbers = (await Promise.all([...Array.from({ length: 20 }, () => store.ticketNumbers.next()), ...Array.from({ length: 20 }, () => other.ticketNumbers.next())]));
+    const numbers = await Promise.all([
+      ...Array.from({ length: 20 }, () => store.ticketNumbers.next()),
+      ...Array.from({ length: 20 }, () => other.ticketNumbers.next()),
+    ]);
     expect(new Set(numbers).size).toBe(40);
   } finally {
     // shares the connection with `store`; nothing to close
@@ -28,7 +31,9 @@ test('two gateway replicas taking numbers at once never take the same one', asyn
 });
 
 test('ten users racing for three seats: exactly three win, and each winner holds one slot', async () => {
-  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.seats.reserve('app', 'lic', 3, `u${i}`, `TCK-${i}`)));
+  const results = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => store.seats.reserve('app', 'lic', 3, `u${i}`, `TCK-${i}`)),
+  );
   expect(results.filter(Boolean)).toHaveLength(3);
   expect(await store.seats.used('app', 'lic')).toBe(3);
 });

@@ -5,7 +5,11 @@ import mongoose, { type Connection } from 'mongoose';
  * `serverSelectionTimeoutMS` is short so a MongoDB outage surfaces as an error within seconds
  * (the gateway answers 503) instead of a hung request.
  */
-export async function connectStore(uri: string, dbName: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<Connection> {
+export async function connectStore(
+  uri: string,
+  dbName: string,
+  options: { serverSelectionTimeoutMS?: number } = {},
+): Promise<Connection> {
   const connection = mongoose.createConnection(uri, {
     dbName,
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
@@ -25,5 +29,7 @@ export function isDuplicateKeyError(err: unknown): boolean {
 export function isStoreUnavailableError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const name = (err as { name?: string }).name ?? '';
-  return /MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|MongooseServerSelectionError/.test(name);
+  return /MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|MongooseServerSelectionError/.test(
+    name,
+  );
 }

@@ -54,6 +54,12 @@ export class DriftReportRepository {
   async latest(appId: string): Promise<DriftReport | null> {
     const doc = await this.model.findById(appId).lean<DriftReportDoc>().exec();
     if (!doc) return null;
-    return { appId: doc.appId, generatedAt: doc.generatedAt, unmanaged: doc.unmanaged ?? [], missing: doc.missing ?? [], errors: doc.errors ?? [] };
+    return {
+      appId: doc.appId,
+      generatedAt: doc.generatedAt,
+      unmanaged: doc.unmanaged ?? [],
+      missing: doc.missing ?? [],
+      errors: doc.errors ?? [],
+    };
   }
 }

@@ -33,14 +33,29 @@ export class TicketEventRepository {
    */
   async add(events: TicketEvent[]): Promise<number> {
     if (!events.length) return 0;
-    const docs = events.map((event) => ({ _id: event.id, ticketId: event.ticketId, sequence: event.sequence, type: event.type, at: event.at, event }));
+    const docs = events.map((event) => ({
+      _id: event.id,
+      ticketId: event.ticketId,
+      sequence: event.sequence,
+      type: event.type,
+      at: event.at,
+      event,
+    }));
     try {
       const collection = this.model.collection as unknown as mongo.Collection<TicketEventDoc>;
       const res = await collection.insertMany(docs, { ordered: false });
       return res.insertedCount;
     } catch (err) {
-      const bulk = err as { writeErrors?: { code?: number }[] | { code?: number }; result?: { insertedCount?: number }; insertedCount?: number };
-      const writeErrors = Array.isArray(bulk.writeErrors) ? bulk.writeErrors : bulk.writeErrors ? [bulk.writeErrors] : [];
+      const bulk = err as {
+        writeErrors?: { code?: number }[] | { code?: number };
+        result?: { insertedCount?: number };
+        insertedCount?: number;
+      };
+      const writeErrors = Array.isArray(bulk.writeErrors)
+        ? bulk.writeErrors
+        : bulk.writeErrors
+          ? [bulk.writeErrors]
+          : [];
       if (!writeErrors.length || writeErrors.some((e) => e.code !== 11000)) throw err;
       return bulk.insertedCount ?? bulk.result?.insertedCount ?? events.length - writeErrors.length;
     }

@@ -46,7 +46,8 @@ export interface GrantRecord extends Omit<Grant, 'state'> {
 
 /** The holder shape of any stored document: one written before holders existed has one holder while active. */
 export function grantRecordFromDoc(doc: GrantDoc): GrantRecord {
-  const holders = doc.holders ?? (doc.state === 'active' ? [{ ticketId: doc.ticketId, start: doc.start, end: doc.end ?? null }] : []);
+  const holders =
+    doc.holders ?? (doc.state === 'active' ? [{ ticketId: doc.ticketId, start: doc.start, end: doc.end ?? null }] : []);
   return {
     userId: doc.userId,
     appId: doc.appId,
@@ -62,7 +63,18 @@ export function grantRecordFromDoc(doc: GrantDoc): GrantRecord {
 }
 
 export function newGrantRecord(appId: string, userId: string, entitlementId: string): GrantRecord {
-  return { userId, appId, entitlementId, state: 'granting', start: now(), end: null, ticketId: '', holders: [], preexisting: false, granting: [] };
+  return {
+    userId,
+    appId,
+    entitlementId,
+    state: 'granting',
+    start: now(),
+    end: null,
+    ticketId: '',
+    holders: [],
+    preexisting: false,
+    granting: [],
+  };
 }
 
 /** The holder whose end is the effective end: an indefinite one, else the latest end (the later holder on a tie). */
@@ -106,7 +118,13 @@ export class GrantRepository {
    * Runs `work` alone among every worker for this grant: it reads the grant, calls the target, and
    * saves, with nobody else's read-modify-write of this grant in between.
    */
-  async exclusive<T>(appId: string, userId: string, entitlementId: string, work: () => Promise<T>, options: LeaseOptions = {}): Promise<T> {
+  async exclusive<T>(
+    appId: string,
+    userId: string,
+    entitlementId: string,
+    work: () => Promise<T>,
+    options: LeaseOptions = {},
+  ): Promise<T> {
     return this.leases.withLease(`grant:${grantKey(appId, userId, entitlementId)}`, work, options);
   }
 
@@ -140,7 +158,10 @@ export class GrantRepository {
   // Lookups by `_id` alone, conditions checked here: FerretDB scans the collection for any other filter.
 
   private async current(appId: string, userId: string, entitlementId: string): Promise<GrantDoc | null> {
-    return this.model.findById(grantKey(appId, userId, entitlementId)).lean<GrantDoc>().exec();
+    return this.model
+      .findById(grantKey(appId, userId, entitlementId))
+      .lean<GrantDoc>()
+      .exec();
   }
 
   /** The ticket whose period is this access's effective one, while the access is held through a ticket. */
@@ -162,7 +183,12 @@ export class GrantRepository {
     if (filter.userId) q.userId = filter.userId;
     if (filter.appId) q.appId = filter.appId;
     q.state = filter.state ?? { $ne: 'granting' };
-    const docs = await this.model.find(q).sort({ appId: 1, userId: 1, entitlementId: 1 }).limit(1000).lean<GrantDoc[]>().exec();
+    const docs = await this.model
+      .find(q)
+      .sort({ appId: 1, userId: 1, entitlementId: 1 })
+      .limit(1000)
+      .lean<GrantDoc[]>()
+      .exec();
     return docs.map((d) => publicGrant(summarized(grantRecordFromDoc(d))));
   }
 
@@ -189,7 +215,10 @@ export class GrantRepository {
    * changed meanwhile is left as its writer saved it). Idempotent: run at every worker start.
    */
   async migrateToHolders(): Promise<number> {
-    const old = await this.model.find({ holders: { $exists: false } }, { _id: 1, appId: 1, userId: 1, entitlementId: 1 }).lean<GrantDoc[]>().exec();
+    const old = await this.model
+      .find({ holders: { $exists: false } }, { _id: 1, appId: 1, userId: 1, entitlementId: 1 })
+      .lean<GrantDoc[]>()
+      .exec();
     let migrated = 0;
     for (const { appId, userId, entitlementId } of old) {
       await this.exclusive(appId, userId, entitlementId, async () => {

@@ -31,7 +31,12 @@ test('work under one key from two workers never overlaps, and every piece of it 
 });
 
 test('the lease of a worker that died is taken over once it expires, by one waiter at a time', async () => {
-  await store.leases.model.collection.insertOne({ _id: 'grant:crashed', owner: 'dead-worker', expiresAt: Date.now() + 300, acquiredAt: new Date().toISOString() } as never);
+  await store.leases.model.collection.insertOne({
+    _id: 'grant:crashed',
+    owner: 'dead-worker',
+    expiresAt: Date.now() + 300,
+    acquiredAt: new Date().toISOString(),
+  } as never);
   let inside = 0;
   let most = 0;
   const started = Date.now();

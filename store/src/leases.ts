@@ -93,7 +93,12 @@ export class LeaseRepository {
   /** Takes the lease if it is free or stale; true when `owner` holds it now. */
   async tryAcquire(key: string, owner: string, ttlMs = DEFAULT_TTL_MS): Promise<boolean> {
     try {
-      await this.model.collection.insertOne({ _id: key, owner, expiresAt: Date.now() + ttlMs, acquiredAt: new Date().toISOString() } as never);
+      await this.model.collection.insertOne({
+        _id: key,
+        owner,
+        expiresAt: Date.now() + ttlMs,
+        acquiredAt: new Date().toISOString(),
+      } as never);
       return true;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
@@ -106,7 +111,10 @@ export class LeaseRepository {
   /** Deletes a stale lease, if this caller is the one taker that won the right to. */
   private async takeOver(stale: LeaseDoc): Promise<void> {
     try {
-      await this.takeovers.collection.insertOne({ _id: `${stale._id}\n${stale.owner}`, at: new Date().toISOString() } as never);
+      await this.takeovers.collection.insertOne({
+        _id: `${stale._id}\n${stale.owner}`,
+        at: new Date().toISOString(),
+      } as never);
     } catch (err) {
       if (isDuplicateKeyError(err)) return; // another waiter is taking it over
       throw err;

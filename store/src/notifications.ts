@@ -27,7 +27,16 @@ export interface SentNotificationDoc {
 }
 
 export const SentNotificationSchema = new Schema<SentNotificationDoc>(
-  { _id: String, notificationId: String, channel: String, state: String, attempts: Number, claimedAt: String, finishedAt: String, detail: String },
+  {
+    _id: String,
+    notificationId: String,
+    channel: String,
+    state: String,
+    attempts: Number,
+    claimedAt: String,
+    finishedAt: String,
+    detail: String,
+  },
   { versionKey: false, minimize: false, collection: 'sent_notifications' },
 );
 
@@ -51,7 +60,16 @@ export class SentNotificationRepository {
   async claim(notificationId: string, channel: string): Promise<boolean> {
     const _id = this.key(notificationId, channel);
     try {
-      await this.model.create({ _id, notificationId, channel, state: 'sending', attempts: 1, claimedAt: now(), finishedAt: null, detail: null });
+      await this.model.create({
+        _id,
+        notificationId,
+        channel,
+        state: 'sending',
+        attempts: 1,
+        claimedAt: now(),
+        finishedAt: null,
+        detail: null,
+      });
       return true;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
@@ -62,8 +80,16 @@ export class SentNotificationRepository {
     return true;
   }
 
-  async finish(notificationId: string, channel: string, state: Exclude<SentNotificationState, 'sending'>, detail: string | null = null): Promise<void> {
-    await this.model.updateOne({ _id: this.key(notificationId, channel) }, { $set: { state, detail, finishedAt: now() } });
+  async finish(
+    notificationId: string,
+    channel: string,
+    state: Exclude<SentNotificationState, 'sending'>,
+    detail: string | null = null,
+  ): Promise<void> {
+    await this.model.updateOne(
+      { _id: this.key(notificationId, channel) },
+      { $set: { state, detail, finishedAt: now() } },
+    );
   }
 
   async get(notificationId: string, channel: string): Promise<SentNotificationDoc | null> {
@@ -94,7 +120,15 @@ export interface SlackMessageDoc {
 }
 
 export const SlackMessageSchema = new Schema<SlackMessageDoc>(
-  { _id: String, ticketId: String, step: Number, userId: String, slackUserId: String, messages: Schema.Types.Mixed, updatedAt: String },
+  {
+    _id: String,
+    ticketId: String,
+    step: Number,
+    userId: String,
+    slackUserId: String,
+    messages: Schema.Types.Mixed,
+    updatedAt: String,
+  },
   { versionKey: false, minimize: false, collection: 'slack_messages' },
 );
 SlackMessageSchema.index({ ticketId: 1, step: 1 });
@@ -130,7 +164,11 @@ export class SlackMessageRepository {
   }
 
   /** Records how a step ended; the first record stands. */
-  async closeStep(ticketId: string, step: number, message: { text: string; blocks: Record<string, unknown>[] }): Promise<void> {
+  async closeStep(
+    ticketId: string,
+    step: number,
+    message: { text: string; blocks: Record<string, unknown>[] },
+  ): Promise<void> {
     try {
       await this.outcomes.create({ _id: `${ticketId}:${step}`, text: message.text, blocks: message.blocks, at: now() });
     } catch (err) {
@@ -146,13 +184,23 @@ export class SlackMessageRepository {
     return `${ticketId}:${step}:${userId}`;
   }
 
-  async add(ref: { ticketId: string; step: number; userId: string; slackUserId: string } & SlackMessageRef): Promise<void> {
+  async add(
+    ref: { ticketId: string; step: number; userId: string; slackUserId: string } & SlackMessageRef,
+  ): Promise<void> {
     const _id = this.key(ref.ticketId, ref.step, ref.userId);
     const message: SlackMessageRef = { channel: ref.channel, ts: ref.ts, notificationId: ref.notificationId };
     const existing = await this.model.findById(_id).lean<SlackMessageDoc>().exec();
     if (!existing) {
       try {
-        await this.model.create({ _id, ticketId: ref.ticketId, step: ref.step, userId: ref.userId, slackUserId: ref.slackUserId, messages: [message], updatedAt: now() });
+        await this.model.create({
+          _id,
+          ticketId: ref.ticketId,
+          step: ref.step,
+          userId: ref.userId,
+          slackUserId: ref.slackUserId,
+          messages: [message],
+          updatedAt: now(),
+        });
         return;
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
@@ -160,11 +208,17 @@ export class SlackMessageRepository {
       }
     }
     const messages = existing.messages.filter((m) => m.notificationId !== ref.notificationId);
-    await this.model.updateOne({ _id }, { $set: { messages: [...messages, message], slackUserId: ref.slackUserId, updatedAt: now() } });
+    await this.model.updateOne(
+      { _id },
+      { $set: { messages: [...messages, message], slackUserId: ref.slackUserId, updatedAt: now() } },
+    );
   }
 
   async get(ticketId: string, step: number, userId: string): Promise<SlackMessageDoc | null> {
-    return this.model.findById(this.key(ticketId, step, userId)).lean<SlackMessageDoc>().exec();
+    return this.model
+      .findById(this.key(ticketId, step, userId))
+      .lean<SlackMessageDoc>()
+      .exec();
   }
 
   /** Every approver's messages for one step. */
@@ -201,9 +255,15 @@ export class SlackIdentityRepository {
   }
 
   async remember(slackUserId: string, userId: string, email: string): Promise<void> {
-    await this.model.updateOne({ _id: slackUserId }, { $set: { userId, email: email.toLowerCase(), learnedAt: now() } }, { upsert: true }).catch((err: unknown) => {
-      if (!isDuplicateKeyError(err)) throw err;
-    });
+    await this.model
+      .updateOne(
+        { _id: slackUserId },
+        { $set: { userId, email: email.toLowerCase(), learnedAt: now() } },
+        { upsert: true },
+      )
+      .catch((err: unknown) => {
+        if (!isDuplicateKeyError(err)) throw err;
+      });
   }
 
   async get(slackUserId: string): Promise<SlackIdentityDoc | null> {

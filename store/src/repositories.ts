@@ -74,7 +74,10 @@ export class UserRepository {
     this.model = connection.model<UserDoc>('User', UserSchema);
   }
 
-  async put(id: string, patch: { name?: string; email?: string; accounts?: Record<string, string>; roles?: string[]; groups?: string[] }): Promise<User> {
+  async put(
+    id: string,
+    patch: { name?: string; email?: string; accounts?: Record<string, string>; roles?: string[]; groups?: string[] },
+  ): Promise<User> {
     const set: Record<string, unknown> = { updatedAt: now() };
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.email !== undefined) set.email = patch.email;
@@ -82,7 +85,10 @@ export class UserRepository {
     // Omitted lists are kept; a user written without them reads as [] (userFromDoc).
     if (patch.roles !== undefined) set.roles = patch.roles;
     if (patch.groups !== undefined) set.groups = patch.groups;
-    const doc = await this.model.findOneAndUpdate({ _id: id }, { $set: set }, { upsert: true, new: true }).lean<UserDoc>().exec();
+    const doc = await this.model
+      .findOneAndUpdate({ _id: id }, { $set: set }, { upsert: true, new: true })
+      .lean<UserDoc>()
+      .exec();
     return userFromDoc(doc!);
   }
 
@@ -105,20 +111,34 @@ export class UserRepository {
     if (doc) return userFromDoc(doc);
     // Emails stored before they were lower-cased: compare case-insensitively (an exact, escaped match).
     const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const loose = await this.model.findOne({ email: { $regex: `^${escaped}$`, $options: 'i' } }).lean<UserDoc>().exec();
+    const loose = await this.model
+      .findOne({ email: { $regex: `^${escaped}$`, $options: 'i' } })
+      .lean<UserDoc>()
+      .exec();
     return loose ? userFromDoc(loose) : null;
   }
 
   /** Remembers a caller's name and email from their token, without overwriting what an admin set. */
   async remember(id: string, claims: { name?: string; email?: string }): Promise<void> {
     if (this.known.has(id)) return; // a write per ticket that changes nothing (it only ever inserts)
-    await this.model.updateOne(
-      { _id: id },
-      { $setOnInsert: { name: claims.name ?? null, email: claims.email ?? null, accounts: {}, roles: [], groups: [], updatedAt: now() } },
-      { upsert: true },
-    ).catch((err: unknown) => {
-      if (!isDuplicateKeyError(err)) throw err;
-    });
+    await this.model
+      .updateOne(
+        { _id: id },
+        {
+          $setOnInsert: {
+            name: claims.name ?? null,
+            email: claims.email ?? null,
+            accounts: {},
+            roles: [],
+            groups: [],
+            updatedAt: now(),
+          },
+        },
+        { upsert: true },
+      )
+      .catch((err: unknown) => {
+        if (!isDuplicateKeyError(err)) throw err;
+      });
     if (this.known.size >= 10_000) this.known.clear();
     this.known.add(id);
   }
@@ -130,7 +150,14 @@ export class UserRepository {
 }
 
 function userFromDoc(doc: UserDoc): User {
-  return { id: doc._id, name: doc.name, email: doc.email, accounts: doc.accounts ?? {}, roles: doc.roles ?? [], groups: doc.groups ?? [] };
+  return {
+    id: doc._id,
+    name: doc.name,
+    email: doc.email,
+    accounts: doc.accounts ?? {},
+    roles: doc.roles ?? [],
+    groups: doc.groups ?? [],
+  };
 }
 
 /**
@@ -188,11 +215,20 @@ export class SeatRepository {
   async reserve(appId: string, licenseId: string, seats: number, userId: string, ticketId: string): Promise<boolean> {
     const license = this.license(appId, licenseId);
     if (await this.model.exists({ license, userId })) return true;
-    const taken = new Set((await this.model.find({ license }, { slot: 1 }).lean<{ slot: number }[]>().exec()).map((d) => d.slot));
+    const taken = new Set(
+      (await this.model.find({ license }, { slot: 1 }).lean<{ slot: number }[]>().exec()).map((d) => d.slot),
+    );
     for (let slot = 1; slot <= seats; slot++) {
       if (taken.has(slot)) continue;
       try {
-        await this.model.collection.insertOne({ _id: `${license}#${slot}`, license, slot, userId, ticketId, at: now() } as never);
+        await this.model.collection.insertOne({
+          _id: `${license}#${slot}`,
+          license,
+          slot,
+          userId,
+          ticketId,
+          at: now(),
+        } as never);
         return true;
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
@@ -208,7 +244,6 @@ export class SeatRepository {
   async used(appId: string, licenseId: string): Promise<number> {
     return this.model.countDocuments({ license: this.license(appId, licenseId) }).exec();
   }
-
 }
 
 export class IdempotencyRepository {
@@ -253,7 +288,11 @@ export class OpenClaimRepository {
    * Claims every key for a ticket. Returns the ticket already holding a key, if any, having released
    * the keys this call took. `isStale(ticketId)` lets a claim left by a crashed request be taken over.
    */
-  async claim(keys: string[], ticketId: string, isStale: (holder: OpenClaimDoc) => Promise<boolean>): Promise<string | null> {
+  async claim(
+    keys: string[],
+    ticketId: string,
+    isStale: (holder: OpenClaimDoc) => Promise<boolean>,
+  ): Promise<string | null> {
     const taken: string[] = [];
     for (const key of keys) {
       try {
@@ -267,7 +306,11 @@ export class OpenClaimRepository {
           return holder.ticketId;
         }
         // A stale claim (its request crashed before starting a workflow) or our own: take it over.
-        await this.model.updateOne({ _id: key, ticketId: holder?.ticketId }, { $set: { ticketId, createdAt: now() } }, { upsert: !holder });
+        await this.model.updateOne(
+          { _id: key, ticketId: holder?.ticketId },
+          { $set: { ticketId, createdAt: now() } },
+          { upsert: !holder },
+        );
         taken.push(key);
       }
     }
@@ -296,7 +339,13 @@ export class DemoMembershipRepository {
   /** Adds a membership; `false` when it was there already. */
   async add(appId: string, account: string, entitlement: string): Promise<boolean> {
     try {
-      await this.model.collection.insertOne({ _id: this.key(appId, account, entitlement), appId, account, entitlement, grantedAt: now() } as never);
+      await this.model.collection.insertOne({
+        _id: this.key(appId, account, entitlement),
+        appId,
+        account,
+        entitlement,
+        grantedAt: now(),
+      } as never);
       return true;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;

@@ -21,8 +21,19 @@ export interface TicketDoc {
   duration: unknown;
   reason: string | null;
   policy: unknown;
-  approval: { currentStep: number; awaiting: string[]; steps: { approvedBy: string[]; approvers: string[]; state: string }[] };
-  access: { state: string; start: string | null; end: string | null; grantedAt: string | null; revokedAt: string | null; error: string | null };
+  approval: {
+    currentStep: number;
+    awaiting: string[];
+    steps: { approvedBy: string[]; approvers: string[]; state: string }[];
+  };
+  access: {
+    state: string;
+    start: string | null;
+    end: string | null;
+    grantedAt: string | null;
+    revokedAt: string | null;
+    error: string | null;
+  };
   log: unknown[];
   parentTicketId: string | null;
   childTicketIds: string[];
@@ -179,7 +190,10 @@ GrantSchema.index({ userId: 1, appId: 1, state: 1 });
 GrantSchema.index({ appId: 1, entitlementId: 1, state: 1 });
 
 /** Taken ticket numbers: one document per number, claimed by a unique insert. */
-export const TicketNumberSchema = new Schema<{ _id: number; at: string }>({ _id: Number, at: String }, { ...opts, collection: 'ticket_numbers' });
+export const TicketNumberSchema = new Schema<{ _id: number; at: string }>(
+  { _id: Number, at: String },
+  { ...opts, collection: 'ticket_numbers' },
+);
 
 export interface SeatDoc {
   /** `<appId>:<licenseId>#<slot>` */

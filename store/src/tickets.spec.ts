@@ -31,9 +31,25 @@ function versions(count: number): PersistTicketStateInput[] {
     const state = {
       ...first,
       status: version === 1 ? ('pending' as const) : ('approved' as const),
-      log: [...first.log, ...Array.from({ length: i }, (_, j) => ({ at: ticket.createdAt, actor: 'carol', event: 'approved' as const, comment: `v${j + 2}`, details: {} }))],
+      log: [
+        ...first.log,
+        ...Array.from({ length: i }, (_, j) => ({
+          at: ticket.createdAt,
+          actor: 'carol',
+          event: 'approved' as const,
+          comment: `v${j + 2}`,
+          details: {},
+        })),
+      ],
     };
-    return { ticketId: ticket.ticketId, version, previousVersion: i === 0 ? 0 : version - 2, state, ticket, runId: 'run-1' };
+    return {
+      ticketId: ticket.ticketId,
+      version,
+      previousVersion: i === 0 ? 0 : version - 2,
+      state,
+      ticket,
+      runId: 'run-1',
+    };
   });
 }
 
@@ -57,36 +73,46 @@ function holdNext<T extends object>(target: T, method: keyof T & string) {
 }
 
 async function stored(ticketId: string) {
-  return store.tickets.model.collection.findOne({ _id: ticketId } as never) as Promise<{ version: number; status: string; log: unknown[] } | null>;
+  return store.tickets.model.collection.findOne({ _id: ticketId } as never) as Promise<{
+    version: number;
+    status: string;
+    log: unknown[];
+  } | null>;
 }
 
 test.each([
   ['the workflow names the version before', (v: PersistTicketStateInput) => v],
   ['a persist scheduled before versions were chained', ({ previousVersion: _, ...v }: PersistTicketStateInput) => v],
-])('a persist that stalls and lands after its retry and a newer write leaves the newer state (%s)', async (_name, scheduled) => {
-  const [v1, v2, v3] = versions(3).map(scheduled);
-  await store.tickets.persistState(v1);
+])(
+  'a persist that stalls and lands after its retry and a newer write leaves the newer state (%s)',
+  async (_name, scheduled) => {
+    const [v1, v2, v3] = versions(3).map(scheduled);
+    await store.tickets.persistState(v1);
 
-  // Attempt 1 of version 2 reads, then stalls before its write reaches the database.
-  const hold = holdNext(stalled.tickets.model.collection, 'updateOne');
-  const attempt1 = stalled.tickets.persistState(v2);
-  await hold.reached;
-  // Temporal retries it; the retry lands, and the workflow moves on to version 3.
-  expect((await store.tickets.persistState(v2)).written).toBe(true);
-  expect((await store.tickets.persistState(v3)).written).toBe(true);
+    // Attempt 1 of version 2 reads, then stalls before its write reaches the database.
+    const hold = holdNext(stalled.tickets.model.collection, 'updateOne');
+    const attempt1 = stalled.tickets.persistState(v2);
+    await hold.reached;
+    // Temporal retries it; the retry lands, and the workflow moves on to version 3.
+    expect((await store.tickets.persistState(v2)).written).toBe(true);
+    expect((await store.tickets.persistState(v3)).written).toBe(true);
 
-  hold.release();
-  await attempt1;
-  const doc = await stored(v3.ticketId);
-  expect(doc?.version).toBe(v3.version);
-  expect(doc?.log).toHaveLength(3);
-});
+    hold.release();
+    await attempt1;
+    const doc = await stored(v3.ticketId);
+    expect(doc?.version).toBe(v3.version);
+    expect(doc?.log).toHaveLength(3);
+  },
+);
 
 test('stale attempts landing while newer versions are written never leave an older state behind', async () => {
   const pause = () => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 30)));
   const readDone = new Map<string, () => void>();
   // A stalled attempt reads at once, then each of its later calls pauses for up to a few later versions.
-  for (const collection of [stalled.tickets.model.collection, stalled.tickets.versions] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>[]) {
+  for (const collection of [stalled.tickets.model.collection, stalled.tickets.versions] as unknown as Record<
+    string,
+    (...a: unknown[]) => Promise<unknown>
+  >[]) {
     for (const method of ['findOne', 'insertOne', 'updateOne']) {
       const original = collection[method].bind(collection);
       jest.spyOn(collection, method as never).mockImplementation((async (...args: unknown[]) => {

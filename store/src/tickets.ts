@@ -11,7 +11,11 @@ export function ticketSeq(ticketId: string): number {
 }
 
 export type TicketTab = 'all' | 'open' | 'closed' | 'rejected';
-export const TAB_STATUS: Record<Exclude<TicketTab, 'all'>, TicketStatus> = { open: 'pending', closed: 'approved', rejected: 'rejected' };
+export const TAB_STATUS: Record<Exclude<TicketTab, 'all'>, TicketStatus> = {
+  open: 'pending',
+  closed: 'approved',
+  rejected: 'rejected',
+};
 
 export interface TicketViewer {
   id: string;
@@ -51,7 +55,12 @@ function derived(t: PersistTicketStateInput['ticket'], s: PersistTicketStateInpu
   return {
     entitlementIds: t.changes.map((c) => c.entitlement.id),
     // The state's steps, not the policy's: escalation adds fallback approvers, who must then see the ticket.
-    approverRules: [...new Set([...t.policy.approval.steps.flatMap((st) => st.approvers), ...s.approval.steps.flatMap((st) => st.approvers)])],
+    approverRules: [
+      ...new Set([
+        ...t.policy.approval.steps.flatMap((st) => st.approvers),
+        ...s.approval.steps.flatMap((st) => st.approvers),
+      ]),
+    ],
     awaitingRules: s.status === 'pending' ? s.approval.awaiting : [],
     awaitingExcluded: [t.requester.id, t.beneficiary.id, ...(step?.approvedBy ?? [])],
   };
@@ -147,7 +156,9 @@ export class TicketRepository {
    */
   async persistState(input: PersistTicketStateInput): Promise<{ written: boolean; previousStatus: string | null }> {
     const { _id, workflow, ...fields } = newTicketDoc(input);
-    const current = (await this.model.collection.findOne({ _id } as never, { projection: { version: 1, status: 1 } })) as { version?: number; status?: string } | null;
+    const current = (await this.model.collection.findOne({ _id } as never, {
+      projection: { version: 1, status: 1 },
+    })) as { version?: number; status?: string } | null;
     const previousStatus = current?.status ?? null;
     if (current && (current.version ?? 0) >= input.version) return { written: false, previousStatus };
     const state: AnnouncedState = { fields, workflow };
@@ -168,7 +179,11 @@ export class TicketRepository {
   }
 
   private async writeState(ticketId: string, { fields, workflow }: AnnouncedState): Promise<void> {
-    const set = { ...fields, 'workflow.workflowId': workflow.workflowId, ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}) };
+    const set = {
+      ...fields,
+      'workflow.workflowId': workflow.workflowId,
+      ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}),
+    };
     await this.model.collection.updateOne({ _id: ticketId } as never, { $set: set });
   }
 
@@ -195,7 +210,8 @@ export class TicketRepository {
     for (;;) {
       let later: SlotDoc | null = null;
       for (let slot = 1; ; slot++) {
-        if (slot > MAX_SLOTS) throw new Error(`ticket ${ticketId}: more than ${MAX_SLOTS} slots taken after version ${written}`);
+        if (slot > MAX_SLOTS)
+          throw new Error(`ticket ${ticketId}: more than ${MAX_SLOTS} slots taken after version ${written}`);
         const _id = slotId(ticketId, written, slot);
         if (await this.insertSlot({ _id, ticketId, check: true })) break;
         const taken = (await this.versions.findOne({ _id } as never)) as SlotDoc | null;
@@ -241,19 +257,29 @@ export class TicketRepository {
     const and: FilterQuery<TicketDoc>[] = [];
     if (!q.viewer.admin) {
       and.push({
-        $or: [{ 'requester.id': q.viewer.id }, { 'beneficiary.id': q.viewer.id }, { approverRules: { $in: q.viewer.rules } }],
+        $or: [
+          { 'requester.id': q.viewer.id },
+          { 'beneficiary.id': q.viewer.id },
+          { approverRules: { $in: q.viewer.rules } },
+        ],
       });
     }
     if (q.appId) and.push({ 'app.id': q.appId });
     if (q.requesterId) and.push({ 'requester.id': q.requesterId });
     if (q.type) and.push({ type: q.type });
     if (q.awaitingMe) {
-      and.push({ status: 'pending', awaitingRules: { $in: q.viewer.rules }, awaitingExcluded: { $nin: [q.viewer.id] } });
+      and.push({
+        status: 'pending',
+        awaitingRules: { $in: q.viewer.rules },
+        awaitingExcluded: { $nin: [q.viewer.id] },
+      });
     }
     return and.length ? { $and: and } : {};
   }
 
-  async list(q: TicketListQuery): Promise<{ items: TicketListItem[]; nextCursor: string | null; counts: Record<TicketTab, number> }> {
+  async list(
+    q: TicketListQuery,
+  ): Promise<{ items: TicketListItem[]; nextCursor: string | null; counts: Record<TicketTab, number> }> {
     const base = this.baseFilter(q);
     const filter: FilterQuery<TicketDoc> = { ...base };
     const and = [...((base.$and as FilterQuery<TicketDoc>[]) ?? [])];
@@ -263,13 +289,25 @@ export class TicketRepository {
     const [docs, grouped] = await Promise.all([
       this.model
         .find(filter, {
-          seq: 1, status: 1, requester: 1, beneficiary: 1, type: 1, action: 1, app: 1, reason: 1, createdAt: 1, resolvedAt: 1, resolvedInSeconds: 1,
+          seq: 1,
+          status: 1,
+          requester: 1,
+          beneficiary: 1,
+          type: 1,
+          action: 1,
+          app: 1,
+          reason: 1,
+          createdAt: 1,
+          resolvedAt: 1,
+          resolvedInSeconds: 1,
         })
         .sort({ seq: -1 })
         .limit(q.limit + 1)
         .lean<TicketDoc[]>()
         .exec(),
-      this.model.aggregate<{ _id: string; n: number }>([{ $match: base }, { $group: { _id: '$status', n: { $sum: 1 } } }]).exec(),
+      this.model
+        .aggregate<{ _id: string; n: number }>([{ $match: base }, { $group: { _id: '$status', n: { $sum: 1 } } }])
+        .exec(),
     ]);
     const byStatus = Object.fromEntries(grouped.map((g) => [g._id, g.n]));
     const counts = {

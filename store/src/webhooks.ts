@@ -29,7 +29,17 @@ export interface WebhookEndpointDoc {
 }
 
 export const WebhookEndpointSchema = new Schema<WebhookEndpointDoc>(
-  { _id: String, url: String, events: [String], description: String, enabled: Boolean, secret: String, createdAt: String, createdBy: String, updatedAt: String },
+  {
+    _id: String,
+    url: String,
+    events: [String],
+    description: String,
+    enabled: Boolean,
+    secret: String,
+    createdAt: String,
+    createdBy: String,
+    updatedAt: String,
+  },
   { ...opts, collection: 'webhooks' },
 );
 
@@ -80,7 +90,17 @@ interface WebhookAttemptDoc extends WebhookAttempt {
 }
 
 const WebhookAttemptSchema = new Schema<WebhookAttemptDoc>(
-  { _id: String, deliveryId: String, endpointId: String, replay: Number, attempt: Number, at: String, statusCode: Number, error: String, durationMs: Number },
+  {
+    _id: String,
+    deliveryId: String,
+    endpointId: String,
+    replay: Number,
+    attempt: Number,
+    at: String,
+    statusCode: Number,
+    error: String,
+    durationMs: Number,
+  },
   { ...opts, collection: 'webhook_attempts' },
 );
 WebhookAttemptSchema.index({ deliveryId: 1 });
@@ -92,7 +112,15 @@ function newSecret(): string {
 }
 
 function endpointFromDoc(doc: WebhookEndpointDoc): WebhookEndpoint {
-  return { id: doc._id, url: doc.url, events: [...doc.events], description: doc.description ?? null, enabled: doc.enabled, createdAt: doc.createdAt, createdBy: doc.createdBy };
+  return {
+    id: doc._id,
+    url: doc.url,
+    events: [...doc.events],
+    description: doc.description ?? null,
+    enabled: doc.enabled,
+    createdAt: doc.createdAt,
+    createdBy: doc.createdBy,
+  };
 }
 
 export interface NewWebhookEndpoint {
@@ -112,7 +140,13 @@ export class WebhookRepository {
   /** Creates an endpoint with a fresh id and secret; the secret is returned this once. */
   async create(input: NewWebhookEndpoint): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const at = now();
-    const doc: WebhookEndpointDoc = { _id: `wh_${randomBytes(8).toString('hex')}`, ...input, secret: newSecret(), createdAt: at, updatedAt: at };
+    const doc: WebhookEndpointDoc = {
+      _id: `wh_${randomBytes(8).toString('hex')}`,
+      ...input,
+      secret: newSecret(),
+      createdAt: at,
+      updatedAt: at,
+    };
     await this.model.collection.insertOne(doc as never);
     return { endpoint: endpointFromDoc(doc), secret: doc.secret };
   }
@@ -135,12 +169,21 @@ export class WebhookRepository {
 
   /** Enabled endpoints subscribed to at least one of these event types (or to `*`). */
   async subscribedTo(eventTypes: string[]): Promise<WebhookEndpoint[]> {
-    const docs = await this.model.find({ enabled: true, events: { $in: [...eventTypes, '*'] } }).lean<WebhookEndpointDoc[]>().exec();
+    const docs = await this.model
+      .find({ enabled: true, events: { $in: [...eventTypes, '*'] } })
+      .lean<WebhookEndpointDoc[]>()
+      .exec();
     return docs.map(endpointFromDoc);
   }
 
-  async update(id: string, patch: Partial<Pick<WebhookEndpoint, 'url' | 'events' | 'description' | 'enabled'>>): Promise<WebhookEndpoint | null> {
-    const doc = await this.model.findOneAndUpdate({ _id: id }, { $set: { ...patch, updatedAt: now() } }, { new: true }).lean<WebhookEndpointDoc>().exec();
+  async update(
+    id: string,
+    patch: Partial<Pick<WebhookEndpoint, 'url' | 'events' | 'description' | 'enabled'>>,
+  ): Promise<WebhookEndpoint | null> {
+    const doc = await this.model
+      .findOneAndUpdate({ _id: id }, { $set: { ...patch, updatedAt: now() } }, { new: true })
+      .lean<WebhookEndpointDoc>()
+      .exec();
     return doc ? endpointFromDoc(doc) : null;
   }
 
@@ -188,7 +231,10 @@ export class WebhookDeliveryRepository {
   }
 
   /** The pending delivery of this event to this endpoint, inserted unless it exists; `created` says which. */
-  async createIfAbsent(endpointId: string, event: TicketEvent): Promise<{ delivery: WebhookDelivery; created: boolean }> {
+  async createIfAbsent(
+    endpointId: string,
+    event: TicketEvent,
+  ): Promise<{ delivery: WebhookDelivery; created: boolean }> {
     const _id = webhookDeliveryId(endpointId, event.id);
     const createdAt = now();
     const doc: WebhookDeliveryDoc = {
@@ -224,11 +270,19 @@ export class WebhookDeliveryRepository {
   }
 
   /** An endpoint's deliveries, newest first; `cursor` is the `nextCursor` of the previous page. */
-  async list(endpointId: string, q: { status?: WebhookDeliveryStatus; limit: number; cursor?: string }): Promise<{ items: WebhookDelivery[]; nextCursor: string | null }> {
+  async list(
+    endpointId: string,
+    q: { status?: WebhookDeliveryStatus; limit: number; cursor?: string },
+  ): Promise<{ items: WebhookDelivery[]; nextCursor: string | null }> {
     const filter: Record<string, unknown> = { endpointId };
     if (q.status) filter.status = q.status;
     if (q.cursor) filter.sortKey = { $lt: Buffer.from(q.cursor, 'base64url').toString('utf8') };
-    const docs = await this.model.find(filter).sort({ sortKey: -1 }).limit(q.limit + 1).lean<WebhookDeliveryDoc[]>().exec();
+    const docs = await this.model
+      .find(filter)
+      .sort({ sortKey: -1 })
+      .limit(q.limit + 1)
+      .lean<WebhookDeliveryDoc[]>()
+      .exec();
     const page = docs.slice(0, q.limit);
     return {
       items: page.map(deliveryFromDoc),
@@ -239,7 +293,12 @@ export class WebhookDeliveryRepository {
   /** Records one attempt (idempotent per run and attempt) and copies its outcome onto the delivery. */
   async recordAttempt(delivery: Pick<WebhookDelivery, 'id' | 'endpointId'>, attempt: WebhookAttempt): Promise<void> {
     try {
-      await this.attemptModel.collection.insertOne({ _id: `${delivery.id}#${attempt.replay}.${attempt.attempt}`, deliveryId: delivery.id, endpointId: delivery.endpointId, ...attempt } as never);
+      await this.attemptModel.collection.insertOne({
+        _id: `${delivery.id}#${attempt.replay}.${attempt.attempt}`,
+        deliveryId: delivery.id,
+        endpointId: delivery.endpointId,
+        ...attempt,
+      } as never);
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
     }
@@ -252,8 +311,19 @@ export class WebhookDeliveryRepository {
 
   /** A delivery's attempts in the order they happened. */
   async attempts(deliveryId: string): Promise<WebhookAttempt[]> {
-    const docs = await this.attemptModel.find({ deliveryId }).sort({ replay: 1, attempt: 1 }).lean<WebhookAttemptDoc[]>().exec();
-    return docs.map(({ replay, attempt, at, statusCode, error, durationMs }) => ({ replay, attempt, at, statusCode: statusCode ?? null, error: error ?? null, durationMs }));
+    const docs = await this.attemptModel
+      .find({ deliveryId })
+      .sort({ replay: 1, attempt: 1 })
+      .lean<WebhookAttemptDoc[]>()
+      .exec();
+    return docs.map(({ replay, attempt, at, statusCode, error, durationMs }) => ({
+      replay,
+      attempt,
+      at,
+      statusCode: statusCode ?? null,
+      error: error ?? null,
+      durationMs,
+    }));
   }
 
   async markDelivered(id: string): Promise<void> {
@@ -262,7 +332,10 @@ export class WebhookDeliveryRepository {
 
   /** Gives a delivery up, unless another run of it (a replay) delivered it meanwhile. */
   async markFailed(id: string, error: string | null): Promise<void> {
-    await this.model.updateOne({ _id: id, status: { $ne: 'delivered' } }, { $set: { status: 'failed', ...(error !== null ? { lastError: error } : {}) } });
+    await this.model.updateOne(
+      { _id: id, status: { $ne: 'delivered' } },
+      { $set: { status: 'failed', ...(error !== null ? { lastError: error } : {}) } },
+    );
   }
 
   /** Before the n-th replay starts: pending again, and counted. */

@@ -18,7 +18,9 @@ function findChromium(): string {
   try {
     return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error('chromium is not installed, so the dashboard browser tests cannot run: run `bash tools/scripts/install-browser.sh` (installs Debian’s chromium package).');
+    throw new Error(
+      'chromium is not installed, so the dashboard browser tests cannot run: run `bash tools/scripts/install-browser.sh` (installs Debian’s chromium package).',
+    );
   }
 }
 
@@ -33,13 +35,24 @@ function ensureDashboardBuilt(): void {
   const built = path.join(distDir, 'index.html');
   const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => path.join(dashboardDir, p));
   if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= Math.max(...sources.map(newestMtime))) return;
-  execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'dashboard/vite.config.ts', '--logLevel', 'warn'], {
-    cwd: root,
-    // Jest sets NODE_ENV=test, which would make Vite bundle React's development build.
-    env: { ...process.env, NODE_ENV: 'production' },
-    stdio: 'pipe',
-    timeout: 120_000,
-  });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      'dashboard/vite.config.ts',
+      '--logLevel',
+      'warn',
+    ],
+    {
+      cwd: root,
+      // Jest sets NODE_ENV=test, which would make Vite bundle React's development build.
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: 'pipe',
+      timeout: 120_000,
+    },
+  );
 }
 
 /** The value a datetime-local input takes for "now + hours", computed in the browser's own zone. */
@@ -59,7 +72,10 @@ describe('the dashboard in a browser', () => {
   const appName = `GitHub ${Date.now().toString(36)}`;
   let ticketId: string;
 
-  async function signIn(who: (typeof users)[keyof typeof users], viewport = { width: 1280, height: 860 }): Promise<Page> {
+  async function signIn(
+    who: (typeof users)[keyof typeof users],
+    viewport = { width: 1280, height: 860 },
+  ): Promise<Page> {
     const context = await browser.newContext({ viewport });
     contexts.push(context);
     const page = await context.newPage();
@@ -96,7 +112,13 @@ describe('the dashboard in a browser', () => {
     browser = await chromium.launch({
       executablePath,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
     });
   }, 180_000);
 
@@ -145,7 +167,9 @@ describe('the dashboard in a browser', () => {
     await shot(page, '04-request-fixed');
     await page.getByRole('button', { name: 'Create Ticket' }).click();
 
-    await orShot(page, '05-ticket-not-created', () => page.getByRole('heading', { level: 1, name: /^TCK-\d+/ }).waitFor());
+    await orShot(page, '05-ticket-not-created', () =>
+      page.getByRole('heading', { level: 1, name: /^TCK-\d+/ }).waitFor(),
+    );
     ticketId = decodeURIComponent(new URL(page.url()).hash.replace('#/tickets/', ''));
     expect(ticketId).toMatch(/^TCK-\d+$/);
     await page.getByText('◷Open').first().waitFor();
@@ -170,7 +194,12 @@ describe('the dashboard in a browser', () => {
     const end = dialog.getByLabel('End', { exact: true });
     await end.fill(await localInHours(page, 30)); // over the 1-day maximum: refused, next to the field
     await dialog.getByRole('button', { name: 'Approve with modified duration' }).click();
-    await orShot(page, '08-approve-modified-not-flagged', () => dialog.locator('.field', { has: page.getByLabel('End', { exact: true }) }).getByText(/Longer than this application allows/).waitFor());
+    await orShot(page, '08-approve-modified-not-flagged', () =>
+      dialog
+        .locator('.field', { has: page.getByLabel('End', { exact: true }) })
+        .getByText(/Longer than this application allows/)
+        .waitFor(),
+    );
     await shot(page, '08-approve-modified-flagged');
 
     await end.fill(await localInHours(page, 6));
@@ -230,7 +259,10 @@ describe('the dashboard in a browser', () => {
 
     await page.goto(`${stack.url}/#/tickets`);
     await page.getByRole('tab', { name: /Rejected/ }).click();
-    await page.getByRole('row', { name: new RegExp(id) }).getByText('Rejected').waitFor();
+    await page
+      .getByRole('row', { name: new RegExp(id) })
+      .getByText('Rejected')
+      .waitFor();
     await shot(page, '15-rejected-tab');
   }, 120_000);
 

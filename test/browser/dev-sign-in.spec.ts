@@ -14,14 +14,26 @@ let stack: TestStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(distDir, 'index.html'))) throw new Error('dashboard/dist is missing: npm test builds it (tools/scripts/ensure.sh)');
+  if (!fs.existsSync(path.join(distDir, 'index.html')))
+    throw new Error('dashboard/dist is missing: npm test builds it (tools/scripts/ensure.sh)');
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gh-dev-')), 'dev-tokens.json');
   stack = await startTestStack({ env: { DASHBOARD_DIR: distDir, DEV_TOKENS_FILE: file } });
-  fs.writeFileSync(file, JSON.stringify({ users: [{ id: 'carol', name: 'Carol Chen', role: 'approver', token: await stack.token(users.carol) }] }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      users: [{ id: 'carol', name: 'Carol Chen', role: 'approver', token: await stack.token(users.carol) }],
+    }),
+  );
   browser = await chromium.launch({
     executablePath: execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim(),
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+    ],
   });
 }, 120_000);
 

@@ -16,7 +16,11 @@ beforeAll(async () => {
           type: real.type,
           grant: async (c) => {
             if (brokenGrants.has(`${app.id}:${c.entitlement.id}`)) {
-              throw ApplicationFailure.create({ type: 'ENTITLEMENT_NOT_FOUND', message: `${c.entitlement.externalId} does not exist in the target`, nonRetryable: true });
+              throw ApplicationFailure.create({
+                type: 'ENTITLEMENT_NOT_FOUND',
+                message: `${c.entitlement.externalId} does not exist in the target`,
+                nonRetryable: true,
+              });
             }
             return real.grant(c);
           },
@@ -37,16 +41,21 @@ const root = () => stack.as(users.root);
 const secondsFromNow = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
 async function grantedTicket(appId: string, duration: object, entitlementId = 'engineering-team', who = alice()) {
-  const t = (await who.post('/tickets', { appId, changes: [{ op: 'add', entitlementId }], duration, reason: 'work' })).body;
+  const t = (await who.post('/tickets', { appId, changes: [{ op: 'add', entitlementId }], duration, reason: 'work' }))
+    .body;
   await carol().post(`/tickets/${t.id}/approve`, {});
   return waitFor(t.id, 'active', who);
 }
 
 async function waitFor(ticketId: string, accessState: string, who = alice(), timeoutMs = 20_000) {
-  return eventually(async () => {
-    const res = await who.get(`/tickets/${ticketId}`);
-    return res.body.access?.state === accessState && res.body;
-  }, timeoutMs, `${ticketId} access ${accessState}`);
+  return eventually(
+    async () => {
+      const res = await who.get(`/tickets/${ticketId}`);
+      return res.body.access?.state === accessState && res.body;
+    },
+    timeoutMs,
+    `${ticketId} access ${accessState}`,
+  );
 }
 
 async function parentOf(workflowId: string): Promise<string | undefined> {
@@ -67,17 +76,24 @@ describe('extend', () => {
     const original = await grantedTicket(appId, { type: 'limited', end: secondsFromNow(5) });
     const firstEnd = original.access.end;
 
-    const ext1 = await alice().post(`/tickets/${original.id}/extend`, { end: secondsFromNow(8), reason: 'incident still open' });
+    const ext1 = await alice().post(`/tickets/${original.id}/extend`, {
+      end: secondsFromNow(8),
+      reason: 'incident still open',
+    });
     expect(ext1.status).toBe(201);
     expect(ext1.body).toMatchObject({ type: 'extend', action: 'add', status: 'pending', parentTicketId: original.id });
     expect(ext1.body.duration.start).toBe(original.access.start);
     const own = await alice().post(`/tickets/${ext1.body.id}/approve`, {});
     expect([own.status, own.body.code]).toEqual([403, 'NOT_AN_APPROVER']);
     await carol().post(`/tickets/${ext1.body.id}/approve`, {});
-    const extended = await eventually(async () => {
-      const t = (await alice().get(`/tickets/${original.id}`)).body;
-      return t.access.end === ext1.body.duration.end && t;
-    }, 10_000, 'the end to move');
+    const extended = await eventually(
+      async () => {
+        const t = (await alice().get(`/tickets/${original.id}`)).body;
+        return t.access.end === ext1.body.duration.end && t;
+      },
+      10_000,
+      'the end to move',
+    );
     expect(extended.access.state).toBe('active');
     expect(Date.parse(extended.access.end)).toBeGreaterThan(Date.parse(firstEnd));
     expect(events(extended)).toEqual(['created', 'approved', 'applying', 'granted', 'extended']);
@@ -85,9 +101,16 @@ describe('extend', () => {
     const grants = (await alice().get(`/grants?appId=${appId}`)).body;
     expect(grants).toEqual([expect.objectContaining({ ticketId: original.id, end: ext1.body.duration.end })]);
 
-    const ext2 = await alice().post(`/tickets/${original.id}/extend`, { end: secondsFromNow(9), reason: 'one more day' });
+    const ext2 = await alice().post(`/tickets/${original.id}/extend`, {
+      end: secondsFromNow(9),
+      reason: 'one more day',
+    });
     await carol().post(`/tickets/${ext2.body.id}/approve`, {});
-    await eventually(async () => (await alice().get(`/tickets/${original.id}`)).body.access.end === ext2.body.duration.end, 10_000, 'second move');
+    await eventually(
+      async () => (await alice().get(`/tickets/${original.id}`)).body.access.end === ext2.body.duration.end,
+      10_000,
+      'second move',
+    );
 
     const expired = await waitFor(original.id, 'expired');
     expect(events(expired)).toEqual(['created', 'approved', 'applying', 'granted', 'extended', 'extended', 'expired']);
@@ -98,7 +121,10 @@ describe('extend', () => {
     const late = await alice().post(`/tickets/${original.id}/extend`, { end: inHours(1), reason: 'x' });
     expect([late.status, late.body.code]).toEqual([409, 'ACCESS_NOT_ACTIVE']);
 
-    const again = await alice().post(`/tickets/${original.id}/reraise`, { duration: { type: 'limited', end: inHours(0.5) }, reason: 'needed again' });
+    const again = await alice().post(`/tickets/${original.id}/reraise`, {
+      duration: { type: 'limited', end: inHours(0.5) },
+      reason: 'needed again',
+    });
     expect(again.status).toBe(201);
     expect(again.body).toMatchObject({ type: 'reraise', parentTicketId: original.id, status: 'pending' });
     await carol().post(`/tickets/${again.body.id}/approve`, {});
@@ -109,14 +135,22 @@ describe('extend', () => {
     expect(await parentOf(ext2.body.id)).toBe(original.id);
     expect(await parentOf(again.body.id)).toBe(original.id);
     expect(await parentOf(original.id)).toBeUndefined();
-    expect((await alice().get(`/tickets/${original.id}`)).body.childTicketIds).toEqual([ext1.body.id, ext2.body.id, again.body.id]);
+    expect((await alice().get(`/tickets/${original.id}`)).body.childTicketIds).toEqual([
+      ext1.body.id,
+      ext2.body.id,
+      again.body.id,
+    ]);
   });
 
   test('a rejected extension leaves the original end; the maximum counts from now; a second pending extension is 409', async () => {
     const appId = await createApp(stack, { policy: { maxDurationSeconds: 3600 } });
     const t = await grantedTicket(appId, { type: 'limited', end: inHours(0.5) });
     const tooFar = await alice().post(`/tickets/${t.id}/extend`, { end: inHours(1.5), reason: 'x' });
-    expect([tooFar.status, tooFar.body.code, tooFar.body.flags?.[0]?.code]).toEqual([422, 'POLICY_VIOLATION', 'MAX_DURATION_EXCEEDED']);
+    expect([tooFar.status, tooFar.body.code, tooFar.body.flags?.[0]?.code]).toEqual([
+      422,
+      'POLICY_VIOLATION',
+      'MAX_DURATION_EXCEEDED',
+    ]);
     const backwards = await alice().post(`/tickets/${t.id}/extend`, { end: inHours(0.25), reason: 'x' });
     expect(backwards.status).toBe(400);
     const ext = await alice().post(`/tickets/${t.id}/extend`, { end: inHours(0.9), reason: 'x' });
@@ -129,7 +163,10 @@ describe('extend', () => {
     const after = (await alice().get(`/tickets/${t.id}`)).body;
     expect(after.access.end).toBe(t.access.end);
     expect(events(after)).not.toContain('extended');
-    const reraiseActive = await alice().post(`/tickets/${t.id}/reraise`, { duration: { type: 'limited', end: inHours(1) }, reason: 'x' });
+    const reraiseActive = await alice().post(`/tickets/${t.id}/reraise`, {
+      duration: { type: 'limited', end: inHours(1) },
+      reason: 'x',
+    });
     expect([reraiseActive.status, reraiseActive.body.code]).toEqual([409, 'ACCESS_NOT_EXPIRED']);
     const indefinite = await grantedTicket(await createApp(stack), { type: 'indefinite' });
     const notLimited = await alice().post(`/tickets/${indefinite.id}/extend`, { end: inHours(1), reason: 'x' });
@@ -142,11 +179,19 @@ describe('extend', () => {
     const ext = (await alice().post(`/tickets/${t.id}/extend`, { end: inHours(2), reason: 'x' })).body;
     const revoked = await root().post(`/tickets/${t.id}/revoke`, { comment: 'incident over' });
     expect(revoked.body.access.state).toBe('revoked');
-    const rejected = await eventually(async () => {
-      const e = (await alice().get(`/tickets/${ext.id}`)).body;
-      return e.status === 'rejected' && e;
-    }, 10_000, 'extension rejected');
-    expect(rejected.log[rejected.log.length - 1]).toMatchObject({ event: 'rejected', actor: 'system', details: { reason: 'access_ended' } });
+    const rejected = await eventually(
+      async () => {
+        const e = (await alice().get(`/tickets/${ext.id}`)).body;
+        return e.status === 'rejected' && e;
+      },
+      10_000,
+      'extension rejected',
+    );
+    expect(rejected.log[rejected.log.length - 1]).toMatchObject({
+      event: 'rejected',
+      actor: 'system',
+      details: { reason: 'access_ended' },
+    });
     expect(rejected.log[rejected.log.length - 1].comment).toContain('revoked');
   });
 });
@@ -157,7 +202,10 @@ describe('re-raise after the window', () => {
     const t = await grantedTicket(appId, { type: 'limited', end: secondsFromNow(2) });
     await waitFor(t.id, 'expired');
     await new Promise((r) => setTimeout(r, 1500));
-    const again = await alice().post(`/tickets/${t.id}/reraise`, { duration: { type: 'limited', end: inHours(1) }, reason: 'back again' });
+    const again = await alice().post(`/tickets/${t.id}/reraise`, {
+      duration: { type: 'limited', end: inHours(1) },
+      reason: 'back again',
+    });
     expect(again.status).toBe(201);
     expect(again.body).toMatchObject({ type: 'reraise', parentTicketId: t.id });
     expect(await parentOf(again.body.id)).toBeUndefined();
@@ -173,14 +221,19 @@ describe('modify', () => {
     await grantedTicket(appId, { type: 'indefinite' }, 'maintainer');
     const move = await alice().post('/tickets', {
       appId,
-      changes: [{ op: 'remove', entitlementId: 'maintainer' }, { op: 'add', entitlementId: 'engineering-team' }],
+      changes: [
+        { op: 'remove', entitlementId: 'maintainer' },
+        { op: 'add', entitlementId: 'engineering-team' },
+      ],
       duration: { type: 'indefinite' },
       reason: 'changing teams',
     });
     expect(move.body.action).toBe('modify');
     await carol().post(`/tickets/${move.body.id}/approve`, {});
     await waitFor(move.body.id, 'active');
-    const held = (await alice().get(`/grants?appId=${appId}`)).body.map((g: { entitlementId: string }) => g.entitlementId);
+    const held = (await alice().get(`/grants?appId=${appId}`)).body.map(
+      (g: { entitlementId: string }) => g.entitlementId,
+    );
     expect(held).toEqual(['engineering-team']);
     expect(await stack.store.demoMemberships.members(appId, 'maintainer')).toEqual([]);
     expect(await stack.store.demoMemberships.members(appId, 'engineering-team')).toEqual(['alice']);
@@ -190,17 +243,24 @@ describe('modify', () => {
     const appId = await createApp(stack);
     await grantedTicket(appId, { type: 'indefinite' }, 'maintainer');
     brokenGrants.add(`${appId}:engineering-team`);
-    const move = (await alice().post('/tickets', {
-      appId,
-      changes: [{ op: 'remove', entitlementId: 'maintainer' }, { op: 'add', entitlementId: 'engineering-team' }],
-      duration: { type: 'indefinite' },
-      reason: 'changing teams',
-    })).body;
+    const move = (
+      await alice().post('/tickets', {
+        appId,
+        changes: [
+          { op: 'remove', entitlementId: 'maintainer' },
+          { op: 'add', entitlementId: 'engineering-team' },
+        ],
+        duration: { type: 'indefinite' },
+        reason: 'changing teams',
+      })
+    ).body;
     await carol().post(`/tickets/${move.id}/approve`, {});
     const failed = await waitFor(move.id, 'failed');
     expect(failed.access.error).toContain('does not exist');
     expect(await stack.store.demoMemberships.members(appId, 'maintainer')).toEqual(['alice']);
-    expect((await alice().get(`/grants?appId=${appId}`)).body.map((g: { entitlementId: string }) => g.entitlementId)).toEqual(['maintainer']);
+    expect(
+      (await alice().get(`/grants?appId=${appId}`)).body.map((g: { entitlementId: string }) => g.entitlementId),
+    ).toEqual(['maintainer']);
 
     const notAdmin = await carol().post(`/tickets/${move.id}/retry`, {});
     expect([notAdmin.status, notAdmin.body.code]).toEqual([403, 'FORBIDDEN']);
@@ -223,7 +283,11 @@ describe('revoke', () => {
     const ok = await stack.as(users.dave).post(`/tickets/${t.id}/revoke`, { comment: 'no longer on call' });
     expect(ok.status).toBe(200);
     expect(ok.body.access).toMatchObject({ state: 'revoked', revokedAt: expect.any(String) });
-    expect(ok.body.log[ok.body.log.length - 1]).toMatchObject({ event: 'revoked', actor: 'dave', comment: 'no longer on call' });
+    expect(ok.body.log[ok.body.log.length - 1]).toMatchObject({
+      event: 'revoked',
+      actor: 'dave',
+      comment: 'no longer on call',
+    });
     expect((await alice().get(`/grants?appId=${appId}`)).body).toEqual([]);
     const twice = await root().post(`/tickets/${t.id}/revoke`, {});
     expect([twice.status, twice.body.code]).toEqual([409, 'ACCESS_NOT_ACTIVE']);
@@ -238,11 +302,19 @@ describe('license seats', () => {
 
   test('two approvals race for the last seat: one wins, the other is 409 NO_SEAT_AVAILABLE; the seat comes back on revoke', async () => {
     const appId = await createApp(stack, licensed);
-    const body = { appId, changes: [{ op: 'add', entitlementId: 'sales-manager' }], duration: { type: 'indefinite' }, reason: 'quota' };
+    const body = {
+      appId,
+      changes: [{ op: 'add', entitlementId: 'sales-manager' }],
+      duration: { type: 'indefinite' },
+      reason: 'quota',
+    };
     const a = (await alice().post('/tickets', body)).body;
     const b = (await stack.as(users.bob).post('/tickets', body)).body;
     expect(a.licenses).toEqual([{ id: 'seat', name: 'Salesforce seat', seats: 1, used: 0, available: 1 }]);
-    const [ra, rb] = await Promise.all([carol().post(`/tickets/${a.id}/approve`, {}), carol().post(`/tickets/${b.id}/approve`, {})]);
+    const [ra, rb] = await Promise.all([
+      carol().post(`/tickets/${a.id}/approve`, {}),
+      carol().post(`/tickets/${b.id}/approve`, {}),
+    ]);
     expect([ra.status, rb.status].sort()).toEqual([200, 409]);
     const loser = ra.status === 409 ? ra : rb;
     const winner = ra.status === 200 ? a : b;

@@ -98,7 +98,12 @@ async function putUser(who: TokenClaims, body: { email?: string; accounts?: Reco
 }
 
 /** Requests `entitlementId` for `who` for `seconds`, and carol approves it. */
-async function requestApproved(who: TokenClaims, appId: string, entitlementId: string, seconds: number): Promise<string> {
+async function requestApproved(
+  who: TokenClaims,
+  appId: string,
+  entitlementId: string,
+  seconds: number,
+): Promise<string> {
   const created = await stack.as(who).post('/tickets', {
     appId,
     changes: [{ op: 'add', entitlementId }],
@@ -153,7 +158,12 @@ describe('each connector grants for a limited time, then the access expires in t
       { id: 'engineering', kind: 'group', name: 'Engineering', externalId: 'SENG' },
     ]);
     const group = () => slack.state.usergroups.get('SENG')!;
-    await grantsThenExpires(hank, appId, 'engineering', async () => !group().disabled && group().users.includes('UHANK'));
+    await grantsThenExpires(
+      hank,
+      appId,
+      'engineering',
+      async () => !group().disabled && group().users.includes('UHANK'),
+    );
     expect(group().users).toEqual(['UKEEP']);
     expect(slack.state.requests.some((r) => r.path.endsWith('users.lookupByEmail'))).toBe(true);
   });
@@ -161,10 +171,13 @@ describe('each connector grants for a limited time, then the access expires in t
   test('Salesforce: permission set assignment, account from PUT /users accounts', async () => {
     const ivy = person('ivy');
     await putUser(ivy, { accounts: { salesforce: 'ivy@acme.test' } });
-    const appId = await putApp({ type: 'salesforce', config: { instanceUrl: salesforce.url, tokenEnv: ENV.salesforce } }, [
-      { id: 'reports', kind: 'permission', name: 'Export reports', externalId: 'Reports_Export' },
-    ]);
-    await grantsThenExpires(ivy, appId, 'reports', async () => salesforce.state.assigneesOf('Reports_Export').includes('ivy@acme.test'));
+    const appId = await putApp(
+      { type: 'salesforce', config: { instanceUrl: salesforce.url, tokenEnv: ENV.salesforce } },
+      [{ id: 'reports', kind: 'permission', name: 'Export reports', externalId: 'Reports_Export' }],
+    );
+    await grantsThenExpires(ivy, appId, 'reports', async () =>
+      salesforce.state.assigneesOf('Reports_Export').includes('ivy@acme.test'),
+    );
   });
 
   test('SCIM (scimmy): group membership, account found by email (emails.value eq)', async () => {
@@ -176,7 +189,9 @@ describe('each connector grants for a limited time, then the access expires in t
     const appId = await putApp({ type: 'scim', config: { baseUrl: scim.url, tokenEnv: ENV.scim } }, [
       { id: 'eng', kind: 'group', name: 'Engineering', externalId: groupId },
     ]);
-    await grantsThenExpires(jo, appId, 'eng', async () => (await scim.state.groupMemberIds(groupId)).includes(scimUserId));
+    await grantsThenExpires(jo, appId, 'eng', async () =>
+      (await scim.state.groupMemberIds(groupId)).includes(scimUserId),
+    );
   });
 });
 
@@ -217,8 +232,23 @@ describe('drift report', () => {
     const { client, connection } = await openTestClient();
     try {
       const schedule = await client.schedule.getHandle(driftScheduleId(appId)).describe();
-      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'driftReportWorkflow', args: [appId] });
-      expect((await root().put(`/apps/${appId}`, appBody({ name: 'renamed', connector: githubConnector(), entitlements: [{ id: 'ops', kind: 'group', name: 'Ops team' }] }))).status).toBe(200);
+      expect(schedule.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: 'driftReportWorkflow',
+        args: [appId],
+      });
+      expect(
+        (
+          await root().put(
+            `/apps/${appId}`,
+            appBody({
+              name: 'renamed',
+              connector: githubConnector(),
+              entitlements: [{ id: 'ops', kind: 'group', name: 'Ops team' }],
+            }),
+          )
+        ).status,
+      ).toBe(200);
     } finally {
       await connection.close();
     }
@@ -279,13 +309,19 @@ describe('drift report', () => {
     ]);
     const run = await root().post(`/apps/${appId}/drift/run`);
     expect(run.status).toBe(200);
-    expect(run.body.errors).toEqual([{ entitlementId: 'ghost', code: 'ENTITLEMENT_NOT_FOUND', message: expect.any(String) }]);
+    expect(run.body.errors).toEqual([
+      { entitlementId: 'ghost', code: 'ENTITLEMENT_NOT_FOUND', message: expect.any(String) },
+    ]);
 
     // Credentials no retry fixes: every entitlement reported with the reason, the report stored.
-    const refused = await putApp(githubConnector(ENV.wrong), [{ id: 'platform', kind: 'group', name: 'Platform team' }]);
+    const refused = await putApp(githubConnector(ENV.wrong), [
+      { id: 'platform', kind: 'group', name: 'Platform team' },
+    ]);
     const unauthorized = await root().post(`/apps/${refused}/drift/run`);
     expect(unauthorized.status).toBe(200);
-    expect(unauthorized.body.errors).toEqual([{ entitlementId: 'platform', code: 'CONNECTOR_UNAUTHORIZED', message: expect.any(String) }]);
+    expect(unauthorized.body.errors).toEqual([
+      { entitlementId: 'platform', code: 'CONNECTOR_UNAUTHORIZED', message: expect.any(String) },
+    ]);
 
     // A target that stays down: retried a few times (1 s, 2 s, 4 s), then 424 with the connector's failure type.
     const offline = await putApp(

@@ -31,7 +31,9 @@ let env: Record<string, string>;
 function decode(raw: string): { subject: string; body: string } {
   const unfolded = raw.replace(/\r\n[ \t]+/g, ' ');
   const subject = /^Subject: (.*)$/m.exec(unfolded)?.[1] ?? '';
-  const body = raw.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const body = raw
+    .replace(/=\r\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return { subject, body: Buffer.from(body, 'latin1').toString('utf8') };
 }
 
@@ -49,7 +51,12 @@ beforeAll(async () => {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const { subject, body } = decode(Buffer.concat(chunks).toString('latin1'));
-        received.push({ from: (session.envelope.mailFrom || { address: '' }).address, to: session.envelope.rcptTo.map((r) => r.address), subject, body });
+        received.push({
+          from: (session.envelope.mailFrom || { address: '' }).address,
+          to: session.envelope.rcptTo.map((r) => r.address),
+          subject,
+          body,
+        });
         callback();
       });
     },
@@ -57,7 +64,11 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   port = (smtp.server.address() as AddressInfo).port;
   // A plain local server: `ignoreTLS` in the URL, since the test server offers STARTTLS with a certificate no client trusts.
-  env = { SMTP_URL: `smtp://127.0.0.1:${port}/?ignoreTLS=true`, EMAIL_FROM: 'Gatehouse <gatehouse@example.com>', PUBLIC_URL };
+  env = {
+    SMTP_URL: `smtp://127.0.0.1:${port}/?ignoreTLS=true`,
+    EMAIL_FROM: 'Gatehouse <gatehouse@example.com>',
+    PUBLIC_URL,
+  };
   stack = await startTestStack({ worker: { env }, env });
   for (const [id, name, email, groups] of [
     ['alice', 'Alice Requester', 'alice@example.com', ['engineering']],
@@ -72,16 +83,28 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
 });
 
-const mailsTo = (address: string, ticketId: string) => received.filter((m) => m.to.includes(address) && m.subject.includes(ticketId));
+const mailsTo = (address: string, ticketId: string) =>
+  received.filter((m) => m.to.includes(address) && m.subject.includes(ticketId));
 
 async function mailTo(address: string, ticketId: string, subject: string): Promise<Received> {
-  return eventually(async () => mailsTo(address, ticketId).find((m) => m.subject === subject), 15_000, `"${subject}" to ${address}`);
+  return eventually(
+    async () => mailsTo(address, ticketId).find((m) => m.subject === subject),
+    15_000,
+    `"${subject}" to ${address}`,
+  );
 }
 
 test('an approver gets an email with the ticket’s link when a ticket needs them; the requester hears of the decision, the grant and the coming end', async () => {
   // The expiry notice is due a few seconds after the 48-hour access starts.
   const appId = await createApp(stack, { policy: { expiryNoticeSeconds: 48 * 3600 - 5 } });
-  const t = (await stack.as(users.alice).post('/tickets', { appId, changes: [{ op: 'add', entitlementId: 'engineering-team' }], duration: { type: 'limited', end: inHours(48) }, reason: 'On-call rotation' })).body;
+  const t = (
+    await stack.as(users.alice).post('/tickets', {
+      appId,
+      changes: [{ op: 'add', entitlementId: 'engineering-team' }],
+      duration: { type: 'limited', end: inHours(48) },
+      reason: 'On-call rotation',
+    })
+  ).body;
   const link = `${PUBLIC_URL}/#/tickets/${t.id}`;
 
   const mail = await mailTo('carol@example.com', t.id, `[Gatehouse] ${t.id} needs your approval`);
@@ -99,7 +122,11 @@ test('an approver gets an email with the ticket’s link when a ticket needs the
   expect(decided.body).toContain(link);
   await mailTo('alice@example.com', t.id, `[Gatehouse] ${t.id}: access to GitHub is live`);
   // Then that it ends soon, with how to extend it.
-  const expiring = await eventually(async () => mailsTo('alice@example.com', t.id).find((m) => m.subject.includes('access to GitHub ends')), 15_000, 'expiry notice');
+  const expiring = await eventually(
+    async () => mailsTo('alice@example.com', t.id).find((m) => m.subject.includes('access to GitHub ends')),
+    15_000,
+    'expiry notice',
+  );
   expect(expiring.body).toContain(`POST ${PUBLIC_URL}/tickets/${t.id}/extend`);
   // A sent email cannot show the outcome: approvers get nothing more.
   await new Promise((r) => setTimeout(r, 1000));
@@ -108,7 +135,10 @@ test('an approver gets an email with the ticket’s link when a ticket needs the
 });
 
 describe('the email channel', () => {
-  function notification(userId: string, kind: 'access_expiring' | 'approval_requested' = 'access_expiring'): Notification {
+  function notification(
+    userId: string,
+    kind: 'access_expiring' | 'approval_requested' = 'access_expiring',
+  ): Notification {
     const id = `TCK-${uniqueId('E')}`;
     const ticket: TicketEventSnapshot = {
       id,
@@ -121,11 +151,25 @@ describe('the email channel', () => {
       changes: [{ op: 'add', entitlementId: 'maintainer', entitlementName: 'Maintainer' }],
       duration: { type: 'limited', start: new Date().toISOString(), end: inHours(20) },
       reason: null,
-      approval: { currentStep: 0, awaiting: [], steps: [{ name: 'Team lead', state: 'approved', approvers: ['user:carol'], approvedBy: ['carol'] }] },
+      approval: {
+        currentStep: 0,
+        awaiting: [],
+        steps: [{ name: 'Team lead', state: 'approved', approvers: ['user:carol'], approvedBy: ['carol'] }],
+      },
       access: { state: 'active', start: new Date().toISOString(), end: inHours(20) },
       parentTicketId: null,
     };
-    const event: TicketEvent = { id: `${id}:5`, sequence: 5, type: 'expiring_soon', ticketId: id, at: new Date().toISOString(), actor: 'system', comment: null, details: {}, ticket };
+    const event: TicketEvent = {
+      id: `${id}:5`,
+      sequence: 5,
+      type: 'expiring_soon',
+      ticketId: id,
+      at: new Date().toISOString(),
+      actor: 'system',
+      comment: null,
+      details: {},
+      ticket,
+    };
     return { id: `${event.id}:${kind}:${userId}`, kind, userId, event };
   }
 
@@ -141,7 +185,9 @@ describe('the email channel', () => {
     await channel().send(n);
     const mails = mailsTo('alice@example.com', n.event.ticketId);
     expect(mails).toHaveLength(1);
-    expect(mails[0].subject).toMatch(new RegExp(`^\\[Gatehouse\\] ${n.event.ticketId}: access to GitHub ends \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC$`));
+    expect(mails[0].subject).toMatch(
+      new RegExp(`^\\[Gatehouse\\] ${n.event.ticketId}: access to GitHub ends \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC$`),
+    );
     expect(mails[0].body).toContain(`POST ${PUBLIC_URL}/tickets/${n.event.ticketId}/extend`);
     expect(mails[0].body).toContain(`${PUBLIC_URL}/#/tickets/${n.event.ticketId}`);
   });
@@ -149,14 +195,24 @@ describe('the email channel', () => {
   test('a recipient the server refuses for good (5xx) is NOTIFICATION_UNDELIVERABLE; a temporary refusal (4xx) is retried and then sent once', async () => {
     await stack.store.users.put('gone', { email: 'gone@example.com' });
     refuse.set('gone@example.com', { code: 550, message: 'No such user here' });
-    const permanent = await channel().send(notification('gone')).then(() => null, (e: unknown) => e);
+    const permanent = await channel()
+      .send(notification('gone'))
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(permanent).toMatchObject({ type: 'NOTIFICATION_UNDELIVERABLE', nonRetryable: true });
     expect((permanent as Error).message).toContain('550');
 
     await stack.store.users.put('busy', { email: 'busy@example.com' });
     refuse.set('busy@example.com', { code: 451, message: 'Try again later' });
     const n = notification('busy');
-    const temporary = await channel().send(n).then(() => null, (e: unknown) => e);
+    const temporary = await channel()
+      .send(n)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(temporary).toBeInstanceOf(Error);
     expect(temporary).not.toMatchObject({ nonRetryable: true });
     refuse.delete('busy@example.com');
@@ -169,7 +225,10 @@ describe('the email channel', () => {
     await stack.store.users.put('noemail', { name: 'No Email' });
     const n = notification('noemail');
     await channel().send(n);
-    expect(await stack.store.sentNotifications.get(n.id, 'email')).toMatchObject({ state: 'skipped', detail: 'Gatehouse has no email address for the user' });
+    expect(await stack.store.sentNotifications.get(n.id, 'email')).toMatchObject({
+      state: 'skipped',
+      detail: 'Gatehouse has no email address for the user',
+    });
     const closed = { ...notification('alice'), kind: 'approval_closed' as const, step: 0 };
     await channel().send(closed);
     expect(await stack.store.sentNotifications.get(closed.id, 'email')).toBeNull();

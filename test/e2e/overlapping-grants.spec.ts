@@ -15,25 +15,36 @@ afterAll(async () => stack?.stop());
 const carol = () => stack.as(users.carol);
 const root = () => stack.as(users.root);
 const secondsFromNow = (s: number) => new Date(Date.now() + s * 1000).toISOString();
-const isMember = async (appId: string, userId: string) => (await stack.store.demoMemberships.members(appId, 'engineering-team')).includes(userId);
+const isMember = async (appId: string, userId: string) =>
+  (await stack.store.demoMemberships.members(appId, 'engineering-team')).includes(userId);
 
 async function approvedTicket(appId: string, who: TokenClaims, duration: object): Promise<{ id: string }> {
-  const created = await stack.as(who).post('/tickets', { appId, changes: [{ op: 'add', entitlementId: 'engineering-team' }], duration, reason: 'work' });
+  const created = await stack
+    .as(who)
+    .post('/tickets', { appId, changes: [{ op: 'add', entitlementId: 'engineering-team' }], duration, reason: 'work' });
   expect(created.status).toBe(201);
   expect((await carol().post(`/tickets/${created.body.id}/approve`, {})).status).toBe(200);
   return created.body;
 }
 
 async function accessOf(ticketId: string, state: string, timeoutMs = 30_000) {
-  return eventually(async () => {
-    const res = await root().get(`/tickets/${ticketId}`);
-    return res.body.access?.state === state && res.body;
-  }, timeoutMs, `${ticketId} access ${state}`);
+  return eventually(
+    async () => {
+      const res = await root().get(`/tickets/${ticketId}`);
+      return res.body.access?.state === state && res.body;
+    },
+    timeoutMs,
+    `${ticketId} access ${state}`,
+  );
 }
 
 test('a scheduled ticket that starts later and ends first leaves the access another ticket still gives; the last one’s end removes it', async () => {
   const appId = await createApp(stack);
-  const a = await approvedTicket(appId, users.alice, { type: 'limited', start: secondsFromNow(8), end: secondsFromNow(18) });
+  const a = await approvedTicket(appId, users.alice, {
+    type: 'limited',
+    start: secondsFromNow(8),
+    end: secondsFromNow(18),
+  });
   await accessOf(a.id, 'scheduled');
   const b = await approvedTicket(appId, users.alice, { type: 'limited', end: secondsFromNow(600) });
   const bActive = await accessOf(b.id, 'active');
@@ -42,7 +53,14 @@ test('a scheduled ticket that starts later and ends first leaves the access anot
   await accessOf(a.id, 'expired');
   expect(await isMember(appId, 'alice')).toBe(true);
   const grants = (await root().get(`/grants?userId=alice&appId=${appId}`)).body;
-  expect(grants).toEqual([expect.objectContaining({ entitlementId: 'engineering-team', state: 'active', ticketId: b.id, end: bActive.access.end })]);
+  expect(grants).toEqual([
+    expect.objectContaining({
+      entitlementId: 'engineering-team',
+      state: 'active',
+      ticketId: b.id,
+      end: bActive.access.end,
+    }),
+  ]);
   expect(grants[0].holders).toEqual([expect.objectContaining({ ticketId: b.id })]);
 
   await root().post(`/tickets/${b.id}/revoke`, { comment: 'done' });

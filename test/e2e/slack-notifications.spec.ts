@@ -46,7 +46,9 @@ beforeAll(async () => {
   env = { SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: slack.url, SLACK_SIGNING_SECRET: SIGNING_SECRET, PUBLIC_URL };
   stack = await startTestStack({ worker: { env }, env });
   for (const p of people) {
-    const res = await stack.as(users.root).put(`/users/${p.id}`, { name: p.name, ...(p.email ? { email: p.email } : {}), groups: p.groups, roles: [] });
+    const res = await stack
+      .as(users.root)
+      .put(`/users/${p.id}`, { name: p.name, ...(p.email ? { email: p.email } : {}), groups: p.groups, roles: [] });
     expect(res.status).toBe(200);
   }
 });
@@ -59,7 +61,12 @@ const alice = () => stack.as(users.alice);
 const slackIdOf = (userId: string) => people.find((p) => p.id === userId)!.slack;
 
 function request(appId: string, hours = 24) {
-  return { appId, changes: [{ op: 'add', entitlementId: 'engineering-team' }], duration: { type: 'limited', end: inHours(hours) }, reason: 'On-call rotation' };
+  return {
+    appId,
+    changes: [{ op: 'add', entitlementId: 'engineering-team' }],
+    duration: { type: 'limited', end: inHours(hours) },
+    reason: 'On-call rotation',
+  };
 }
 
 /** A notice window that opens a few seconds after a 48-hour access starts. */
@@ -71,18 +78,33 @@ function dms(userId: string, ticketId: string): SlackFakeMessage[] {
   return slack.state.messages.filter((m) => m.channel === channel && m.text.includes(ticketId));
 }
 
-async function dmTo(userId: string, ticketId: string, what: (m: SlackFakeMessage) => boolean = () => true, timeoutMs = 15_000): Promise<SlackFakeMessage> {
-  return eventually(async () => dms(userId, ticketId).find(what), timeoutMs, `a Slack DM to ${userId} about ${ticketId}`);
+async function dmTo(
+  userId: string,
+  ticketId: string,
+  what: (m: SlackFakeMessage) => boolean = () => true,
+  timeoutMs = 15_000,
+): Promise<SlackFakeMessage> {
+  return eventually(
+    async () => dms(userId, ticketId).find(what),
+    timeoutMs,
+    `a Slack DM to ${userId} about ${ticketId}`,
+  );
 }
 
-const buttonsOf = (m: SlackFakeMessage) => m.blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements as { action_id: string; value: string }[]);
+const buttonsOf = (m: SlackFakeMessage) =>
+  m.blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements as { action_id: string; value: string }[]);
 
 function ephemeralsTo(userId: string) {
   return slack.state.ephemerals.filter((e) => e.user === slackIdOf(userId));
 }
 
 /** A `block_actions` request as Slack sends it when `slackUserId` clicks `actionId` on `message`. */
-function interaction(slackUserId: string, message: SlackFakeMessage, actionId: string, options: { channel?: string; value?: string } = {}): string {
+function interaction(
+  slackUserId: string,
+  message: SlackFakeMessage,
+  actionId: string,
+  options: { channel?: string; value?: string } = {},
+): string {
   const button = buttonsOf(message).find((b) => b.action_id === actionId)!;
   const channel = options.channel ?? message.channel;
   const payload = {
@@ -100,19 +122,39 @@ function interaction(slackUserId: string, message: SlackFakeMessage, actionId: s
     state: { values: {} },
     response_url: 'https://hooks.slack.invalid/actions/T0FAKE/1/abc',
     actions: [
-      { type: 'button', action_id: actionId, block_id: 'gatehouse_decision', text: { type: 'plain_text', text: 'x' }, value: options.value ?? button.value, action_ts: `${(Date.now() / 1000).toFixed(6)}` },
+      {
+        type: 'button',
+        action_id: actionId,
+        block_id: 'gatehouse_decision',
+        text: { type: 'plain_text', text: 'x' },
+        value: options.value ?? button.value,
+        action_ts: `${(Date.now() / 1000).toFixed(6)}`,
+      },
     ],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-async function postInteraction(body: string, headers: Record<string, string>, url = stack.url): Promise<{ status: number; text: string; ms: number }> {
+async function postInteraction(
+  body: string,
+  headers: Record<string, string>,
+  url = stack.url,
+): Promise<{ status: number; text: string; ms: number }> {
   const started = Date.now();
-  const res = await fetch(`${url}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+  const res = await fetch(`${url}/slack/interactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
   return { status: res.status, text: await res.text(), ms: Date.now() - started };
 }
 
-const click = (slackUserId: string, message: SlackFakeMessage, actionId: string, options?: { channel?: string; value?: string }) => {
+const click = (
+  slackUserId: string,
+  message: SlackFakeMessage,
+  actionId: string,
+  options?: { channel?: string; value?: string },
+) => {
   const body = interaction(slackUserId, message, actionId, options);
   return postInteraction(body, signSlackRequest(SIGNING_SECRET, body));
 };
@@ -143,17 +185,36 @@ describe('approvers get a direct message when a ticket needs them', () => {
         expect.objectContaining({ action_id: SLACK_ACTIONS.reject, value: `${t.id}:0` }),
       ]);
       const fields = JSON.stringify(m.blocks);
-      for (const fact of [t.id, 'request / add', 'GitHub', 'add engineering-team', 'Alice Requester', 'On-call rotation', 'Team lead (step 1 of 1)']) expect(fields).toContain(fact);
+      for (const fact of [
+        t.id,
+        'request / add',
+        'GitHub',
+        'add engineering-team',
+        'Alice Requester',
+        'On-call rotation',
+        'Team lead (step 1 of 1)',
+      ])
+        expect(fields).toContain(fact);
     }
     // erin has no email in Gatehouse: skipped and recorded, not retried.
-    await eventually(async () => {
-      const docs = await stack.store.sentNotifications.model.find({ notificationId: { $regex: `^${t.id}:1:approval_requested:erin` } }).lean();
-      return docs.length === 1 && docs[0].state === 'skipped' && docs[0];
-    }, 10_000, 'erin skipped');
+    await eventually(
+      async () => {
+        const docs = await stack.store.sentNotifications.model
+          .find({ notificationId: { $regex: `^${t.id}:1:approval_requested:erin` } })
+          .lean();
+        return docs.length === 1 && docs[0].state === 'skipped' && docs[0];
+      },
+      10_000,
+      'erin skipped',
+    );
     expect(dms('alice', t.id)).toEqual([]);
     expect(dms('mallory', t.id)).toEqual([]);
     // The messages are remembered per (ticket, step, approver), for the outcome.
-    await eventually(async () => (await stack.store.slackMessages.forStep(t.id, 0)).map((d) => d.userId).join() === 'carol,dave,frank', 5000, 'message refs');
+    await eventually(
+      async () => (await stack.store.slackMessages.forStep(t.id, 0)).map((d) => d.userId).join() === 'carol,dave,frank',
+      5000,
+      'message refs',
+    );
   });
 });
 
@@ -169,16 +230,24 @@ describe('deciding with one click', () => {
     expect(res.text).toBe('');
     expect(res.ms).toBeLessThan(3000);
 
-    const active = await eventually(async () => {
-      const now = await ticket(t.id);
-      return now.access.state === 'active' && now;
-    }, 20_000, 'access active');
+    const active = await eventually(
+      async () => {
+        const now = await ticket(t.id);
+        return now.access.state === 'active' && now;
+      },
+      20_000,
+      'access active',
+    );
     expect(active.status).toBe('approved');
     expect(active.log[1]).toMatchObject({ event: 'approved', actor: 'carol', comment: 'via Slack' });
 
     // The clicked message at once, and every approver's message when the step closed: the outcome, no buttons.
     for (const m of [carolMessage, daveMessage]) {
-      await eventually(async () => m.text.includes('Approved by Carol Lead') && m, 15_000, 'message updated to the outcome');
+      await eventually(
+        async () => m.text.includes('Approved by Carol Lead') && m,
+        15_000,
+        'message updated to the outcome',
+      );
       expect(buttonsOf(m)).toEqual([]);
       expect(m.text).toContain(`${PUBLIC_URL}/#/tickets/${t.id}`);
     }
@@ -193,16 +262,37 @@ describe('deciding with one click', () => {
     expect(JSON.stringify(expiring.blocks)).toContain(`POST ${PUBLIC_URL}/tickets/${t.id}/extend`);
 
     // Recorded as the API records a decision.
-    const audit = await eventually(async () => {
-      const entries = (await stack.as(users.root).get(`/audit?target=${t.id}`)).body.items ?? [];
-      return entries.find((e: { action: string }) => e.action === 'ticket.approve');
-    }, 5000, 'audit entry');
-    expect(audit).toMatchObject({ actor: 'carol', status: 200, details: { comment: 'via Slack', via: 'slack', resultStatus: 'approved' } });
+    const audit = await eventually(
+      async () => {
+        const entries = (await stack.as(users.root).get(`/audit?target=${t.id}`)).body.items ?? [];
+        return entries.find((e: { action: string }) => e.action === 'ticket.approve');
+      },
+      5000,
+      'audit entry',
+    );
+    expect(audit).toMatchObject({
+      actor: 'carol',
+      status: 200,
+      details: { comment: 'via Slack', via: 'slack', resultStatus: 'approved' },
+    });
   });
 
   test('a reminder comes with buttons too; an escalated approver can decide; every message of the step shows the outcome', async () => {
     const appId = await createApp(stack, {
-      policy: { approval: { steps: [{ name: 'Team lead', approvers: ['user:carol'], minApprovals: 1, remindAfterSeconds: 1, escalateAfterSeconds: 2, escalateTo: ['group:sales'] }] } },
+      policy: {
+        approval: {
+          steps: [
+            {
+              name: 'Team lead',
+              approvers: ['user:carol'],
+              minApprovals: 1,
+              remindAfterSeconds: 1,
+              escalateAfterSeconds: 2,
+              escalateTo: ['group:sales'],
+            },
+          ],
+        },
+      },
     });
     const t = (await alice().post('/tickets', request(appId))).body;
     const first = await dmTo('carol', t.id);
@@ -212,7 +302,11 @@ describe('deciding with one click', () => {
     expect(escalated.text).toContain(`${t.id} needs your approval`);
 
     expect((await click('UMALLORY', escalated, SLACK_ACTIONS.approve)).status).toBe(200);
-    await eventually(async () => (await ticket(t.id)).status === 'approved', 15_000, 'approved by the escalated approver');
+    await eventually(
+      async () => (await ticket(t.id)).status === 'approved',
+      15_000,
+      'approved by the escalated approver',
+    );
     for (const m of [first, reminder, escalated]) {
       await eventually(async () => m.text.includes('Approved by Mallory Outsider') && m, 15_000, 'outcome shown');
       expect(buttonsOf(m)).toEqual([]);
@@ -223,7 +317,9 @@ describe('deciding with one click', () => {
     const appId = await createApp(stack);
     const t = (await alice().post('/tickets', request(appId))).body;
     const m = await dmTo('dave', t.id);
-    const reject = m.blocks.flatMap((b) => (b.elements ?? []) as { action_id: string; confirm?: unknown }[]).find((e) => e.action_id === SLACK_ACTIONS.reject);
+    const reject = m.blocks
+      .flatMap((b) => (b.elements ?? []) as { action_id: string; confirm?: unknown }[])
+      .find((e) => e.action_id === SLACK_ACTIONS.reject);
     expect(reject?.confirm).toBeDefined();
     expect((await click('UDAVE', m, SLACK_ACTIONS.reject)).status).toBe(200);
     await eventually(async () => (await ticket(t.id)).status === 'rejected', 15_000, 'rejected');
@@ -233,7 +329,14 @@ describe('deciding with one click', () => {
 
   test('a click on an earlier step’s message never decides the next step', async () => {
     const appId = await createApp(stack, {
-      policy: { approval: { steps: [{ name: 'Team lead', approvers: ['user:carol'], minApprovals: 1 }, { name: 'Leads', approvers: ['group:leads'], minApprovals: 1 }] } },
+      policy: {
+        approval: {
+          steps: [
+            { name: 'Team lead', approvers: ['user:carol'], minApprovals: 1 },
+            { name: 'Leads', approvers: ['group:leads'], minApprovals: 1 },
+          ],
+        },
+      },
     });
     const t = (await alice().post('/tickets', request(appId))).body;
     const step1 = await dmTo('carol', t.id);
@@ -245,7 +348,9 @@ describe('deciding with one click', () => {
     const body = interaction('UCAROL', step1, SLACK_ACTIONS.approve, { value: `${t.id}:0` });
     expect((await postInteraction(body, signSlackRequest(SIGNING_SECRET, body))).status).toBe(200);
     const refusal = await eventually(async () => ephemeralsTo('carol')[before], 10_000, 'ephemeral refusal');
-    expect(refusal.text).toBe(`You cannot approve this: step 1 of ${t.id} is already decided; the ticket waits on step 2.`);
+    expect(refusal.text).toBe(
+      `You cannot approve this: step 1 of ${t.id} is already decided; the ticket waits on step 2.`,
+    );
     const now = await ticket(t.id);
     expect(now.status).toBe('pending');
     expect(now.approval.currentStep).toBe(1);
@@ -265,7 +370,10 @@ describe('every request is Slack’s, every rule of the API holds', () => {
     const body = interaction('UCAROL', carolMessage, SLACK_ACTIONS.approve);
     const res = await postInteraction(body, signSlackRequest('not-the-signing-secret', body));
     expect(res.status).toBe(401);
-    expect(JSON.parse(res.text)).toMatchObject({ code: 'UNAUTHENTICATED', message: 'Not a valid request from Slack: the signature does not match.' });
+    expect(JSON.parse(res.text)).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'Not a valid request from Slack: the signature does not match.',
+    });
     const unsigned = await postInteraction(body, {});
     expect(unsigned.status).toBe(401);
     await stillPending(t.id);
@@ -273,7 +381,10 @@ describe('every request is Slack’s, every rule of the API holds', () => {
 
   test('a stale timestamp is refused with 401, even correctly signed: a captured request cannot be replayed', async () => {
     const body = interaction('UCAROL', carolMessage, SLACK_ACTIONS.approve);
-    const res = await postInteraction(body, signSlackRequest(SIGNING_SECRET, body, Math.floor(Date.now() / 1000) - 6 * 60));
+    const res = await postInteraction(
+      body,
+      signSlackRequest(SIGNING_SECRET, body, Math.floor(Date.now() / 1000) - 6 * 60),
+    );
     expect(res.status).toBe(401);
     expect(JSON.parse(res.text).message).toMatch(/timestamp/);
     await stillPending(t.id);
@@ -286,7 +397,11 @@ describe('every request is Slack’s, every rule of the API holds', () => {
 
   test('a JSON body cannot carry Slack’s signature: 401', async () => {
     const body = JSON.stringify({ payload: { type: 'block_actions' } });
-    const res = await fetch(`${stack.url}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/json', ...signSlackRequest(SIGNING_SECRET, body) }, body });
+    const res = await fetch(`${stack.url}/slack/interactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signSlackRequest(SIGNING_SECRET, body) },
+      body,
+    });
     expect(res.status).toBe(401);
   });
 
@@ -327,7 +442,11 @@ describe('every request is Slack’s, every rule of the API holds', () => {
   test('a Slack user no Gatehouse user matches is told so', async () => {
     slack.state.dms.set('UZED', 'DZED');
     expect((await click('UZED', carolMessage, SLACK_ACTIONS.approve, { channel: 'DZED' })).status).toBe(200);
-    const refusal = await eventually(async () => slack.state.ephemerals.find((e) => e.user === 'UZED'), 10_000, 'ephemeral refusal');
+    const refusal = await eventually(
+      async () => slack.state.ephemerals.find((e) => e.user === 'UZED'),
+      10_000,
+      'ephemeral refusal',
+    );
     expect(refusal.text).toMatch(/^You cannot approve this: you are not a Gatehouse user/);
     await stillPending(t.id);
   });
@@ -346,7 +465,9 @@ describe('every request is Slack’s, every rule of the API holds', () => {
     try {
       const { port } = (gateway.app.getHttpServer() as Server).address() as { port: number };
       const body = interaction('UCAROL', carolMessage, SLACK_ACTIONS.approve);
-      expect((await postInteraction(body, signSlackRequest(SIGNING_SECRET, body), `http://127.0.0.1:${port}`)).status).toBe(404);
+      expect(
+        (await postInteraction(body, signSlackRequest(SIGNING_SECRET, body), `http://127.0.0.1:${port}`)).status,
+      ).toBe(404);
     } finally {
       await gateway.app.close();
     }
@@ -363,11 +484,33 @@ describe('the Slack channel', () => {
   });
 
   function snapshot(id: string, overrides: Partial<TicketEventSnapshot> = {}): TicketEventSnapshot {
-    return sampleTicketSnapshot({ id, duration: { type: 'limited', start: new Date().toISOString(), end: inHours(20) }, reason: 'Release week', ...overrides });
+    return sampleTicketSnapshot({
+      id,
+      duration: { type: 'limited', start: new Date().toISOString(), end: inHours(20) },
+      reason: 'Release week',
+      ...overrides,
+    });
   }
 
-  function notification(kind: NotificationKind, userId: string, ticket: TicketEventSnapshot, event: Partial<TicketEvent> = {}, step?: number): Notification {
-    const e: TicketEvent = { id: `${ticket.id}:1`, sequence: 1, type: 'created', ticketId: ticket.id, at: new Date().toISOString(), actor: 'alice', comment: null, details: {}, ticket, ...event };
+  function notification(
+    kind: NotificationKind,
+    userId: string,
+    ticket: TicketEventSnapshot,
+    event: Partial<TicketEvent> = {},
+    step?: number,
+  ): Notification {
+    const e: TicketEvent = {
+      id: `${ticket.id}:1`,
+      sequence: 1,
+      type: 'created',
+      ticketId: ticket.id,
+      at: new Date().toISOString(),
+      actor: 'alice',
+      comment: null,
+      details: {},
+      ticket,
+      ...event,
+    };
     return { id: `${e.id}:${kind}:${userId}`, kind, userId, event: e, ...(step !== undefined ? { step } : {}) };
   }
 
@@ -383,8 +526,16 @@ describe('the Slack channel', () => {
 
   test('rate limited: a retryable failure that waits Slack’s Retry-After; the retry sends once', async () => {
     const n = notification('approval_requested', 'carol', snapshot(handMadeId()), {}, 0);
-    slack.state.faults.add({ path: 'chat.postMessage', status: 429, headers: { 'Retry-After': '3' }, body: { ok: false, error: 'ratelimited' } });
-    const err = await channel.send(n).then(() => null, (e: unknown) => e);
+    slack.state.faults.add({
+      path: 'chat.postMessage',
+      status: 429,
+      headers: { 'Retry-After': '3' },
+      body: { ok: false, error: 'ratelimited' },
+    });
+    const err = await channel.send(n).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'SLACK_RATE_LIMITED', nonRetryable: false, nextRetryDelay: 3000 });
     expect((err as Error).message).toContain('retry after 3 s');
@@ -397,30 +548,63 @@ describe('the Slack channel', () => {
     const t = snapshot(handMadeId());
     const noEmail = notification('approval_requested', 'erin', t, {}, 0);
     await channel.send(noEmail);
-    expect(await stack.store.sentNotifications.get(noEmail.id, 'slack')).toMatchObject({ state: 'skipped', detail: 'Gatehouse has no email address for the user' });
+    expect(await stack.store.sentNotifications.get(noEmail.id, 'slack')).toMatchObject({
+      state: 'skipped',
+      detail: 'Gatehouse has no email address for the user',
+    });
     await stack.store.users.put('nina', { name: 'Nina NoSlack', email: 'nina@elsewhere.example.com' });
     const noSlack = notification('approval_requested', 'nina', t, {}, 0);
     await channel.send(noSlack);
-    expect(await stack.store.sentNotifications.get(noSlack.id, 'slack')).toMatchObject({ state: 'skipped', detail: 'no active Slack user has the user’s email address' });
+    expect(await stack.store.sentNotifications.get(noSlack.id, 'slack')).toMatchObject({
+      state: 'skipped',
+      detail: 'no active Slack user has the user’s email address',
+    });
     expect(slack.state.messages.filter((m) => m.text.includes(t.id))).toEqual([]);
   });
 
   test('a token Slack refuses is NOTIFICATION_UNDELIVERABLE, not retried', async () => {
-    const [broken] = createChannels({ store: stack.store, settings: loadNotifierSettings({ ...env, SLACK_BOT_TOKEN: 'xoxb-revoked' }) });
-    const err = await broken.send(notification('approval_requested', 'carol', snapshot(handMadeId()), {}, 0)).then(() => null, (e: unknown) => e);
-    expect(err).toMatchObject({ type: 'NOTIFICATION_UNDELIVERABLE', nonRetryable: true, message: 'Slack users.lookupByEmail failed: invalid_auth' });
+    const [broken] = createChannels({
+      store: stack.store,
+      settings: loadNotifierSettings({ ...env, SLACK_BOT_TOKEN: 'xoxb-revoked' }),
+    });
+    const err = await broken.send(notification('approval_requested', 'carol', snapshot(handMadeId()), {}, 0)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      type: 'NOTIFICATION_UNDELIVERABLE',
+      nonRetryable: true,
+      message: 'Slack users.lookupByEmail failed: invalid_auth',
+    });
   });
 
   test('approval_closed turns every message of the step (request and reminder) into the outcome', async () => {
     const id = handMadeId();
     const request = notification('approval_requested', 'dave', snapshot(id), {}, 0);
     await channel.send(request);
-    await channel.send(notification('approval_reminder', 'dave', snapshot(id), { id: `${id}:2`, sequence: 2, type: 'reminder_sent' }, 0));
+    await channel.send(
+      notification('approval_reminder', 'dave', snapshot(id), { id: `${id}:2`, sequence: 2, type: 'reminder_sent' }, 0),
+    );
     const sent = dms('dave', id);
     expect(sent).toHaveLength(2);
     expect(sent[1].text).toContain('Reminder');
-    const decided = snapshot(id, { status: 'rejected', approval: { currentStep: 0, awaiting: [], steps: [{ name: 'Team lead', state: 'rejected', approvers: ['user:carol'], approvedBy: [] }] } });
-    await channel.send(notification('approval_closed', 'dave', decided, { id: `${id}:3`, sequence: 3, type: 'rejected', actor: 'carol', comment: 'not this week' }, 0));
+    const decided = snapshot(id, {
+      status: 'rejected',
+      approval: {
+        currentStep: 0,
+        awaiting: [],
+        steps: [{ name: 'Team lead', state: 'rejected', approvers: ['user:carol'], approvedBy: [] }],
+      },
+    });
+    await channel.send(
+      notification(
+        'approval_closed',
+        'dave',
+        decided,
+        { id: `${id}:3`, sequence: 3, type: 'rejected', actor: 'carol', comment: 'not this week' },
+        0,
+      ),
+    );
     for (const m of sent) {
       expect(m.text).toContain('Rejected by Carol Lead. “not this week”');
       expect(buttonsOf(m)).toEqual([]);
@@ -432,7 +616,14 @@ describe('the Slack channel', () => {
       notification(
         'approval_closed',
         'carol',
-        snapshot(id, { status: 'rejected', approval: { currentStep: 0, awaiting: [], steps: [{ name: 'Team lead', state: 'rejected', approvers: ['user:carol'], approvedBy: [] }] } }),
+        snapshot(id, {
+          status: 'rejected',
+          approval: {
+            currentStep: 0,
+            awaiting: [],
+            steps: [{ name: 'Team lead', state: 'rejected', approvers: ['user:carol'], approvedBy: [] }],
+          },
+        }),
         { id: `${id}:2`, sequence: 2, type: 'rejected', actor: 'dave' },
         0,
       );
@@ -456,7 +647,10 @@ describe('the Slack channel', () => {
 
   test('access_expiring: when it ends, and how to extend it', async () => {
     const id = handMadeId();
-    const t = snapshot(id, { status: 'approved', access: { state: 'active', start: new Date().toISOString(), end: inHours(20) } });
+    const t = snapshot(id, {
+      status: 'approved',
+      access: { state: 'active', start: new Date().toISOString(), end: inHours(20) },
+    });
     await channel.send(notification('access_expiring', 'alice', t, { type: 'expiring_soon', actor: 'system' }));
     const [m] = dms('alice', id);
     expect(m.text).toContain(`${id}: access to GitHub ends`);

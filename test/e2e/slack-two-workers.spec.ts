@@ -19,7 +19,7 @@ let stack: TestStack;
 let second: RunningWorker;
 
 /** The connectors as a worker process of their own loads them (with their own in-process queues). */
-function processOwnConnectors(): typeof Connectors['createConnector'] {
+function processOwnConnectors(): (typeof Connectors)['createConnector'] {
   let loaded!: typeof Connectors;
   jest.isolateModules(() => {
     loaded = jest.requireActual<typeof Connectors>('@gatehouse/connectors');
@@ -28,14 +28,22 @@ function processOwnConnectors(): typeof Connectors['createConnector'] {
 }
 
 beforeAll(async () => {
-  slack = await startSlackServer({ token, users: [{ id: 'UKEEP', name: 'keep' }, ...people], usergroups: [{ id: 'SENG', handle: 'engineering', users: ['UKEEP'] }] });
+  slack = await startSlackServer({
+    token,
+    users: [{ id: 'UKEEP', name: 'keep' }, ...people],
+    usergroups: [{ id: 'SENG', handle: 'engineering', users: ['UKEEP'] }],
+  });
   // Reads answer slowly, so that read-modify-writes that are not serialized really overlap.
   slack.state.usersListDelayMs = 200;
   const env = { [TOKEN_ENV]: token };
   const first = processOwnConnectors();
   stack = await startTestStack({ worker: { env, connectorFor: (app, deps) => first(app.id, app.connector, deps) } });
   const other = processOwnConnectors();
-  second = await startTestWorker(stack.store, { taskQueue: stack.worker.taskQueue, env, connectorFor: (app, deps) => other(app.id, app.connector, deps) });
+  second = await startTestWorker(stack.store, {
+    taskQueue: stack.worker.taskQueue,
+    env,
+    connectorFor: (app, deps) => other(app.id, app.connector, deps),
+  });
 });
 afterAll(async () => {
   await second?.stop();
@@ -60,17 +68,42 @@ test('people added and removed at once through either worker: every change stick
   const end = new Date(Date.now() + 600_000).toISOString();
   const tickets = await Promise.all(
     people.map(async (p) => {
-      const res = await root.post('/tickets', { appId, changes: [{ op: 'add', entitlementId: 'engineering' }], duration: { type: 'limited', start, end }, onBehalfOf: p.name });
+      const res = await root.post('/tickets', {
+        appId,
+        changes: [{ op: 'add', entitlementId: 'engineering' }],
+        duration: { type: 'limited', start, end },
+        onBehalfOf: p.name,
+      });
       expect(res.status).toBe(201);
       return res.body.id as string;
     }),
   );
   const accessIs = (state: string) =>
-    Promise.all(tickets.map((id) => eventually(async () => (await root.get(`/tickets/${id}`)).body.access?.state === state, 30_000, `${id} ${state}`)));
+    Promise.all(
+      tickets.map((id) =>
+        eventually(
+          async () => (await root.get(`/tickets/${id}`)).body.access?.state === state,
+          30_000,
+          `${id} ${state}`,
+        ),
+      ),
+    );
   await accessIs('active');
   expect([...slack.state.usergroups.get('SENG')!.users].sort()).toEqual(['UKEEP', ...people.map((p) => p.id)].sort());
 
   await Promise.all(tickets.slice(0, 5).map((id) => root.post(`/tickets/${id}/revoke`, { comment: 'rotation over' })));
-  await Promise.all(tickets.slice(0, 5).map((id) => eventually(async () => (await root.get(`/tickets/${id}`)).body.access?.state === 'revoked', 30_000, `${id} revoked`)));
-  expect([...slack.state.usergroups.get('SENG')!.users].sort()).toEqual(['UKEEP', ...people.slice(5).map((p) => p.id)].sort());
+  await Promise.all(
+    tickets
+      .slice(0, 5)
+      .map((id) =>
+        eventually(
+          async () => (await root.get(`/tickets/${id}`)).body.access?.state === 'revoked',
+          30_000,
+          `${id} revoked`,
+        ),
+      ),
+  );
+  expect([...slack.state.usergroups.get('SENG')!.users].sort()).toEqual(
+    ['UKEEP', ...people.slice(5).map((p) => p.id)].sort(),
+  );
 });

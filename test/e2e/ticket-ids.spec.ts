@@ -13,7 +13,12 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-const body = (appId: string, entitlementId: string) => ({ appId, changes: [{ op: 'add', entitlementId }], duration: { type: 'indefinite' }, reason: 'ids' });
+const body = (appId: string, entitlementId: string) => ({
+  appId,
+  changes: [{ op: 'add', entitlementId }],
+  duration: { type: 'indefinite' },
+  reason: 'ids',
+});
 
 test('a create whose next id belongs to a foreign workflow takes the one after, and never returns that workflow', async () => {
   const appId = await createApp(stack, { policy: { allowIndefinite: true } });
@@ -23,7 +28,10 @@ test('a create whose next id belongs to a foreign workflow takes the one after, 
   const { client, connection } = await openTestClient();
   try {
     for (const taken of [n + 1, n + 2]) {
-      const foreign = workflowInput(testApp(), { ticketId: `TCK-${taken}`, requester: { id: 'mallory', name: 'Mallory' } });
+      const foreign = workflowInput(testApp(), {
+        ticketId: `TCK-${taken}`,
+        requester: { id: 'mallory', name: 'Mallory' },
+      });
       await client.workflow.start('ticketWorkflow', ticketWorkflowStartOptions(foreign, `nobody-${taken}`));
     }
     const res = await stack.as(users.bob).post('/tickets', body(appId, 'maintainer'), { 'Idempotency-Key': 'ids-1' });
@@ -36,7 +44,9 @@ test('a create whose next id belongs to a foreign workflow takes the one after, 
     expect((await stack.as(users.root).get(`/tickets/TCK-${n + 1}`)).status).toBe(404);
     expect((await stack.as(users.root).get(`/tickets/TCK-${n + 2}`)).status).toBe(404);
     // And bob's claim was not lost on the way: a second ticket for the same access is a duplicate.
-    expect((await stack.as(users.bob).post('/tickets', body(appId, 'maintainer'))).body).toMatchObject({ code: 'DUPLICATE_OPEN_TICKET' });
+    expect((await stack.as(users.bob).post('/tickets', body(appId, 'maintainer'))).body).toMatchObject({
+      code: 'DUPLICATE_OPEN_TICKET',
+    });
     for (const taken of [n + 1, n + 2]) await client.workflow.getHandle(`TCK-${taken}`).terminate('test over');
   } finally {
     await connection.close();

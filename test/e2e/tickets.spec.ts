@@ -24,10 +24,14 @@ function request(appId: string, overrides: Record<string, unknown> = {}) {
 }
 
 async function waitForAccess(ticketId: string, state: string, who = alice()) {
-  return eventually(async () => {
-    const res = await who.get(`/tickets/${ticketId}`);
-    return res.body.access?.state === state && res.body;
-  }, 15_000, `access ${state} on ${ticketId}`);
+  return eventually(
+    async () => {
+      const res = await who.get(`/tickets/${ticketId}`);
+      return res.body.access?.state === state && res.body;
+    },
+    15_000,
+    `access ${state} on ${ticketId}`,
+  );
 }
 
 describe('raising a ticket', () => {
@@ -44,9 +48,15 @@ describe('raising a ticket', () => {
       requester: { id: 'alice', name: 'Alice Requester' },
       beneficiary: { id: 'alice' },
       app: { id: appId, name: 'GitHub' },
-      changes: [{ op: 'add', entitlement: { id: 'engineering-team', name: 'engineering-team', kind: 'group' }, fields: {} }],
+      changes: [
+        { op: 'add', entitlement: { id: 'engineering-team', name: 'engineering-team', kind: 'group' }, fields: {} },
+      ],
       reason: 'On-call rotation',
-      approval: { currentStep: 0, awaiting: ['user:carol', 'group:it-admins'], steps: [{ name: 'Team lead', minApprovals: 1, state: 'waiting', approvedBy: [] }] },
+      approval: {
+        currentStep: 0,
+        awaiting: ['user:carol', 'group:it-admins'],
+        steps: [{ name: 'Team lead', minApprovals: 1, state: 'waiting', approvedBy: [] }],
+      },
       access: { state: 'pending' },
       parentTicketId: null,
       childTicketIds: [],
@@ -64,11 +74,15 @@ describe('raising a ticket', () => {
     expect(got.body.id).toBe(t.id);
 
     const { client } = await import('../support/harness').then((h) => h.openTestClient());
-    const found = await eventually(async () => {
-      const ids: string[] = [];
-      for await (const wf of client.workflow.list({ query: `TicketId = "${t.id}"` })) ids.push(wf.workflowId);
-      return ids.length === 1 && ids;
-    }, 10_000, 'visibility');
+    const found = await eventually(
+      async () => {
+        const ids: string[] = [];
+        for await (const wf of client.workflow.list({ query: `TicketId = "${t.id}"` })) ids.push(wf.workflowId);
+        return ids.length === 1 && ids;
+      },
+      10_000,
+      'visibility',
+    );
     expect(found).toEqual([t.id]);
     await client.connection.close();
   });
@@ -96,7 +110,13 @@ describe('raising a ticket', () => {
     expect(validated.status).toBe(200);
     expect(validated.body.ok).toBe(false);
     const codes = validated.body.flags.map((f: { code: string }) => f.code).sort();
-    expect(codes).toEqual(['FIELD_INVALID', 'FIELD_INVALID', 'MAX_DURATION_EXCEEDED', 'REASON_REQUIRED', 'START_IN_PAST']);
+    expect(codes).toEqual([
+      'FIELD_INVALID',
+      'FIELD_INVALID',
+      'MAX_DURATION_EXCEEDED',
+      'REASON_REQUIRED',
+      'START_IN_PAST',
+    ]);
     const refused = await alice().post('/tickets', bad);
     expect(refused.status).toBe(422);
     expect(refused.body.code).toBe('POLICY_VIOLATION');
@@ -104,9 +124,17 @@ describe('raising a ticket', () => {
 
     const indefinite = await alice().post('/tickets/validate', request(appId, { duration: { type: 'indefinite' } }));
     expect(indefinite.body.flags.map((f: { code: string }) => f.code)).toEqual(['INDEFINITE_NOT_ALLOWED']);
-    const missingField = await alice().post('/tickets/validate', request(appId, { changes: [{ op: 'add', entitlementId: 'prod-deploy' }] }));
-    expect(missingField.body.flags).toEqual([expect.objectContaining({ code: 'FIELD_REQUIRED', field: 'changes[0].fields.jira' })]);
-    const backwards = await alice().post('/tickets/validate', request(appId, { duration: { type: 'limited', start: inHours(5), end: inHours(1) } }));
+    const missingField = await alice().post(
+      '/tickets/validate',
+      request(appId, { changes: [{ op: 'add', entitlementId: 'prod-deploy' }] }),
+    );
+    expect(missingField.body.flags).toEqual([
+      expect.objectContaining({ code: 'FIELD_REQUIRED', field: 'changes[0].fields.jira' }),
+    ]);
+    const backwards = await alice().post(
+      '/tickets/validate',
+      request(appId, { duration: { type: 'limited', start: inHours(5), end: inHours(1) } }),
+    );
     expect(backwards.body.flags.map((f: { code: string }) => f.code)).toEqual(['END_BEFORE_START']);
     const fine = await alice().post('/tickets/validate', request(appId));
     expect(fine.body).toEqual({ ok: true, flags: [] });
@@ -122,7 +150,10 @@ describe('raising a ticket', () => {
     expect(unknownField.body.message).toContain('extra');
     const noDuration = await alice().post('/tickets', request(appId, { duration: undefined }));
     expect([noDuration.status, noDuration.body.message]).toEqual([400, expect.stringContaining('duration')]);
-    const badOp = await alice().post('/tickets', request(appId, { changes: [{ op: 'grant', entitlementId: 'engineering-team' }] }));
+    const badOp = await alice().post(
+      '/tickets',
+      request(appId, { changes: [{ op: 'grant', entitlementId: 'engineering-team' }] }),
+    );
     expect(badOp.status).toBe(400);
     expect(badOp.body.message).toContain('changes[0].op');
     const notJson = await alice().request('POST', '/tickets', '{"appId":', { 'content-type': 'application/json' });
@@ -166,7 +197,12 @@ describe('deciding', () => {
         },
       },
     });
-    const t = (await alice().post('/tickets', request(appId, { duration: { type: 'limited', end: new Date(Date.now() + 6000).toISOString() } }))).body;
+    const t = (
+      await alice().post(
+        '/tickets',
+        request(appId, { duration: { type: 'limited', end: new Date(Date.now() + 6000).toISOString() } }),
+      )
+    ).body;
     const early = await stack.as(users.dave).post(`/tickets/${t.id}/approve`, {});
     expect([early.status, early.body.code]).toEqual([403, 'NOT_AN_APPROVER']);
     const step1 = await carol().post(`/tickets/${t.id}/approve`, { comment: 'fine by me' });
@@ -180,14 +216,33 @@ describe('deciding', () => {
     const active = await waitForAccess(t.id, 'active');
     expect(active.access.grantedAt).toBeTruthy();
     const grants = await alice().get(`/grants?appId=${appId}`);
-    expect(grants.body).toEqual([expect.objectContaining({ userId: 'alice', appId, entitlementId: 'engineering-team', state: 'active', ticketId: t.id })]);
+    expect(grants.body).toEqual([
+      expect.objectContaining({
+        userId: 'alice',
+        appId,
+        entitlementId: 'engineering-team',
+        state: 'active',
+        ticketId: t.id,
+      }),
+    ]);
     const catalog = await alice().get(`/apps/${appId}/entitlements`);
-    expect(catalog.body.find((e: { id: string }) => e.id === 'engineering-team').membership).toEqual({ hasAccess: true, ticketId: t.id, end: t.duration.end });
+    expect(catalog.body.find((e: { id: string }) => e.id === 'engineering-team').membership).toEqual({
+      hasAccess: true,
+      ticketId: t.id,
+      end: t.duration.end,
+    });
     const apps = await alice().get('/apps');
     expect(apps.body.find((a: { id: string }) => a.id === appId).hasAccess).toBe(true);
 
     const expired = await waitForAccess(t.id, 'expired');
-    expect(expired.log.map((e: { event: string }) => e.event)).toEqual(['created', 'approved', 'approved', 'applying', 'granted', 'expired']);
+    expect(expired.log.map((e: { event: string }) => e.event)).toEqual([
+      'created',
+      'approved',
+      'approved',
+      'applying',
+      'granted',
+      'expired',
+    ]);
     expect(expired.log[1]).toMatchObject({ actor: 'carol', comment: 'fine by me' });
     expect((await alice().get(`/grants?appId=${appId}`)).body).toEqual([]);
     const after = await alice().get(`/apps/${appId}/entitlements`);
@@ -195,7 +250,13 @@ describe('deciding', () => {
   });
 
   test('the requester cannot approve their own ticket; the same approver twice is 409; decided tickets are 409', async () => {
-    const appId = await createApp(stack, { policy: { approval: { steps: [{ name: 'Two of IT', approvers: ['group:it-admins', 'group:engineering'], minApprovals: 2 }] } } });
+    const appId = await createApp(stack, {
+      policy: {
+        approval: {
+          steps: [{ name: 'Two of IT', approvers: ['group:it-admins', 'group:engineering'], minApprovals: 2 }],
+        },
+      },
+    });
     const t = (await alice().post('/tickets', request(appId))).body;
     const own = await alice().post(`/tickets/${t.id}/approve`, {});
     expect([own.status, own.body.code]).toEqual([403, 'NOT_AN_APPROVER']);
@@ -215,10 +276,17 @@ describe('deciding', () => {
     expect([tooLong.status, tooLong.body.code]).toEqual([422, 'POLICY_VIOLATION']);
     expect(tooLong.body.flags[0].code).toBe('MAX_DURATION_EXCEEDED');
     const end = new Date(Date.now() + 4000).toISOString();
-    const ok = await carol().post(`/tickets/${t.id}/approve`, { duration: { type: 'limited', end }, comment: 'shorter' });
+    const ok = await carol().post(`/tickets/${t.id}/approve`, {
+      duration: { type: 'limited', end },
+      comment: 'shorter',
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.duration.end).toBe(end);
-    expect(ok.body.log.map((e: { event: string }) => e.event).slice(0, 3)).toEqual(['created', 'duration_modified', 'approved']);
+    expect(ok.body.log.map((e: { event: string }) => e.event).slice(0, 3)).toEqual([
+      'created',
+      'duration_modified',
+      'approved',
+    ]);
     const expired = await waitForAccess(t.id, 'expired');
     expect(expired.access.end).toBe(end);
   });
@@ -236,16 +304,29 @@ describe('deciding', () => {
 
   test('a pure remove ticket takes away a membership once approved; NOT_A_MEMBER / ALREADY_HAS_ACCESS are flagged', async () => {
     const appId = await createApp(stack);
-    const notMember = await alice().post('/tickets', { appId, changes: [{ op: 'remove', entitlementId: 'maintainer' }], reason: 'cleanup' });
+    const notMember = await alice().post('/tickets', {
+      appId,
+      changes: [{ op: 'remove', entitlementId: 'maintainer' }],
+      reason: 'cleanup',
+    });
     expect(notMember.body.flags.map((f: { code: string }) => f.code)).toEqual(['NOT_A_MEMBER']);
     const t = (await alice().post('/tickets', request(appId, { duration: { type: 'indefinite' } }))).body;
     await carol().post(`/tickets/${t.id}/approve`, {});
     await waitForAccess(t.id, 'active');
     const again = await alice().post('/tickets/validate', request(appId));
     expect(again.body.flags.map((f: { code: string }) => f.code)).toEqual(['ALREADY_HAS_ACCESS']);
-    const withDuration = await alice().post('/tickets', { appId, changes: [{ op: 'remove', entitlementId: 'engineering-team' }], duration: { type: 'indefinite' }, reason: 'done' });
+    const withDuration = await alice().post('/tickets', {
+      appId,
+      changes: [{ op: 'remove', entitlementId: 'engineering-team' }],
+      duration: { type: 'indefinite' },
+      reason: 'done',
+    });
     expect(withDuration.status).toBe(400);
-    const removal = await alice().post('/tickets', { appId, changes: [{ op: 'remove', entitlementId: 'engineering-team' }], reason: 'done' });
+    const removal = await alice().post('/tickets', {
+      appId,
+      changes: [{ op: 'remove', entitlementId: 'engineering-team' }],
+      reason: 'done',
+    });
     expect(removal.status).toBe(201);
     expect(removal.body).toMatchObject({ action: 'remove', duration: null });
     await carol().post(`/tickets/${removal.body.id}/approve`, {});
@@ -260,9 +341,18 @@ describe('tracking', () => {
     const appId = await createApp(stack);
     const ids: string[] = [];
     for (const ent of ['engineering-team', 'maintainer']) {
-      ids.push((await alice().post('/tickets', request(appId, { changes: [{ op: 'add', entitlementId: ent }] }))).body.id);
+      ids.push(
+        (await alice().post('/tickets', request(appId, { changes: [{ op: 'add', entitlementId: ent }] }))).body.id,
+      );
     }
-    ids.push((await alice().post('/tickets', request(appId, { changes: [{ op: 'add', entitlementId: 'prod-deploy', fields: { jira: 'SEC-1' } }] }))).body.id);
+    ids.push(
+      (
+        await alice().post(
+          '/tickets',
+          request(appId, { changes: [{ op: 'add', entitlementId: 'prod-deploy', fields: { jira: 'SEC-1' } }] }),
+        )
+      ).body.id,
+    );
     await carol().post(`/tickets/${ids[0]}/approve`, {});
     await carol().post(`/tickets/${ids[1]}/reject`, { comment: 'no' });
 
@@ -270,12 +360,27 @@ describe('tracking', () => {
     expect(all.body.items.map((i: { id: string }) => i.id)).toEqual([...ids].reverse());
     expect(all.body.counts).toEqual({ all: 3, open: 1, closed: 1, rejected: 1 });
     expect(all.body.items[0]).toEqual({
-      id: ids[2], status: 'pending', requester: { id: 'alice', name: 'Alice Requester' }, beneficiary: { id: 'alice', name: 'Alice Requester' },
-      type: 'request', action: 'add', app: { id: appId, name: 'GitHub' }, comment: 'On-call rotation', createdAt: expect.any(String), resolvedAt: null, resolvedInSeconds: null,
+      id: ids[2],
+      status: 'pending',
+      requester: { id: 'alice', name: 'Alice Requester' },
+      beneficiary: { id: 'alice', name: 'Alice Requester' },
+      type: 'request',
+      action: 'add',
+      app: { id: appId, name: 'GitHub' },
+      comment: 'On-call rotation',
+      createdAt: expect.any(String),
+      resolvedAt: null,
+      resolvedInSeconds: null,
     });
-    expect((await alice().get(`/tickets?appId=${appId}&tab=open`)).body.items.map((i: { id: string }) => i.id)).toEqual([ids[2]]);
-    expect((await alice().get(`/tickets?appId=${appId}&tab=closed`)).body.items.map((i: { id: string }) => i.id)).toEqual([ids[0]]);
-    expect((await alice().get(`/tickets?appId=${appId}&tab=rejected`)).body.items[0].resolvedInSeconds).toBeGreaterThanOrEqual(0);
+    expect((await alice().get(`/tickets?appId=${appId}&tab=open`)).body.items.map((i: { id: string }) => i.id)).toEqual(
+      [ids[2]],
+    );
+    expect(
+      (await alice().get(`/tickets?appId=${appId}&tab=closed`)).body.items.map((i: { id: string }) => i.id),
+    ).toEqual([ids[0]]);
+    expect(
+      (await alice().get(`/tickets?appId=${appId}&tab=rejected`)).body.items[0].resolvedInSeconds,
+    ).toBeGreaterThanOrEqual(0);
 
     const page1 = await alice().get(`/tickets?appId=${appId}&limit=2`);
     expect(page1.body.items).toHaveLength(2);
@@ -295,10 +400,27 @@ describe('tracking', () => {
 describe('users, apps, health and docs', () => {
   test('/me, PUT and GET /users/:id', async () => {
     const me = await alice().get('/me');
-    expect(me.body).toEqual({ id: 'alice', name: 'Alice Requester', email: 'alice@example.com', roles: [], groups: ['engineering'] });
+    expect(me.body).toEqual({
+      id: 'alice',
+      name: 'Alice Requester',
+      email: 'alice@example.com',
+      roles: [],
+      groups: ['engineering'],
+    });
     expect((await alice().put('/users/bob', { name: 'Bob' })).status).toBe(403);
-    const put = await root().put('/users/bob', { name: 'Bob B', email: 'bob@example.com', accounts: { github: 'bob-gh' } });
-    expect(put.body).toEqual({ id: 'bob', name: 'Bob B', email: 'bob@example.com', accounts: { github: 'bob-gh' }, roles: [], groups: [] });
+    const put = await root().put('/users/bob', {
+      name: 'Bob B',
+      email: 'bob@example.com',
+      accounts: { github: 'bob-gh' },
+    });
+    expect(put.body).toEqual({
+      id: 'bob',
+      name: 'Bob B',
+      email: 'bob@example.com',
+      accounts: { github: 'bob-gh' },
+      roles: [],
+      groups: [],
+    });
     expect((await stack.as(users.bob).get('/users/bob')).body.accounts).toEqual({ github: 'bob-gh' });
     expect((await alice().get('/users/bob')).status).toBe(404);
     expect((await root().put('/users/bob', { accounts: { myspace: 'x' } })).status).toBe(400);
@@ -313,7 +435,11 @@ describe('users, apps, health and docs', () => {
     expect(search.body.map((e: { id: string }) => e.id)).toEqual(['prod-deploy']);
     expect(search.body[0].fields[0]).toMatchObject({ key: 'jira', required: true });
     expect((await alice().get('/apps/missing-app')).body.code).toBe('APP_NOT_FOUND');
-    const badRef = await root().put(`/apps/${appId}`, { ...app.body, id: undefined, entitlements: [{ id: 'x', kind: 'group', name: 'x', licenseId: 'nope' }] });
+    const badRef = await root().put(`/apps/${appId}`, {
+      ...app.body,
+      id: undefined,
+      entitlements: [{ id: 'x', kind: 'group', name: 'x', licenseId: 'nope' }],
+    });
     expect(badRef.status).toBe(400);
   });
 
@@ -371,6 +497,8 @@ describe('dev sign-in', () => {
       await dev.stop();
     }
     const { loadGatewayConfig } = await import('@gatehouse/gateway');
-    expect(() => loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32), DEV_TOKENS_FILE: file })).toThrow(/DEV_TOKENS_FILE/);
+    expect(() =>
+      loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32), DEV_TOKENS_FILE: file }),
+    ).toThrow(/DEV_TOKENS_FILE/);
   });
 });

@@ -28,7 +28,8 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   // Endpoints of one test must not receive the next test's events.
-  for (const endpoint of (await root().get('/webhooks')).body) await root().request('DELETE', `/webhooks/${endpoint.id}`);
+  for (const endpoint of (await root().get('/webhooks')).body)
+    await root().request('DELETE', `/webhooks/${endpoint.id}`);
   await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
 afterAll(async () => {
@@ -60,8 +61,11 @@ function ticketEvent(ticketId: string, sequence: number, type: LogEventType = 'c
     actor: 'alice',
     comment: null,
     details: {},
-    ticket: sampleTicketSnapshot({ id: ticketId, changes: [{ op: 'add', entitlementId: 'engineering-team', entitlementName: 'engineering-team' }], duration: null }),
-
+    ticket: sampleTicketSnapshot({
+      id: ticketId,
+      changes: [{ op: 'add', entitlementId: 'engineering-team', entitlementName: 'engineering-team' }],
+      duration: null,
+    }),
   };
 }
 
@@ -71,16 +75,28 @@ async function publish(events: TicketEvent[]): Promise<void> {
   await enqueueWebhookDeliveries({ store: stack.store, settings }, temporal.client, stack.worker.taskQueue, events);
 }
 
-async function deliveryOnceSettled(webhookId: string, deliveryId: string, status: 'delivered' | 'failed'): Promise<any> {
-  return eventually(async () => {
-    const res = await root().get(`/webhooks/${webhookId}/deliveries/${deliveryId}`);
-    return res.body?.status === status && res.body;
-  }, 30_000, `delivery ${deliveryId} ${status}`);
+async function deliveryOnceSettled(
+  webhookId: string,
+  deliveryId: string,
+  status: 'delivered' | 'failed',
+): Promise<any> {
+  return eventually(
+    async () => {
+      const res = await root().get(`/webhooks/${webhookId}/deliveries/${deliveryId}`);
+      return res.body?.status === status && res.body;
+    },
+    30_000,
+    `delivery ${deliveryId} ${status}`,
+  );
 }
 
 describe('endpoints', () => {
   test('an admin registers an endpoint: 201 with a whsec_ secret shown once; GET, list and PATCH never return it', async () => {
-    const created = await root().post('/webhooks', { url: 'https://hooks.example.com/gatehouse', events: ['approved', 'granted', 'approved'], description: 'SIEM' });
+    const created = await root().post('/webhooks', {
+      url: 'https://hooks.example.com/gatehouse',
+      events: ['approved', 'granted', 'approved'],
+      description: 'SIEM',
+    });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       id: expect.stringMatching(/^wh_[0-9a-f]{16}$/),
@@ -99,7 +115,11 @@ describe('endpoints', () => {
     expect(got.body).toEqual({ ...created.body, secret: undefined });
     const list = await root().get('/webhooks');
     expect(list.body.map((w: any) => w.id)).toContain(id);
-    const patched = await root().request('PATCH', `/webhooks/${id}`, { events: ['*', 'granted'], description: null, enabled: false });
+    const patched = await root().request('PATCH', `/webhooks/${id}`, {
+      events: ['*', 'granted'],
+      description: null,
+      enabled: false,
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ id, events: ['*'], description: null, enabled: false });
     for (const body of [got.body, list.body, patched.body]) expect(JSON.stringify(body)).not.toContain(secret);
@@ -111,7 +131,11 @@ describe('endpoints', () => {
     expect(JSON.stringify((await root().get(`/webhooks/${id}`)).body)).not.toContain(rotated.body.secret);
 
     const audit = await root().get(`/audit?target=${id}`);
-    expect(audit.body.items.map((e: any) => e.action).sort()).toEqual(['webhook.create', 'webhook.rotate', 'webhook.update']);
+    expect(audit.body.items.map((e: any) => e.action).sort()).toEqual([
+      'webhook.create',
+      'webhook.rotate',
+      'webhook.update',
+    ]);
     expect(JSON.stringify(audit.body)).not.toMatch(/whsec_/);
 
     expect((await root().request('DELETE', `/webhooks/${id}`)).status).toBe(204);
@@ -153,11 +177,26 @@ describe('endpoints', () => {
 
   test('a PATCH may leave fields out, but only description may be null', async () => {
     const { id } = await createWebhook('https://hooks.example.com/c');
-    for (const body of [{ enabled: null }, { events: null }, { url: null }, { events: [] }, { url: 'mailto:ops@example.com' }]) {
+    for (const body of [
+      { enabled: null },
+      { events: null },
+      { url: null },
+      { events: [] },
+      { url: 'mailto:ops@example.com' },
+    ]) {
       const res = await root().request('PATCH', `/webhooks/${id}`, body);
-      expect({ body, status: res.status, code: res.body.code }).toEqual({ body, status: 400, code: 'VALIDATION_FAILED' });
+      expect({ body, status: res.status, code: res.body.code }).toEqual({
+        body,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
     }
-    expect((await root().request('PATCH', `/webhooks/${id}`, {})).body).toMatchObject({ id, enabled: true, events: ['*'], description: 'test consumer' });
+    expect((await root().request('PATCH', `/webhooks/${id}`, {})).body).toMatchObject({
+      id,
+      enabled: true,
+      events: ['*'],
+      description: 'test consumer',
+    });
   });
 
   test('unknown endpoints and deliveries are 404 with their code', async () => {
@@ -165,22 +204,36 @@ describe('endpoints', () => {
     expect((await root().get('/webhooks/wh_0000000000000000')).body.code).toBe('WEBHOOK_NOT_FOUND');
     expect((await root().request('PATCH', '/webhooks/nope', { enabled: true })).body.code).toBe('WEBHOOK_NOT_FOUND');
     expect((await root().get(`/webhooks/${id}/deliveries/${id}:TCK-1:1`)).body.code).toBe('DELIVERY_NOT_FOUND');
-    expect((await root().get(`/webhooks/${id}/deliveries/wh_0000000000000000:TCK-1:1`)).body.code).toBe('DELIVERY_NOT_FOUND');
+    expect((await root().get(`/webhooks/${id}/deliveries/wh_0000000000000000:TCK-1:1`)).body.code).toBe(
+      'DELIVERY_NOT_FOUND',
+    );
     expect((await root().post(`/webhooks/${id}/deliveries/${id}:TCK-1:1/replay`)).body.code).toBe('DELIVERY_NOT_FOUND');
   });
 
   test('in production only https endpoints are accepted', async () => {
-    const config = loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: TEST_SECRET, TEMPORAL_ADDRESS: testTemporalAddress(), LOG_LEVEL: 'silent' });
+    const config = loadGatewayConfig({
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: TEST_SECRET,
+      TEMPORAL_ADDRESS: testTemporalAddress(),
+      LOG_LEVEL: 'silent',
+    });
     const gateway = await createGateway(config, { store: stack.store });
     try {
       await gateway.app.listen(0, '127.0.0.1');
       const { port } = (gateway.app.getHttpServer() as Server).address() as { port: number };
       const token = await stack.token(users.root);
       const withToken = (url: string) =>
-        fetch(`http://127.0.0.1:${port}/webhooks`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ url, events: ['*'] }) });
+        fetch(`http://127.0.0.1:${port}/webhooks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ url, events: ['*'] }),
+        });
       const http = await withToken('http://hooks.example.com/x');
       expect(http.status).toBe(400);
-      expect(await http.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: 'url: must be https in production' });
+      expect(await http.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: 'url: must be https in production',
+      });
       expect((await withToken('https://hooks.example.com/x')).status).toBe(201);
     } finally {
       await gateway.app.close();
@@ -188,14 +241,23 @@ describe('endpoints', () => {
   });
 
   test('in production a loopback, private or metadata URL is refused when saved, for webhooks and connector configs', async () => {
-    const config = loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: TEST_SECRET, TEMPORAL_ADDRESS: testTemporalAddress(), LOG_LEVEL: 'silent' });
+    const config = loadGatewayConfig({
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: TEST_SECRET,
+      TEMPORAL_ADDRESS: testTemporalAddress(),
+      LOG_LEVEL: 'silent',
+    });
     const gateway = await createGateway(config, { store: stack.store });
     try {
       await gateway.app.listen(0, '127.0.0.1');
       const { port } = (gateway.app.getHttpServer() as Server).address() as { port: number };
       const token = await stack.token(users.root);
       const call = (method: string, path: string, body: unknown) =>
-        fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        fetch(`http://127.0.0.1:${port}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
       for (const [url, reason] of [
         ['https://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is link-local/],
         ['https://localhost/hook', /localhost resolves to .*loopback/],
@@ -205,13 +267,22 @@ describe('endpoints', () => {
         expect(res.status).toBe(400);
         expect(await res.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(reason) });
       }
-      const { id } = (await (await call('POST', '/webhooks', { url: 'https://140.82.112.3/hook', events: ['*'] })).json()) as { id: string };
+      const { id } = (await (
+        await call('POST', '/webhooks', { url: 'https://140.82.112.3/hook', events: ['*'] })
+      ).json()) as { id: string };
       const patched = await call('PATCH', `/webhooks/${id}`, { url: 'https://127.0.0.1:8443/hook' });
       expect(patched.status).toBe(400);
-      expect(await patched.json()).toMatchObject({ message: expect.stringMatching(/^url: outbound request refused: 127\.0\.0\.1 is loopback/) });
-      const app = await call('PUT', `/apps/${uniqueId('app-')}`, { ...appBody(), connector: { type: 'scim', config: { baseUrl: 'http://169.254.169.254/scim/v2', tokenEnv: 'SCIM_TOKEN' } } });
+      expect(await patched.json()).toMatchObject({
+        message: expect.stringMatching(/^url: outbound request refused: 127\.0\.0\.1 is loopback/),
+      });
+      const app = await call('PUT', `/apps/${uniqueId('app-')}`, {
+        ...appBody(),
+        connector: { type: 'scim', config: { baseUrl: 'http://169.254.169.254/scim/v2', tokenEnv: 'SCIM_TOKEN' } },
+      });
       expect(app.status).toBe(400);
-      expect(await app.json()).toMatchObject({ message: expect.stringMatching(/^connector\.config\.baseUrl: .*link-local/) });
+      expect(await app.json()).toMatchObject({
+        message: expect.stringMatching(/^connector\.config\.baseUrl: .*link-local/),
+      });
     } finally {
       await gateway.app.close();
     }
@@ -219,7 +290,11 @@ describe('endpoints', () => {
 
   test('the OpenAPI document describes every webhook operation', async () => {
     const doc = (await stack.as('').get('/docs-json')).body;
-    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/webhooks')).sort()).toEqual([
+    expect(
+      Object.keys(doc.paths)
+        .filter((p) => p.startsWith('/webhooks'))
+        .sort(),
+    ).toEqual([
       '/webhooks',
       '/webhooks/{id}',
       '/webhooks/{id}/deliveries',
@@ -228,7 +303,9 @@ describe('endpoints', () => {
       '/webhooks/{id}/rotate-secret',
     ]);
     expect(Object.keys(doc.paths['/webhooks/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
-    expect(doc.paths['/webhooks'].post.responses['201'].content['application/json'].schema.$ref).toMatch(/WebhookWithSecretResponse$/);
+    expect(doc.paths['/webhooks'].post.responses['201'].content['application/json'].schema.$ref).toMatch(
+      /WebhookWithSecretResponse$/,
+    );
   });
 });
 
@@ -241,7 +318,18 @@ describe('deliveries', () => {
 
     const deliveryId = `${id}:${event.id}`;
     const delivery = await deliveryOnceSettled(id, deliveryId, 'delivered');
-    expect(delivery).toMatchObject({ id: deliveryId, endpointId: id, eventId: event.id, eventType: 'created', ticketId: event.ticketId, status: 'delivered', attempts: 3, lastStatusCode: 200, lastError: null, replays: 0 });
+    expect(delivery).toMatchObject({
+      id: deliveryId,
+      endpointId: id,
+      eventId: event.id,
+      eventType: 'created',
+      ticketId: event.ticketId,
+      status: 'delivered',
+      attempts: 3,
+      lastStatusCode: 200,
+      lastError: null,
+      replays: 0,
+    });
     expect(delivery.history.map((a: any) => [a.replay, a.attempt, a.statusCode])).toEqual([
       [0, 1, 500],
       [0, 2, 500],
@@ -259,9 +347,19 @@ describe('deliveries', () => {
         [WEBHOOK_HEADERS.type]: 'created',
         [WEBHOOK_HEADERS.delivery]: deliveryId,
       });
-      expect(JSON.parse(r.body)).toEqual({ id: event.id, type: 'created', createdAt: event.at, ticketId: event.ticketId, sequence: 1, data: event });
+      expect(JSON.parse(r.body)).toEqual({
+        id: event.id,
+        type: 'created',
+        createdAt: event.at,
+        ticketId: event.ticketId,
+        sequence: 1,
+        data: event,
+      });
       expect(Math.abs(r.receivedAt - Number(r.headers[WEBHOOK_HEADERS.timestamp]))).toBeLessThanOrEqual(5);
-      expect(verifyWebhook(secret, r.headers, r.body)).toEqual({ ok: true, timestamp: Number(r.headers[WEBHOOK_HEADERS.timestamp]) });
+      expect(verifyWebhook(secret, r.headers, r.body)).toEqual({
+        ok: true,
+        timestamp: Number(r.headers[WEBHOOK_HEADERS.timestamp]),
+      });
       expect(verifyWebhook(`${secret}x`, r.headers, r.body)).toEqual({ ok: false, reason: 'signature mismatch' });
     }
     expect(new Set(target.received.map((r) => r.body)).size).toBe(1);
@@ -288,7 +386,11 @@ describe('deliveries', () => {
     const b = await createWebhook(disabled.url, ['*']);
     await root().request('PATCH', `/webhooks/${b.id}`, { enabled: false });
     const ticketId = uniqueId('TCK-');
-    await publish([ticketEvent(ticketId, 1, 'created'), ticketEvent(ticketId, 2, 'approved'), ticketEvent(ticketId, 3, 'granted')]);
+    await publish([
+      ticketEvent(ticketId, 1, 'created'),
+      ticketEvent(ticketId, 2, 'approved'),
+      ticketEvent(ticketId, 3, 'granted'),
+    ]);
     await deliveryOnceSettled(a.id, `${a.id}:${ticketId}:3`, 'delivered');
     expect(grantsOnly.received.map((r) => r.headers[WEBHOOK_HEADERS.type])).toEqual(['granted']);
     expect((await root().get(`/webhooks/${a.id}/deliveries`)).body.items).toHaveLength(1);
@@ -303,8 +405,16 @@ describe('deliveries', () => {
     const deliveryId = `${id}:${event.id}`;
 
     const failed = await deliveryOnceSettled(id, deliveryId, 'failed');
-    expect(failed).toMatchObject({ status: 'failed', attempts: 3, lastStatusCode: 503, lastError: 'HTTP 503: refused with 503', deliveredAt: null });
-    expect((await root().get(`/webhooks/${id}/deliveries?status=failed`)).body.items.map((d: any) => d.id)).toEqual([deliveryId]);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      lastStatusCode: 503,
+      lastError: 'HTTP 503: refused with 503',
+      deliveredAt: null,
+    });
+    expect((await root().get(`/webhooks/${id}/deliveries?status=failed`)).body.items.map((d: any) => d.id)).toEqual([
+      deliveryId,
+    ]);
     expect((await root().get(`/webhooks/${id}/deliveries?status=delivered`)).body.items).toEqual([]);
 
     target.behave(() => 200);
@@ -312,7 +422,13 @@ describe('deliveries', () => {
     expect(replay.status).toBe(202);
     expect(replay.body).toEqual({ id: deliveryId, replay: 1, workflowId: `webhook:${deliveryId}:replay-1` });
     const delivered = await deliveryOnceSettled(id, deliveryId, 'delivered');
-    expect(delivered).toMatchObject({ attempts: 4, replays: 1, lastStatusCode: 200, lastError: null, deliveredAt: expect.any(String) });
+    expect(delivered).toMatchObject({
+      attempts: 4,
+      replays: 1,
+      lastStatusCode: 200,
+      lastError: null,
+      deliveredAt: expect.any(String),
+    });
     expect(delivered.history.map((a: any) => [a.replay, a.attempt, a.statusCode])).toEqual([
       [0, 1, 503],
       [0, 2, 503],
@@ -381,7 +497,10 @@ describe('deliveries', () => {
     expect((await root().request('DELETE', `/webhooks/${id}`)).status).toBe(204);
     const handle = temporal.client.workflow.getHandle(`webhook:${id}:${event.id}`);
     // Its next attempt finds the delivery (or, in between the two deletes, the endpoint) gone.
-    expect(await handle.result()).toMatchObject({ delivered: false, error: expect.stringMatching(/(does not exist|was deleted)$/) });
+    expect(await handle.result()).toMatchObject({
+      delivered: false,
+      error: expect.stringMatching(/(does not exist|was deleted)$/),
+    });
     expect(await stack.store.webhookDeliveries.get(`${id}:${event.id}`)).toBeNull();
   });
 
@@ -417,10 +536,14 @@ describe('through tickets', () => {
     });
     expect(created.status).toBe(201);
     expect((await stack.as(users.carol).post(`/tickets/${created.body.id}/approve`, {})).status).toBe(200);
-    return eventually(async () => {
-      const t = (await stack.as(users.alice).get(`/tickets/${created.body.id}`)).body;
-      return t.access?.state === 'active' && t;
-    }, 20_000, `access of ${created.body.id} active`);
+    return eventually(
+      async () => {
+        const t = (await stack.as(users.alice).get(`/tickets/${created.body.id}`)).body;
+        return t.access?.state === 'active' && t;
+      },
+      20_000,
+      `access of ${created.body.id} active`,
+    );
   }
 
   test('a ticket’s events reach a subscribed endpoint, signed, with ids <ticketId>:<sequence> that follow its log', async () => {
@@ -429,29 +552,48 @@ describe('through tickets', () => {
     const ticket = await grantedTicket();
     const granted = ticket.log.findIndex((e: any) => e.event === 'granted') + 1;
     expect(granted).toBeGreaterThan(0);
-    const mine = () => target.received.map((r) => ({ r, body: JSON.parse(r.body) })).filter((x) => x.body.ticketId === ticket.id);
+    const mine = () =>
+      target.received.map((r) => ({ r, body: JSON.parse(r.body) })).filter((x) => x.body.ticketId === ticket.id);
     // Each event is delivered by a workflow of its own, so events of one ticket may arrive out of order
     // (docs/api.md, "Webhooks"): the granted event arriving does not mean the earlier ones have. Wait for
     // every sequence up to it; one that never comes fails here, naming what is missing.
-    await eventually(async () => {
-      const arrived = new Set(mine().map((x) => x.body.sequence));
-      const missing = Array.from({ length: granted }, (_, i) => i + 1).filter((sequence) => !arrived.has(sequence));
-      if (missing.length) throw new Error(`sequences ${missing.join(', ')} not received (received: ${[...arrived].join(', ') || 'none'})`);
-      return true;
-    }, 20_000, `events 1..${granted} of ${ticket.id}`);
+    await eventually(
+      async () => {
+        const arrived = new Set(mine().map((x) => x.body.sequence));
+        const missing = Array.from({ length: granted }, (_, i) => i + 1).filter((sequence) => !arrived.has(sequence));
+        if (missing.length)
+          throw new Error(
+            `sequences ${missing.join(', ')} not received (received: ${[...arrived].join(', ') || 'none'})`,
+          );
+        return true;
+      },
+      20_000,
+      `events 1..${granted} of ${ticket.id}`,
+    );
 
     const bySequence = new Map(mine().map((x) => [x.body.sequence, x]));
     for (let sequence = 1; sequence <= granted; sequence++) {
       const { r, body } = bySequence.get(sequence) ?? { r: undefined, body: undefined };
       expect({ sequence, type: body?.type }).toEqual({ sequence, type: ticket.log[sequence - 1].event });
-      expect(body).toMatchObject({ id: `${ticket.id}:${sequence}`, data: { id: `${ticket.id}:${sequence}`, actor: ticket.log[sequence - 1].actor, ticket: { id: ticket.id, app: { id: ticket.app.id } } } });
+      expect(body).toMatchObject({
+        id: `${ticket.id}:${sequence}`,
+        data: {
+          id: `${ticket.id}:${sequence}`,
+          actor: ticket.log[sequence - 1].actor,
+          ticket: { id: ticket.id, app: { id: ticket.app.id } },
+        },
+      });
       expect(r!.headers[WEBHOOK_HEADERS.id]).toBe(`${ticket.id}:${sequence}`);
       expect(verifyWebhook(secret, r!.headers, r!.body).ok).toBe(true);
     }
-    await eventually(async () => {
-      const items = (await root().get(`/webhooks/${id}/deliveries?status=delivered&limit=200`)).body.items;
-      return items.filter((d: any) => d.ticketId === ticket.id).length >= granted;
-    }, 10_000, 'deliveries recorded as delivered');
+    await eventually(
+      async () => {
+        const items = (await root().get(`/webhooks/${id}/deliveries?status=delivered&limit=200`)).body.items;
+        return items.filter((d: any) => d.ticketId === ticket.id).length >= granted;
+      },
+      10_000,
+      'deliveries recorded as delivered',
+    );
   });
 
   test('a slow endpoint never delays the ticket: it is granted while its deliveries still hang', async () => {
@@ -459,7 +601,9 @@ describe('through tickets', () => {
     const { id } = await createWebhook(target.url);
     const ticket = await grantedTicket();
     // Active, while the endpoint has never answered and the deliveries of this ticket are still being tried.
-    const deliveries = (await root().get(`/webhooks/${id}/deliveries?limit=200`)).body.items.filter((d: any) => d.ticketId === ticket.id);
+    const deliveries = (await root().get(`/webhooks/${id}/deliveries?limit=200`)).body.items.filter(
+      (d: any) => d.ticketId === ticket.id,
+    );
     expect(deliveries.length).toBeGreaterThan(0);
     expect(deliveries.some((d: any) => d.status === 'pending')).toBe(true);
     expect(deliveries.some((d: any) => d.status === 'delivered')).toBe(false);

@@ -66,13 +66,11 @@ function notFound(res: Response): void {
 }
 
 function validationFailed(res: Response, field: string, message: string): void {
-  res
-    .status(422)
-    .json({
-      message: 'Validation Failed',
-      errors: [{ resource: 'Request', field, code: 'invalid', message }],
-      documentation_url: DOCS,
-    });
+  res.status(422).json({
+    message: 'Validation Failed',
+    errors: [{ resource: 'Request', field, code: 'invalid', message }],
+    documentation_url: DOCS,
+  });
 }
 
 function findLogin(set: Iterable<string>, login: string): string | undefined {
@@ -183,7 +181,11 @@ export async function startGithubServer(seed: GithubFakeSeed): Promise<RunningFa
       const invited = state.pendingTeamMembers.get(slug) && findLogin(state.pendingTeamMembers.get(slug)!, username);
       if (!member && !invited) return notFound(res);
       const login = member ?? invited;
-      res.json({ url: `${baseUrl}/orgs/${state.org}/teams/${slug}/memberships/${login}`, role: 'member', state: member ? 'active' : 'pending' });
+      res.json({
+        url: `${baseUrl}/orgs/${state.org}/teams/${slug}/memberships/${login}`,
+        role: 'member',
+        state: member ? 'active' : 'pending',
+      });
     }),
   );
 

@@ -25,7 +25,10 @@ export interface WebhookReceiver {
 }
 
 /** Fails the first `times` requests with `status`, then accepts. */
-export const failThenHeal = (times: number, status = 500): WebhookBehaviour => (n) => (n <= times ? status : 200);
+export const failThenHeal =
+  (times: number, status = 500): WebhookBehaviour =>
+  (n) =>
+    n <= times ? status : 200;
 
 export async function startWebhookReceiver(behaviour: WebhookBehaviour = () => 200): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
@@ -36,7 +39,12 @@ export async function startWebhookReceiver(behaviour: WebhookBehaviour = () => 2
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const answer = behave(received.length + 1);
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Math.floor(Date.now() / 1000), answer });
+      received.push({
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        receivedAt: Math.floor(Date.now() / 1000),
+        answer,
+      });
       if (answer === 'hang') {
         hanging.add(res);
         res.on('close', () => hanging.delete(res));

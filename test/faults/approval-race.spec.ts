@@ -39,11 +39,26 @@ interface Op {
 function opsFor(ticket: string, i: number): Op[] {
   switch (i % 4) {
     case 0: // the same approver twice, and a retried request (same key) twice
-      return [{ ticket, kind: 'approve', actor: 1 }, { ticket, kind: 'approve', actor: 1 }, { ticket, kind: 'approve', actor: 2, key: `k${i}` }, { ticket, kind: 'approve', actor: 2, key: `k${i}` }];
+      return [
+        { ticket, kind: 'approve', actor: 1 },
+        { ticket, kind: 'approve', actor: 1 },
+        { ticket, kind: 'approve', actor: 2, key: `k${i}` },
+        { ticket, kind: 'approve', actor: 2, key: `k${i}` },
+      ];
     case 1: // two approvals race a rejection and a third approval
-      return [{ ticket, kind: 'approve', actor: 1 }, { ticket, kind: 'approve', actor: 2 }, { ticket, kind: 'reject', actor: 3 }, { ticket, kind: 'approve', actor: 4 }];
+      return [
+        { ticket, kind: 'approve', actor: 1 },
+        { ticket, kind: 'approve', actor: 2 },
+        { ticket, kind: 'reject', actor: 3 },
+        { ticket, kind: 'approve', actor: 4 },
+      ];
     case 2: // a duplicated approval races a rejection
-      return [{ ticket, kind: 'approve', actor: 3, key: `k${i}` }, { ticket, kind: 'approve', actor: 3, key: `k${i}` }, { ticket, kind: 'reject', actor: 1 }, { ticket, kind: 'approve', actor: 4 }];
+      return [
+        { ticket, kind: 'approve', actor: 3, key: `k${i}` },
+        { ticket, kind: 'approve', actor: 3, key: `k${i}` },
+        { ticket, kind: 'reject', actor: 1 },
+        { ticket, kind: 'approve', actor: 4 },
+      ];
     default: // four approvers for two places
       return [1, 2, 3, 4].map((actor) => ({ ticket, kind: 'approve' as const, actor }));
   }
@@ -58,11 +73,16 @@ function shuffle<T>(xs: T[]): T[] {
 }
 
 test('200 racing decisions on 50 two-approval tickets: one consistent outcome each, every accepted decision logged once', async () => {
-  const appId = await putApp(url, demoApp({ approval: { steps: [{ name: 'Two of IT', approvers: ['group:it-admins'], minApprovals: 2 }] } }));
+  const appId = await putApp(
+    url,
+    demoApp({ approval: { steps: [{ name: 'Two of IT', approvers: ['group:it-admins'], minApprovals: 2 }] } }),
+  );
   const N = 50;
   const ids: string[] = [];
   for (let i = 0; i < N; i += 10) {
-    const batch = await Promise.all(Array.from({ length: 10 }, (_, k) => as(requester(`race${i + k}`)).post('/tickets', ticketBody(appId))));
+    const batch = await Promise.all(
+      Array.from({ length: 10 }, (_, k) => as(requester(`race${i + k}`)).post('/tickets', ticketBody(appId))),
+    );
     for (const r of batch) {
       expect(r.status).toBe(201);
       ids.push(r.body.id);
@@ -75,7 +95,12 @@ test('200 racing decisions on 50 two-approval tickets: one consistent outcome ea
   const results: Array<{ op: Op; res: HttpResult }> = await Promise.all(
     ops.map(async (op) => ({
       op,
-      res: await as(approver(op.actor)).post(`/tickets/${op.ticket}/${op.kind}`, {}, op.key ? { 'idempotency-key': op.key } : {}, 90_000),
+      res: await as(approver(op.actor)).post(
+        `/tickets/${op.ticket}/${op.kind}`,
+        {},
+        op.key ? { 'idempotency-key': op.key } : {},
+        90_000,
+      ),
     })),
   );
   const raceMs = Date.now() - started;
@@ -85,7 +110,12 @@ test('200 racing decisions on 50 two-approval tickets: one consistent outcome ea
   const latencies = results.map((r) => r.res.ms).sort((x, y) => x - y);
   const p50Ms = latencies[Math.floor(latencies.length / 2)];
   const maxMs = latencies[latencies.length - 1];
-  const unexpected = results.filter(({ res }) => ![200, 403, 409].includes(res.status)).map(({ op, res }) => `${op.kind} ${op.ticket} by ${op.actor}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  const unexpected = results
+    .filter(({ res }) => ![200, 403, 409].includes(res.status))
+    .map(
+      ({ op, res }) =>
+        `${op.kind} ${op.ticket} by ${op.actor}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
+    );
   expect(unexpected).toEqual([]);
 
   let approved = 0;
@@ -106,22 +136,51 @@ test('200 racing decisions on 50 two-approval tickets: one consistent outcome ea
       [...acceptedApprovers].sort().join() === [...step.approvedBy].sort().join() &&
       (state.status === 'approved'
         ? step.approvedBy.length === 2 && rejections.length === 0 && acceptedRejects === 0
-        : state.status === 'rejected' && step.approvedBy.length < 2 && rejections.length === 1 && acceptedRejects === 1);
-    if (!ok) problems.push(`${id}: ${state.status} approvedBy=${JSON.stringify(step.approvedBy)} log=${JSON.stringify(state.log.map((e) => `${e.event}:${e.actor}`))} accepted=${JSON.stringify(mine.map((r) => `${r.op.kind}:${r.op.actor}${r.op.key ? `#${r.op.key}` : ''}`))}`);
+        : state.status === 'rejected' &&
+          step.approvedBy.length < 2 &&
+          rejections.length === 1 &&
+          acceptedRejects === 1);
+    if (!ok)
+      problems.push(
+        `${id}: ${state.status} approvedBy=${JSON.stringify(step.approvedBy)} log=${JSON.stringify(state.log.map((e) => `${e.event}:${e.actor}`))} accepted=${JSON.stringify(mine.map((r) => `${r.op.kind}:${r.op.actor}${r.op.key ? `#${r.op.key}` : ''}`))}`,
+      );
     if (state.status === 'approved') approved++;
     else rejected++;
   }
   expect(problems).toEqual([]);
 
   // The read model agrees with the workflows once the persisters have caught up.
-  await eventually(async () => {
-    for (const id of ids) {
-      const [doc, state] = await Promise.all([store.tickets.get(id), client.workflow.getHandle(id).query(ticketStateQuery)]);
-      if (!doc || doc.status !== state.status || JSON.stringify(doc.approval.steps[0].approvedBy) !== JSON.stringify(state.approval.steps[0].approvedBy)) return false;
-      if ((doc.log as unknown[]).length !== state.log.length) return false;
-    }
-    return true;
-  }, 30_000, 'the read model to match the workflows');
+  await eventually(
+    async () => {
+      for (const id of ids) {
+        const [doc, state] = await Promise.all([
+          store.tickets.get(id),
+          client.workflow.getHandle(id).query(ticketStateQuery),
+        ]);
+        if (
+          !doc ||
+          doc.status !== state.status ||
+          JSON.stringify(doc.approval.steps[0].approvedBy) !== JSON.stringify(state.approval.steps[0].approvedBy)
+        )
+          return false;
+        if ((doc.log as unknown[]).length !== state.log.length) return false;
+      }
+      return true;
+    },
+    30_000,
+    'the read model to match the workflows',
+  );
 
-  report('approval-race', { decisionsSent: ops.length, tickets: N, answers: byStatus, approved, rejected, inconsistent: problems.length, raceMs, p50Ms, maxMs, lost: 0 });
+  report('approval-race', {
+    decisionsSent: ops.length,
+    tickets: N,
+    answers: byStatus,
+    approved,
+    rejected,
+    inconsistent: problems.length,
+    raceMs,
+    p50Ms,
+    maxMs,
+    lost: 0,
+  });
 });

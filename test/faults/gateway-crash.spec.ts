@@ -10,7 +10,18 @@ import type { Client } from '@temporalio/client';
 import type { TicketWorkflowInput } from '@gatehouse/domain';
 import type { Store } from '@gatehouse/store';
 import { TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions } from '@gatehouse/workflows';
-import { api, demoApp, diagnose, putApp, requester, ticketBody, truth, who, workerPolling, type HttpResult } from './support/api';
+import {
+  api,
+  demoApp,
+  diagnose,
+  putApp,
+  requester,
+  ticketBody,
+  truth,
+  who,
+  workerPolling,
+  type HttpResult,
+} from './support/api';
 import { appEnv, eventually, kill9, report, Scope, type Servers } from './support/processes';
 
 jest.setTimeout(120_000);
@@ -60,15 +71,24 @@ test('(a) a workflow whose gateway died before writing the ticket writes the tic
   };
   const startedAt = Date.now();
   await client.workflow.start(TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions(input, env.TEMPORAL_TASK_QUEUE));
-  const got = await eventually(async () => {
-    const res = await as(requester('orphan')).get(`/tickets/${ticketId}`);
-    return res.status === 200 && res;
-  }, 10_000, `GET /tickets/${ticketId}`).catch(async (err) => {
+  const got = await eventually(
+    async () => {
+      const res = await as(requester('orphan')).get(`/tickets/${ticketId}`);
+      return res.status === 200 && res;
+    },
+    10_000,
+    `GET /tickets/${ticketId}`,
+  ).catch(async (err) => {
     throw new Error(`${(err as Error).message}; workflow: ${await diagnose(client, ticketId)}`);
   });
   numbers.orphanWorkflowTicketAppearedMs = Date.now() - startedAt;
   numbers.faultsInjected = (numbers.faultsInjected as number) + 1;
-  expect(got.body).toMatchObject({ id: ticketId, status: 'pending', requester: { id: 'orphan' }, reason: 'gateway died after the start' });
+  expect(got.body).toMatchObject({
+    id: ticketId,
+    status: 'pending',
+    requester: { id: 'orphan' },
+    reason: 'gateway died after the start',
+  });
   expect(got.body.log[0]).toMatchObject({ event: 'created', actor: 'orphan' });
   // It is a real ticket: it can be decided through the API.
   expect((await as(who.carol).post(`/tickets/${ticketId}/approve`, {})).status).toBe(200);
@@ -80,11 +100,12 @@ test('(b) SIGKILL of the gateway during a burst of 50 POST /tickets: no ticket w
   const KILL_AFTER = 20;
   const first: Array<HttpResult | null> = new Array(N).fill(null);
   const key = (i: number) => `burst-${scope.id}-${i}`;
-  const post = (i: number) => as(requester(`burst${i}`)).post('/tickets', ticketBody(appId), { 'idempotency-key': key(i) }, 20_000);
+  const post = (i: number) =>
+    as(requester(`burst${i}`)).post('/tickets', ticketBody(appId), { 'idempotency-key': key(i) }, 20_000);
 
   let answered = 0;
   let killed: Promise<void> | null = null;
-  let gateway = (await scope.gateway(env)); // a dedicated process for this burst
+  let gateway = await scope.gateway(env); // a dedicated process for this burst
   url = gateway.url;
   // 10 requests in flight at a time; the kill lands while some are mid-way.
   let next = 0;
@@ -102,16 +123,21 @@ test('(b) SIGKILL of the gateway during a burst of 50 POST /tickets: no ticket w
   await killed;
   numbers.faultsInjected = (numbers.faultsInjected as number) + 1;
   const statuses = first.map((r) => (r ? r.status : 'not sent'));
-  numbers.burstFirstAnswers = Object.fromEntries([...new Set(statuses)].map((s) => [s, statuses.filter((x) => x === s).length]));
+  numbers.burstFirstAnswers = Object.fromEntries(
+    [...new Set(statuses)].map((s) => [s, statuses.filter((x) => x === s).length]),
+  );
   expect(first.filter((r) => r && r.status !== 201 && r.status !== 0)).toEqual([]); // only successes, or cut by the kill
 
   gateway = await scope.gateway(env);
   url = gateway.url;
   // Every request is retried with its key: one ticket each, the same one a first answer named.
   const retried: HttpResult[] = [];
-  for (let i = 0; i < N; i += 10) retried.push(...(await Promise.all(Array.from({ length: Math.min(10, N - i) }, (_, k) => post(i + k)))));
+  for (let i = 0; i < N; i += 10)
+    retried.push(...(await Promise.all(Array.from({ length: Math.min(10, N - i) }, (_, k) => post(i + k)))));
   const retryStatuses = retried.map((r) => r.status);
-  numbers.retryAnswers = Object.fromEntries([...new Set(retryStatuses)].map((s) => [s, retryStatuses.filter((x) => x === s).length]));
+  numbers.retryAnswers = Object.fromEntries(
+    [...new Set(retryStatuses)].map((s) => [s, retryStatuses.filter((x) => x === s).length]),
+  );
   for (let i = 0; i < N; i++) {
     expect([200, 201]).toContain(retried[i].status);
     if (first[i]?.status === 201) expect(retried[i].body.id).toBe(first[i]!.body.id);
@@ -120,15 +146,25 @@ test('(b) SIGKILL of the gateway during a burst of 50 POST /tickets: no ticket w
   expect(new Set(ids).size).toBe(N);
 
   // The invariant, from both sides, within a bounded time.
-  const checked = await eventually(async () => {
-    const docs = (await store.tickets.model.find({ 'app.id': appId }, { _id: 1, 'requester.id': 1 }).lean().exec()) as Array<{ _id: string; requester: { id: string } }>;
-    const workflows: string[] = [];
-    for await (const wf of client.workflow.list({ query: `TaskQueue = "${env.TEMPORAL_TASK_QUEUE}" AND WorkflowType = "${TICKET_WORKFLOW_TYPE}"` })) workflows.push(wf.workflowId);
-    const docIds = new Set(docs.map((d) => d._id));
-    const withoutDoc = workflows.filter((w) => !docIds.has(w) && !w.startsWith('TCK-9')); // TCK-9xxxxx: test (a)
-    if (withoutDoc.length || workflows.filter((w) => !w.startsWith('TCK-9')).length < N) return false; // visibility lags a little
-    return { docs, workflows: workflows.filter((w) => !w.startsWith('TCK-9')) };
-  }, 20_000, 'every ticket workflow to have its ticket document');
+  const checked = await eventually(
+    async () => {
+      const docs = (await store.tickets.model
+        .find({ 'app.id': appId }, { _id: 1, 'requester.id': 1 })
+        .lean()
+        .exec()) as Array<{ _id: string; requester: { id: string } }>;
+      const workflows: string[] = [];
+      for await (const wf of client.workflow.list({
+        query: `TaskQueue = "${env.TEMPORAL_TASK_QUEUE}" AND WorkflowType = "${TICKET_WORKFLOW_TYPE}"`,
+      }))
+        workflows.push(wf.workflowId);
+      const docIds = new Set(docs.map((d) => d._id));
+      const withoutDoc = workflows.filter((w) => !docIds.has(w) && !w.startsWith('TCK-9')); // TCK-9xxxxx: test (a)
+      if (withoutDoc.length || workflows.filter((w) => !w.startsWith('TCK-9')).length < N) return false; // visibility lags a little
+      return { docs, workflows: workflows.filter((w) => !w.startsWith('TCK-9')) };
+    },
+    20_000,
+    'every ticket workflow to have its ticket document',
+  );
   const withoutWorkflow: string[] = [];
   for (const d of checked.docs) {
     try {

@@ -34,7 +34,12 @@ afterAll(() => scope.close());
 test('FerretDB down: 503 for reads and writes, health says mongo down; after the restart nothing accepted is lost and decisions caught up', async () => {
   const appId = await putApp(url, demoApp());
   const endT1 = Date.now() + 12_000;
-  const t1 = (await as(requester('m1')).post('/tickets', ticketBody(appId, { type: 'limited', end: new Date(endT1).toISOString() }))).body.id as string;
+  const t1 = (
+    await as(requester('m1')).post(
+      '/tickets',
+      ticketBody(appId, { type: 'limited', end: new Date(endT1).toISOString() }),
+    )
+  ).body.id as string;
   expect((await as(who.carol).post(`/tickets/${t1}/approve`, {})).status).toBe(200);
   await eventually(async () => (await accessFacts(store, appId, 'm1', t1)).access === 'active', 20_000, `${t1} active`);
   const t2 = (await as(requester('m2')).post('/tickets', ticketBody(appId))).body.id as string;
@@ -59,7 +64,11 @@ test('FerretDB down: 503 for reads and writes, health says mongo down; after the
   }
   // The workflow is the authority: a decision sent straight to it is accepted while the read model is down.
   const decided = await within(20_000, 'direct approve Update', () =>
-    client.workflow.getHandle(t3).executeUpdate(approveTicketUpdate, { args: [{ actor: { id: 'carol', name: 'Carol Lead', roles: [], groups: ['leads'] }, comment: 'while mongo is down' }] }),
+    client.workflow.getHandle(t3).executeUpdate(approveTicketUpdate, {
+      args: [
+        { actor: { id: 'carol', name: 'Carol Lead', roles: [], groups: ['leads'] }, comment: 'while mongo is down' },
+      ],
+    }),
   );
   expect(decided.status).toBe('approved');
 
@@ -67,10 +76,19 @@ test('FerretDB down: 503 for reads and writes, health says mongo down; after the
   await servers.startMongo();
   const restartedAt = Date.now();
 
-  const caughtUp = await eventually(async () => {
-    const [f1, f2, f3] = await Promise.all([accessFacts(store, appId, 'm1', t1), accessFacts(store, appId, 'm2', t2), accessFacts(store, appId, 'm3', t3)]);
-    return f1.access === 'expired' && f3.access === 'active' && { f1, f2, f3, at: Date.now() };
-  }, 90_000, 'the read model to catch up', 250);
+  const caughtUp = await eventually(
+    async () => {
+      const [f1, f2, f3] = await Promise.all([
+        accessFacts(store, appId, 'm1', t1),
+        accessFacts(store, appId, 'm2', t2),
+        accessFacts(store, appId, 'm3', t3),
+      ]);
+      return f1.access === 'expired' && f3.access === 'active' && { f1, f2, f3, at: Date.now() };
+    },
+    90_000,
+    'the read model to catch up',
+    250,
+  );
   const { f1, f2, f3 } = caughtUp;
   expect(f1).toMatchObject({ status: 'approved', memberships: 0, activeGrants: 0, granted: 1 });
   expect(f1.log.filter((e) => e.event === 'expired')).toHaveLength(1);
@@ -79,10 +97,14 @@ test('FerretDB down: 503 for reads and writes, health says mongo down; after the
   expect(f3.log.filter((e) => e.event === 'approved' && e.actor === 'carol')).toHaveLength(1);
 
   // Every accepted ticket is readable through the API again.
-  const health = await eventually(async () => {
-    const h = await as(null).get('/health');
-    return h.status === 200 && h;
-  }, 30_000, '/health 200 after the restart');
+  const health = await eventually(
+    async () => {
+      const h = await as(null).get('/health');
+      return h.status === 200 && h;
+    },
+    30_000,
+    '/health 200 after the restart',
+  );
   expect(health.body.checks).toEqual({ mongo: 'up', temporal: 'up' });
   const list = await as(who.root).get('/tickets?limit=100');
   expect(list.status).toBe(200);
@@ -97,14 +119,18 @@ test('FerretDB down: 503 for reads and writes, health says mongo down; after the
     grantsChecked: 2,
     catchUpAfterRestartMs: caughtUp.at - restartedAt,
     lost: 0,
-    answersDuringOutage: Object.fromEntries(Object.entries(during).map(([k, r]) => [k, `${r.status} ${(r.body as { code?: string })?.code ?? ''} ${r.ms}ms`])),
+    answersDuringOutage: Object.fromEntries(
+      Object.entries(during).map(([k, r]) => [k, `${r.status} ${(r.body as { code?: string })?.code ?? ''} ${r.ms}ms`]),
+    ),
   });
 });
 
 test('during the outage every API call answered 503 DEPENDENCY_UNAVAILABLE within 10 s (no 500, no hang)', () => {
   expect(Object.keys(during)).toHaveLength(10);
   const bad = Object.entries(during)
-    .filter(([, r]) => r.status !== 503 || (r.body as { code?: string })?.code !== 'DEPENDENCY_UNAVAILABLE' || r.ms >= 10_000)
+    .filter(
+      ([, r]) => r.status !== 503 || (r.body as { code?: string })?.code !== 'DEPENDENCY_UNAVAILABLE' || r.ms >= 10_000,
+    )
     .map(([k, r]) => `${k}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)} after ${r.ms} ms`);
   expect(bad).toEqual([]);
   expect(during['health#2'].body.checks.mongo).toBe('down');

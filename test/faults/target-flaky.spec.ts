@@ -28,14 +28,36 @@ beforeAll(async () => {
 afterAll(() => scope.close());
 
 test('GitHub answers 500 ×2 then 429 ×2 (Retry-After: 2): the grant is retried with backoff and lands exactly once', async () => {
-  const github = await startGithubServer({ token: TOKEN, org: 'acme', users: ['octo-flaky'], orgMembers: ['octo-flaky'], teams: { eng: [] } });
+  const github = await startGithubServer({
+    token: TOKEN,
+    org: 'acme',
+    users: ['octo-flaky'],
+    orgMembers: ['octo-flaky'],
+    teams: { eng: [] },
+  });
   scope.onClose(() => github.close());
-  const appId = await putApp(url, demoApp({}, { type: 'github', config: { org: 'acme', tokenEnv: 'GITHUB_TOKEN', baseUrl: github.url } }, { externalId: 'eng' }));
-  expect((await as(who.root).put('/users/flaky', { name: 'Flaky', accounts: { github: 'octo-flaky' } })).status).toBe(200);
+  const appId = await putApp(
+    url,
+    demoApp(
+      {},
+      { type: 'github', config: { org: 'acme', tokenEnv: 'GITHUB_TOKEN', baseUrl: github.url } },
+      { externalId: 'eng' },
+    ),
+  );
+  expect((await as(who.root).put('/users/flaky', { name: 'Flaky', accounts: { github: 'octo-flaky' } })).status).toBe(
+    200,
+  );
 
   const grantPath = /\/teams\/eng\/memberships\//;
   github.state.faults.add({ method: 'PUT', path: grantPath, status: 500, body: { message: 'Server Error' }, times: 2 });
-  github.state.faults.add({ method: 'PUT', path: grantPath, status: 429, headers: { 'retry-after': '2' }, body: { message: 'You have exceeded a secondary rate limit' }, times: 2 });
+  github.state.faults.add({
+    method: 'PUT',
+    path: grantPath,
+    status: 429,
+    headers: { 'retry-after': '2' },
+    body: { message: 'You have exceeded a secondary rate limit' },
+    times: 2,
+  });
 
   const created = await as(requester('flaky')).post('/tickets', ticketBody(appId));
   expect(created.status).toBe(201);
@@ -48,10 +70,15 @@ test('GitHub answers 500 ×2 then 429 ×2 (Retry-After: 2): the grant is retried
   }, 20);
   try {
     expect((await as(who.carol).post(`/tickets/${id}/approve`, {})).status).toBe(200);
-    const facts = await eventually(async () => {
-      const f = await accessFacts(store, appId, 'flaky', id);
-      return (f.access === 'active' || f.access === 'failed') && f;
-    }, 45_000, `${id} active`, 100);
+    const facts = await eventually(
+      async () => {
+        const f = await accessFacts(store, appId, 'flaky', id);
+        return (f.access === 'active' || f.access === 'failed') && f;
+      },
+      45_000,
+      `${id} active`,
+      100,
+    );
     expect(facts.access).toBe('active');
     expect(facts).toMatchObject({ activeGrants: 1, granted: 1 });
     expect(facts.log.filter((e) => e.event === 'provisioning_failed')).toHaveLength(0);
@@ -66,5 +93,13 @@ test('GitHub answers 500 ×2 then 429 ×2 (Retry-After: 2): the grant is retried
   expect(gaps[1]).toBeGreaterThanOrEqual(1600);
   expect(gaps[2]).toBeGreaterThanOrEqual(1800);
   expect(gaps[3]).toBeGreaterThanOrEqual(1800);
-  report('target-500-429', { faultsInjected: 4, grantAttempts: seen.length, gapsMs: gaps, ticketsChecked: 1, grantsChecked: 1, membershipsInTarget: 1, lost: 0 });
+  report('target-500-429', {
+    faultsInjected: 4,
+    grantAttempts: seen.length,
+    gapsMs: gaps,
+    ticketsChecked: 1,
+    grantsChecked: 1,
+    membershipsInTarget: 1,
+    lost: 0,
+  });
 });

@@ -26,10 +26,17 @@ beforeAll(async () => {
 afterAll(() => scope.close());
 
 async function activeTicket(appId: string, user: string, end: number): Promise<string> {
-  const res = await as(requester(user)).post('/tickets', ticketBody(appId, { type: 'limited', end: new Date(end).toISOString() }));
+  const res = await as(requester(user)).post(
+    '/tickets',
+    ticketBody(appId, { type: 'limited', end: new Date(end).toISOString() }),
+  );
   expect(res.status).toBe(201);
   expect((await as(who.carol).post(`/tickets/${res.body.id}/approve`, {})).status).toBe(200);
-  await eventually(async () => (await accessFacts(store, appId, user, res.body.id)).access === 'active', 20_000, `${res.body.id} active`);
+  await eventually(
+    async () => (await accessFacts(store, appId, user, res.body.id)).access === 'active',
+    20_000,
+    `${res.body.id} active`,
+  );
   return res.body.id;
 }
 
@@ -55,10 +62,15 @@ test('Temporal down while access is active: access that ended meanwhile is revok
   await servers.startTemporal();
   const restartedAt = Date.now();
 
-  const revokedA = await eventually(async () => {
-    const f = await accessFacts(store, appId, 'tmpA', a);
-    return f.access === 'expired' && f.memberships === 0 && { ...f, at: Date.now() };
-  }, 30_000, `${a} expired after the restart`, 200);
+  const revokedA = await eventually(
+    async () => {
+      const f = await accessFacts(store, appId, 'tmpA', a);
+      return f.access === 'expired' && f.memberships === 0 && { ...f, at: Date.now() };
+    },
+    30_000,
+    `${a} expired after the restart`,
+    200,
+  );
   const lagA = revokedA.at - restartedAt;
   console.log(`A revoked ${lagA} ms after the restart (${revokedA.at - endA} ms after its end)`);
   expect(lagA).toBeLessThan(15_000);
@@ -69,16 +81,31 @@ test('Temporal down while access is active: access that ended meanwhile is revok
   const factsB = await accessFacts(store, appId, 'tmpB', b);
   expect(factsB.access).toBe('active');
   expect(factsB.memberships).toBe(1);
-  const revokedB = await eventually(async () => {
-    const f = await accessFacts(store, appId, 'tmpB', b);
-    return f.access === 'expired' && f.memberships === 0 && { ...f, at: Date.now() };
-  }, Math.max(0, endB - Date.now()) + 20_000, `${b} expired at its end`, 200);
+  const revokedB = await eventually(
+    async () => {
+      const f = await accessFacts(store, appId, 'tmpB', b);
+      return f.access === 'expired' && f.memberships === 0 && { ...f, at: Date.now() };
+    },
+    Math.max(0, endB - Date.now()) + 20_000,
+    `${b} expired at its end`,
+    200,
+  );
   const lagB = revokedB.at - endB;
   expect(lagB).toBeGreaterThanOrEqual(0);
   expect(lagB).toBeLessThan(10_000);
   expect(revokedB.log.filter((e) => e.event === 'expired')).toHaveLength(1);
 
-  report('temporal-restart', { faultsInjected: 1, downtimeMs: restartedAt - stoppedAt, ticketsChecked: 2, grantsChecked: 2, expiredDuringOutage: 1, revokeLagAfterRestartMs: lagA, revokeLagAfterEndMs: lagB, createWhileDownMs: create.ms, lost: 0 });
+  report('temporal-restart', {
+    faultsInjected: 1,
+    downtimeMs: restartedAt - stoppedAt,
+    ticketsChecked: 2,
+    grantsChecked: 2,
+    expiredDuringOutage: 1,
+    revokeLagAfterRestartMs: lagA,
+    revokeLagAfterEndMs: lagB,
+    createWhileDownMs: create.ms,
+    lost: 0,
+  });
 });
 
 // Was F2: without a deadline the client's default gRPC retries held a write ~20 s before the 503. The

@@ -52,10 +52,15 @@ test('SIGKILL during in-flight applies, then restart: every ticket completes, ea
   // The lost attempts are retried once their start-to-close timeout (2 min) expires: no heartbeat timeout.
   const done = await Promise.all(
     tickets.map((t) =>
-      eventually(async () => {
-        const f = await accessFacts(store, appId, t.user, t.id);
-        return f.access === 'active' && { ...f, at: Date.now() };
-      }, 170_000, `${t.id} active after the restart (worker output: ${fresh.output()})`, 250),
+      eventually(
+        async () => {
+          const f = await accessFacts(store, appId, t.user, t.id);
+          return f.access === 'active' && { ...f, at: Date.now() };
+        },
+        170_000,
+        `${t.id} active after the restart (worker output: ${fresh.output()})`,
+        250,
+      ),
     ),
   );
   const recoveryMs = Math.max(...done.map((d) => d.at)) - killedAt;
@@ -67,5 +72,13 @@ test('SIGKILL during in-flight applies, then restart: every ticket completes, ea
     expect(f.log.filter((e) => e.event === 'provisioning_failed')).toHaveLength(0);
   }
   expect(fresh.alive()).toBe(true);
-  report('worker-sigkill', { faultsInjected: 1, inFlightApplies: N, ticketsChecked: N, grantsChecked: N, duplicateGrants: 0, lost: 0, recoveryMs });
+  report('worker-sigkill', {
+    faultsInjected: 1,
+    inFlightApplies: N,
+    ticketsChecked: N,
+    grantsChecked: N,
+    duplicateGrants: 0,
+    lost: 0,
+    recoveryMs,
+  });
 });

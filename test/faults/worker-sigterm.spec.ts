@@ -5,7 +5,18 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Store } from '@gatehouse/store';
-import { accessFacts, api, diagnose, demoApp, putApp, requester, ticketBody, truth, who, workerPolling } from './support/api';
+import {
+  accessFacts,
+  api,
+  diagnose,
+  demoApp,
+  putApp,
+  requester,
+  ticketBody,
+  truth,
+  who,
+  workerPolling,
+} from './support/api';
 import { appEnv, eventually, FAULT_WORKER, report, Scope, within, type Proc, type Servers } from './support/processes';
 
 jest.setTimeout(200_000);
@@ -60,10 +71,15 @@ async function terminate(p: Proc): Promise<{ exitMs: number; code: number | null
 }
 
 async function completesOnce(user: string, ticketId: string, timeoutMs = 30_000) {
-  const f = await eventually(async () => {
-    const facts = await accessFacts(store, appId, user, ticketId);
-    return facts.access === 'active' && facts;
-  }, timeoutMs, `${ticketId} active`, 200).catch(async (err) => {
+  const f = await eventually(
+    async () => {
+      const facts = await accessFacts(store, appId, user, ticketId);
+      return facts.access === 'active' && facts;
+    },
+    timeoutMs,
+    `${ticketId} active`,
+    200,
+  ).catch(async (err) => {
     throw new Error(`${String(err)}\nworkflow: ${await diagnose(client, ticketId)}`);
   });
   expect(f).toMatchObject({ memberships: 1, activeGrants: 1, grants: 1, granted: 1 });
@@ -139,6 +155,8 @@ test('SIGTERM while a grant that ignores cancellation (like the real connectors\
   const id = await approvedTicket('st4');
   await w.waitFor(`FAULT_GRANT_WRITTEN ${id}`, 20_000);
   const exit = await terminate(w);
-  numbers.uncancellableExitMs = Number.isFinite(exit.exitMs) ? exit.exitMs : `> ${GRACE_S * 1000 + 2 * MARGIN_MS} (SIGKILLed)`;
+  numbers.uncancellableExitMs = Number.isFinite(exit.exitMs)
+    ? exit.exitMs
+    : `> ${GRACE_S * 1000 + 2 * MARGIN_MS} (SIGKILLed)`;
   expect(exit.exitMs).toBeLessThan(GRACE_S * 1000 + MARGIN_MS);
 });

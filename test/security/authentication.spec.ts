@@ -47,11 +47,17 @@ describe('HS256', () => {
     ['roles that are not a list of strings', () => hs({ ...base(), roles: 'admin' })],
     ['alg none', async () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(base())}.`],
     ['alg none with a signature part', async () => `${b64({ alg: 'none' })}.${b64(base())}.c2ln`],
-    ['HS512 instead of HS256', async () => new SignJWT(base()).setProtectedHeader({ alg: 'HS512' }).sign(enc(TEST_SECRET))],
-    ['a tampered payload', async () => {
-      const [h, , s] = (await hs(base())).split('.');
-      return `${h}.${b64({ ...base(), roles: ['admin'] })}.${s}`;
-    }],
+    [
+      'HS512 instead of HS256',
+      async () => new SignJWT(base()).setProtectedHeader({ alg: 'HS512' }).sign(enc(TEST_SECRET)),
+    ],
+    [
+      'a tampered payload',
+      async () => {
+        const [h, , s] = (await hs(base())).split('.');
+        return `${h}.${b64({ ...base(), roles: ['admin'] })}.${s}`;
+      },
+    ],
     ['garbage', async () => 'not.a.jwt'],
   ];
 
@@ -61,12 +67,14 @@ describe('HS256', () => {
     expect(res.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: expect.any(String) });
   });
 
-  test.each([['no header', ''], ['Basic auth', 'Basic YWxpY2U6cHc='], ['Bearer without a token', 'Bearer '], ['lower-case bearer and spaces', 'bearer  x.y.z']])(
-    '%s is 401',
-    async (_name, header) => {
-      expect((await raw(header)).status).toBe(401);
-    },
-  );
+  test.each([
+    ['no header', ''],
+    ['Basic auth', 'Basic YWxpY2U6cHc='],
+    ['Bearer without a token', 'Bearer '],
+    ['lower-case bearer and spaces', 'bearer  x.y.z'],
+  ])('%s is 401', async (_name, header) => {
+    expect((await raw(header)).status).toBe(401);
+  });
 });
 
 describe('JWKS (RS256 and ES256) with rotation', () => {
@@ -78,7 +86,11 @@ describe('JWKS (RS256 and ES256) with rotation', () => {
   async function keyPair(alg: 'RS256' | 'ES256', kid: string) {
     const { privateKey, publicKey } = await generateKeyPair(alg);
     const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
-    return { privateKey, jwk, sign: (claims: object) => new SignJWT({ ...claims }).setProtectedHeader({ alg, kid }).sign(privateKey) };
+    return {
+      privateKey,
+      jwk,
+      sign: (claims: object) => new SignJWT({ ...claims }).setProtectedHeader({ alg, kid }).sign(privateKey),
+    };
   }
 
   beforeAll(async () => {
@@ -105,7 +117,9 @@ describe('JWKS (RS256 and ES256) with rotation', () => {
     expect((await stack.as(`Bearer ${await rs.sign(claims)}`).get('/me')).status).toBe(200);
     expect((await stack.as(`Bearer ${await es.sign(claims)}`).get('/me')).status).toBe(200);
     // Algorithm confusion: an HS256 token keyed with the RSA modulus must not pass.
-    const confused = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'rs-1' }).sign(enc(String(rs.jwk.n)));
+    const confused = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', kid: 'rs-1' })
+      .sign(enc(String(rs.jwk.n)));
     expect((await stack.as(`Bearer ${confused}`).get('/me')).status).toBe(401);
     const strangerKey = await keyPair('RS256', 'rs-1');
     expect((await stack.as(`Bearer ${await strangerKey.sign(claims)}`).get('/me')).status).toBe(401);
@@ -133,14 +147,20 @@ describe('booting', () => {
     expect(() => loadGatewayConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadGatewayConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_JWT_SECRET or AUTH_JWKS_URL/);
     expect(() => loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'short' })).toThrow(/at least 32/);
-    expect(loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32) }).auth.usingDevSecret).toBe(false);
+    expect(loadGatewayConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32) }).auth.usingDevSecret).toBe(
+      false,
+    );
     expect(loadGatewayConfig({}).auth.usingDevSecret).toBe(true);
     expect(() => loadGatewayConfig({ PORT: 'eighty' })).toThrow(/PORT/);
   });
 
   test('the gateway process exits non-zero with a clear message', () => {
     const main = path.resolve(__dirname, '../../services/gateway/dist/main.js');
-    const result = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH, NODE_ENV: 'production' }, encoding: 'utf8', timeout: 20_000 });
+    const result = spawnSync(process.execPath, [main], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('AUTH_JWT_SECRET or AUTH_JWKS_URL');
   });

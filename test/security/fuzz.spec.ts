@@ -14,12 +14,18 @@ const bin = path.resolve(__dirname, '../../.tools/schemathesis/bin/schemathesis'
 
 let stack: TestStack;
 beforeAll(async () => {
-  if (!fs.existsSync(bin)) throw new Error('schemathesis is missing: run bash tools/scripts/install-schemathesis.sh (npm test does)');
+  if (!fs.existsSync(bin))
+    throw new Error('schemathesis is missing: run bash tools/scripts/install-schemathesis.sh (npm test does)');
   // Fuzzing sends thousands of requests from one caller: lift the per-minute budget for this stack.
   stack = await startTestStack({ env: { RATE_LIMIT_PER_MINUTE: '10000000' } });
   // Data for operations that need existing ids.
   const appId = await createApp(stack);
-  await stack.as(users.alice).post('/tickets', { appId, changes: [{ op: 'add', entitlementId: 'engineering-team' }], duration: { type: 'indefinite' }, reason: 'fuzz' });
+  await stack.as(users.alice).post('/tickets', {
+    appId,
+    changes: [{ op: 'add', entitlementId: 'engineering-team' }],
+    duration: { type: 'indefinite' },
+    reason: 'fuzz',
+  });
 });
 afterAll(async () => stack?.stop());
 
@@ -36,14 +42,22 @@ test('no 5xx and no schema violation across every operation', async () => {
     const result = await run(
       bin,
       [
-        'run', `${stack.url}/docs-json`,
-        '--header', `Authorization: Bearer ${token}`,
-        '--checks', 'not_a_server_error,response_schema_conformance',
-        '--max-examples', '15',
-        '--workers', '2',
-        '--seed', String(seed),
-        '--report', 'junit',
-        '--report-junit-path', junitPath,
+        'run',
+        `${stack.url}/docs-json`,
+        '--header',
+        `Authorization: Bearer ${token}`,
+        '--checks',
+        'not_a_server_error,response_schema_conformance',
+        '--max-examples',
+        '15',
+        '--workers',
+        '2',
+        '--seed',
+        String(seed),
+        '--report',
+        'junit',
+        '--report-junit-path',
+        junitPath,
         '--no-color',
         ...operations.flatMap((label) => ['--include-name', label]),
       ],
@@ -57,29 +71,42 @@ test('no 5xx and no schema violation across every operation', async () => {
     const classified = classifyReport(parseJunitReport(xml));
     // A run that failed without saying why in its report (killed, crashed before writing it) is a problem too.
     if (result.status !== 0 && !classified.problems.length && !classified.fuzzerErrors.length) {
-      classified.problems.push(`schemathesis exited ${result.status} with nothing in its report: see test-results/schemathesis/${name}.txt`);
+      classified.problems.push(
+        `schemathesis exited ${result.status} with nothing in its report: see test-results/schemathesis/${name}.txt`,
+      );
     }
     return { ...classified, generated: Number(/(\d+) generated/.exec(result.output)?.[1] ?? 0), status: result.status };
   }
 
   const first = await fuzz('run', 1);
-  console.log(`schemathesis: ${first.generated} requests generated across the API, exit ${first.status}; report in test-results/schemathesis/run.txt`);
+  console.log(
+    `schemathesis: ${first.generated} requests generated across the API, exit ${first.status}; report in test-results/schemathesis/run.txt`,
+  );
   const problems = [...first.problems];
   if (first.fuzzerErrors.length) {
     // Errors inside schemathesis itself (a KeyError while generating, Hypothesis's "Inconsistent results")
     // say nothing about the API: report them and fuzz those operations once more, with another seed.
-    console.warn(`schemathesis errored on its own, fuzzing again:\n${first.fuzzerErrors.map((e) => `  ${e.operation}: ${e.message}`).join('\n')}`);
+    console.warn(
+      `schemathesis errored on its own, fuzzing again:\n${first.fuzzerErrors.map((e) => `  ${e.operation}: ${e.message}`).join('\n')}`,
+    );
     const labels = [...new Set(first.fuzzerErrors.map((e) => e.operation))];
     const again = await fuzz('rerun', 2, labels.every(isOperationLabel) ? labels : []);
     problems.push(...again.problems);
     // Twice in a row is no accident: those operations went untested.
-    problems.push(...again.fuzzerErrors.map((e) => `${e.operation}: schemathesis failed twice on its own: ${e.message}`));
+    problems.push(
+      ...again.fuzzerErrors.map((e) => `${e.operation}: schemathesis failed twice on its own: ${e.message}`),
+    );
   }
   expect(problems).toEqual([]);
   expect(first.generated).toBeGreaterThan(300);
 }, 540_000);
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; output: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
     // Its cache (.schemathesis/) lands in the working directory: keep it out of the repository root.
     const cwd = path.resolve(__dirname, '../../test-results');

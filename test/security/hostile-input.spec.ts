@@ -13,7 +13,13 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 const alice = () => stack.as(users.alice);
-const valid = () => ({ appId, changes: [{ op: 'add', entitlementId: 'engineering-team', fields: {} }], duration: { type: 'limited', end: inHours(1) }, reason: 'x', onBehalfOf: 'alice' });
+const valid = () => ({
+  appId,
+  changes: [{ op: 'add', entitlementId: 'engineering-team', fields: {} }],
+  duration: { type: 'limited', end: inHours(1) },
+  reason: 'x',
+  onBehalfOf: 'alice',
+});
 const operators = [{ $ne: null }, { $gt: '' }, { $where: 'sleep(1000)' }, { $regex: '.*' }];
 
 function setPath(obj: any, path: (string | number)[], value: unknown) {
@@ -24,25 +30,45 @@ function setPath(obj: any, path: (string | number)[], value: unknown) {
   return copy;
 }
 
-const bodyPaths: (string | number)[][] = [['appId'], ['changes'], ['changes', 0], ['changes', 0, 'op'], ['changes', 0, 'entitlementId'], ['changes', 0, 'fields'], ['duration'], ['duration', 'type'], ['duration', 'end'], ['reason'], ['onBehalfOf']];
+const bodyPaths: (string | number)[][] = [
+  ['appId'],
+  ['changes'],
+  ['changes', 0],
+  ['changes', 0, 'op'],
+  ['changes', 0, 'entitlementId'],
+  ['changes', 0, 'fields'],
+  ['duration'],
+  ['duration', 'type'],
+  ['duration', 'end'],
+  ['reason'],
+  ['onBehalfOf'],
+];
 let injected = 0;
 
 describe('operator injection', () => {
-  test.each(bodyPaths.map((p) => [p.join('.'), p] as const))('an operator object in %s is 400 and creates nothing', async (_name, path) => {
-    for (const op of operators) {
-      const res = await alice().post('/tickets', setPath(valid(), path, op));
-      injected++;
-      expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
-    }
-    expect((await alice().get(`/tickets?appId=${appId}`)).body.items).toEqual([]);
-  });
+  test.each(bodyPaths.map((p) => [p.join('.'), p] as const))(
+    'an operator object in %s is 400 and creates nothing',
+    async (_name, path) => {
+      for (const op of operators) {
+        const res = await alice().post('/tickets', setPath(valid(), path, op));
+        injected++;
+        expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      }
+      expect((await alice().get(`/tickets?appId=${appId}`)).body.items).toEqual([]);
+    },
+  );
 
   test('operator keys inside entitlement fields and connector config are refused', async () => {
     for (const key of ['$where', 'a.b', '$gt', '__proto__', 'constructor']) {
       const res = await alice().post('/tickets/validate', setPath(valid(), ['changes', 0, 'fields'], { [key]: 'x' }));
       injected++;
       expect(res.status).toBe(400);
-      const app = await stack.as(users.root).put(`/apps/${appId}-x`, { name: 'x', connector: { type: 'demo', config: { [key]: 'x' } }, entitlements: [], policy: { approval: { steps: [] } } });
+      const app = await stack.as(users.root).put(`/apps/${appId}-x`, {
+        name: 'x',
+        connector: { type: 'demo', config: { [key]: 'x' } },
+        entitlements: [],
+        policy: { approval: { steps: [] } },
+      });
       injected++;
       expect(app.status).toBe(400);
     }
@@ -85,7 +111,12 @@ describe('sizes and shapes', () => {
   test('over-long strings are 400 naming the field', async () => {
     const res = await alice().post('/tickets', { ...valid(), reason: 'x'.repeat(2001) });
     expect([res.status, res.body.message]).toEqual([400, expect.stringContaining('reason')]);
-    const name = await stack.as(users.root).put('/apps/long', { name: 'x'.repeat(201), connector: { type: 'demo', config: {} }, entitlements: [], policy: { approval: { steps: [] } } });
+    const name = await stack.as(users.root).put('/apps/long', {
+      name: 'x'.repeat(201),
+      connector: { type: 'demo', config: {} },
+      entitlements: [],
+      policy: { approval: { steps: [] } },
+    });
     expect(name.status).toBe(400);
   });
 
@@ -101,7 +132,11 @@ describe('sizes and shapes', () => {
   });
 
   test('prototype pollution through the body has no effect', async () => {
-    const res = await alice().request('POST', '/tickets/validate', `{"appId":"${appId}","changes":[{"op":"add","entitlementId":"engineering-team"}],"duration":{"type":"indefinite"},"reason":"x","__proto__":{"roles":["admin"]}}`);
+    const res = await alice().request(
+      'POST',
+      '/tickets/validate',
+      `{"appId":"${appId}","changes":[{"op":"add","entitlementId":"engineering-team"}],"duration":{"type":"indefinite"},"reason":"x","__proto__":{"roles":["admin"]}}`,
+    );
     expect(res.status).toBe(400);
     expect(({} as any).roles).toBeUndefined();
     const me = await alice().get('/me');
@@ -109,10 +144,17 @@ describe('sizes and shapes', () => {
   });
 
   test('non-JSON content types and malformed JSON are refused without a 5xx', async () => {
-    expect((await alice().request('POST', '/tickets', 'appId=x', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(400);
-    expect((await alice().request('POST', '/tickets', '{"appId": "x",}', { 'content-type': 'application/json' })).status).toBe(400);
+    expect(
+      (await alice().request('POST', '/tickets', 'appId=x', { 'content-type': 'application/x-www-form-urlencoded' }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await alice().request('POST', '/tickets', '{"appId": "x",}', { 'content-type': 'application/json' })).status,
+    ).toBe(400);
     expect((await alice().request('POST', '/tickets', '[]', { 'content-type': 'application/json' })).status).toBe(400);
-    expect((await alice().request('POST', '/tickets', 'null', { 'content-type': 'application/json' })).status).toBe(400);
+    expect((await alice().request('POST', '/tickets', 'null', { 'content-type': 'application/json' })).status).toBe(
+      400,
+    );
   });
 });
 

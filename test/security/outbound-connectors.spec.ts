@@ -35,7 +35,10 @@ test('in production a SCIM target on loopback is refused without a request; allo
   const settings = { type: 'scim' as const, config: { baseUrl: scim.url, tokenEnv: TOKEN_ENV } };
   const before = (await scim.state.requests()).length;
   const refused = await createConnector('scim-app', settings, deps(scim.state.token)).checkConnection();
-  expect(refused).toEqual({ ok: false, message: expect.stringMatching(/outbound request refused: 127\.0\.0\.1 is loopback/) });
+  expect(refused).toEqual({
+    ok: false,
+    message: expect.stringMatching(/outbound request refused: 127\.0\.0\.1 is loopback/),
+  });
   expect((await scim.state.requests()).length).toBe(before);
 
   const allowed = await createConnector('scim-app', settings, deps(scim.state.token, '127.0.0.1')).checkConnection();
@@ -46,7 +49,10 @@ test('in production a Slack API URL on loopback is refused without a request; al
   const settings = { type: 'slack' as const, config: { apiUrl: slack.url, tokenEnv: TOKEN_ENV } };
   const before = slack.state.requests.length;
   const refused = await createConnector('slack-app', settings, deps(slack.state.token)).checkConnection();
-  expect(refused).toEqual({ ok: false, message: expect.stringMatching(/outbound request refused: 127\.0\.0\.1 is loopback/) });
+  expect(refused).toEqual({
+    ok: false,
+    message: expect.stringMatching(/outbound request refused: 127\.0\.0\.1 is loopback/),
+  });
   expect(slack.state.requests.length).toBe(before);
 
   const allowed = await createConnector('slack-app', settings, deps(slack.state.token, '127.0.0.1')).checkConnection();

@@ -66,16 +66,23 @@ test("schemathesis's own runtime error (Inconsistent results, a KeyError) is the
   const classified = classifyReport(parseJunitReport(report(passing + '\n' + inconsistentResults)));
   expect(classified.problems).toEqual([]);
   expect(classified.fuzzerErrors).toEqual([
-    { operation: 'PUT /apps/{appId}', message: expect.stringContaining('Inconsistent results from replaying a test case!') },
+    {
+      operation: 'PUT /apps/{appId}',
+      message: expect.stringContaining('Inconsistent results from replaying a test case!'),
+    },
   ]);
 });
 
-test('a failed health check of the generator is the fuzzer\'s too', () => {
-  expect(classifyReport(parseJunitReport(report(healthCheck))).fuzzerErrors.map((e) => e.operation)).toEqual(['PATCH /apps/{appId}/policy']);
+test("a failed health check of the generator is the fuzzer's too", () => {
+  expect(classifyReport(parseJunitReport(report(healthCheck))).fuzzerErrors.map((e) => e.operation)).toEqual([
+    'PATCH /apps/{appId}/policy',
+  ]);
 });
 
 test('a 5xx and a schema violation are problems, even next to a fuzzer error', () => {
-  const classified = classifyReport(parseJunitReport(report([serverError, inconsistentResults, schemaViolation].join('\n'))));
+  const classified = classifyReport(
+    parseJunitReport(report([serverError, inconsistentResults, schemaViolation].join('\n'))),
+  );
   expect(classified.problems).toEqual([
     expect.stringMatching(/^POST \/tickets: 1\. Server error \/ \[500\] Internal Server Error:/),
     expect.stringMatching(/^GET \/grants: 1\. Response violates schema \/ 'expiresAt' is a required property/),
@@ -85,7 +92,9 @@ test('a 5xx and a schema violation are problems, even next to a fuzzer error', (
 
 test('an API that does not answer is a problem of the API, not of the fuzzer', () => {
   const classified = classifyReport(parseJunitReport(report(networkError)));
-  expect(classified.problems).toEqual(['DELETE /webhooks/{webhookId}: Network Error / Read timed out after 10.00 seconds']);
+  expect(classified.problems).toEqual([
+    'DELETE /webhooks/{webhookId}: Network Error / Read timed out after 10.00 seconds',
+  ]);
   expect(classified.fuzzerErrors).toEqual([]);
 });
 

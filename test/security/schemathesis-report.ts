@@ -61,7 +61,12 @@ function errorTitle(text: string): string {
 }
 
 function firstLines(text: string, n = 3): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, n).join(' / ');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, n)
+    .join(' / ');
 }
 
 export function classifyReport(outcomes: OperationOutcome[]): ClassifiedReport {

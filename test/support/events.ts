@@ -13,7 +13,11 @@ export function sampleTicketSnapshot(overrides: Partial<TicketEventSnapshot> = {
     changes: [{ op: 'add', entitlementId: 'maintainer', entitlementName: 'Maintainer' }],
     duration: { type: 'limited', start: '2026-11-26T09:00:00.000Z', end: '2026-11-27T09:00:00.000Z' },
     reason: 'On-call rotation',
-    approval: { currentStep: 0, awaiting: ['user:carol'], steps: [{ name: 'Team lead', state: 'waiting', approvers: ['user:carol'], approvedBy: [] }] },
+    approval: {
+      currentStep: 0,
+      awaiting: ['user:carol'],
+      steps: [{ name: 'Team lead', state: 'waiting', approvers: ['user:carol'], approvedBy: [] }],
+    },
     access: { state: 'pending', start: null, end: null },
     parentTicketId: null,
     ...overrides,

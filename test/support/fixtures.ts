@@ -27,7 +27,12 @@ export function testApp(overrides: Omit<Partial<App>, 'policy'> & { policy?: Par
   };
 }
 
-export function change(app: App, entitlementId: string, op: 'add' | 'remove' = 'add', fields: TicketChange['fields'] = {}): TicketChange {
+export function change(
+  app: App,
+  entitlementId: string,
+  op: 'add' | 'remove' = 'add',
+  fields: TicketChange['fields'] = {},
+): TicketChange {
   const e = app.entitlements.find((x) => x.id === entitlementId)!;
   return { op, entitlement: { id: e.id, name: e.name, kind: e.kind }, fields };
 }

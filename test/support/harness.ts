@@ -27,7 +27,16 @@ function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+    Runtime.install({
+      logger: {
+        log: () => undefined,
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      },
+    });
   } catch {
     // already installed by another helper in this process
   }
@@ -52,7 +61,12 @@ export interface RunningWorker {
 
 export async function startTestWorker(
   store: Store,
-  options: Partial<Pick<GatehouseWorkerOptions, 'connectorFor' | 'env' | 'taskQueue' | 'shutdownGraceSeconds' | 'notifier' | 'channels'>> = {},
+  options: Partial<
+    Pick<
+      GatehouseWorkerOptions,
+      'connectorFor' | 'env' | 'taskQueue' | 'shutdownGraceSeconds' | 'notifier' | 'channels'
+    >
+  > = {},
 ): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
@@ -82,7 +96,11 @@ export async function startTestWorker(
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false | null>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false | null>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -102,7 +120,8 @@ export async function updateError(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? 'untyped';
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
+      return err.cause.type ?? 'untyped';
     throw err;
   }
   throw new Error('expected the update to be refused');

@@ -33,7 +33,12 @@ export interface Client {
   get<T = any>(path: string, headers?: Record<string, string>): Promise<HttpResult<T>>;
   post<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
   put<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
-  request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<HttpResult<T>>;
 }
 
 export const users = {
@@ -46,7 +51,9 @@ export const users = {
   root: { sub: 'root', name: 'Root Admin', roles: ['admin'], groups: [] },
 } satisfies Record<string, TokenClaims>;
 
-export async function startTestStack(options: { worker?: Partial<GatehouseWorkerOptions>; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { worker?: Partial<GatehouseWorkerOptions>; env?: Record<string, string>; logger?: Logger } = {},
+): Promise<TestStack> {
   const store = await openTestStore();
   const worker = await startTestWorker(store, options.worker ?? {});
   const config = loadGatewayConfig({
@@ -73,11 +80,20 @@ export async function startTestStack(options: { worker?: Partial<GatehouseWorker
 
   function as(who: TokenClaims | string): Client {
     const claims = typeof who === 'string' ? null : who;
-    const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> => {
+    const request = async <T>(
+      method: string,
+      path: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ): Promise<HttpResult<T>> => {
       const auth = typeof who === 'string' ? who : `Bearer ${await token(claims!)}`;
       const res = await fetch(url + path, {
         method,
-        headers: { ...(auth ? { authorization: auth } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          ...(auth ? { authorization: auth } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();
@@ -113,7 +129,9 @@ export async function startTestStack(options: { worker?: Partial<GatehouseWorker
 }
 
 /** An app body for PUT /apps/:id, modelled on a GitHub org with a lead step and an optional second step. */
-export function appBody(overrides: Partial<Omit<App, 'id' | 'policy'>> & { policy?: Partial<App['policy']> } = {}): Omit<App, 'id'> {
+export function appBody(
+  overrides: Partial<Omit<App, 'id' | 'policy'>> & { policy?: Partial<App['policy']> } = {},
+): Omit<App, 'id'> {
   const { policy, ...rest } = overrides;
   return {
     name: 'GitHub',

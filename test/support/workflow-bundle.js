@@ -10,7 +10,10 @@ function workflowBundleOptions() {
     workflowsPath: path.join(root, 'workflows/src/workflows.ts'),
     webpackConfigHook: (config) => {
       config.resolve = config.resolve ?? {};
-      config.resolve.alias = { ...(config.resolve.alias ?? {}), '@gatehouse/domain': path.join(root, 'domain/src/index.ts') };
+      config.resolve.alias = {
+        ...(config.resolve.alias ?? {}),
+        '@gatehouse/domain': path.join(root, 'domain/src/index.ts'),
+      };
       return config;
     },
   };

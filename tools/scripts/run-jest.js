@@ -12,7 +12,10 @@ fs.rmSync(out, { force: true });
 
 // Two cores: two Jest workers share the servers started once by test/support/global-setup.js.
 const args = ['--maxWorkers=2', '--json', `--outputFile=${out}`, ...process.argv.slice(2)];
-const result = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), ...args], { cwd: root, stdio: 'inherit' });
+const result = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), ...args], {
+  cwd: root,
+  stdio: 'inherit',
+});
 
 let summary = 'Tests: 0 passed, 0 failed (no results: Jest did not write test-results/jest.json)';
 if (fs.existsSync(out)) {

@@ -6,7 +6,10 @@ export const searchAttributes: Record<string, 'Keyword' | 'Datetime'>;
 export function binaries(): { temporal: string; ferretdb: string };
 export function freePort(): Promise<number>;
 export function portOpen(port: number, host?: string): Promise<boolean>;
-export function waitForPort(port: number, options?: { timeoutMs?: number; child?: ChildProcess; name?: string }): Promise<void>;
+export function waitForPort(
+  port: number,
+  options?: { timeoutMs?: number; child?: ChildProcess; name?: string },
+): Promise<void>;
 export function stopChild(child: ChildProcess | undefined, timeoutMs?: number): Promise<void>;
 export function searchAttributeArgs(): string[];
 export function startFerretDb(options?: { dataDir?: string; port?: number; log?: StdioOptions }): Promise<{
@@ -16,7 +19,12 @@ export function startFerretDb(options?: { dataDir?: string; port?: number; log?:
   uri: string;
   stop(): Promise<void>;
 }>;
-export function startTemporalDevServer(options?: { dbFile?: string; port?: number; uiPort?: number; log?: StdioOptions }): Promise<{
+export function startTemporalDevServer(options?: {
+  dbFile?: string;
+  port?: number;
+  uiPort?: number;
+  log?: StdioOptions;
+}): Promise<{
   child: ChildProcess;
   address: string;
   uiUrl: string;

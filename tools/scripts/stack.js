@@ -16,7 +16,9 @@ function binaries() {
   const ferretdb = process.env.FERRETDB_BIN || path.join(bin, 'ferretdb');
   for (const [name, file] of Object.entries({ temporal, ferretdb })) {
     if (!fs.existsSync(file)) {
-      throw new Error(`${name} binary not found at ${file}: run \`npm run servers\` (or set ${name.toUpperCase()}_BIN)`);
+      throw new Error(
+        `${name} binary not found at ${file}: run \`npm run servers\` (or set ${name.toUpperCase()}_BIN)`,
+      );
     }
   }
   return { temporal, ferretdb };
@@ -45,7 +47,8 @@ function portOpen(port, host = '127.0.0.1') {
 async function waitForPort(port, { timeoutMs = 60_000, child, name } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before listening on :${port}`);
+    if (child && child.exitCode !== null)
+      throw new Error(`${name} exited with code ${child.exitCode} before listening on :${port}`);
     if (await portOpen(port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -29,8 +29,18 @@ export const DEMO_APPS: App[] = [
     name: 'GitHub',
     connector: { type: 'demo', config: {} },
     entitlements: [
-      { id: 'engineering-team', kind: 'group', name: 'engineering-team', description: 'Every engineer: read access to all repositories' },
-      { id: 'platform-maintainers', kind: 'group', name: 'platform-maintainers', description: 'Write access to the platform repositories' },
+      {
+        id: 'engineering-team',
+        kind: 'group',
+        name: 'engineering-team',
+        description: 'Every engineer: read access to all repositories',
+      },
+      {
+        id: 'platform-maintainers',
+        kind: 'group',
+        name: 'platform-maintainers',
+        description: 'Write access to the platform repositories',
+      },
       {
         id: 'repo-admin',
         kind: 'role',
@@ -54,7 +64,12 @@ export const DEMO_APPS: App[] = [
     connector: { type: 'demo', config: {} },
     entitlements: [
       { id: 'oncall', kind: 'group', name: '@oncall', description: 'The on-call user group: paged for incidents' },
-      { id: 'incident-response', kind: 'permission', name: '#incident-response', description: 'The private incident channel' },
+      {
+        id: 'incident-response',
+        kind: 'permission',
+        name: '#incident-response',
+        description: 'The private incident channel',
+      },
     ],
     licenses: [],
     policy: {
@@ -72,7 +87,13 @@ export const DEMO_APPS: App[] = [
     name: 'Salesforce',
     connector: { type: 'demo', config: {} },
     entitlements: [
-      { id: 'sales-manager', kind: 'role', name: 'Sales Manager', description: 'Manages a sales team and its pipeline', licenseId: 'sf-seat' },
+      {
+        id: 'sales-manager',
+        kind: 'role',
+        name: 'Sales Manager',
+        description: 'Manages a sales team and its pipeline',
+        licenseId: 'sf-seat',
+      },
       { id: 'sales-rep', kind: 'role', name: 'Sales Rep', licenseId: 'sf-seat' },
       {
         id: 'reports-export',

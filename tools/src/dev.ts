@@ -19,9 +19,11 @@ const pretty = require('pino-pretty') as (opts: object) => NodeJS.WritableStream
 function formatLine(name: string) {
   return (log: Record<string, unknown>) => {
     const parts = [`${name} ›`];
-    if (log.msg === 'request') parts.push(`${log.method} ${log.path} → ${log.status} (${log.ms} ms)${log.actor ? ` by ${log.actor}` : ''}`);
+    if (log.msg === 'request')
+      parts.push(`${log.method} ${log.path} → ${log.status} (${log.ms} ms)${log.actor ? ` by ${log.actor}` : ''}`);
     else parts.push(String(log.msg ?? ''));
-    for (const key of ['ticketId', 'workflowId', 'taskQueue', 'url', 'err']) if (log[key]) parts.push(`${key}=${typeof log[key] === 'object' ? JSON.stringify(log[key]) : String(log[key])}`);
+    for (const key of ['ticketId', 'workflowId', 'taskQueue', 'url', 'err'])
+      if (log[key]) parts.push(`${key}=${typeof log[key] === 'object' ? JSON.stringify(log[key]) : String(log[key])}`);
     return parts.join(' ');
   };
 }
@@ -38,9 +40,21 @@ type Stoppable = { name: string; stop: () => Promise<void> };
 const running: Stoppable[] = [];
 
 function startNode(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   // pino-pretty writes to stdout itself.
-  child.stdout!.pipe(pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,name', hideObject: true, messageFormat: formatLine(name) }));
+  child.stdout!.pipe(
+    pretty({
+      colorize: process.stdout.isTTY,
+      translateTime: 'SYS:HH:MM:ss',
+      ignore: 'pid,hostname,name',
+      hideObject: true,
+      messageFormat: formatLine(name),
+    }),
+  );
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`${color(31, `[${name}]`)} ${d}`));
   child.on('exit', (code, signal) => {
     if (!stopping) {
@@ -68,14 +82,24 @@ async function waitForHealth(url: string, timeoutMs = 60_000): Promise<void> {
 
 async function seed(url: string, adminToken: string): Promise<void> {
   const call = async (method: string, p: string, body: unknown) => {
-    const res = await fetch(url + p, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(url + p, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${await res.text()}`);
   };
   for (const app of DEMO_APPS) {
     const { id, ...body } = app;
     await call('PUT', `/apps/${id}`, body);
   }
-  for (const user of Object.values(DEMO_USERS)) await call('PUT', `/users/${user.sub}`, { name: user.name, email: user.email, roles: user.roles ?? [], groups: user.groups ?? [] });
+  for (const user of Object.values(DEMO_USERS))
+    await call('PUT', `/users/${user.sub}`, {
+      name: user.name,
+      email: user.email,
+      roles: user.roles ?? [],
+      groups: user.groups ?? [],
+    });
 }
 
 let stopping = false;
@@ -98,16 +122,22 @@ async function main(): Promise<void> {
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
   let uiUrl = process.env.TEMPORAL_UI_URL;
   if (!temporalAddress) {
-    if (await stack.portOpen(7233)) throw new Error('port 7233 is taken: stop the other Temporal server, or set TEMPORAL_ADDRESS to use it');
+    if (await stack.portOpen(7233))
+      throw new Error('port 7233 is taken: stop the other Temporal server, or set TEMPORAL_ADDRESS to use it');
     say('starting the Temporal dev server (SQLite in .data/temporal) …');
-    const temporal = await stack.startTemporalDevServer({ dbFile: path.join(dataDir, 'temporal', 'temporal.db'), port: 7233, uiPort: 8233 });
+    const temporal = await stack.startTemporalDevServer({
+      dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
+      port: 7233,
+      uiPort: 8233,
+    });
     running.push({ name: 'temporal', stop: temporal.stop });
     temporalAddress = temporal.address;
     uiUrl = temporal.uiUrl;
   }
   let mongoUri = process.env.MONGODB_URI;
   if (!mongoUri) {
-    if (await stack.portOpen(27017)) throw new Error('port 27017 is taken: stop the other MongoDB, or set MONGODB_URI to use it');
+    if (await stack.portOpen(27017))
+      throw new Error('port 27017 is taken: stop the other MongoDB, or set MONGODB_URI to use it');
     say('starting FerretDB (SQLite in .data/ferretdb) …');
     const ferret = await stack.startFerretDb({ dataDir: path.join(dataDir, 'ferretdb'), port: 27017 });
     running.push({ name: 'ferretdb', stop: ferret.stop });
@@ -115,11 +145,24 @@ async function main(): Promise<void> {
   }
 
   // Demo tokens for the dashboard's one-click sign-in (served only because DEV_TOKENS_FILE is set).
-  const tokens = Object.fromEntries(await Promise.all(Object.entries(DEMO_USERS).map(async ([k, claims]) => [k, await mintToken(secret, claims)])));
+  const tokens = Object.fromEntries(
+    await Promise.all(Object.entries(DEMO_USERS).map(async ([k, claims]) => [k, await mintToken(secret, claims)])),
+  );
   const tokensFile = path.join(dataDir, 'dev-tokens.json');
   fs.writeFileSync(
     tokensFile,
-    JSON.stringify({ users: Object.entries(DEMO_USERS).map(([k, u]) => ({ id: u.sub, name: u.name, role: DEMO_ROLES[k as keyof typeof DEMO_ROLES], token: tokens[k] })) }, null, 1),
+    JSON.stringify(
+      {
+        users: Object.entries(DEMO_USERS).map(([k, u]) => ({
+          id: u.sub,
+          name: u.name,
+          role: DEMO_ROLES[k as keyof typeof DEMO_ROLES],
+          token: tokens[k],
+        })),
+      },
+      null,
+      1,
+    ),
   );
 
   const env = {
@@ -129,7 +172,9 @@ async function main(): Promise<void> {
     AUTH_JWT_SECRET: secret,
     TEMPORAL_UI_URL: uiUrl ?? 'http://localhost:8233',
     PORT: String(port),
-    ...(fs.existsSync(path.join(root, 'dashboard/dist/index.html')) ? { DASHBOARD_DIR: path.join(root, 'dashboard/dist') } : {}),
+    ...(fs.existsSync(path.join(root, 'dashboard/dist/index.html'))
+      ? { DASHBOARD_DIR: path.join(root, 'dashboard/dist') }
+      : {}),
   };
   startNode('worker', 'services/worker/dist/main.js', env);
   startNode('gateway', 'services/gateway/dist/main.js', env);
@@ -139,17 +184,25 @@ async function main(): Promise<void> {
   await seed(url, tokens.admin);
 
   const line = '─'.repeat(78);
-  console.log(`\n${line}\n ${color(1, 'Gatehouse is running')}${secret === DEV_JWT_SECRET ? color(33, '  (dev-only default AUTH_JWT_SECRET)') : ''}\n${line}`);
+  console.log(
+    `\n${line}\n ${color(1, 'Gatehouse is running')}${secret === DEV_JWT_SECRET ? color(33, '  (dev-only default AUTH_JWT_SECRET)') : ''}\n${line}`,
+  );
   console.log(` API            ${url}`);
   console.log(` API docs       ${url}/docs   (OpenAPI: ${url}/docs-json)`);
   if (env.DASHBOARD_DIR) console.log(` Dashboard      ${url}/`);
   console.log(` Temporal UI    ${env.TEMPORAL_UI_URL}`);
-  console.log(` Data           ${path.relative(process.cwd(), dataDir) || '.'}  (kept across restarts; delete it to start over)`);
+  console.log(
+    ` Data           ${path.relative(process.cwd(), dataDir) || '.'}  (kept across restarts; delete it to start over)`,
+  );
   console.log(`\n Demo tokens (valid 12 h; \`npm run token -- <user>\` mints new ones):`);
   for (const [name, token] of Object.entries(tokens)) {
-    console.log(`\n ${color(1, name)} — ${DEMO_ROLES[name as keyof typeof DEMO_ROLES]}\n   export ${name.toUpperCase()}_TOKEN=${token}`);
+    console.log(
+      `\n ${color(1, name)} — ${DEMO_ROLES[name as keyof typeof DEMO_ROLES]}\n   export ${name.toUpperCase()}_TOKEN=${token}`,
+    );
   }
-  console.log(`\n Try it:\n   curl -s ${url}/apps -H "Authorization: Bearer $ALICE_TOKEN"\n\n Ctrl-C stops everything.\n${line}\n`);
+  console.log(
+    `\n Try it:\n   curl -s ${url}/apps -H "Authorization: Bearer $ALICE_TOKEN"\n\n Ctrl-C stops everything.\n${line}\n`,
+  );
 }
 
 main().catch(async (err: unknown) => {

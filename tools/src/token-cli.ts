@@ -7,7 +7,9 @@ import { mintToken } from './tokens';
 async function main(): Promise<void> {
   const [sub, ...rest] = process.argv.slice(2);
   if (!sub) {
-    console.error(`usage: npm run token -- <user> [--roles a,b] [--groups x,y] [--ttl seconds]\n demo users: ${Object.keys(DEMO_USERS).join(', ')}`);
+    console.error(
+      `usage: npm run token -- <user> [--roles a,b] [--groups x,y] [--ttl seconds]\n demo users: ${Object.keys(DEMO_USERS).join(', ')}`,
+    );
     process.exit(2);
   }
   const flag = (name: string) => {

@@ -20,11 +20,17 @@ function activityLog() {
  * Runs `send` unless an earlier attempt already finished this notification on this channel. `send`
  * returns null once it sent, or why there was nothing to send (recorded, logged, not retried).
  */
-export async function sendOnce(store: Store, channel: string, n: Notification, send: () => Promise<string | null>): Promise<void> {
+export async function sendOnce(
+  store: Store,
+  channel: string,
+  n: Notification,
+  send: () => Promise<string | null>,
+): Promise<void> {
   if (!(await store.sentNotifications.claim(n.id, channel))) return;
   const skipped = await send();
   await store.sentNotifications.finish(n.id, channel, skipped === null ? 'sent' : 'skipped', skipped);
-  if (skipped !== null) activityLog()?.info(`${channel}: ${n.kind} for ${n.event.ticketId} to user ${n.userId} not sent: ${skipped}`);
+  if (skipped !== null)
+    activityLog()?.info(`${channel}: ${n.kind} for ${n.event.ticketId} to user ${n.userId} not sent: ${skipped}`);
 }
 
 /**

@@ -19,7 +19,11 @@ export function createEmailChannel(deps: ChannelDeps, email: { smtpUrl: string; 
     const content = notificationContent(n, { publicUrl: settings.publicUrl, actorName: await actorName(store, n) })!;
     const mail = renderEmail(content);
     try {
-      await transport.sendMail({ from: email.from, to: user.name ? { name: user.name, address: user.email } : user.email, ...mail });
+      await transport.sendMail({
+        from: email.from,
+        to: user.name ? { name: user.name, address: user.email } : user.email,
+        ...mail,
+      });
     } catch (err) {
       // A 5xx reply (unknown mailbox, refused sender) stays one; anything else (4xx, network) is retried.
       if (isPermanentSmtpError(err)) throw undeliverable(`SMTP server refused the email: ${(err as Error).message}`);

@@ -6,17 +6,36 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Notification } from '@gatehouse/domain';
-import { approvalOutcomeMessage, notificationContent, outcomeLine, SlackApiError, SlackClient, slackMessage, type SlackUser } from '@gatehouse/notifiers';
+import {
+  approvalOutcomeMessage,
+  notificationContent,
+  outcomeLine,
+  SlackApiError,
+  SlackClient,
+  slackMessage,
+  type SlackUser,
+} from '@gatehouse/notifiers';
 import { actorName, sendOnce, stepStillOpen, undeliverable } from './delivery';
 import type { ChannelDeps, NotificationChannel } from './index';
 
 /** `chat.update` errors for a message that can no longer change (deleted, too old): the others still are. */
-const GONE_MESSAGE_ERRORS = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed', 'channel_not_found', 'is_archived']);
+const GONE_MESSAGE_ERRORS = new Set([
+  'message_not_found',
+  'cant_update_message',
+  'edit_window_closed',
+  'channel_not_found',
+  'is_archived',
+]);
 
 /** Slack's failures as Temporal sees them: rate limits wait Slack's Retry-After; errors no retry fixes stop. */
 function temporalFailure(err: unknown): unknown {
   if (!(err instanceof SlackApiError)) return err;
-  if (err.retryAfterMs !== undefined) return ApplicationFailure.create({ type: 'SLACK_RATE_LIMITED', message: err.message, nextRetryDelay: err.retryAfterMs });
+  if (err.retryAfterMs !== undefined)
+    return ApplicationFailure.create({
+      type: 'SLACK_RATE_LIMITED',
+      message: err.message,
+      nextRetryDelay: err.retryAfterMs,
+    });
   return err.retryable ? err : undeliverable(err.message);
 }
 
@@ -36,7 +55,10 @@ export function createSlackChannel(deps: ChannelDeps, slack: { token: string; ap
 
   async function post(n: Notification): Promise<string | null> {
     const approval = n.kind === 'approval_requested' || n.kind === 'approval_reminder';
-    if (approval && (!(await stepStillOpen(store, n)) || (await store.slackMessages.stepOutcome(n.event.ticketId, n.step!)))) {
+    if (
+      approval &&
+      (!(await stepStillOpen(store, n)) || (await store.slackMessages.stepOutcome(n.event.ticketId, n.step!)))
+    ) {
       return 'the step was over before the message went out';
     }
     const target = await slackUserOf(n.userId);
@@ -45,10 +67,19 @@ export function createSlackChannel(deps: ChannelDeps, slack: { token: string; ap
     const message = slackMessage(content, n.event.ticketId, approval ? { step: n.step! } : undefined);
     const posted = await client.postMessage({ channel: target.id, ...message });
     if (approval) {
-      await store.slackMessages.add({ ticketId: n.event.ticketId, step: n.step!, userId: n.userId, slackUserId: target.id, channel: posted.channel, ts: posted.ts, notificationId: n.id });
+      await store.slackMessages.add({
+        ticketId: n.event.ticketId,
+        step: n.step!,
+        userId: n.userId,
+        slackUserId: target.id,
+        channel: posted.channel,
+        ts: posted.ts,
+        notificationId: n.id,
+      });
       // Closed while this was being posted: the step's approval_closed may have found nothing to update yet.
       const outcome = await store.slackMessages.stepOutcome(n.event.ticketId, n.step!);
-      if (outcome) await client.update({ channel: posted.channel, ts: posted.ts, text: outcome.text, blocks: outcome.blocks });
+      if (outcome)
+        await client.update({ channel: posted.channel, ts: posted.ts, text: outcome.text, blocks: outcome.blocks });
     }
     return null;
   }

@@ -52,7 +52,9 @@ describe('GitHub connector', () => {
       expect(await connector.grant(change('bob', team))).toEqual({ alreadyHeld: true });
       expect([...fake.state.teams.get('platform')!].sort()).toEqual(['alice', 'bob']);
       const puts = fake.state.requests.filter((r) => r.method === 'PUT');
-      expect(puts.map((r) => [r.path, r.body])).toEqual([['/orgs/acme/teams/platform/memberships/alice', { role: 'member' }]]);
+      expect(puts.map((r) => [r.path, r.body])).toEqual([
+        ['/orgs/acme/teams/platform/memberships/alice', { role: 'member' }],
+      ]);
     });
 
     it('invites someone outside the org (pending, not yet a member) and revoking withdraws the invitation', async () => {
@@ -120,7 +122,9 @@ describe('GitHub connector', () => {
       expect(await connector.grant(change('alice', push))).toEqual({ alreadyHeld: false });
       expect(await connector.grant(change('alice', push))).toEqual({ alreadyHeld: true });
       expect(fake.state.repos.get('api')!.collaborators.get('alice')).toBe('write');
-      expect(fake.state.requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual([{ permission: 'push' }]);
+      expect(fake.state.requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual([
+        { permission: 'push' },
+      ]);
       expect((await connector.listMembers(push)).sort()).toEqual(['alice', 'carol']);
     });
 

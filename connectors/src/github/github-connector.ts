@@ -193,7 +193,10 @@ export class GithubConnector implements Connector {
         throttle: { enabled: false },
         request: {
           fetch: (url: string, init: RequestInit) =>
-            (this.config.fetch ?? fetch)(url, { ...init, signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
+            (this.config.fetch ?? fetch)(url, {
+              ...init,
+              signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            }),
         },
       });
     }
@@ -234,8 +237,9 @@ export class GithubConnector implements Connector {
     const team_slug = entitlement.externalId;
     const action = `adding ${username} to team ${org}/${team_slug}`;
     // The PUT answers the same for a new and an existing membership: ask first (a 404 is "not a member").
-    const existing = await this.callAllowingNotFound(`reading the membership of ${username} in team ${org}/${team_slug}`, () =>
-      this.octokit().rest.teams.getMembershipForUserInOrg({ org, team_slug, username }),
+    const existing = await this.callAllowingNotFound(
+      `reading the membership of ${username} in team ${org}/${team_slug}`,
+      () => this.octokit().rest.teams.getMembershipForUserInOrg({ org, team_slug, username }),
     );
     if (existing?.data.state === 'active') return true;
     // PUT is idempotent: an existing membership is returned as is. A user outside the org gets an
@@ -351,7 +355,11 @@ export class GithubConnector implements Connector {
   }
 }
 
-export function createGithubConnector(config: Record<string, unknown>, env: NodeJS.ProcessEnv, http?: ConnectorHttp): GithubConnector {
+export function createGithubConnector(
+  config: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  http?: ConnectorHttp,
+): GithubConnector {
   const org = requiredString(NAME, config, 'org');
   const baseUrl = httpUrl(NAME, config, 'baseUrl', 'https://api.github.com');
   // Read when first needed, so that checkConnection can report an unset variable instead of throwing.

@@ -259,5 +259,8 @@ export function createSalesforceConnector(
         clientSecret: () => secretFromEnv(config, 'clientSecretEnv', env),
       }
     : { kind: 'accessToken', token: () => secretFromEnv(config, 'tokenEnv', env) };
-  return new SalesforceConnector(new SalesforceSession({ instanceUrl, apiVersion, auth, fetch: http?.fetch }), instanceUrl);
+  return new SalesforceConnector(
+    new SalesforceSession({ instanceUrl, apiVersion, auth, fetch: http?.fetch }),
+    instanceUrl,
+  );
 }

@@ -364,7 +364,11 @@ export class ScimConnector implements Connector {
   /** The user whose `id` is the account (GET /Users/{id}); `null` when there is none. */
   private async userById(account: string): Promise<string | null> {
     try {
-      const user = await this.request<ScimUser>('GET', `/Users/${encodeURIComponent(account)}`, `looking up user ${account}`);
+      const user = await this.request<ScimUser>(
+        'GET',
+        `/Users/${encodeURIComponent(account)}`,
+        `looking up user ${account}`,
+      );
       return user?.id === account ? user.id : null;
     } catch (err) {
       if (!(err instanceof ScimHttpError)) throw err;
@@ -375,7 +379,11 @@ export class ScimConnector implements Connector {
   }
 }
 
-export function createScimConnector(config: Record<string, unknown>, env: NodeJS.ProcessEnv, http?: ConnectorHttp): ScimConnector {
+export function createScimConnector(
+  config: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  http?: ConnectorHttp,
+): ScimConnector {
   const baseUrl = httpUrl(NAME, config, 'baseUrl');
   return new ScimConnector({ baseUrl, token: () => secretFromEnv(config, 'tokenEnv', env), fetch: http?.fetch });
 }

@@ -363,8 +363,17 @@ export class SlackConnector implements Connector {
   }
 }
 
-export function createSlackConnector(config: Record<string, unknown>, env: NodeJS.ProcessEnv, http?: ConnectorHttp): SlackConnector {
+export function createSlackConnector(
+  config: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  http?: ConnectorHttp,
+): SlackConnector {
   const apiUrl = httpUrl(NAME, config, 'apiUrl', 'https://slack.com/api');
   const teamId = optionalString(NAME, config, 'teamId');
-  return new SlackConnector({ apiUrl, teamId, token: () => secretFromEnv(config, 'tokenEnv', env), fetch: http?.fetch });
+  return new SlackConnector({
+    apiUrl,
+    teamId,
+    token: () => secretFromEnv(config, 'tokenEnv', env),
+    fetch: http?.fetch,
+  });
 }

@@ -41,7 +41,8 @@ type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
 function query(params: Record<string, string | number | undefined | null | false>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== false && v !== '') q.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== false && v !== '') q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : '';
 }
@@ -60,7 +61,11 @@ export class GatehouseApi {
     try {
       res = await this.fetchImpl(this.baseUrl + path, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         signal,
       });
@@ -98,7 +103,12 @@ export class GatehouseApi {
   }
 
   entitlements(appId: string, q: string, forUser?: string, signal?: AbortSignal) {
-    return this.request<Entitlement[]>('GET', `/apps/${encodeURIComponent(appId)}/entitlements${query({ q, for: forUser })}`, undefined, signal);
+    return this.request<Entitlement[]>(
+      'GET',
+      `/apps/${encodeURIComponent(appId)}/entitlements${query({ q, for: forUser })}`,
+      undefined,
+      signal,
+    );
   }
 
   tickets(p: TicketQuery, signal?: AbortSignal) {

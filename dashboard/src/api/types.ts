@@ -5,7 +5,8 @@ export type Tab = 'all' | 'open' | 'closed' | 'rejected';
 export type TicketStatus = 'pending' | 'approved' | 'rejected' | 'cancelled';
 export type TicketType = 'request' | 'reraise' | 'extend';
 export type TicketAction = 'add' | 'remove' | 'modify';
-export type AccessState = 'pending' | 'scheduled' | 'applying' | 'active' | 'expired' | 'revoked' | 'removed' | 'failed' | 'none';
+export type AccessState =
+  'pending' | 'scheduled' | 'applying' | 'active' | 'expired' | 'revoked' | 'removed' | 'failed' | 'none';
 
 export interface Me {
   id: string;
@@ -119,16 +120,32 @@ export interface Ticket {
   requester: Person;
   beneficiary: Person;
   app: { id: string; name: string };
-  changes: { op: 'add' | 'remove'; entitlement: { id: string; name: string; kind: string }; fields?: Record<string, FieldValue> }[];
+  changes: {
+    op: 'add' | 'remove';
+    entitlement: { id: string; name: string; kind: string };
+    fields?: Record<string, FieldValue>;
+  }[];
   licenses: { id: string; name: string; seats: number; used: number; available: number }[];
   duration: { type: 'indefinite' } | { type: 'limited'; start?: string | null; end: string } | null;
   reason?: string | null;
   approval: {
     currentStep: number;
     awaiting: string[];
-    steps: { name: string; minApprovals: number; state: 'waiting' | 'approved' | 'rejected' | 'skipped'; approvedBy: string[] }[];
+    steps: {
+      name: string;
+      minApprovals: number;
+      state: 'waiting' | 'approved' | 'rejected' | 'skipped';
+      approvedBy: string[];
+    }[];
   };
-  access: { state: AccessState; start: string | null; end: string | null; grantedAt: string | null; revokedAt: string | null; error: string | null };
+  access: {
+    state: AccessState;
+    start: string | null;
+    end: string | null;
+    grantedAt: string | null;
+    revokedAt: string | null;
+    error: string | null;
+  };
   log: LogEntry[];
   parentTicketId: string | null;
   childTicketIds: string[];

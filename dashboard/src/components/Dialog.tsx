@@ -2,13 +2,22 @@
 // while open (Tab/Shift+Tab wrap), Escape closes, and focus goes back to what opened it.
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
-const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 export function focusableIn(root: HTMLElement): HTMLElement[] {
-  return Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => !el.hasAttribute('hidden') && el.getAttribute('aria-hidden') !== 'true');
+  return Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter(
+    (el) => !el.hasAttribute('hidden') && el.getAttribute('aria-hidden') !== 'true',
+  );
 }
 
-export function Dialog(props: { title: string; description?: ReactNode; onClose: () => void; children: ReactNode; busy?: boolean }) {
+export function Dialog(props: {
+  title: string;
+  description?: ReactNode;
+  onClose: () => void;
+  children: ReactNode;
+  busy?: boolean;
+}) {
   const { title, description, onClose, children, busy } = props;
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();

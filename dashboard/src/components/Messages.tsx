@@ -3,7 +3,17 @@ import { errorText, flagText, ticketIdIn } from '../errorText';
 
 /** An API error next to what caused it. role="alert" so screen readers hear it when it appears. */
 /** `showFlags: false` where the flags are already shown next to their fields. */
-export function ErrorMessage({ error, context, id, showFlags = true }: { error: unknown; context?: Partial<Record<string, string>>; id?: string; showFlags?: boolean }) {
+export function ErrorMessage({
+  error,
+  context,
+  id,
+  showFlags = true,
+}: {
+  error: unknown;
+  context?: Partial<Record<string, string>>;
+  id?: string;
+  showFlags?: boolean;
+}) {
   if (!error) return null;
   const e = error as { code?: string; message?: string; flags?: PolicyFlag[] };
   const duplicateOf = e.code === 'DUPLICATE_OPEN_TICKET' && e.message ? ticketIdIn(e.message) : null;

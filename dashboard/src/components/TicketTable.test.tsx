@@ -25,7 +25,16 @@ describe('the tickets table', () => {
   it('shows every column, a relative creation time and the status as icon and text', () => {
     render(<TicketTable items={[row({})]} now={NOW} caption="All tickets" />);
     const headers = screen.getAllByRole('columnheader').map((h) => h.textContent);
-    expect(headers).toEqual(['Status', 'Ticket ID', 'Requestor', 'Request Type', 'Application', 'Comment', 'Created', 'Resolved in']);
+    expect(headers).toEqual([
+      'Status',
+      'Ticket ID',
+      'Requestor',
+      'Request Type',
+      'Application',
+      'Comment',
+      'Created',
+      'Resolved in',
+    ]);
     const cells = within(screen.getAllByRole('row')[1]).getAllByRole('cell');
     expect(cells[0].textContent).toBe('◷Open');
     expect(within(cells[1]).getByRole('link', { name: 'TCK-1001' }).getAttribute('href')).toBe('#/tickets/TCK-1001');
@@ -37,7 +46,16 @@ describe('the tickets table', () => {
   it('writes the time to resolution as "2h 5m" and names the beneficiary when someone else asked', () => {
     render(
       <TicketTable
-        items={[row({ status: 'approved', resolvedAt: new Date(NOW).toISOString(), resolvedInSeconds: 7512, beneficiary: { id: 'bob', name: 'Bob' }, type: 'extend', action: 'modify' })]}
+        items={[
+          row({
+            status: 'approved',
+            resolvedAt: new Date(NOW).toISOString(),
+            resolvedInSeconds: 7512,
+            beneficiary: { id: 'bob', name: 'Bob' },
+            type: 'extend',
+            action: 'modify',
+          }),
+        ]}
         now={NOW}
         caption="Closed tickets"
       />,

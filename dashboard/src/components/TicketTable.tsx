@@ -44,7 +44,9 @@ export function TicketTable({ items, now, caption }: { items: TicketSummary[]; n
               </td>
               <td data-label="Requestor">
                 {personLabel(t.requester)}
-                {t.beneficiary && t.beneficiary.id !== t.requester.id && <span className="muted"> for {personLabel(t.beneficiary)}</span>}
+                {t.beneficiary && t.beneficiary.id !== t.requester.id && (
+                  <span className="muted"> for {personLabel(t.beneficiary)}</span>
+                )}
               </td>
               <td data-label="Request Type">{requestTypeLabel(t)}</td>
               <td data-label="Application">{t.app.name}</td>
@@ -56,7 +58,13 @@ export function TicketTable({ items, now, caption }: { items: TicketSummary[]; n
                   {relativeTime(t.createdAt, now)}
                 </time>
               </td>
-              <td data-label="Resolved in">{t.resolvedInSeconds !== null ? formatResolvedIn(t.resolvedInSeconds) : <span className="muted">—</span>}</td>
+              <td data-label="Resolved in">
+                {t.resolvedInSeconds !== null ? (
+                  formatResolvedIn(t.resolvedInSeconds)
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

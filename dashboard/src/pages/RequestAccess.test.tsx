@@ -7,12 +7,31 @@ import { RequestAccess } from './RequestAccess';
 afterEach(cleanup);
 
 const apps = [
-  { id: 'github', name: 'GitHub', connectorType: 'demo', hasAccess: true, policy: { maxDurationSeconds: 86400, requireReason: true } },
+  {
+    id: 'github',
+    name: 'GitHub',
+    connectorType: 'demo',
+    hasAccess: true,
+    policy: { maxDurationSeconds: 86400, requireReason: true },
+  },
   { id: 'slack', name: 'Slack', connectorType: 'demo', hasAccess: false, policy: {} },
 ];
 const entitlements = [
-  { id: 'engineering-team', kind: 'group', name: 'engineering-team', description: 'All engineers', fields: [], membership: { hasAccess: true, ticketId: 'TCK-1', end: null } },
-  { id: 'maintainer', kind: 'role', name: 'Maintainer', fields: [], membership: { hasAccess: false, ticketId: null, end: null } },
+  {
+    id: 'engineering-team',
+    kind: 'group',
+    name: 'engineering-team',
+    description: 'All engineers',
+    fields: [],
+    membership: { hasAccess: true, ticketId: 'TCK-1', end: null },
+  },
+  {
+    id: 'maintainer',
+    kind: 'role',
+    name: 'Maintainer',
+    fields: [],
+    membership: { hasAccess: false, ticketId: null, end: null },
+  },
   {
     id: 'prod-deploy',
     kind: 'permission',
@@ -27,10 +46,19 @@ function validate(call: Call) {
   const body = call.body as { duration?: { end: string }; changes: { fields?: Record<string, string> }[] };
   const flags = [];
   if (body.duration && Date.parse(body.duration.end) - Date.now() > 86400_000) {
-    flags.push({ code: 'MAX_DURATION_EXCEEDED', message: 'Access may last at most 1d; this asks for 3d.', field: 'duration.end' });
+    flags.push({
+      code: 'MAX_DURATION_EXCEEDED',
+      message: 'Access may last at most 1d; this asks for 3d.',
+      field: 'duration.end',
+    });
   }
   body.changes.forEach((c, i) => {
-    if (c.fields && !c.fields.jira) flags.push({ code: 'FIELD_REQUIRED', message: 'Jira ticket is required for Production deploy.', field: `changes[${i}].fields.jira` });
+    if (c.fields && !c.fields.jira)
+      flags.push({
+        code: 'FIELD_REQUIRED',
+        message: 'Jira ticket is required for Production deploy.',
+        field: `changes[${i}].fields.jira`,
+      });
   });
   return { body: { ok: flags.length === 0, flags } };
 }
@@ -83,7 +111,9 @@ describe('Request Access', () => {
     expect(calls.some((c) => c.path === '/tickets')).toBe(false);
 
     fireEvent.change(end, { target: { value: inHours(12) } });
-    await waitFor(() => expect(screen.queryByText(/Longer than this application allows/)).toBeNull(), { timeout: 3000 });
+    await waitFor(() => expect(screen.queryByText(/Longer than this application allows/)).toBeNull(), {
+      timeout: 3000,
+    });
     expect(end.getAttribute('aria-invalid')).toBe('false');
   });
 

@@ -33,7 +33,10 @@ export function RequestAccess() {
   const [known, setKnown] = useState<Record<string, Entitlement>>({});
 
   // The flags of the last validated (or submitted) body, with that body.
-  const [validated, setValidated] = useState<{ body: CreateTicketBody | null; flags: PolicyFlag[] }>({ body: null, flags: [] });
+  const [validated, setValidated] = useState<{ body: CreateTicketBody | null; flags: PolicyFlag[] }>({
+    body: null,
+    flags: [],
+  });
   const [validateError, setValidateError] = useState<unknown>(null);
   const [submitError, setSubmitError] = useState<unknown>(null);
   const [submitting, setSubmitting] = useState(false);
@@ -44,7 +47,9 @@ export function RequestAccess() {
   useEffect(() => {
     const controller = new AbortController();
     setAppsError(null);
-    api.apps(forUser, controller.signal).then(setApps, (err: unknown) => !controller.signal.aborted && setAppsError(err));
+    api
+      .apps(forUser, controller.signal)
+      .then(setApps, (err: unknown) => !controller.signal.aborted && setAppsError(err));
     return () => controller.abort();
   }, [api, forUser]);
 
@@ -78,7 +83,7 @@ export function RequestAccess() {
       },
       (err: unknown) => {
         if (controller.signal.aborted) return;
-        setValidated({ body, flags: err instanceof ApiError ? err.flags ?? [] : [] });
+        setValidated({ body, flags: err instanceof ApiError ? (err.flags ?? []) : [] });
         setValidateError(err);
       },
     );
@@ -87,14 +92,20 @@ export function RequestAccess() {
 
   const flags = currentFlags(validated, built.body, built.changeEntitlements);
   const grouped = groupFlags(
-    [...flags, ...(attempted ? built.missing : [])].filter((f, i, all) => all.findIndex((g) => g.code === f.code && g.field === f.field) === i),
+    [...flags, ...(attempted ? built.missing : [])].filter(
+      (f, i, all) => all.findIndex((g) => g.code === f.code && g.field === f.field) === i,
+    ),
     built.changeEntitlements,
   );
   const flagsAt = (place: string): PolicyFlag[] => {
     const list = grouped.get(place) ?? [];
     return SHOW_WHEN_TOUCHED(place) && !attempted && !touched.has(place) ? [] : list;
   };
-  const generalFlags = [...(grouped.get('general') ?? []), ...(grouped.get('changes') ?? []), ...(grouped.get('appId') ?? [])];
+  const generalFlags = [
+    ...(grouped.get('general') ?? []),
+    ...(grouped.get('changes') ?? []),
+    ...(grouped.get('appId') ?? []),
+  ];
 
   function chooseApp(appId: string) {
     setState((s) => ({ ...emptyRequest(), onBehalfOf: s.onBehalfOf, reason: s.reason, appId }));
@@ -107,16 +118,26 @@ export function RequestAccess() {
   function toggleAdd(e: Entitlement, on: boolean) {
     setState((s) => ({
       ...s,
-      adds: on ? [...s.adds.filter((a) => a.entitlementId !== e.id), { entitlementId: e.id, fields: {} }] : s.adds.filter((a) => a.entitlementId !== e.id),
+      adds: on
+        ? [...s.adds.filter((a) => a.entitlementId !== e.id), { entitlementId: e.id, fields: {} }]
+        : s.adds.filter((a) => a.entitlementId !== e.id),
     }));
   }
 
   function toggleModify(e: Entitlement) {
-    setState((s) => ({ ...s, removes: s.removes.includes(e.id) ? s.removes.filter((r) => r !== e.id) : [...s.removes, e.id] }));
+    setState((s) => ({
+      ...s,
+      removes: s.removes.includes(e.id) ? s.removes.filter((r) => r !== e.id) : [...s.removes, e.id],
+    }));
   }
 
   function setField(entitlementId: string, key: string, value: FieldValue | '') {
-    setState((s) => ({ ...s, adds: s.adds.map((a) => (a.entitlementId === entitlementId ? { ...a, fields: { ...a.fields, [key]: value } } : a)) }));
+    setState((s) => ({
+      ...s,
+      adds: s.adds.map((a) =>
+        a.entitlementId === entitlementId ? { ...a, fields: { ...a.fields, [key]: value } } : a,
+      ),
+    }));
   }
 
   async function submit(e: FormEvent) {
@@ -140,7 +161,8 @@ export function RequestAccess() {
   const withFields = adds.filter((a) => (a.entitlement!.fields ?? []).length > 0);
   const needsDuration = state.adds.length > 0;
   const policy = app?.policy ?? {};
-  const describe = (place: string, ...extra: string[]) => [...extra, flagsAt(place).length ? `${id}-${place}-flags` : ''].filter(Boolean).join(' ') || undefined;
+  const describe = (place: string, ...extra: string[]) =>
+    [...extra, flagsAt(place).length ? `${id}-${place}-flags` : ''].filter(Boolean).join(' ') || undefined;
 
   return (
     <section aria-labelledby={`${id}-title`}>
@@ -175,11 +197,19 @@ export function RequestAccess() {
           </legend>
           <ErrorMessage error={appsError} />
           {!apps && !appsError && <p aria-busy="true">Loading applications…</p>}
-          {apps && apps.length === 0 && <p className="empty">No applications are set up yet. An admin adds them with PUT /apps/:id.</p>}
+          {apps && apps.length === 0 && (
+            <p className="empty">No applications are set up yet. An admin adds them with PUT /apps/:id.</p>
+          )}
           <div className="choices apps">
             {apps?.map((a) => (
               <label key={a.id} className={`choice ${state.appId === a.id ? 'selected' : ''}`}>
-                <input type="radio" name={`${id}-app`} value={a.id} checked={state.appId === a.id} onChange={() => chooseApp(a.id)} />
+                <input
+                  type="radio"
+                  name={`${id}-app`}
+                  value={a.id}
+                  checked={state.appId === a.id}
+                  onChange={() => chooseApp(a.id)}
+                />
                 <span className="choice-name">{a.name}</span>
                 {a.hasAccess && <span className="badge ok">Has access</span>}
               </label>
@@ -194,7 +224,14 @@ export function RequestAccess() {
             </legend>
             <div className="field">
               <label htmlFor={`${id}-search`}>Search access</label>
-              <input id={`${id}-search`} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Name or description" autoComplete="off" />
+              <input
+                id={`${id}-search`}
+                type="search"
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
+                placeholder="Name or description"
+                autoComplete="off"
+              />
             </div>
             <ErrorMessage error={entError} />
             <div className="access-layout">
@@ -205,22 +242,38 @@ export function RequestAccess() {
                   const modifying = state.removes.includes(e.id);
                   const entFlags = flagsAt(`entitlement:${e.id}`);
                   return (
-                    <li key={e.id} className={`entitlement ${picked ? 'selected' : ''} ${modifying ? 'modifying' : ''}`}>
+                    <li
+                      key={e.id}
+                      className={`entitlement ${picked ? 'selected' : ''} ${modifying ? 'modifying' : ''}`}
+                    >
                       <div className="entitlement-main">
                         {e.membership.hasAccess ? (
                           <span className="entitlement-name">{e.name}</span>
                         ) : (
                           <label className="entitlement-name">
-                            <input type="checkbox" checked={picked} onChange={(ev) => toggleAdd(e, ev.target.checked)} aria-describedby={entFlags.length ? `${id}-entitlement:${e.id}-flags` : undefined} />{' '}
+                            <input
+                              type="checkbox"
+                              checked={picked}
+                              onChange={(ev) => toggleAdd(e, ev.target.checked)}
+                              aria-describedby={entFlags.length ? `${id}-entitlement:${e.id}-flags` : undefined}
+                            />{' '}
                             {e.name}
                           </label>
                         )}
                         <span className="kind">{e.kind}</span>
                         {e.membership.hasAccess && (
-                          <span className="badge ok">Has access{e.membership.end ? ` until ${formatDateTime(e.membership.end)}` : ''}</span>
+                          <span className="badge ok">
+                            Has access{e.membership.end ? ` until ${formatDateTime(e.membership.end)}` : ''}
+                          </span>
                         )}
                         {e.membership.hasAccess && (
-                          <button type="button" className="small" aria-pressed={modifying} onClick={() => toggleModify(e)} aria-label={`Modify ${e.name}`}>
+                          <button
+                            type="button"
+                            className="small"
+                            aria-pressed={modifying}
+                            onClick={() => toggleModify(e)}
+                            aria-label={`Modify ${e.name}`}
+                          >
                             {modifying ? 'Keep' : 'Modify'}
                           </button>
                         )}
@@ -228,7 +281,8 @@ export function RequestAccess() {
                       {e.description && <p className="muted">{e.description}</p>}
                       {modifying && (
                         <p className="hint" role="status">
-                          {e.name} will be removed when this ticket is approved. Pick the access that replaces it; with nothing picked, the ticket only removes it.
+                          {e.name} will be removed when this ticket is approved. Pick the access that replaces it; with
+                          nothing picked, the ticket only removes it.
                         </p>
                       )}
                       <FieldFlags flags={entFlags} id={`${id}-entitlement:${e.id}-flags`} />
@@ -259,7 +313,8 @@ export function RequestAccess() {
             </div>
             {state.removes.length > 0 && (
               <p className="summary">
-                This ticket will {state.adds.length ? 'modify your access: ' : ''}remove {state.removes.map((r) => known[r]?.name ?? r).join(', ')}
+                This ticket will {state.adds.length ? 'modify your access: ' : ''}remove{' '}
+                {state.removes.map((r) => known[r]?.name ?? r).join(', ')}
                 {state.adds.length ? ` and add ${adds.map((a) => a.entitlement!.name).join(', ')}` : ''}.
               </p>
             )}
@@ -272,16 +327,33 @@ export function RequestAccess() {
               <span className="step-number">3</span> Duration
             </legend>
             <p className="hint" id={`${id}-policy`}>
-              {policy.maxDurationSeconds ? `${app.name} grants access for at most ${formatLength(policy.maxDurationSeconds)}.` : `${app.name} sets no maximum length.`}
+              {policy.maxDurationSeconds
+                ? `${app.name} grants access for at most ${formatLength(policy.maxDurationSeconds)}.`
+                : `${app.name} sets no maximum length.`}
               {policy.allowIndefinite === false ? ' Indefinite access is not allowed.' : ''}
             </p>
-            <div className="choices" role="radiogroup" aria-label="Duration" aria-describedby={describe('duration.type', `${id}-policy`)}>
+            <div
+              className="choices"
+              role="radiogroup"
+              aria-label="Duration"
+              aria-describedby={describe('duration.type', `${id}-policy`)}
+            >
               <label className={`choice ${state.durationType === 'limited' ? 'selected' : ''}`}>
-                <input type="radio" name={`${id}-duration`} checked={state.durationType === 'limited'} onChange={() => set({ durationType: 'limited' })} />
+                <input
+                  type="radio"
+                  name={`${id}-duration`}
+                  checked={state.durationType === 'limited'}
+                  onChange={() => set({ durationType: 'limited' })}
+                />
                 Until a date
               </label>
               <label className={`choice ${state.durationType === 'indefinite' ? 'selected' : ''}`}>
-                <input type="radio" name={`${id}-duration`} checked={state.durationType === 'indefinite'} onChange={() => set({ durationType: 'indefinite' })} />
+                <input
+                  type="radio"
+                  name={`${id}-duration`}
+                  checked={state.durationType === 'indefinite'}
+                  onChange={() => set({ durationType: 'indefinite' })}
+                />
                 Indefinitely
               </label>
             </div>
@@ -325,7 +397,8 @@ export function RequestAccess() {
           <div className="card step">
             <div className="field">
               <label htmlFor={`${id}-reason`}>
-                <span className="step-number">{needsDuration ? 4 : 3}</span> Reason{policy.requireReason ? ' (required)' : ' (optional)'}
+                <span className="step-number">{needsDuration ? 4 : 3}</span> Reason
+                {policy.requireReason ? ' (required)' : ' (optional)'}
               </label>
               <textarea
                 id={`${id}-reason`}
@@ -346,8 +419,15 @@ export function RequestAccess() {
         <div className="actions">
           {attempted && generalFlags.length > 0 && <FieldFlags flags={generalFlags} id={`${id}-general-flags`} />}
           <ErrorMessage
-            error={submitError ?? (attempted && validateError && !(validateError instanceof ApiError && validateError.flags?.length) ? validateError : null)}
-            context={{ POLICY_VIOLATION: 'The request does not meet the application’s policy yet: see the marked fields above.' }}
+            error={
+              submitError ??
+              (attempted && validateError && !(validateError instanceof ApiError && validateError.flags?.length)
+                ? validateError
+                : null)
+            }
+            context={{
+              POLICY_VIOLATION: 'The request does not meet the application’s policy yet: see the marked fields above.',
+            }}
             showFlags={false}
           />
           <button type="submit" className="primary" disabled={submitting} aria-busy={submitting}>
@@ -376,7 +456,8 @@ function ExtraField(props: {
     id: inputId,
     onBlur,
     'aria-invalid': flags.length > 0,
-    'aria-describedby': [def.pattern ? `${inputId}-hint` : '', flags.length ? flagsId : ''].filter(Boolean).join(' ') || undefined,
+    'aria-describedby':
+      [def.pattern ? `${inputId}-hint` : '', flags.length ? flagsId : ''].filter(Boolean).join(' ') || undefined,
     'aria-required': def.required || undefined,
   };
   const label = `${def.label}${def.required ? ' (required)' : ''}`;

@@ -38,7 +38,8 @@ export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void;
     e.preventDefault();
     const token = cleanToken(value);
     if (!token) return setProblem('Paste a token first.');
-    if (!looksLikeJwt(token)) return setProblem('This does not look like a token: a token is three parts separated by dots (eyJ….eyJ….…).');
+    if (!looksLikeJwt(token))
+      return setProblem('This does not look like a token: a token is three parts separated by dots (eyJ….eyJ….…).');
     setProblem(null);
     onSignIn(token);
   }
@@ -55,7 +56,8 @@ export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void;
         <h2>Sign in</h2>
         <label htmlFor={`${id}-token`}>Access token</label>
         <p className="hint" id={`${id}-hint`}>
-          Paste the bearer token (a JWT) your organisation's sign-in gives you. It is kept in this browser tab only, and forgotten when you close it.
+          Paste the bearer token (a JWT) your organisation's sign-in gives you. It is kept in this browser tab only, and
+          forgotten when you close it.
         </p>
         <textarea
           ref={textarea}

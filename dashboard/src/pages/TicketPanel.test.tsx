@@ -20,9 +20,17 @@ const ticket = (over: Partial<Ticket> = {}): Ticket => ({
     { op: 'add', entitlement: { id: 'engineering-team', name: 'engineering-team', kind: 'group' }, fields: {} },
   ],
   licenses: [{ id: 'gh-seat', name: 'GitHub seat', seats: 10, used: 7, available: 3 }],
-  duration: { type: 'limited', start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 20 * 3600_000).toISOString() },
+  duration: {
+    type: 'limited',
+    start: new Date(Date.now() - 60_000).toISOString(),
+    end: new Date(Date.now() + 20 * 3600_000).toISOString(),
+  },
   reason: 'On-call rotation',
-  approval: { currentStep: 0, awaiting: ['user:carol', 'group:it-admins'], steps: [{ name: 'Team lead', minApprovals: 1, state: 'waiting', approvedBy: [] }] },
+  approval: {
+    currentStep: 0,
+    awaiting: ['user:carol', 'group:it-admins'],
+    steps: [{ name: 'Team lead', minApprovals: 1, state: 'waiting', approvedBy: [] }],
+  },
   access: { state: 'pending', start: null, end: null, grantedAt: null, revokedAt: null, error: null },
   log: [{ at: new Date().toISOString(), actor: 'alice', event: 'created', comment: 'On-call rotation', details: {} }],
   parentTicketId: null,
@@ -30,7 +38,11 @@ const ticket = (over: Partial<Ticket> = {}): Ticket => ({
   createdAt: new Date().toISOString(),
   resolvedAt: null,
   resolvedInSeconds: null,
-  workflow: { workflowId: 'TCK-1042', runId: 'r', uiUrl: 'http://localhost:8233/namespaces/default/workflows/TCK-1042' },
+  workflow: {
+    workflowId: 'TCK-1042',
+    runId: 'r',
+    uiUrl: 'http://localhost:8233/namespaces/default/workflows/TCK-1042',
+  },
   ...over,
 });
 
@@ -46,7 +58,9 @@ describe('the ticket panel', () => {
     expect(screen.getByText(/Removed:/).closest('li')!.textContent).toContain('Maintainer');
     expect(screen.getByText(/Added:/).closest('li')!.textContent).toContain('engineering-team');
     expect(screen.getByText(/7 of 10 seats used, 3 available/)).toBeTruthy();
-    expect(screen.getByRole('link', { name: /Temporal UI/ }).getAttribute('href')).toBe('http://localhost:8233/namespaces/default/workflows/TCK-1042');
+    expect(screen.getByRole('link', { name: /Temporal UI/ }).getAttribute('href')).toBe(
+      'http://localhost:8233/namespaces/default/workflows/TCK-1042',
+    );
     expect(screen.queryByRole('button', { name: 'Approve' })).toBeNull();
     expect(screen.getByRole('button', { name: 'Cancel ticket' })).toBeTruthy();
   });
@@ -59,14 +73,17 @@ describe('the ticket panel', () => {
       { at, actor: 'system', event: 'escalated', comment: null, details: { step: 0, to: ['group:it-admins'] } },
       { at, actor: 'system', event: 'expiring_soon', comment: null, details: {} },
     ];
-    const { api } = fakeApi((c) => (c.path === '/tickets/TCK-1042' ? { body: ticket({ log: log as Ticket['log'] }) } : undefined));
+    const { api } = fakeApi((c) =>
+      c.path === '/tickets/TCK-1042' ? { body: ticket({ log: log as Ticket['log'] }) } : undefined,
+    );
     render(
       <SignedIn api={api} me={alice}>
         <TicketPanel id="TCK-1042" />
       </SignedIn>,
     );
     await screen.findByRole('heading', { level: 1, name: /TCK-1042/ });
-    for (const label of ['Approvers reminded', 'Escalated', 'Expiry notice sent']) expect(screen.getByText(label)).toBeTruthy();
+    for (const label of ['Approvers reminded', 'Escalated', 'Expiry notice sent'])
+      expect(screen.getByText(label)).toBeTruthy();
   });
 
   it('lets an approver approve with a modified duration, after confirming, and shows a policy flag next to the end', async () => {
@@ -77,10 +94,23 @@ describe('the ticket panel', () => {
         if (end - Date.now() > 86400_000) {
           return {
             status: 422,
-            body: { statusCode: 422, code: 'POLICY_VIOLATION', message: 'too long', flags: [{ code: 'MAX_DURATION_EXCEEDED', message: 'Access may last at most 1d; this asks for 2d.', field: 'duration.end' }] },
+            body: {
+              statusCode: 422,
+              code: 'POLICY_VIOLATION',
+              message: 'too long',
+              flags: [
+                {
+                  code: 'MAX_DURATION_EXCEEDED',
+                  message: 'Access may last at most 1d; this asks for 2d.',
+                  field: 'duration.end',
+                },
+              ],
+            },
           };
         }
-        return { body: ticket({ status: 'approved', resolvedInSeconds: 60, access: { ...ticket().access, state: 'active' } }) };
+        return {
+          body: ticket({ status: 'approved', resolvedInSeconds: 60, access: { ...ticket().access, state: 'active' } }),
+        };
       }
       return undefined;
     });
@@ -110,8 +140,28 @@ describe('the ticket panel', () => {
   });
 
   it('explains politely when the gateway has no extend endpoint yet', async () => {
-    const active = ticket({ status: 'approved', action: 'add', access: { state: 'active', start: null, end: new Date(Date.now() + 3600_000).toISOString(), grantedAt: null, revokedAt: null, error: null } });
-    const { api } = fakeApi((c) => (c.path === '/tickets/TCK-1042' ? { body: active } : c.path === '/tickets/TCK-1042/extend' ? { status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: 'Cannot POST /tickets/TCK-1042/extend' } } : undefined));
+    const active = ticket({
+      status: 'approved',
+      action: 'add',
+      access: {
+        state: 'active',
+        start: null,
+        end: new Date(Date.now() + 3600_000).toISOString(),
+        grantedAt: null,
+        revokedAt: null,
+        error: null,
+      },
+    });
+    const { api } = fakeApi((c) =>
+      c.path === '/tickets/TCK-1042'
+        ? { body: active }
+        : c.path === '/tickets/TCK-1042/extend'
+          ? {
+              status: 404,
+              body: { statusCode: 404, code: 'NOT_FOUND', message: 'Cannot POST /tickets/TCK-1042/extend' },
+            }
+          : undefined,
+    );
     render(
       <SignedIn api={api} me={alice}>
         <TicketPanel id="TCK-1042" />
@@ -119,7 +169,9 @@ describe('the ticket panel', () => {
     );
     fireEvent.click(await screen.findByRole('button', { name: 'Extend' }));
     const dialog = screen.getByRole('dialog', { name: 'Extend TCK-1042' });
-    fireEvent.change(within(dialog).getByLabelText('New end'), { target: { value: toLocalInput(new Date(Date.now() + 5 * 3600_000).toISOString()) } });
+    fireEvent.change(within(dialog).getByLabelText('New end'), {
+      target: { value: toLocalInput(new Date(Date.now() + 5 * 3600_000).toISOString()) },
+    });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Request extension' }));
     expect(await within(dialog).findByText(/does not offer extending access yet/)).toBeTruthy();
   });

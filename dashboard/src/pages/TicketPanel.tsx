@@ -84,7 +84,10 @@ export function TicketPanel({ id }: { id: string }) {
   const isRequester = me.id === ticket.requester.id || me.id === ticket.beneficiary.id;
   const step = ticket.approval.steps[ticket.approval.currentStep];
   const canDecide =
-    ticket.status === 'pending' && !isRequester && matchesApproverRule(me, ticket.approval.awaiting) && !(step?.approvedBy ?? []).includes(me.id);
+    ticket.status === 'pending' &&
+    !isRequester &&
+    matchesApproverRule(me, ticket.approval.awaiting) &&
+    !(step?.approvedBy ?? []).includes(me.id);
   const canExtend = isRequester && ticket.access.state === 'active' && ticket.duration?.type === 'limited';
   const canReraise = isRequester && ticket.access.state === 'expired';
   const canCancel = ticket.status === 'pending' && (isRequester || isAdmin);
@@ -168,7 +171,13 @@ export function TicketPanel({ id }: { id: string }) {
               </time>
             </dd>
             <dt>Resolved in</dt>
-            <dd>{ticket.resolvedInSeconds !== null ? formatResolvedIn(ticket.resolvedInSeconds) : <span className="muted">not yet</span>}</dd>
+            <dd>
+              {ticket.resolvedInSeconds !== null ? (
+                formatResolvedIn(ticket.resolvedInSeconds)
+              ) : (
+                <span className="muted">not yet</span>
+              )}
+            </dd>
             <dt>Duration</dt>
             <dd>{durationText(ticket.duration)}</dd>
           </dl>
@@ -176,20 +185,25 @@ export function TicketPanel({ id }: { id: string }) {
 
         <section className="card" aria-labelledby={`${headingId}-changes`}>
           <h2 id={`${headingId}-changes`}>Permission changes</h2>
-          {ticket.action === 'modify' && <p className="muted">Modified: the removed access is replaced by the added one.</p>}
+          {ticket.action === 'modify' && (
+            <p className="muted">Modified: the removed access is replaced by the added one.</p>
+          )}
           <ul className="changes">
             {removes.map((c) => (
               <li key={`r-${c.entitlement.id}`} className="change-remove">
-                <span aria-hidden="true">−</span> <span className="visually-hidden">Removed:</span> {c.entitlement.name} <span className="kind">{c.entitlement.kind}</span>
+                <span aria-hidden="true">−</span> <span className="visually-hidden">Removed:</span> {c.entitlement.name}{' '}
+                <span className="kind">{c.entitlement.kind}</span>
               </li>
             ))}
             {adds.map((c) => (
               <li key={`a-${c.entitlement.id}`} className="change-add">
-                <span aria-hidden="true">+</span> <span className="visually-hidden">Added:</span> {c.entitlement.name} <span className="kind">{c.entitlement.kind}</span>
+                <span aria-hidden="true">+</span> <span className="visually-hidden">Added:</span> {c.entitlement.name}{' '}
+                <span className="kind">{c.entitlement.kind}</span>
                 {c.fields && Object.keys(c.fields).length > 0 && (
                   <span className="muted">
                     {' '}
-                    ({Object.entries(c.fields)
+                    (
+                    {Object.entries(c.fields)
                       .map(([k, v]) => `${k}: ${String(v)}`)
                       .join(', ')}
                     )
@@ -259,7 +273,10 @@ export function TicketPanel({ id }: { id: string }) {
                 <strong>{s.name}</strong> — {s.state}
                 {s.approvedBy.length > 0 && ` by ${s.approvedBy.join(', ')}`}
                 {i === ticket.approval.currentStep && ticket.status === 'pending' && (
-                  <span className="muted"> (waiting for {ticket.approval.awaiting.map((r) => r.replace(':', ' ')).join(', ')})</span>
+                  <span className="muted">
+                    {' '}
+                    (waiting for {ticket.approval.awaiting.map((r) => r.replace(':', ' ')).join(', ')})
+                  </span>
                 )}
               </li>
             ))}
@@ -271,7 +288,8 @@ export function TicketPanel({ id }: { id: string }) {
           <ol className="log">
             {ticket.log.map((entry, i) => (
               <li key={i}>
-                <time dateTime={entry.at}>{formatDateTime(entry.at)}</time> <strong>{EVENT_LABEL[entry.event] ?? entry.event}</strong> by {entry.actor}
+                <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>{' '}
+                <strong>{EVENT_LABEL[entry.event] ?? entry.event}</strong> by {entry.actor}
                 {entry.comment && <q>{entry.comment}</q>}
               </li>
             ))}
@@ -279,9 +297,27 @@ export function TicketPanel({ id }: { id: string }) {
         </section>
       </div>
 
-      {action === 'approve' && <ApproveDialog ticket={ticket} onClose={() => setAction(null)} onDone={(t) => done(t, 'You approved this ticket.')} />}
-      {action === 'reject' && <RejectDialog ticket={ticket} onClose={() => setAction(null)} onDone={(t) => done(t, 'You rejected this ticket.')} />}
-      {action === 'cancel' && <CancelDialog ticket={ticket} onClose={() => setAction(null)} onDone={(t) => done(t, 'The ticket is cancelled.')} />}
+      {action === 'approve' && (
+        <ApproveDialog
+          ticket={ticket}
+          onClose={() => setAction(null)}
+          onDone={(t) => done(t, 'You approved this ticket.')}
+        />
+      )}
+      {action === 'reject' && (
+        <RejectDialog
+          ticket={ticket}
+          onClose={() => setAction(null)}
+          onDone={(t) => done(t, 'You rejected this ticket.')}
+        />
+      )}
+      {action === 'cancel' && (
+        <CancelDialog
+          ticket={ticket}
+          onClose={() => setAction(null)}
+          onDone={(t) => done(t, 'The ticket is cancelled.')}
+        />
+      )}
       {action === 'extend' && <ExtendDialog ticket={ticket} onClose={() => setAction(null)} />}
       {action === 'reraise' && <ReraiseDialog ticket={ticket} onClose={() => setAction(null)} />}
     </article>
@@ -307,7 +343,15 @@ function useSubmit() {
   return { busy, error, run };
 }
 
-function CommentField({ value, onChange, label = 'Comment (optional)' }: { value: string; onChange: (v: string) => void; label?: string }) {
+function CommentField({
+  value,
+  onChange,
+  label = 'Comment (optional)',
+}: {
+  value: string;
+  onChange: (v: string) => void;
+  label?: string;
+}) {
   const id = useId();
   return (
     <div className="field">
@@ -377,7 +421,9 @@ export function ApproveDialog({ ticket, onClose, onDone }: DialogProps) {
   const [modify, setModify] = useState(false);
   const requested = ticket.duration?.type === 'limited' ? ticket.duration : null;
   // A requested start already in the past would be flagged START_IN_PAST: empty means "from now".
-  const [start, setStart] = useState(requested?.start && Date.parse(requested.start) > Date.now() ? toLocalInput(requested.start) : '');
+  const [start, setStart] = useState(
+    requested?.start && Date.parse(requested.start) > Date.now() ? toLocalInput(requested.start) : '',
+  );
   const [end, setEnd] = useState(toLocalInput(requested?.end));
   const [localProblem, setLocalProblem] = useState<string | null>(null);
   const { busy, error, run } = useSubmit();
@@ -391,17 +437,34 @@ export function ApproveDialog({ ticket, onClose, onDone }: DialogProps) {
         duration = d;
       }
       setLocalProblem(null);
-      onDone(await api.approve(ticket.id, { ...(comment.trim() ? { comment: comment.trim() } : {}), ...(duration ? { duration } : {}) }));
+      onDone(
+        await api.approve(ticket.id, {
+          ...(comment.trim() ? { comment: comment.trim() } : {}),
+          ...(duration ? { duration } : {}),
+        }),
+      );
     });
 
   return (
-    <Dialog title={`Approve ${ticket.id}`} description={<p>Are you sure you want to approve this request?</p>} onClose={onClose} busy={busy}>
+    <Dialog
+      title={`Approve ${ticket.id}`}
+      description={<p>Are you sure you want to approve this request?</p>}
+      onClose={onClose}
+      busy={busy}
+    >
       <p className="muted">Requested duration: {durationText(ticket.duration)}</p>
       <CommentField value={comment} onChange={setComment} />
       {modify && (
         <fieldset>
           <legend>Modified duration</legend>
-          <DurationPickers start={start} end={end} onStart={setStart} onEnd={setEnd} error={error} startLabel="Start (empty: now)" />
+          <DurationPickers
+            start={start}
+            end={end}
+            onStart={setStart}
+            onEnd={setEnd}
+            error={error}
+            startLabel="Start (empty: now)"
+          />
           {localProblem && (
             <p className="error" role="alert">
               {localProblem}
@@ -409,7 +472,13 @@ export function ApproveDialog({ ticket, onClose, onDone }: DialogProps) {
           )}
         </fieldset>
       )}
-      <ErrorMessage error={error} context={{ POLICY_VIOLATION: 'The modified duration does not meet the application’s policy: see the marked field.' }} showFlags={!modify} />
+      <ErrorMessage
+        error={error}
+        context={{
+          POLICY_VIOLATION: 'The modified duration does not meet the application’s policy: see the marked field.',
+        }}
+        showFlags={!modify}
+      />
       <div className="dialog-actions">
         {!modify ? (
           <>
@@ -445,7 +514,12 @@ function RejectDialog({ ticket, onClose, onDone }: DialogProps) {
   const [comment, setComment] = useState('');
   const { busy, error, run } = useSubmit();
   return (
-    <Dialog title={`Reject ${ticket.id}`} description={<p>Are you sure you want to reject this request?</p>} onClose={onClose} busy={busy}>
+    <Dialog
+      title={`Reject ${ticket.id}`}
+      description={<p>Are you sure you want to reject this request?</p>}
+      onClose={onClose}
+      busy={busy}
+    >
       <CommentField value={comment} onChange={setComment} />
       <ErrorMessage error={error} />
       <div className="dialog-actions">
@@ -453,7 +527,9 @@ function RejectDialog({ ticket, onClose, onDone }: DialogProps) {
           type="button"
           className="danger"
           disabled={busy}
-          onClick={() => void run(async () => onDone(await api.reject(ticket.id, comment.trim() ? { comment: comment.trim() } : {})))}
+          onClick={() =>
+            void run(async () => onDone(await api.reject(ticket.id, comment.trim() ? { comment: comment.trim() } : {})))
+          }
         >
           Yes, reject ticket
         </button>
@@ -470,7 +546,12 @@ function CancelDialog({ ticket, onClose, onDone }: DialogProps) {
   const [comment, setComment] = useState('');
   const { busy, error, run } = useSubmit();
   return (
-    <Dialog title={`Cancel ${ticket.id}`} description={<p>The ticket will no longer wait for approval. This cannot be undone.</p>} onClose={onClose} busy={busy}>
+    <Dialog
+      title={`Cancel ${ticket.id}`}
+      description={<p>The ticket will no longer wait for approval. This cannot be undone.</p>}
+      onClose={onClose}
+      busy={busy}
+    >
       <CommentField value={comment} onChange={setComment} />
       <ErrorMessage error={error} />
       <div className="dialog-actions">
@@ -478,7 +559,9 @@ function CancelDialog({ ticket, onClose, onDone }: DialogProps) {
           type="button"
           className="danger"
           disabled={busy}
-          onClick={() => void run(async () => onDone(await api.cancel(ticket.id, comment.trim() ? { comment: comment.trim() } : {})))}
+          onClick={() =>
+            void run(async () => onDone(await api.cancel(ticket.id, comment.trim() ? { comment: comment.trim() } : {})))
+          }
         >
           Yes, cancel ticket
         </button>
@@ -496,11 +579,19 @@ const NOT_OFFERED = (what: string) => ({
 
 function ReasonField({ value, onChange, error }: { value: string; onChange: (v: string) => void; error: unknown }) {
   const id = useId();
-  const flags = error instanceof ApiError ? groupFlags(error.flags ?? [], []).get('reason') ?? [] : [];
+  const flags = error instanceof ApiError ? (groupFlags(error.flags ?? [], []).get('reason') ?? []) : [];
   return (
     <div className="field">
       <label htmlFor={id}>Reason</label>
-      <textarea id={id} rows={2} maxLength={2000} value={value} onChange={(e) => onChange(e.target.value)} aria-invalid={flags.length > 0} aria-describedby={flags.length ? `${id}-flags` : undefined} />
+      <textarea
+        id={id}
+        rows={2}
+        maxLength={2000}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={flags.length > 0}
+        aria-describedby={flags.length ? `${id}-flags` : undefined}
+      />
       <FieldFlags flags={flags} id={`${id}-flags`} />
     </div>
   );
@@ -508,7 +599,9 @@ function ReasonField({ value, onChange, error }: { value: string; onChange: (v: 
 
 function ExtendDialog({ ticket, onClose }: { ticket: Ticket; onClose: () => void }) {
   const { api } = useSession();
-  const [end, setEnd] = useState(toLocalInput(ticket.access.end ?? (ticket.duration?.type === 'limited' ? ticket.duration.end : null)));
+  const [end, setEnd] = useState(
+    toLocalInput(ticket.access.end ?? (ticket.duration?.type === 'limited' ? ticket.duration.end : null)),
+  );
   const [reason, setReason] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const { busy, error, run } = useSubmit();
@@ -523,9 +616,24 @@ function ExtendDialog({ ticket, onClose }: { ticket: Ticket; onClose: () => void
     });
   };
   return (
-    <Dialog title={`Extend ${ticket.id}`} description={<p>Ask for this access to last longer. The extension goes through the same approval as a request.</p>} onClose={onClose} busy={busy}>
+    <Dialog
+      title={`Extend ${ticket.id}`}
+      description={
+        <p>Ask for this access to last longer. The extension goes through the same approval as a request.</p>
+      }
+      onClose={onClose}
+      busy={busy}
+    >
       <form onSubmit={submit} noValidate>
-        <DurationPickers start="" end={end} onStart={() => undefined} onEnd={setEnd} error={error} withStart={false} endLabel="New end" />
+        <DurationPickers
+          start=""
+          end={end}
+          onStart={() => undefined}
+          onEnd={setEnd}
+          error={error}
+          withStart={false}
+          endLabel="New end"
+        />
         {problem && (
           <p className="error" role="alert">
             {problem}
@@ -548,7 +656,9 @@ function ExtendDialog({ ticket, onClose }: { ticket: Ticket; onClose: () => void
 
 function ReraiseDialog({ ticket, onClose }: { ticket: Ticket; onClose: () => void }) {
   const { api } = useSession();
-  const [type, setType] = useState<'limited' | 'indefinite'>(ticket.duration?.type === 'indefinite' ? 'indefinite' : 'limited');
+  const [type, setType] = useState<'limited' | 'indefinite'>(
+    ticket.duration?.type === 'indefinite' ? 'indefinite' : 'limited',
+  );
   const [start, setStart] = useState('');
   const [end, setEnd] = useState('');
   const [reason, setReason] = useState(ticket.reason ?? '');
@@ -566,19 +676,45 @@ function ReraiseDialog({ ticket, onClose }: { ticket: Ticket; onClose: () => voi
     });
   };
   return (
-    <Dialog title={`Re-raise ${ticket.id}`} description={<p>This access has expired. Ask for the same access again, for a new period.</p>} onClose={onClose} busy={busy}>
+    <Dialog
+      title={`Re-raise ${ticket.id}`}
+      description={<p>This access has expired. Ask for the same access again, for a new period.</p>}
+      onClose={onClose}
+      busy={busy}
+    >
       <form onSubmit={submit} noValidate>
         <fieldset>
           <legend>Duration</legend>
           <div className="choices">
             <label className="choice">
-              <input type="radio" name={`${id}-type`} checked={type === 'limited'} onChange={() => setType('limited')} /> Until a date
+              <input
+                type="radio"
+                name={`${id}-type`}
+                checked={type === 'limited'}
+                onChange={() => setType('limited')}
+              />{' '}
+              Until a date
             </label>
             <label className="choice">
-              <input type="radio" name={`${id}-type`} checked={type === 'indefinite'} onChange={() => setType('indefinite')} /> Indefinitely
+              <input
+                type="radio"
+                name={`${id}-type`}
+                checked={type === 'indefinite'}
+                onChange={() => setType('indefinite')}
+              />{' '}
+              Indefinitely
             </label>
           </div>
-          {type === 'limited' && <DurationPickers start={start} end={end} onStart={setStart} onEnd={setEnd} error={error} startLabel="Start (empty: when approved)" />}
+          {type === 'limited' && (
+            <DurationPickers
+              start={start}
+              end={end}
+              onStart={setStart}
+              onEnd={setEnd}
+              error={error}
+              startLabel="Start (empty: when approved)"
+            />
+          )}
         </fieldset>
         {problem && (
           <p className="error" role="alert">

@@ -46,7 +46,18 @@ export function TicketsPage() {
   usePolling(
     async (signal) => {
       try {
-        const list = await api.tickets({ tab, appId: appId || undefined, type: type || undefined, requesterId: requesterId || undefined, awaitingMe, limit: PAGE_SIZE, cursor }, signal);
+        const list = await api.tickets(
+          {
+            tab,
+            appId: appId || undefined,
+            type: type || undefined,
+            requesterId: requesterId || undefined,
+            awaitingMe,
+            limit: PAGE_SIZE,
+            cursor,
+          },
+          signal,
+        );
         if (signal.aborted) return;
         setData(list);
         setError(null);
@@ -62,7 +73,13 @@ export function TicketsPage() {
 
   function onTabKey(e: KeyboardEvent, index: number) {
     const delta = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
-    const next = delta ? (index + delta + TABS.length) % TABS.length : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : -1;
+    const next = delta
+      ? (index + delta + TABS.length) % TABS.length
+      : e.key === 'Home'
+        ? 0
+        : e.key === 'End'
+          ? TABS.length - 1
+          : -1;
     if (next < 0) return;
     e.preventDefault();
     setTab(TABS[next].id);
@@ -125,10 +142,22 @@ export function TicketsPage() {
           </div>
           <div className="field">
             <label htmlFor={`${id}-requester`}>Requester (user id)</label>
-            <input id={`${id}-requester`} type="search" value={requesterInput} onChange={(e) => setRequesterInput(e.target.value)} placeholder="e.g. alice" autoComplete="off" />
+            <input
+              id={`${id}-requester`}
+              type="search"
+              value={requesterInput}
+              onChange={(e) => setRequesterInput(e.target.value)}
+              placeholder="e.g. alice"
+              autoComplete="off"
+            />
           </div>
           <div className="field toggle">
-            <input id={`${id}-awaiting`} type="checkbox" checked={awaitingMe} onChange={(e) => setAwaitingMe(e.target.checked)} />
+            <input
+              id={`${id}-awaiting`}
+              type="checkbox"
+              checked={awaitingMe}
+              onChange={(e) => setAwaitingMe(e.target.checked)}
+            />
             <label htmlFor={`${id}-awaiting`}>Waiting for me</label>
           </div>
         </form>
@@ -146,7 +175,11 @@ export function TicketsPage() {
             ← Newer
           </button>
           <span>Page {cursors.length}</span>
-          <button type="button" disabled={!data?.nextCursor} onClick={() => data?.nextCursor != null && setCursors((c) => [...c, String(data.nextCursor)])}>
+          <button
+            type="button"
+            disabled={!data?.nextCursor}
+            onClick={() => data?.nextCursor != null && setCursors((c) => [...c, String(data.nextCursor)])}
+          >
             Older →
           </button>
         </nav>

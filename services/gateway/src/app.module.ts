@@ -27,7 +27,18 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, store: Store): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, UsersController, AppsController, TicketsController, GrantsController, AuditController, ConnectorController, DevController, WebhooksController, SlackController],
+      controllers: [
+        HealthController,
+        UsersController,
+        AppsController,
+        TicketsController,
+        GrantsController,
+        AuditController,
+        ConnectorController,
+        DevController,
+        WebhooksController,
+        SlackController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: STORE, useValue: store },

@@ -49,7 +49,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
   return value;
 }
 
@@ -66,7 +67,8 @@ function url(env: NodeJS.ProcessEnv, name: string): string | null {
 
 function devTokensFile(env: NodeJS.ProcessEnv, production: boolean): string | null {
   const file = env.DEV_TOKENS_FILE || null;
-  if (file && production) throw new ConfigError('DEV_TOKENS_FILE hands out tokens to anyone and is refused with NODE_ENV=production');
+  if (file && production)
+    throw new ConfigError('DEV_TOKENS_FILE hands out tokens to anyone and is refused with NODE_ENV=production');
   return file;
 }
 
@@ -88,7 +90,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   }
   let usingDevSecret = false;
   if (!jwtSecret && !jwksUrl) {
-    if (production) throw new ConfigError('NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: refusing to start without token verification');
+    if (production)
+      throw new ConfigError(
+        'NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: refusing to start without token verification',
+      );
     jwtSecret = DEV_JWT_SECRET;
     usingDevSecret = true;
   }
@@ -103,7 +108,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     taskQueue: env.TEMPORAL_TASK_QUEUE || 'gatehouse-tickets',
     temporalUiUrl: (url(env, 'TEMPORAL_UI_URL') ?? 'http://localhost:8233').replace(/\/$/, ''),
     temporalDeadlines: { startMs: 5_000, updateMs: 30_000 },
-    auth: { jwtSecret: jwksUrl ? null : jwtSecret, jwksUrl, issuer: env.AUTH_JWT_ISSUER || null, audience: env.AUTH_JWT_AUDIENCE || null, usingDevSecret },
+    auth: {
+      jwtSecret: jwksUrl ? null : jwtSecret,
+      jwksUrl,
+      issuer: env.AUTH_JWT_ISSUER || null,
+      audience: env.AUTH_JWT_AUDIENCE || null,
+      usingDevSecret,
+    },
     bodyLimit: env.BODY_LIMIT || '64kb',
     rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1), maxCallers: 10_000 },
     logLevel: env.LOG_LEVEL || 'info',

@@ -27,7 +27,10 @@ export interface Gateway {
 export const API_VERSION = '1.0.0';
 
 /** Builds the gateway (not yet listening): tests call this with their own config and database. */
-export async function createGateway(config: GatewayConfig, options: { store?: Store; logger?: Logger } = {}): Promise<Gateway> {
+export async function createGateway(
+  config: GatewayConfig,
+  options: { store?: Store; logger?: Logger } = {},
+): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = options.store ?? (await Store.connect(config.mongoUri, config.mongoDb));
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, store), {
@@ -40,7 +43,12 @@ export async function createGateway(config: GatewayConfig, options: { store?: St
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+        },
       },
     }),
   );
@@ -50,14 +58,17 @@ export async function createGateway(config: GatewayConfig, options: { store?: St
   // controller verifies, then parses). Form bodies stay unread everywhere else.
   app.useBodyParser('raw', {
     limit: config.bodyLimit,
-    type: (req: IncomingMessage) => req.url?.split('?')[0] === SLACK_INTERACTIONS_PATH && /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? ''),
+    type: (req: IncomingMessage) =>
+      req.url?.split('?')[0] === SLACK_INTERACTIONS_PATH &&
+      /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? ''),
   });
   app.useBodyParser('json', {
     limit: config.bodyLimit,
     strict: true,
     // class-transformer silently drops these keys, so the unknown-field check never sees them: refuse them here.
     reviver: (key: string, value: unknown) => {
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new SyntaxError(`"${key}" is not a valid field`);
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype')
+        throw new SyntaxError(`"${key}" is not a valid field`);
       return value;
     },
   });

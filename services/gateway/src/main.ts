@@ -6,10 +6,15 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const gateway = await createGateway(config);
   if (config.auth.usingDevSecret) {
-    gateway.logger.warn('AUTH_JWT_SECRET is not set: using the DEV-ONLY default secret. Never run like this in production.');
+    gateway.logger.warn(
+      'AUTH_JWT_SECRET is not set: using the DEV-ONLY default secret. Never run like this in production.',
+    );
   }
   await gateway.app.listen(config.port, config.host);
-  gateway.logger.info({ url: `http://${config.host}:${config.port}`, temporal: config.temporalAddress, taskQueue: config.taskQueue }, 'gateway listening');
+  gateway.logger.info(
+    { url: `http://${config.host}:${config.port}`, temporal: config.temporalAddress, taskQueue: config.taskQueue },
+    'gateway listening',
+  );
 }
 
 main().catch((err) => {

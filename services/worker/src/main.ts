@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   // jsforce (Salesforce) makes its requests with Node's default agents: in production those are guarded too.
   installOutboundGuard(notifier.outbound);
   const logger = pino({ name: 'worker', level: config.logLevel });
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
+  Runtime.install({
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
   const store = await Store.connect(config.mongoUri, config.mongoDb);
   await store.ensureIndexes();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -31,7 +33,10 @@ async function main(): Promise<void> {
     maxCachedWorkflows: config.maxCachedWorkflows,
     notifier,
   });
-  logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress, namespace: config.temporalNamespace }, 'worker started');
+  logger.info(
+    { taskQueue: config.taskQueue, temporal: config.temporalAddress, namespace: config.temporalNamespace },
+    'worker started',
+  );
   // Worker.run() installs SIGINT/SIGTERM handlers that begin a graceful shutdown.
   try {
     await worker.run();

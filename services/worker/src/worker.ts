@@ -1,8 +1,19 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
-import { createConnectorActivities, createNotificationActivities, createTicketActivities, type ActivityDeps, type NotificationChannel } from '@gatehouse/activities';
-import { createOutboundHttp, loadNotifierSettings, loadOutboundPolicy, type NotifierSettings } from '@gatehouse/notifiers';
+import {
+  createConnectorActivities,
+  createNotificationActivities,
+  createTicketActivities,
+  type ActivityDeps,
+  type NotificationChannel,
+} from '@gatehouse/activities';
+import {
+  createOutboundHttp,
+  loadNotifierSettings,
+  loadOutboundPolicy,
+  type NotifierSettings,
+} from '@gatehouse/notifiers';
 import type { ConnectorDeps } from '@gatehouse/connectors';
 import type { Store } from '@gatehouse/store';
 
@@ -45,7 +56,11 @@ export async function createGatehouseWorker(options: GatehouseWorkerOptions): Pr
   const settings = options.notifier ?? loadNotifierSettings(options.env ?? process.env);
   // Connectors reach their targets through the same outbound guard as webhooks and Slack messages.
   const http = settings.outbound ?? createOutboundHttp(loadOutboundPolicy(options.env ?? process.env));
-  const connectors: ConnectorDeps = { demoMemberships: options.store.demoMemberships, env: options.env ?? process.env, http };
+  const connectors: ConnectorDeps = {
+    demoMemberships: options.store.demoMemberships,
+    env: options.env ?? process.env,
+    http,
+  };
   const activityDeps: ActivityDeps = { store: options.store, connectors, connectorFor: options.connectorFor };
   const activities = {
     ...createTicketActivities(activityDeps),
@@ -54,7 +69,9 @@ export async function createGatehouseWorker(options: GatehouseWorkerOptions): Pr
   };
   const bundlePath = options.workflowBundlePath;
   const workflowSource: Pick<WorkerOptions, 'workflowBundle'> =
-    bundlePath && fs.existsSync(bundlePath) ? { workflowBundle: { codePath: bundlePath } } : { workflowBundle: { code: await bundleWorkflows() } };
+    bundlePath && fs.existsSync(bundlePath)
+      ? { workflowBundle: { codePath: bundlePath } }
+      : { workflowBundle: { code: await bundleWorkflows() } };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

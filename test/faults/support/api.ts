@@ -63,20 +63,29 @@ export async function call<T = any>(
     return { status: res.status, body: parsed as T, ms: Date.now() - started };
   } catch (err) {
     const name = (err as Error)?.name;
-    return { status: 0, body: (name === 'TimeoutError' ? 'timeout' : `network: ${String(err)}`) as T, ms: Date.now() - started };
+    return {
+      status: 0,
+      body: (name === 'TimeoutError' ? 'timeout' : `network: ${String(err)}`) as T,
+      ms: Date.now() - started,
+    };
   }
 }
 
 export function api(baseUrl: () => string) {
   return (as: TokenClaims | null) => ({
     get: <T = any>(path: string, timeoutMs?: number) => call<T>(baseUrl(), as, 'GET', path, undefined, {}, timeoutMs),
-    post: <T = any>(path: string, body: unknown = {}, headers: Record<string, string> = {}, timeoutMs?: number) => call<T>(baseUrl(), as, 'POST', path, body, headers, timeoutMs),
+    post: <T = any>(path: string, body: unknown = {}, headers: Record<string, string> = {}, timeoutMs?: number) =>
+      call<T>(baseUrl(), as, 'POST', path, body, headers, timeoutMs),
     put: <T = any>(path: string, body: unknown) => call<T>(baseUrl(), as, 'PUT', path, body),
   });
 }
 
 /** A demo-connector app with one group entitlement; `policy` overrides parts of its policy. */
-export function demoApp(policy: Record<string, unknown> = {}, connector: Record<string, unknown> = { type: 'demo', config: {} }, entitlement: Record<string, unknown> = {}) {
+export function demoApp(
+  policy: Record<string, unknown> = {},
+  connector: Record<string, unknown> = { type: 'demo', config: {} },
+  entitlement: Record<string, unknown> = {},
+) {
   return {
     name: 'Fault target',
     connector,
@@ -94,11 +103,16 @@ export function demoApp(policy: Record<string, unknown> = {}, connector: Record<
 export async function putApp(baseUrl: string, body: unknown): Promise<string> {
   const id = uid('app-');
   const res = await call(baseUrl, who.root, 'PUT', `/apps/${id}`, body);
-  if (res.status !== 201 && res.status !== 200) throw new Error(`PUT /apps failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`PUT /apps failed: ${res.status} ${JSON.stringify(res.body)}`);
   return id;
 }
 
-export function ticketBody(appId: string, duration: Record<string, unknown> = { type: 'indefinite' }, extra: Record<string, unknown> = {}) {
+export function ticketBody(
+  appId: string,
+  duration: Record<string, unknown> = { type: 'indefinite' },
+  extra: Record<string, unknown> = {},
+) {
   return { appId, changes: [{ op: 'add', entitlementId: 'eng' }], duration, reason: 'fault test', ...extra };
 }
 
@@ -142,7 +156,12 @@ export async function diagnose(client: Client, ticketId: string): Promise<string
       lastFailure: a.lastFailure?.message,
       worker: a.lastWorkerIdentity,
     }));
-    return JSON.stringify({ status: d.status.name, historyLength: d.historyLength, pendingActivities: pending, pendingWorkflowTask: d.raw.pendingWorkflowTask ?? null });
+    return JSON.stringify({
+      status: d.status.name,
+      historyLength: d.historyLength,
+      pendingActivities: pending,
+      pendingWorkflowTask: d.raw.pendingWorkflowTask ?? null,
+    });
   } catch (err) {
     return `describe failed: ${String(err)}`;
   }
@@ -153,12 +172,30 @@ export async function diagnose(client: Client, ticketId: string): Promise<string
  * seconds (5-20 s measured on the shared 2-core machine, about as long as a gateway), so a test that times
  * what a workflow does must start its clock after this, or it measures the boot.
  */
-export async function workerPolling(client: Client, taskQueue: string, worker?: Proc, timeoutMs = 60_000): Promise<void> {
+export async function workerPolling(
+  client: Client,
+  taskQueue: string,
+  worker?: Proc,
+  timeoutMs = 60_000,
+): Promise<void> {
   // 1 = TASK_QUEUE_TYPE_WORKFLOW, 2 = TASK_QUEUE_TYPE_ACTIVITY (temporal.api.enums.v1.TaskQueueType)
   const polled = async (taskQueueType: 1 | 2) =>
-    ((await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType })).pollers ?? []).length > 0;
+    (
+      (
+        await client.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
+          taskQueue: { name: taskQueue },
+          taskQueueType,
+        })
+      ).pollers ?? []
+    ).length > 0;
   try {
-    await eventually(async () => (await polled(1)) && (await polled(2)), timeoutMs, `a worker polling task queue ${taskQueue}`, 200);
+    await eventually(
+      async () => (await polled(1)) && (await polled(2)),
+      timeoutMs,
+      `a worker polling task queue ${taskQueue}`,
+      200,
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}${worker ? `\n${worker.name} output:\n${worker.output()}` : ''}`);
   }

@@ -55,7 +55,9 @@ function slowAfterGrant(connector) {
 
 async function main() {
   const config = loadWorkerConfig();
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
+  Runtime.install({
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
   const store = await Store.connect(config.mongoUri, config.mongoDb);
   await store.ensureIndexes();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });

@@ -8,7 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { freePort, root, startFerretDb, startTemporalDevServer, stopChild, waitForPort } from '../../../tools/scripts/stack';
+import {
+  freePort,
+  root,
+  startFerretDb,
+  startTemporalDevServer,
+  stopChild,
+  waitForPort,
+} from '../../../tools/scripts/stack';
 
 export const FAULT_SECRET = 'fault-tests-secret-0123456789-abcdefghij';
 export const WORKER_MAIN = path.join(root, 'services/worker/dist/main.js');
@@ -23,7 +30,12 @@ export function uid(prefix = 'f'): string {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until `check` returns a value (not undefined/false/null), at most `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false | null>, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false | null>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (let i = 0; i < 100_000; i++) {
@@ -95,7 +107,11 @@ function spawnNode(name: string, script: string, env: Record<string, string>): P
     alive: () => child.exitCode === null && child.signalCode === null,
     waitFor(text, timeoutMs) {
       if (buffer.includes(text)) return Promise.resolve();
-      return within(timeoutMs, `${name} printing "${text}" (output: ${buffer.slice(-1500)})`, () => new Promise<void>((resolve) => waiters.push({ text, resolve })));
+      return within(
+        timeoutMs,
+        `${name} printing "${text}" (output: ${buffer.slice(-1500)})`,
+        () => new Promise<void>((resolve) => waiters.push({ text, resolve })),
+      );
     },
   };
 }
@@ -143,7 +159,10 @@ export class Scope {
     this.onClose(async () => {
       await Promise.allSettled([stopChild(temporal?.child, 5000), stopChild(ferret?.child, 5000)]);
     });
-    await Promise.all([options.temporal !== false ? startTemporal() : null, options.mongo !== false ? startMongo() : null]);
+    await Promise.all([
+      options.temporal !== false ? startTemporal() : null,
+      options.mongo !== false ? startMongo() : null,
+    ]);
     return {
       temporalAddress: `127.0.0.1:${port}`,
       mongoUri: `mongodb://127.0.0.1:${mongoPort}/`,
@@ -162,14 +181,25 @@ export class Scope {
   }
 
   worker(env: Record<string, string>, script = WORKER_MAIN): Proc {
-    const p = spawnNode(script === WORKER_MAIN ? 'worker' : 'fault-worker', script, { LOG_LEVEL: 'warn', WORKER_SHUTDOWN_GRACE_SECONDS: '2', ...env });
+    const p = spawnNode(script === WORKER_MAIN ? 'worker' : 'fault-worker', script, {
+      LOG_LEVEL: 'warn',
+      WORKER_SHUTDOWN_GRACE_SECONDS: '2',
+      ...env,
+    });
     this.procs.push(p);
     return p;
   }
 
   async gateway(env: Record<string, string>): Promise<Proc & { url: string; port: number }> {
     const port = Number(env.PORT ?? (await freePort()));
-    const p = spawnNode('gateway', GATEWAY_MAIN, { LOG_LEVEL: 'warn', AUTH_JWT_SECRET: FAULT_SECRET, HOST: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '100000', ...env, PORT: String(port) });
+    const p = spawnNode('gateway', GATEWAY_MAIN, {
+      LOG_LEVEL: 'warn',
+      AUTH_JWT_SECRET: FAULT_SECRET,
+      HOST: '127.0.0.1',
+      RATE_LIMIT_PER_MINUTE: '100000',
+      ...env,
+      PORT: String(port),
+    });
     this.procs.push(p);
     try {
       await waitForPort(port, { child: p.child, name: 'gateway', timeoutMs: 30_000 });

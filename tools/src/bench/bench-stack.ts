@@ -63,7 +63,10 @@ export interface BenchStack {
 
 function installQuietRuntime(): void {
   try {
-    Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } }, logger: quietLogger });
+    Runtime.install({
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+      logger: quietLogger,
+    });
   } catch {
     // already installed in this process (a test helper did it)
   }
@@ -73,7 +76,11 @@ const noop = (): void => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
 export function defaultWorkflowBundle(explicit: string | null): string | null {
-  const candidates = [explicit, process.env.TEST_WORKFLOW_BUNDLE, path.join(ROOT, 'services/worker/dist/workflow-bundle.js')];
+  const candidates = [
+    explicit,
+    process.env.TEST_WORKFLOW_BUNDLE,
+    path.join(ROOT, 'services/worker/dist/workflow-bundle.js'),
+  ];
   return candidates.find((p): p is string => !!p && fs.existsSync(p)) ?? null;
 }
 
@@ -81,7 +88,11 @@ export function defaultWorkflowBundle(explicit: string | null): string | null {
 async function startDevServerWithRetry(dbFile: string): ReturnType<typeof servers.startTemporalDevServer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await servers.startTemporalDevServer({ dbFile, port: await servers.freePort(), uiPort: await servers.freePort() });
+      return await servers.startTemporalDevServer({
+        dbFile,
+        port: await servers.freePort(),
+        uiPort: await servers.freePort(),
+      });
     } catch (err) {
       if (attempt >= 3) throw err;
       fs.rmSync(dbFile, { force: true });
@@ -107,9 +118,7 @@ export async function startBenchStack(opts: {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-'));
     stops.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
     const started = await Promise.all([
-      temporalAddress
-        ? null
-        : startDevServerWithRetry(path.join(tmp, 'temporal.db')),
+      temporalAddress ? null : startDevServerWithRetry(path.join(tmp, 'temporal.db')),
       mongoUri ? null : servers.startFerretDb({ dataDir: path.join(tmp, 'ferretdb') }),
     ]);
     if (started[0]) {
@@ -120,7 +129,9 @@ export async function startBenchStack(opts: {
     if (started[1]) {
       stops.push(started[1].stop);
       mongoUri = started[1].uri;
-      opts.log(`FerretDB at ${mongoUri}${process.env.FERRETDB_BIN ? ` (FERRETDB_BIN=${path.basename(process.env.FERRETDB_BIN)})` : ""}`);
+      opts.log(
+        `FerretDB at ${mongoUri}${process.env.FERRETDB_BIN ? ` (FERRETDB_BIN=${path.basename(process.env.FERRETDB_BIN)})` : ''}`,
+      );
     }
 
     const runId = `b${Date.now().toString(36)}`;
@@ -130,7 +141,10 @@ export async function startBenchStack(opts: {
     await store.ensureIndexes();
     // Ticket numbers of this run start high and unique, so workflow ids never meet an earlier run's.
     const ticketBase = Date.now() * 100;
-    await store.ticketNumbers.model.collection.insertOne({ _id: ticketBase - 1000, at: new Date().toISOString() } as never);
+    await store.ticketNumbers.model.collection.insertOne({
+      _id: ticketBase - 1000,
+      at: new Date().toISOString(),
+    } as never);
 
     const connection = await Connection.connect({ address: temporalAddress! });
     stops.push(() => connection.close());
@@ -157,7 +171,10 @@ export async function startBenchStack(opts: {
     // Baseline worker, in process, on its own queue with its own bundle.
     const baselineQueue = `bench-baseline-${runId}`;
     const blConnection = await NativeConnection.connect({ address: temporalAddress! });
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./baseline-workflows'), logger: quietLogger });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./baseline-workflows'),
+      logger: quietLogger,
+    });
     const blWorker = await Worker.create({
       connection: blConnection,
       namespace: 'default',
@@ -206,7 +223,10 @@ export async function startBenchStack(opts: {
     const http = async (method: string, url: string, p: string, tok: string, body?: unknown): Promise<HttpResult> => {
       const res = await fetch(url + p, {
         method,
-        headers: { authorization: `Bearer ${tok}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${tok}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(120_000),
       });
@@ -225,7 +245,8 @@ export async function startBenchStack(opts: {
       let res = await http('PUT', gateway.url, `/apps/${id}`, await token(ADMIN), body);
       // One retry: on an overloaded machine FerretDB answers late and the gateway says 500.
       if (res.status >= 500) res = await http('PUT', gateway.url, `/apps/${id}`, await token(ADMIN), body);
-      if (res.status !== 201 && res.status !== 200) throw new Error(`PUT /apps/${id} → ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status !== 201 && res.status !== 200)
+        throw new Error(`PUT /apps/${id} → ${res.status} ${JSON.stringify(res.body)}`);
     };
 
     return {
@@ -287,14 +308,21 @@ export function procMemory(pid: number): { rssMiB: number; hwmMiB: number } {
 export async function startChildWorker(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildWorker> {
   const script = path.join(ROOT, 'services/worker/dist/main.js');
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), script], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), script],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const started = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker did not start within ${timeoutMs} ms:\n${output.slice(-2000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the worker did not start within ${timeoutMs} ms:\n${output.slice(-2000)}`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       output = (output + d.toString()).slice(-20_000);
       if (output.includes('worker started')) {

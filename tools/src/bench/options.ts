@@ -31,7 +31,10 @@ export interface BenchOptions {
   quiet: boolean;
 }
 
-export const FULL_DEFAULTS: Omit<BenchOptions, 'temporalAddress' | 'mongoUri' | 'outDir' | 'workflowBundlePath' | 'quiet' | 'only' | 'smoke'> = {
+export const FULL_DEFAULTS: Omit<
+  BenchOptions,
+  'temporalAddress' | 'mongoUri' | 'outDir' | 'workflowBundlePath' | 'quiet' | 'only' | 'smoke'
+> = {
   rounds: 3,
   createPerRound: 64,
   createConcurrency: 32,
@@ -112,8 +115,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     else if (arg === '--out') opts.outDir = value();
     else if (arg === '--quiet') opts.quiet = true;
     else if (arg === '--only') {
-      const names = value().split(',').map((s) => s.trim()).filter(Boolean);
-      for (const n of names) if (!SCENARIOS.includes(n as ScenarioName)) throw new Error(`unknown scenario ${n} (known: ${SCENARIOS.join(', ')})`);
+      const names = value()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const n of names)
+        if (!SCENARIOS.includes(n as ScenarioName))
+          throw new Error(`unknown scenario ${n} (known: ${SCENARIOS.join(', ')})`);
       opts.only = names as ScenarioName[];
     } else if (arg in NUMERIC) {
       const n = Number(value());

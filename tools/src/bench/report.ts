@@ -36,7 +36,16 @@ export function formatTable(results: ScenarioResult[]): string {
   const rows: string[][] = [];
   for (const r of results) {
     for (const m of r.metrics) {
-      rows.push([r.name, m.name, m.unit, fmt(m.gatehouse), fmt(m.baseline), m.ratio === undefined ? '' : `${fmt(m.ratio, 2)}×`, m.target ?? '', m.met === undefined ? '' : m.met ? 'yes' : 'NO']);
+      rows.push([
+        r.name,
+        m.name,
+        m.unit,
+        fmt(m.gatehouse),
+        fmt(m.baseline),
+        m.ratio === undefined ? '' : `${fmt(m.ratio, 2)}×`,
+        m.target ?? '',
+        m.met === undefined ? '' : m.met ? 'yes' : 'NO',
+      ]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));

@@ -6,7 +6,15 @@ import { startBenchStack, ROOT } from './bench-stack';
 import type { BenchOptions, ScenarioName } from './options';
 import { CpuMeter, MongoProfiler } from './profile';
 import { formatTable, type ScenarioResult } from './report';
-import { approveScenario, createScenario, errorSamples, openScenario, stormScenario, trackerScenario, type Ctx } from './scenarios';
+import {
+  approveScenario,
+  createScenario,
+  errorSamples,
+  openScenario,
+  stormScenario,
+  trackerScenario,
+  type Ctx,
+} from './scenarios';
 
 const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<ScenarioResult>> = {
   create: createScenario,
@@ -38,22 +46,39 @@ export function machineInfo(): BenchReport['machine'] {
   } catch {
     // not Linux
   }
-  return { nproc: os.availableParallelism?.() ?? os.cpus().length, memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10, cpuModel, node: process.version, platform: `${os.platform()} ${os.release()}` };
+  return {
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    cpuModel,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
 }
 
 /** Results so far, so that an interrupted run still leaves its numbers behind. */
 function writePartial(opts: BenchOptions, startedAt: string, scenarios: ScenarioResult[]): void {
   const outDir = path.resolve(ROOT, opts.outDir);
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, `${startedAt.replace(/[:.]/g, '-')}.partial.json`), `${JSON.stringify({ startedAt, scenarios }, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(outDir, `${startedAt.replace(/[:.]/g, '-')}.partial.json`),
+    `${JSON.stringify({ startedAt, scenarios }, null, 2)}\n`,
+  );
 }
 
-export async function runBench(opts: BenchOptions, log: (line: string) => void = (l) => console.log(l)): Promise<BenchReport> {
+export async function runBench(
+  opts: BenchOptions,
+  log: (line: string) => void = (l) => console.log(l),
+): Promise<BenchReport> {
   const started = Date.now();
   const loadStart = os.loadavg()[0];
   const startedAt = new Date(started).toISOString();
   log(`[bench] ${opts.smoke ? 'smoke' : 'full'} run: ${opts.only.join(', ')}`);
-  const stack = await startBenchStack({ temporalAddress: opts.temporalAddress, mongoUri: opts.mongoUri, workflowBundlePath: opts.workflowBundlePath, log: (l) => log(`[bench] ${l}`) });
+  const stack = await startBenchStack({
+    temporalAddress: opts.temporalAddress,
+    mongoUri: opts.mongoUri,
+    workflowBundlePath: opts.workflowBundlePath,
+    log: (l) => log(`[bench] ${l}`),
+  });
   const scenarios: ScenarioResult[] = [];
   const failures: BenchReport['failures'] = [];
   try {
@@ -99,7 +124,12 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
       mongo: stack.mongoUri.replace(/\/\/[^@/]*@/, '//***@'),
       startedByBench: stack.ownServers,
       // Which FerretDB build the run measured: the pinned one, or another (FERRETDB_BIN, e.g. ferretdb-idfix).
-      ferretdbBinary: stack.ownServers && !opts.mongoUri ? (process.env.FERRETDB_BIN ? path.basename(process.env.FERRETDB_BIN) : 'ferretdb') : null,
+      ferretdbBinary:
+        stack.ownServers && !opts.mongoUri
+          ? process.env.FERRETDB_BIN
+            ? path.basename(process.env.FERRETDB_BIN)
+            : 'ferretdb'
+          : null,
     },
     options: opts,
     scenarios,
@@ -110,7 +140,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   fs.rmSync(path.join(outDir, `${startedAt.replace(/[:.]/g, '-')}.partial.json`), { force: true });
   log(`\n${table}\n`);
-  log(`[bench] load average (1 min) ${loadStart.toFixed(1)} at start, ${report.loadAverage.end.toFixed(1)} at end, on ${report.machine.nproc} CPUs`);
-  log(`[bench] ${failures.length ? `${failures.length} scenario(s) failed; ` : ''}finished in ${Math.round(report.durationMs / 1000)} s; results in ${path.relative(process.cwd(), file)}`);
+  log(
+    `[bench] load average (1 min) ${loadStart.toFixed(1)} at start, ${report.loadAverage.end.toFixed(1)} at end, on ${report.machine.nproc} CPUs`,
+  );
+  log(
+    `[bench] ${failures.length ? `${failures.length} scenario(s) failed; ` : ''}finished in ${Math.round(report.durationMs / 1000)} s; results in ${path.relative(process.cwd(), file)}`,
+  );
   return report;
 }

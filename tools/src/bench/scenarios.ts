@@ -5,7 +5,15 @@ import { approverRulesOf, type App, type TicketState, type TicketWorkflowInput }
 import { grantKey, newTicketDoc, Store, type TicketListQuery, type TicketTab } from '@gatehouse/store';
 import { approveTicketUpdate, TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions } from '@gatehouse/workflows';
 import type { TokenClaims } from '../tokens';
-import { ADMIN, APPROVER, benchApp, startChildWorker, waitUntil, type BenchStack, type GatewayHandle } from './bench-stack';
+import {
+  ADMIN,
+  APPROVER,
+  benchApp,
+  startChildWorker,
+  waitUntil,
+  type BenchStack,
+  type GatewayHandle,
+} from './bench-stack';
 import { baselineApprove } from './baseline-workflows';
 import type { BenchOptions } from './options';
 import { ratioOf, type Metric, type ScenarioResult } from './report';
@@ -20,10 +28,29 @@ export interface Ctx {
 const ENTITLEMENT = 'bench-group';
 const DAY = 86_400_000;
 const now = () => performance.now();
-const approverActor = { id: APPROVER.sub, name: APPROVER.name, roles: APPROVER.roles ?? [], groups: APPROVER.groups ?? [] };
+const approverActor = {
+  id: APPROVER.sub,
+  name: APPROVER.name,
+  roles: APPROVER.roles ?? [],
+  groups: APPROVER.groups ?? [],
+};
 
-function metric(name: string, unit: string, gatehouse: number, baseline?: number, target?: { text: string; met: boolean }): Metric {
-  return { name, unit, gatehouse: round(gatehouse, 2), ...(baseline !== undefined ? { baseline: round(baseline, 2), ratio: round(ratioOf(gatehouse, baseline) ?? NaN, 3) } : {}), ...(target ? { target: target.text, met: target.met } : {}) };
+function metric(
+  name: string,
+  unit: string,
+  gatehouse: number,
+  baseline?: number,
+  target?: { text: string; met: boolean },
+): Metric {
+  return {
+    name,
+    unit,
+    gatehouse: round(gatehouse, 2),
+    ...(baseline !== undefined
+      ? { baseline: round(baseline, 2), ratio: round(ratioOf(gatehouse, baseline) ?? NaN, 3) }
+      : {}),
+    ...(target ? { target: target.text, met: target.met } : {}),
+  };
 }
 
 /** The first few failures of a run, kept in the JSON (a request that times out counts as an error). */
@@ -32,7 +59,13 @@ function noteError(what: string): void {
   if (errorSamples.length < 20) errorSamples.push(what.slice(0, 300));
 }
 
-async function createTicket(ctx: Ctx, url: string, appId: string, beneficiary: string, end: string): Promise<{ status: number; id?: string }> {
+async function createTicket(
+  ctx: Ctx,
+  url: string,
+  appId: string,
+  beneficiary: string,
+  end: string,
+): Promise<{ status: number; id?: string }> {
   try {
     const res = await ctx.stack.http('POST', url, '/tickets', await ctx.stack.token(ADMIN), {
       appId,
@@ -53,7 +86,12 @@ async function createTicket(ctx: Ctx, url: string, appId: string, beneficiary: s
 async function waitPersisted(store: Store, ids: string[], timeoutMs = 120_000): Promise<boolean> {
   if (ids.length === 0) return true;
   // Once a second: on FerretDB this count reads every ticket, and a faster probe loads what it measures.
-  return waitFor(async () => (await store.tickets.model.countDocuments({ _id: { $in: ids }, version: { $gte: 1 } } as never)) >= ids.length, timeoutMs, 1000);
+  return waitFor(
+    async () =>
+      (await store.tickets.model.countDocuments({ _id: { $in: ids }, version: { $gte: 1 } } as never)) >= ids.length,
+    timeoutMs,
+    1000,
+  );
 }
 
 /** Waits until the task queue has no backlog (best effort: servers that do not report stats get a short pause). */
@@ -62,8 +100,15 @@ async function waitDrained(ctx: Ctx, taskQueue: string, timeoutMs = 60_000): Pro
   const ok = await waitFor(
     async () => {
       try {
-        const res = await svc.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1, reportStats: true } as never);
-        const backlog = Number((res as { stats?: { approximateBacklogCount?: unknown } }).stats?.approximateBacklogCount ?? 0);
+        const res = await svc.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: taskQueue },
+          taskQueueType: 1,
+          reportStats: true,
+        } as never);
+        const backlog = Number(
+          (res as { stats?: { approximateBacklogCount?: unknown } }).stats?.approximateBacklogCount ?? 0,
+        );
         return backlog === 0;
       } catch {
         return true;
@@ -110,7 +155,11 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
     const start = now();
     await pool(n, conc, async (i) => {
       const s = now();
-      await stack.client.workflow.start('baselineWaiting', { taskQueue: stack.baselineQueue, workflowId: `${stack.runId}-create-${r}-${i}`, args: [] });
+      await stack.client.workflow.start('baselineWaiting', {
+        taskQueue: stack.baselineQueue,
+        workflowId: `${stack.runId}-create-${r}-${i}`,
+        args: [],
+      });
       blLatency.push(now() - s);
     });
     const rate = (n / (now() - start)) * 1000;
@@ -143,7 +192,11 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
       metric('rate (median of rounds)', 'tickets/s', g, b, { text: '≥ 0.7× baseline', met: ratio >= 0.7 }),
       metric('request p50', 'ms', percentile(ghLatency, 50), percentile(blLatency, 50)),
       metric('request p99', 'ms', percentile(ghLatency, 99), percentile(blLatency, 99)),
-      metric('errors', 'count', rounds.reduce((s, r) => s + r.errors, 0)),
+      metric(
+        'errors',
+        'count',
+        rounds.reduce((s, r) => s + r.errors, 0),
+      ),
     ],
     details: { perRound: n, concurrency: conc, rounds },
   };
@@ -157,7 +210,10 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
  * query scans `grants`, and a fast probe would load the very server whose latency it measures.
  */
 class GrantWatcher {
-  private readonly watched = new Map<string, { resolve: (t: number) => void; reject: (e: Error) => void; until: number }>();
+  private readonly watched = new Map<
+    string,
+    { resolve: (t: number) => void; reject: (e: Error) => void; until: number }
+  >();
   private running = false;
   constructor(
     private readonly store: Store,
@@ -176,7 +232,9 @@ class GrantWatcher {
     try {
       while (this.watched.size > 0) {
         const keys = [...this.watched.keys()];
-        const found = await this.store.grants.model.collection.find({ _id: { $in: keys }, state: 'active' } as never, { projection: { _id: 1, updatedAt: 1 } }).toArray();
+        const found = await this.store.grants.model.collection
+          .find({ _id: { $in: keys }, state: 'active' } as never, { projection: { _id: 1, updatedAt: 1 } })
+          .toArray();
         for (const doc of found) {
           const w = this.watched.get(doc._id as unknown as string);
           this.watched.delete(doc._id as unknown as string);
@@ -203,12 +261,25 @@ export interface ApproveRound {
 }
 
 /** One round of approvals: `n` tickets created beforehand (untimed), approved at `conc` concurrency. */
-export async function approveRound(ctx: Ctx, gw: GatewayHandle, appId: string, tag: string, n: number, conc: number): Promise<ApproveRound> {
+export async function approveRound(
+  ctx: Ctx,
+  gw: GatewayHandle,
+  appId: string,
+  tag: string,
+  n: number,
+  conc: number,
+): Promise<ApproveRound> {
   const { stack, opts } = ctx;
   const end = new Date(Date.now() + DAY).toISOString();
-  const created = await pool(n, 16, async (i) => ({ beneficiary: `${tag}-${i}`, ...(await createTicket(ctx, gw.url, appId, `${tag}-${i}`, end)) }));
+  const created = await pool(n, 16, async (i) => ({
+    beneficiary: `${tag}-${i}`,
+    ...(await createTicket(ctx, gw.url, appId, `${tag}-${i}`, end)),
+  }));
   const ok = created.filter((c) => c.id);
-  await waitPersisted(stack.store, ok.map((c) => c.id!));
+  await waitPersisted(
+    stack.store,
+    ok.map((c) => c.id!),
+  );
   await sleep(200);
   const watcher = new GrantWatcher(stack.store, opts.pollMs);
   const approverToken = await stack.token(APPROVER);
@@ -220,7 +291,9 @@ export async function approveRound(ctx: Ctx, gw: GatewayHandle, appId: string, t
     const active = watcher.watch(grantKey(appId, c.beneficiary, ENTITLEMENT));
     const sentAt = Date.now();
     const t0 = now();
-    const res = await stack.http('POST', gw.url, `/tickets/${c.id}/approve`, approverToken, {}).catch((err: unknown) => ({ status: -1, body: String(err) }));
+    const res = await stack
+      .http('POST', gw.url, `/tickets/${c.id}/approve`, approverToken, {})
+      .catch((err: unknown) => ({ status: -1, body: String(err) }));
     httpMs.push(now() - t0);
     if (res.status !== 200 && res.status !== 201) {
       noteError(`POST /tickets/${c.id}/approve → ${res.status} ${JSON.stringify(res.body)}`);
@@ -240,7 +313,11 @@ export async function approveRound(ctx: Ctx, gw: GatewayHandle, appId: string, t
 async function baselineUpdateRound(ctx: Ctx, tag: string, n: number, conc: number): Promise<number[]> {
   const { stack } = ctx;
   const handles: WorkflowHandle[] = await pool(n, 32, (i) =>
-    stack.client.workflow.start('baselineWaiting', { taskQueue: stack.baselineQueue, workflowId: `${stack.runId}-${tag}-${i}`, args: [] }),
+    stack.client.workflow.start('baselineWaiting', {
+      taskQueue: stack.baselineQueue,
+      workflowId: `${stack.runId}-${tag}-${i}`,
+      args: [],
+    }),
   );
   await waitDrained(ctx, stack.baselineQueue);
   const latencies: number[] = [];
@@ -278,7 +355,9 @@ export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
       errors: g.errors,
     };
     rounds.push(row);
-    ctx.log(`  approve round ${r + 1}: p50 ${row.p50} ms p99 ${row.p99} ms (${row.errors} errors); baseline update p50 ${row.baselineP50} ms p99 ${row.baselineP99} ms`);
+    ctx.log(
+      `  approve round ${r + 1}: p50 ${row.p50} ms p99 ${row.p99} ms (${row.errors} errors); baseline update p50 ${row.baselineP50} ms p99 ${row.baselineP99} ms`,
+    );
   }
   const p50 = median(rounds.map((r) => r.p50));
   const b50 = median(rounds.map((r) => r.baselineP50));
@@ -289,18 +368,42 @@ export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
     durationMs: Date.now() - t0,
     metrics: [
       metric('approve→active p50', 'ms', p50, b50, { text: '≤ 3× baseline', met: p50 <= 3 * b50 }),
-      metric('approve→active p99', 'ms', p99, median(rounds.map((r) => r.baselineP99)), { text: '≤ 250 ms', met: p99 <= 250 }),
+      metric('approve→active p99', 'ms', p99, median(rounds.map((r) => r.baselineP99)), {
+        text: '≤ 250 ms',
+        met: p99 <= 250,
+      }),
       metric('approve HTTP p50', 'ms', percentile(allHttp, 50)),
       metric('approve HTTP p99', 'ms', percentile(allHttp, 99)),
-      metric('errors', 'count', rounds.reduce((s, r) => s + r.errors, 0)),
+      metric(
+        'errors',
+        'count',
+        rounds.reduce((s, r) => s + r.errors, 0),
+      ),
     ],
-    details: { perRound: n, concurrency: conc, pollMs: opts.pollMs, rounds, pooled: { p50: percentile(all, 50), p99: percentile(all, 99), baselineP50: percentile(allBaseline, 50), baselineP99: percentile(allBaseline, 99) } },
+    details: {
+      perRound: n,
+      concurrency: conc,
+      pollMs: opts.pollMs,
+      rounds,
+      pooled: {
+        p50: percentile(all, 50),
+        p99: percentile(all, 99),
+        baselineP50: percentile(allBaseline, 50),
+        baselineP99: percentile(allBaseline, 99),
+      },
+    },
   };
 }
 
 // ── 3. Expiry storm ─────────────────────────────────────────────────────────────────────────────
 
-function stormInput(stack: BenchStack, app: App, ticketNo: number, beneficiary: string, endIso: string): TicketWorkflowInput {
+function stormInput(
+  stack: BenchStack,
+  app: App,
+  ticketNo: number,
+  beneficiary: string,
+  endIso: string,
+): TicketWorkflowInput {
   const createdAt = new Date().toISOString();
   return {
     schema: 1,
@@ -321,13 +424,21 @@ function stormInput(stack: BenchStack, app: App, ticketNo: number, beneficiary: 
 }
 
 /** Starts a ticket workflow directly (as the gateway does) and, unless `approve` is false, approves it through the Update. */
-async function startTicketDirect(stack: BenchStack, input: TicketWorkflowInput, taskQueue: string, approve: boolean): Promise<void> {
+async function startTicketDirect(
+  stack: BenchStack,
+  input: TicketWorkflowInput,
+  taskQueue: string,
+  approve: boolean,
+): Promise<void> {
   const handle = await stack.client.workflow.start(TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions(input, taskQueue));
   if (!approve) return;
   // An overloaded server answers an Update with a deadline error; the same updateId makes the retry safe.
   for (let attempt = 1; ; attempt++) {
     try {
-      await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: approverActor, comment: null }], updateId: `bench-approve-${input.ticketId}` });
+      await handle.executeUpdate(approveTicketUpdate, {
+        args: [{ actor: approverActor, comment: null }],
+        updateId: `bench-approve-${input.ticketId}`,
+      });
       return;
     } catch (err) {
       if (attempt >= 5 || (err as Error).name !== 'WorkflowUpdateRPCTimeoutOrCancelledError') throw err;
@@ -356,7 +467,14 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     const T = Date.now() + stormLeadMs(opts);
     const endIso = new Date(T).toISOString();
     const setupStart = Date.now();
-    await pool(n, 32, (i) => startTicketDirect(stack, stormInput(stack, app, stack.ticketBase + 50_000_000 + r * 1_000_000 + i, `s${r}-${i}`, endIso), stack.gatehouseQueue, false));
+    await pool(n, 32, (i) =>
+      startTicketDirect(
+        stack,
+        stormInput(stack, app, stack.ticketBase + 50_000_000 + r * 1_000_000 + i, `s${r}-${i}`, endIso),
+        stack.gatehouseQueue,
+        false,
+      ),
+    );
     const activeCount = () => stack.store.grants.model.countDocuments({ appId: app.id, state: 'active' }).exec();
     const expiredCount = () => stack.store.grants.model.countDocuments({ appId: app.id, state: 'expired' }).exec();
     // Counting is a scan of `grants` on FerretDB: poll slowly, so the probe does not slow what it measures.
@@ -367,7 +485,10 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     // The figure is the grants' own `updatedAt`; polling only tells when to read them.
     const done = await waitFor(async () => (await expiredCount()) >= n, 180_000, 1000);
     const polledLast = Date.now();
-    const expired = await stack.store.grants.model.find({ appId: app.id, state: 'expired' }, { updatedAt: 1 }).lean().exec();
+    const expired = await stack.store.grants.model
+      .find({ appId: app.id, state: 'expired' }, { updatedAt: 1 })
+      .lean()
+      .exec();
     const lastWrite = Math.max(...expired.map((g) => Date.parse(g.updatedAt)));
     const firstWrite = Math.min(...expired.map((g) => Date.parse(g.updatedAt)));
     await waitDrained(ctx, stack.gatehouseQueue);
@@ -376,7 +497,11 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     const leadB = Math.min(stormLeadMs(opts), 4000 + n * 8);
     const Tb = Date.now() + leadB;
     const handles = await pool(n, 32, (i) =>
-      stack.client.workflow.start('baselineSleepUntil', { taskQueue: stack.baselineQueue, workflowId: `${stack.runId}-storm-${r}-${i}`, args: [Tb] }),
+      stack.client.workflow.start('baselineSleepUntil', {
+        taskQueue: stack.baselineQueue,
+        workflowId: `${stack.runId}-storm-${r}-${i}`,
+        args: [Tb],
+      }),
     );
     const baselineSetupMs = Date.now() - (Tb - leadB);
     await waitUntil(Tb);
@@ -408,8 +533,16 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     title: `Expiry storm: ${n} grants ending at the same T`,
     durationMs: Date.now() - t0,
     metrics: [
-      metric('T → last expired (median)', 'ms', last, bl, { text: '≤ 15000 ms', met: last <= 15_000 && rounds.every((r) => r.completed) }),
-      metric('T → last expired (worst round)', 'ms', Math.max(...rounds.map((r) => Number(r.lastExpiredMs))), Math.max(...rounds.map((r) => Number(r.baselineLastMs)))),
+      metric('T → last expired (median)', 'ms', last, bl, {
+        text: '≤ 15000 ms',
+        met: last <= 15_000 && rounds.every((r) => r.completed),
+      }),
+      metric(
+        'T → last expired (worst round)',
+        'ms',
+        Math.max(...rounds.map((r) => Number(r.lastExpiredMs))),
+        Math.max(...rounds.map((r) => Number(r.baselineLastMs))),
+      ),
       metric('T → first expired (median)', 'ms', median(rounds.map((r) => Number(r.firstExpiredMs)))),
       metric('setup (create, auto-approved; median)', 'ms', median(rounds.map((r) => Number(r.setupMs)))),
     ],
@@ -421,7 +554,18 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
 
 const TRACKER_APPS = 20;
 const TRACKER_USERS = 1000;
-const STATUSES: TicketState['status'][] = ['pending', 'pending', 'approved', 'approved', 'approved', 'approved', 'approved', 'rejected', 'rejected', 'cancelled'];
+const STATUSES: TicketState['status'][] = [
+  'pending',
+  'pending',
+  'approved',
+  'approved',
+  'approved',
+  'approved',
+  'approved',
+  'rejected',
+  'rejected',
+  'cancelled',
+];
 
 function trackerDoc(i: number) {
   const appNo = i % TRACKER_APPS;
@@ -439,10 +583,16 @@ function trackerDoc(i: number) {
     requester: { id: requester, name: `User ${requester}` },
     beneficiary: { id: requester, name: `User ${requester}` },
     app: { id: `app-${appNo}`, name: `App ${appNo}` },
-    changes: [{ op: 'add', entitlement: { id: `ent-${i % 7}`, name: `Entitlement ${i % 7}`, kind: 'group' }, fields: {} }],
+    changes: [
+      { op: 'add', entitlement: { id: `ent-${i % 7}`, name: `Entitlement ${i % 7}`, kind: 'group' }, fields: {} },
+    ],
     duration: { type: 'limited', start: createdAt, end: new Date(Date.parse(createdAt) + 7 * DAY).toISOString() },
     reason: `Needed for project ${i % 97}`,
-    policy: { requireReason: true, maxDurationSeconds: 30 * 86400, approval: { steps: [{ name: 'Lead', approvers, minApprovals: 1 }] } },
+    policy: {
+      requireReason: true,
+      maxDurationSeconds: 30 * 86400,
+      approval: { steps: [{ name: 'Lead', approvers, minApprovals: 1 }] },
+    },
     createdAt,
     parentTicketId: null,
     createdBy: { id: requester },
@@ -452,9 +602,24 @@ function trackerDoc(i: number) {
     approval: {
       currentStep: 0,
       awaiting: status === 'pending' ? approvers : [],
-      steps: [{ name: 'Lead', minApprovals: 1, approvers, state: status === 'pending' ? 'waiting' : status === 'approved' ? 'approved' : 'rejected', approvedBy: status === 'approved' ? ['dave'] : [] }],
+      steps: [
+        {
+          name: 'Lead',
+          minApprovals: 1,
+          approvers,
+          state: status === 'pending' ? 'waiting' : status === 'approved' ? 'approved' : 'rejected',
+          approvedBy: status === 'approved' ? ['dave'] : [],
+        },
+      ],
     } as TicketState['approval'],
-    access: { state: status === 'approved' ? 'active' : status === 'pending' ? 'pending' : 'none', start: null, end: null, grantedAt: null, revokedAt: null, error: null },
+    access: {
+      state: status === 'approved' ? 'active' : status === 'pending' ? 'pending' : 'none',
+      start: null,
+      end: null,
+      grantedAt: null,
+      revokedAt: null,
+      error: null,
+    },
     duration: ticket.duration,
     log: [{ at: createdAt, actor: requester, event: 'created', comment: ticket.reason, details: {} }],
     resolvedAt: resolved ? createdAt : null,
@@ -503,7 +668,9 @@ export function summarizeExplain(explain: unknown): string {
   if (stages.has('COLLSCAN')) return 'COLLSCAN';
   // FerretDB v1: queryPlanner holds the backend's plan; pushdown flags say what SQLite did.
   const qp = e.queryPlanner as Record<string, unknown> | undefined;
-  const pushdowns = ['filterPushdown', 'sortPushdown', 'limitPushdown'].filter((k) => k in e).map((k) => `${k}=${String(e[k])}`);
+  const pushdowns = ['filterPushdown', 'sortPushdown', 'limitPushdown']
+    .filter((k) => k in e)
+    .map((k) => `${k}=${String(e[k])}`);
   const plan = JSON.stringify(qp ?? e).replace(/\s+/g, ' ');
   return `${pushdowns.join(' ')} plan=${plan.length > 400 ? `${plan.slice(0, 400)}…` : plan}`;
 }
@@ -545,9 +712,15 @@ export async function trackerScenario(ctx: Ctx): Promise<ScenarioResult> {
       const url = queryString(q);
       // Capture the exact find and aggregate the repository sends, for the baseline and for explain.
       const captured: Array<{ method: string; args: unknown[] }> = [];
-      store.connection.set('debug', (_coll: string, method: string, ...args: unknown[]) => captured.push({ method, args }));
+      store.connection.set('debug', (_coll: string, method: string, ...args: unknown[]) =>
+        captured.push({ method, args }),
+      );
       const listQuery: TicketListQuery = {
-        viewer: { id: q.as.sub, admin: (q.as.roles ?? []).includes('admin'), rules: approverRulesOf({ id: q.as.sub, roles: q.as.roles ?? [], groups: q.as.groups ?? [] }) },
+        viewer: {
+          id: q.as.sub,
+          admin: (q.as.roles ?? []).includes('admin'),
+          rules: approverRulesOf({ id: q.as.sub, roles: q.as.roles ?? [], groups: q.as.groups ?? [] }),
+        },
         tab: q.tab,
         appId: q.appId,
         requesterId: q.requesterId,
@@ -574,7 +747,13 @@ export async function trackerScenario(ctx: Ctx): Promise<ScenarioResult> {
         const ms = now() - s;
         if (res.status !== 200) throw new Error(`GET ${url} → ${res.status} ${JSON.stringify(res.body)}`);
         s = now();
-        await coll.find(filter as never, { projection: findOptions.projection, sort: findOptions.sort as never, limit: findOptions.limit }).toArray();
+        await coll
+          .find(filter as never, {
+            projection: findOptions.projection,
+            sort: findOptions.sort as never,
+            limit: findOptions.limit,
+          })
+          .toArray();
         const d = now() - s;
         s = now();
         await coll.aggregate(pipeline as never[]).toArray();
@@ -593,7 +772,13 @@ export async function trackerScenario(ctx: Ctx): Promise<ScenarioResult> {
           return `explain failed: ${(err as Error).message}`;
         }
       };
-      const findExplain = await explainOf({ find: coll.collectionName, filter, projection: findOptions.projection, sort: findOptions.sort, limit: findOptions.limit });
+      const findExplain = await explainOf({
+        find: coll.collectionName,
+        filter,
+        projection: findOptions.projection,
+        sort: findOptions.sort,
+        limit: findOptions.limit,
+      });
       const aggExplain = await explainOf({ aggregate: coll.collectionName, pipeline, cursor: {} });
       const p95 = percentile(api, 95);
       worstP95 = Math.max(worstP95, p95);
@@ -610,7 +795,10 @@ export async function trackerScenario(ctx: Ctx): Promise<ScenarioResult> {
         pipeline,
         api: { p50: round(percentile(api, 50), 2), p95: round(p95, 2) },
         directFind: { p50: round(percentile(direct, 50), 2), p95: round(percentile(direct, 95), 2) },
-        directCountAggregate: { p50: round(percentile(directCount, 50), 2), p95: round(percentile(directCount, 95), 2) },
+        directCountAggregate: {
+          p50: round(percentile(directCount, 50), 2),
+          p95: round(percentile(directCount, 95), 2),
+        },
         findExplain,
         aggregateExplain: aggExplain,
       });
@@ -663,11 +851,17 @@ export async function openScenario(ctx: Ctx): Promise<ScenarioResult> {
         p50s.push(percentile(g.latencies, 50));
         p99s.push(percentile(g.latencies, 99));
       }
-      return { p50: median(p50s), p99: median(p99s), rounds: p50s.map((p, i) => ({ p50: round(p), p99: round(p99s[i]) })) };
+      return {
+        p50: median(p50s),
+        p99: median(p99s),
+        rounds: p50s.map((p, i) => ({ p50: round(p), p99: round(p99s[i]) })),
+      };
     };
     const idle = await measure('oi');
     const memIdle = worker.memory();
-    ctx.log(`  open: idle approve→active p50 ${round(idle.p50)} ms p99 ${round(idle.p99)} ms; worker RSS ${round(memIdle.rssMiB)} MiB`);
+    ctx.log(
+      `  open: idle approve→active p50 ${round(idle.p50)} ms p99 ${round(idle.p99)} ms; worker RSS ${round(memIdle.rssMiB)} MiB`,
+    );
 
     // Load: open (pending) ticket workflows, started in batches; each batch is given time to run its
     // first workflow task and persist activity (the task queue drained) before the next, so the dev
@@ -691,17 +885,25 @@ export async function openScenario(ctx: Ctx): Promise<ScenarioResult> {
       await waitDrained(ctx, queue, 180_000);
       const m = worker.memory();
       series.push({ open: from + ids.length, rssMiB: round(m.rssMiB), elapsedMs: Date.now() - loadStart });
-      if (series.length % 4 === 0 || opts.smoke) ctx.log(`  open: ${from + ids.length} open after ${Date.now() - loadStart} ms; worker RSS ${round(m.rssMiB)} MiB`);
+      if (series.length % 4 === 0 || opts.smoke)
+        ctx.log(
+          `  open: ${from + ids.length} open after ${Date.now() - loadStart} ms; worker RSS ${round(m.rssMiB)} MiB`,
+        );
     }
-    if (!(await waitPersisted(stack.store, started, 600_000))) throw new Error(`the ${total} open tickets were not all persisted within 10 minutes`);
+    if (!(await waitPersisted(stack.store, started, 600_000)))
+      throw new Error(`the ${total} open tickets were not all persisted within 10 minutes`);
     const loadMs = Date.now() - loadStart;
     await waitDrained(ctx, queue);
     await sleep(2000);
     const memLoaded = worker.memory();
-    ctx.log(`  open: ${total} open tickets started in ${loadMs} ms (${round((total / loadMs) * 1000)}/s); worker RSS ${round(memLoaded.rssMiB)} MiB (peak ${round(memLoaded.hwmMiB)} MiB)`);
+    ctx.log(
+      `  open: ${total} open tickets started in ${loadMs} ms (${round((total / loadMs) * 1000)}/s); worker RSS ${round(memLoaded.rssMiB)} MiB (peak ${round(memLoaded.hwmMiB)} MiB)`,
+    );
     const loaded = await measure('ol');
     const memAfter = worker.memory();
-    ctx.log(`  open: approve→active with ${total} open p50 ${round(loaded.p50)} ms p99 ${round(loaded.p99)} ms; worker RSS ${round(memAfter.rssMiB)} MiB`);
+    ctx.log(
+      `  open: approve→active with ${total} open p50 ${round(loaded.p50)} ms p99 ${round(loaded.p99)} ms; worker RSS ${round(memAfter.rssMiB)} MiB`,
+    );
     const gib = Math.max(memLoaded.rssMiB, memAfter.rssMiB) / 1024;
     const ratio = loaded.p50 / idle.p50;
     return {
@@ -711,11 +913,25 @@ export async function openScenario(ctx: Ctx): Promise<ScenarioResult> {
       metrics: [
         metric('worker RSS at rest', 'MiB', memLoaded.rssMiB, memIdle.rssMiB, { text: '< 1536 MiB', met: gib < 1.5 }),
         metric('worker RSS peak (VmHWM)', 'MiB', memAfter.hwmMiB),
-        metric('approve→active p50 (loaded vs idle)', 'ms', loaded.p50, idle.p50, { text: '≤ 1.5× idle', met: ratio <= 1.5 }),
-        metric('approve→active p99 (loaded vs idle)', 'ms', loaded.p99, idle.p99, { text: '≤ 1.5× idle', met: loaded.p99 <= 1.5 * idle.p99 }),
+        metric('approve→active p50 (loaded vs idle)', 'ms', loaded.p50, idle.p50, {
+          text: '≤ 1.5× idle',
+          met: ratio <= 1.5,
+        }),
+        metric('approve→active p99 (loaded vs idle)', 'ms', loaded.p99, idle.p99, {
+          text: '≤ 1.5× idle',
+          met: loaded.p99 <= 1.5 * idle.p99,
+        }),
         metric('open tickets started', 'tickets/s', (total / loadMs) * 1000),
       ],
-      details: { openTickets: total, batch, loadMs, memory: { start: memStart, idle: memIdle, loaded: memLoaded, after: memAfter }, series, idle, loaded },
+      details: {
+        openTickets: total,
+        batch,
+        loadMs,
+        memory: { start: memStart, idle: memIdle, loaded: memLoaded, after: memAfter },
+        series,
+        idle,
+        loaded,
+      },
     };
   } finally {
     await gw.close();

@@ -31,24 +31,44 @@ function checkApp(dto: PutAppDto): void {
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
     if (dup) fail('VALIDATION_FAILED', `${what}: "${dup}" appears twice`);
   };
-  unique(dto.entitlements.map((e) => e.id), 'entitlements');
-  unique((dto.licenses ?? []).map((l) => l.id), 'licenses');
+  unique(
+    dto.entitlements.map((e) => e.id),
+    'entitlements',
+  );
+  unique(
+    (dto.licenses ?? []).map((l) => l.id),
+    'licenses',
+  );
   dto.entitlements.forEach((e, i) => {
     if (e.licenseId && !(dto.licenses ?? []).some((l) => l.id === e.licenseId)) {
       fail('VALIDATION_FAILED', `entitlements[${i}].licenseId: no license "${e.licenseId}" in licenses`);
     }
-    unique((e.fields ?? []).map((f) => f.key), `entitlements[${i}].fields`);
+    unique(
+      (e.fields ?? []).map((f) => f.key),
+      `entitlements[${i}].fields`,
+    );
     (e.fields ?? []).forEach((f, j) => {
-      if (f.type === 'enum' && !f.options?.length) fail('VALIDATION_FAILED', `entitlements[${i}].fields[${j}].options: an enum field needs options`);
-      if (f.pattern && f.type !== 'string') fail('VALIDATION_FAILED', `entitlements[${i}].fields[${j}].pattern: only string fields take a pattern`);
+      if (f.type === 'enum' && !f.options?.length)
+        fail('VALIDATION_FAILED', `entitlements[${i}].fields[${j}].options: an enum field needs options`);
+      if (f.pattern && f.type !== 'string')
+        fail('VALIDATION_FAILED', `entitlements[${i}].fields[${j}].pattern: only string fields take a pattern`);
     });
   });
   dto.policy.approval.steps.forEach((s, i) => {
     const where = `policy.approval.steps[${i}]`;
-    if (s.escalateAfterSeconds !== undefined && !s.escalateTo?.length) fail('VALIDATION_FAILED', `${where}.escalateTo: escalateAfterSeconds needs fallback approvers`);
-    if (s.escalateTo?.length && s.escalateAfterSeconds === undefined) fail('VALIDATION_FAILED', `${where}.escalateAfterSeconds: escalateTo needs a delay`);
-    if (s.remindAfterSeconds !== undefined && s.escalateAfterSeconds !== undefined && s.remindAfterSeconds >= s.escalateAfterSeconds) {
-      fail('VALIDATION_FAILED', `${where}.remindAfterSeconds: must be shorter than escalateAfterSeconds (remind first, then escalate)`);
+    if (s.escalateAfterSeconds !== undefined && !s.escalateTo?.length)
+      fail('VALIDATION_FAILED', `${where}.escalateTo: escalateAfterSeconds needs fallback approvers`);
+    if (s.escalateTo?.length && s.escalateAfterSeconds === undefined)
+      fail('VALIDATION_FAILED', `${where}.escalateAfterSeconds: escalateTo needs a delay`);
+    if (
+      s.remindAfterSeconds !== undefined &&
+      s.escalateAfterSeconds !== undefined &&
+      s.remindAfterSeconds >= s.escalateAfterSeconds
+    ) {
+      fail(
+        'VALIDATION_FAILED',
+        `${where}.remindAfterSeconds: must be shorter than escalateAfterSeconds (remind first, then escalate)`,
+      );
     }
   });
 }
@@ -67,10 +87,15 @@ export class AppsController {
   @AdminOnly()
   @Audited('app.put', 'appId')
   @ApiOperation({ summary: 'Create or replace an application (admin)' })
-  async put(@Param('appId') id: string, @Body() dto: PutAppDto, @Res({ passthrough: true }) res: Response): Promise<App> {
+  async put(
+    @Param('appId') id: string,
+    @Body() dto: PutAppDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<App> {
     if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'appId: letters, digits and . _ @ - only');
     checkApp(dto);
-    for (const [key, url] of connectorUrls(dto.connector.config)) await refuseNonPublicUrl(this.config, `connector.config.${key}`, url);
+    for (const [key, url] of connectorUrls(dto.connector.config))
+      await refuseNonPublicUrl(this.config, `connector.config.${key}`, url);
     const app: App = {
       id,
       name: dto.name,
@@ -85,7 +110,9 @@ export class AppsController {
             approvers: [...s.approvers],
             minApprovals: s.minApprovals,
             ...(s.remindAfterSeconds !== undefined ? { remindAfterSeconds: s.remindAfterSeconds } : {}),
-            ...(s.escalateAfterSeconds !== undefined ? { escalateAfterSeconds: s.escalateAfterSeconds, escalateTo: [...(s.escalateTo ?? [])] } : {}),
+            ...(s.escalateAfterSeconds !== undefined
+              ? { escalateAfterSeconds: s.escalateAfterSeconds, escalateTo: [...(s.escalateTo ?? [])] }
+              : {}),
           })),
         },
       },
@@ -101,9 +128,18 @@ export class AppsController {
   @ApiOperation({ summary: 'Applications, with whether the user (default: the caller) has some access in each' })
   async list(@CurrentActor() actor: Actor, @Query() q: AppsQuery) {
     const userId = subjectOf(actor, q.for);
-    const [apps, grants] = await Promise.all([this.store.apps.list(), this.store.grants.list({ userId, state: 'active' })]);
+    const [apps, grants] = await Promise.all([
+      this.store.apps.list(),
+      this.store.grants.list({ userId, state: 'active' }),
+    ]);
     const withAccess = new Set(grants.map((g) => g.appId));
-    return apps.map((a) => ({ id: a.id, name: a.name, connectorType: a.connector.type, hasAccess: withAccess.has(a.id), policy: a.policy }));
+    return apps.map((a) => ({
+      id: a.id,
+      name: a.name,
+      connectorType: a.connector.type,
+      hasAccess: withAccess.has(a.id),
+      policy: a.policy,
+    }));
   }
 
   @Get(':appId')

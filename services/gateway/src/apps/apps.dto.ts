@@ -16,7 +16,14 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { CONNECTOR_TYPES, ENTITLEMENT_KINDS, FIELD_TYPES, type ConnectorType, type EntitlementKind, type FieldType } from '@gatehouse/domain';
+import {
+  CONNECTOR_TYPES,
+  ENTITLEMENT_KINDS,
+  FIELD_TYPES,
+  type ConnectorType,
+  type EntitlementKind,
+  type FieldType,
+} from '@gatehouse/domain';
 import { ID_PATTERN, KEY_PATTERN } from '../common/ids';
 import { IsRegExp, IsScalarMap } from '../common/validators';
 
@@ -63,7 +70,10 @@ export class ApprovalStepDto {
   @IsArray()
   @ArrayMaxSize(100)
   @IsString({ each: true })
-  @Matches(/^(user|group|role):[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, { each: true, message: 'approvers must be user:<id>, group:<name> or role:<name>' })
+  @Matches(/^(user|group|role):[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, {
+    each: true,
+    message: 'approvers must be user:<id>, group:<name> or role:<name>',
+  })
   approvers!: string[];
   @ApiProperty({ minimum: 1 }) @IsInt() @Min(1) @Max(100) minApprovals!: number;
   @ApiPropertyOptional({ minimum: 1, description: "remind the step's approvers this long after the step opened" })
@@ -78,12 +88,19 @@ export class ApprovalStepDto {
   @Min(1)
   @Max(365 * 86400)
   escalateAfterSeconds?: number;
-  @ApiPropertyOptional({ type: [String], description: 'fallback approver rules, eligible once the step escalated', example: ['group:it-admins'] })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'fallback approver rules, eligible once the step escalated',
+    example: ['group:it-admins'],
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
   @IsString({ each: true })
-  @Matches(/^(user|group|role):[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, { each: true, message: 'escalateTo must be user:<id>, group:<name> or role:<name>' })
+  @Matches(/^(user|group|role):[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, {
+    each: true,
+    message: 'escalateTo must be user:<id>, group:<name> or role:<name>',
+  })
   escalateTo?: string[];
 }
 
@@ -97,18 +114,31 @@ export class ApprovalDto {
 }
 
 export class PolicyDto {
-  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() @Min(1) @Max(10 * 365 * 86400) maxDurationSeconds?: number;
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10 * 365 * 86400)
+  maxDurationSeconds?: number;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() allowIndefinite?: boolean;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() requireReason?: boolean;
   @ApiProperty({ type: ApprovalDto }) @ValidateNested() @Type(() => ApprovalDto) approval!: ApprovalDto;
   @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @IsInt() @Min(1) @Max(365 * 86400) pendingTimeoutSeconds?: number;
-  @ApiPropertyOptional({ minimum: 1, default: 604800, description: 'how long expired access stays open for re-raises as child workflows' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    default: 604800,
+    description: 'how long expired access stays open for re-raises as child workflows',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(365 * 86400)
   reraiseWindowSeconds?: number;
-  @ApiPropertyOptional({ minimum: 1, default: 86400, description: 'how long before limited access ends its requester is told' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    default: 86400,
+    description: 'how long before limited access ends its requester is told',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -118,7 +148,11 @@ export class PolicyDto {
 
 export class ConnectorDto {
   @ApiProperty({ enum: CONNECTOR_TYPES }) @IsIn(CONNECTOR_TYPES as unknown as string[]) type!: ConnectorType;
-  @ApiProperty({ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] }, description: 'Non-secret settings, and names of environment variables holding secrets (e.g. "tokenEnv")' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    description: 'Non-secret settings, and names of environment variables holding secrets (e.g. "tokenEnv")',
+  })
   @IsObject()
   @IsScalarMap({ maxKeys: 30, maxLength: 500 })
   config!: Record<string, string | number | boolean>;

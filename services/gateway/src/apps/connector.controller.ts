@@ -19,14 +19,16 @@ import { ConnectorWorkflowError, DriftService } from './drift.service';
 
 export class ConnectionCheckResponse {
   @ApiProperty() ok!: boolean;
-  @ApiProperty({ description: 'What the target answered, or why it could not be reached. Never a secret.' }) message!: string;
+  @ApiProperty({ description: 'What the target answered, or why it could not be reached. Never a secret.' })
+  message!: string;
   @ApiProperty({ format: 'date-time' }) checkedAt!: string;
 }
 
 export class DriftUnmanagedDto {
   @ApiProperty() entitlementId!: string;
   @ApiProperty({ description: 'The account as the target lists it' }) account!: string;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'The Gatehouse user whose accounts name it' }) userId!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'The Gatehouse user whose accounts name it' })
+  userId!: string | null;
 }
 
 export class DriftMissingDto {
@@ -44,7 +46,10 @@ export class DriftErrorDto {
 export class DriftReportResponse {
   @ApiProperty() appId!: string;
   @ApiProperty({ format: 'date-time' }) generatedAt!: string;
-  @ApiProperty({ type: [DriftUnmanagedDto], description: 'Accounts holding an entitlement in the target without an active grant' })
+  @ApiProperty({
+    type: [DriftUnmanagedDto],
+    description: 'Accounts holding an entitlement in the target without an active grant',
+  })
   unmanaged!: DriftUnmanagedDto[];
   @ApiProperty({ type: [DriftMissingDto], description: 'Active grants whose access the target does not show' })
   missing!: DriftMissingDto[];
@@ -104,20 +109,25 @@ export class ConnectorController {
     try {
       return await this.drift.checkConnection(app.id);
     } catch (err) {
-      if (err instanceof ConnectorWorkflowError && err.timedOut) fail('DEPENDENCY_UNAVAILABLE', 'No Gatehouse worker answered in time; try again shortly.');
-      if (err instanceof ConnectorWorkflowError && err.type === NON_RETRYABLE_FAILURES.APP_NOT_FOUND) fail('APP_NOT_FOUND', err.message);
+      if (err instanceof ConnectorWorkflowError && err.timedOut)
+        fail('DEPENDENCY_UNAVAILABLE', 'No Gatehouse worker answered in time; try again shortly.');
+      if (err instanceof ConnectorWorkflowError && err.type === NON_RETRYABLE_FAILURES.APP_NOT_FOUND)
+        fail('APP_NOT_FOUND', err.message);
       throw err;
     }
   }
 
   @Get(':appId/drift')
   @AdminOnly()
-  @ApiOperation({ summary: 'The latest drift report of an app: access in the target without a grant, grants without access (admin)' })
+  @ApiOperation({
+    summary: 'The latest drift report of an app: access in the target without a grant, grants without access (admin)',
+  })
   @ApiResponse({ status: 200, type: DriftReportResponse })
   async latest(@Param('appId') id: string): Promise<DriftReport> {
     const app = await this.app(id);
     const report = await this.store.driftReports.latest(app.id);
-    if (!report) fail('NOT_FOUND', `No drift report of ${app.id} yet: one runs every hour, or POST /apps/${app.id}/drift/run.`);
+    if (!report)
+      fail('NOT_FOUND', `No drift report of ${app.id} yet: one runs every hour, or POST /apps/${app.id}/drift/run.`);
     return report!;
   }
 
@@ -127,8 +137,14 @@ export class ConnectorController {
   @Audited('app.drift.run', 'appId')
   @ApiOperation({ summary: 'Compute the app’s drift report now and answer it (admin)' })
   @ApiResponse({ status: 200, type: DriftReportResponse })
-  @ApiResponse({ status: 424, description: 'The target failed (code: the connector failure type, e.g. CONNECTOR_RETRYABLE)' })
-  async run(@Param('appId') id: string, @Res({ passthrough: true }) res: Response): Promise<DriftReport | ConnectorErrorBody> {
+  @ApiResponse({
+    status: 424,
+    description: 'The target failed (code: the connector failure type, e.g. CONNECTOR_RETRYABLE)',
+  })
+  async run(
+    @Param('appId') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<DriftReport | ConnectorErrorBody> {
     const app = await this.app(id);
     try {
       await this.drift.runDrift(app.id);
@@ -148,10 +164,18 @@ export class ConnectorController {
   @ApiOperation({ summary: 'Grant again, in the target, access an active grant says the user holds (admin)' })
   @ApiResponse({ status: 200, type: ReapplyResponse })
   @ApiResponse({ status: 404, description: 'No such app or entitlement, or the user holds no active grant of it' })
-  @ApiResponse({ status: 424, description: 'The target refused or failed (code: the connector failure type, e.g. ACCOUNT_NOT_FOUND)' })
-  async reapply(@Param('appId') id: string, @Body() dto: ReapplyDto, @Res({ passthrough: true }) res: Response): Promise<ReapplyResponse | ConnectorErrorBody> {
+  @ApiResponse({
+    status: 424,
+    description: 'The target refused or failed (code: the connector failure type, e.g. ACCOUNT_NOT_FOUND)',
+  })
+  async reapply(
+    @Param('appId') id: string,
+    @Body() dto: ReapplyDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ReapplyResponse | ConnectorErrorBody> {
     const app = await this.app(id);
-    if (!app.entitlements.some((e) => e.id === dto.entitlementId)) fail('ENTITLEMENT_NOT_FOUND', `No entitlement ${dto.entitlementId} in ${app.id}.`);
+    if (!app.entitlements.some((e) => e.id === dto.entitlementId))
+      fail('ENTITLEMENT_NOT_FOUND', `No entitlement ${dto.entitlementId} in ${app.id}.`);
     // A fast answer from the read model; the activity checks again, since the grant may end meanwhile.
     if (!(await this.store.grants.activeOwner(app.id, dto.userId, dto.entitlementId))) {
       fail('NOT_FOUND', `${dto.userId} holds no active grant of ${dto.entitlementId} in ${app.id}.`);

@@ -5,9 +5,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowFailedError, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  WorkflowFailedError,
+  type ScheduleOptions,
+  type ScheduleOptionsStartWorkflowAction,
+  type ScheduleSpec,
+} from '@temporalio/client';
 import { ApplicationFailure, TimeoutFailure } from '@temporalio/common';
-import type { CheckConnectionResult, ComputeDriftResult, ReapplyGrantInput, ReapplyGrantResult } from '@gatehouse/domain';
+import type {
+  CheckConnectionResult,
+  ComputeDriftResult,
+  ReapplyGrantInput,
+  ReapplyGrantResult,
+} from '@gatehouse/domain';
 import {
   CHECK_CONNECTION_WORKFLOW_TYPE,
   CONNECTOR_WORKFLOW_TIMEOUTS,
@@ -42,7 +54,8 @@ function failureOf(err: WorkflowFailedError): ConnectorWorkflowError {
   let cause: unknown = err.cause;
   while (cause instanceof Error) {
     if (cause instanceof ApplicationFailure && cause.type) return new ConnectorWorkflowError(cause.type, cause.message);
-    if (cause instanceof TimeoutFailure) return new ConnectorWorkflowError('TIMEOUT', 'No worker answered in time.', true);
+    if (cause instanceof TimeoutFailure)
+      return new ConnectorWorkflowError('TIMEOUT', 'No worker answered in time.', true);
     cause = (cause as { cause?: unknown }).cause;
   }
   return new ConnectorWorkflowError('CONNECTOR_FAILED', err.message);
@@ -77,7 +90,13 @@ export class DriftService {
     const action = this.driftAction(appId);
     await this.temporal.connection.withDeadline(Date.now() + SCHEDULE_RPC_DEADLINE_MS, async () => {
       try {
-        await client.schedule.create({ scheduleId, spec, action, policies, state: { note: `Drift report of application ${appId}` } });
+        await client.schedule.create({
+          scheduleId,
+          spec,
+          action,
+          policies,
+          state: { note: `Drift report of application ${appId}` },
+        });
       } catch (err) {
         if (!(err instanceof ScheduleAlreadyRunning)) throw err;
         await client.schedule.getHandle(scheduleId).update((previous) => ({

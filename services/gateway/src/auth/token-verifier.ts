@@ -43,13 +43,16 @@ export class TokenVerifier {
         ...(this.auth.audience ? { audience: this.auth.audience } : {}),
       };
       payload = (
-        typeof this.key === 'function' ? await jwtVerify(token, this.key, options) : await jwtVerify(token, this.key, options)
+        typeof this.key === 'function'
+          ? await jwtVerify(token, this.key, options)
+          : await jwtVerify(token, this.key, options)
       ).payload;
     } catch (err) {
       const reason = err instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid';
       throw new GatehouseError('UNAUTHENTICATED', reason);
     }
-    if (typeof payload.sub !== 'string' || !ID.test(payload.sub)) throw new GatehouseError('UNAUTHENTICATED', 'the token has no valid "sub" claim');
+    if (typeof payload.sub !== 'string' || !ID.test(payload.sub))
+      throw new GatehouseError('UNAUTHENTICATED', 'the token has no valid "sub" claim');
     return {
       id: payload.sub,
       name: typeof payload.name === 'string' ? payload.name.slice(0, 200) : undefined,

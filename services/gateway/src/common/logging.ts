@@ -8,7 +8,10 @@ export function createLogger(level: string): Logger {
     name: 'gateway',
     level,
     // Belt and braces: nothing that looks like a credential reaches a log line.
-    redact: { paths: ['req.headers.authorization', '*.authorization', '*.token', '*.secret', '*.password'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', '*.authorization', '*.token', '*.secret', '*.password'],
+      censor: '[redacted]',
+    },
   });
 }
 
@@ -42,7 +45,14 @@ export function requestLogger(logger: Logger) {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, actor: req.actor?.id };
+      const line = {
+        requestId: id,
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round(ms * 10) / 10,
+        actor: req.actor?.id,
+      };
       if (res.statusCode >= 500) logger.error(line, 'request');
       else logger.info(line, 'request');
     });

@@ -15,5 +15,7 @@ export async function refuseNonPublicUrl(config: GatewayConfig, field: string, u
 
 /** Every http(s) URL among a connector's config values, with its key. */
 export function connectorUrls(config: Record<string, unknown>): [string, string][] {
-  return Object.entries(config).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && /^https?:\/\//i.test(entry[1]));
+  return Object.entries(config).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string' && /^https?:\/\//i.test(entry[1]),
+  );
 }

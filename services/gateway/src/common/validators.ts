@@ -5,7 +5,10 @@ import { KEY_PATTERN } from './ids';
  * A flat map whose keys match KEY_PATTERN and whose values are scalars: safe to store in MongoDB
  * as is (no `$` operators, no dotted paths, no nesting).
  */
-export function IsScalarMap(options: { maxKeys?: number; maxLength?: number; valueTypes?: ('string' | 'number' | 'boolean')[] } = {}, validation?: ValidationOptions) {
+export function IsScalarMap(
+  options: { maxKeys?: number; maxLength?: number; valueTypes?: ('string' | 'number' | 'boolean')[] } = {},
+  validation?: ValidationOptions,
+) {
   const maxKeys = options.maxKeys ?? 50;
   const maxLength = options.maxLength ?? 1000;
   const valueTypes = options.valueTypes ?? ['string', 'number', 'boolean'];

@@ -19,12 +19,21 @@ export class HealthController {
   @Public()
   async health(@Res({ passthrough: true }) res: Response) {
     const [mongo, temporal] = await Promise.all([
-      Promise.race([this.store.ping().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]).catch(() => false),
+      Promise.race([
+        this.store.ping().then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+      ]).catch(() => false),
       this.temporal.healthy(),
     ]);
     const checks = { mongo: mongo ? 'up' : 'down', temporal: temporal ? 'up' : 'down' };
     if (mongo && temporal) return { status: 'ok', checks };
     res.status(503).setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
-    return { statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE', message: 'A dependency is down.', status: 'unavailable', checks };
+    return {
+      statusCode: 503,
+      code: 'DEPENDENCY_UNAVAILABLE',
+      message: 'A dependency is down.',
+      status: 'unavailable',
+      checks,
+    };
   }
 }

@@ -12,7 +12,14 @@ import { BeforeApplicationShutdown, Controller, HttpCode, Inject, Logger, Post, 
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ticketEventSnapshot, ticketLink, type Actor, type Ticket } from '@gatehouse/domain';
-import { approvalOutcomeMessage, outcomeLine, parseDecisionValue, SLACK_ACTIONS, SlackClient, verifySlackRequest } from '@gatehouse/notifiers';
+import {
+  approvalOutcomeMessage,
+  outcomeLine,
+  parseDecisionValue,
+  SLACK_ACTIONS,
+  SlackClient,
+  verifySlackRequest,
+} from '@gatehouse/notifiers';
 import { Store, type User } from '@gatehouse/store';
 import { Public } from '../auth/actor';
 import { toErrorBody } from '../common/error.filter';
@@ -59,7 +66,9 @@ function clickOf(rawBody: Buffer): Click | null {
     return fail('VALIDATION_FAILED', 'payload: not valid JSON');
   }
   if (payload?.type !== 'block_actions' || !Array.isArray(payload.actions)) return null;
-  const action = payload.actions.find((a) => a?.action_id === SLACK_ACTIONS.approve || a?.action_id === SLACK_ACTIONS.reject);
+  const action = payload.actions.find(
+    (a) => a?.action_id === SLACK_ACTIONS.approve || a?.action_id === SLACK_ACTIONS.reject,
+  );
   if (!action) return null;
   const slackUserId = str(payload.user?.id);
   if (!slackUserId) fail('VALIDATION_FAILED', 'payload: user.id is required');
@@ -89,7 +98,9 @@ export class SlackController implements BeforeApplicationShutdown {
     @Inject(TicketQueries) private readonly queries: TicketQueries,
     @Inject(TicketDecisions) private readonly decisions: TicketDecisions,
   ) {
-    this.slack = config.notifier.slack ? new SlackClient({ ...config.notifier.slack, fetch: config.notifier.outbound?.fetch }) : null;
+    this.slack = config.notifier.slack
+      ? new SlackClient({ ...config.notifier.slack, fetch: config.notifier.outbound?.fetch })
+      : null;
   }
 
   @Post('interactions')
@@ -105,7 +116,9 @@ export class SlackController implements BeforeApplicationShutdown {
     const click = clickOf(rawBody);
     if (!click) return; // another interaction (a shortcut, a link): nothing to do
     const work = this.decide(click, req.id ?? '').catch((err: unknown) => {
-      this.logger.error(`Slack ${click.decision} of ${click.target?.ticketId ?? 'an unknown ticket'} by Slack user ${click.slackUserId} failed: ${String(err)}`);
+      this.logger.error(
+        `Slack ${click.decision} of ${click.target?.ticketId ?? 'an unknown ticket'} by Slack user ${click.slackUserId} failed: ${String(err)}`,
+      );
     });
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
@@ -118,30 +131,50 @@ export class SlackController implements BeforeApplicationShutdown {
   private async decide(click: Click, requestId: string): Promise<void> {
     const verb = click.decision;
     const user = await this.gatehouseUser(click.slackUserId);
-    if (!user) return this.tell(click, `You cannot ${verb} this: you are not a Gatehouse user (no Gatehouse user has the email address of your Slack account).`);
+    if (!user)
+      return this.tell(
+        click,
+        `You cannot ${verb} this: you are not a Gatehouse user (no Gatehouse user has the email address of your Slack account).`,
+      );
     if (!click.target) return this.tell(click, `You cannot ${verb} this: the button names no ticket.`);
     const { ticketId, step } = click.target;
     // The directory's view of the user: what a token would say about them.
-    const actor: Actor = { id: user.id, name: user.name ?? undefined, email: user.email ?? undefined, roles: user.roles, groups: user.groups };
+    const actor: Actor = {
+      id: user.id,
+      name: user.name ?? undefined,
+      email: user.email ?? undefined,
+      roles: user.roles,
+      groups: user.groups,
+    };
 
     let ticket: Ticket;
     try {
       const doc = await this.queries.visibleDoc(actor, ticketId);
       // A message of an earlier step never decides a later one, even for someone who approves both.
       if (doc.status === 'pending' && doc.approval.currentStep !== step) {
-        return this.tell(click, `You cannot ${verb} this: step ${step + 1} of ${ticketId} is already decided; the ticket waits on step ${doc.approval.currentStep + 1}.`);
+        return this.tell(
+          click,
+          `You cannot ${verb} this: step ${step + 1} of ${ticketId} is already decided; the ticket waits on step ${doc.approval.currentStep + 1}.`,
+        );
       }
       // Slack's action_ts names this click: a replayed request repeats the same Update instead of deciding twice.
       const key = click.actionTs ? `slack-${click.actionTs}` : undefined;
-      ticket = verb === 'approve' ? await this.decisions.approve(actor, ticketId, { comment: VIA_SLACK }, key) : await this.decisions.reject(actor, ticketId, VIA_SLACK, key);
+      ticket =
+        verb === 'approve'
+          ? await this.decisions.approve(actor, ticketId, { comment: VIA_SLACK }, key)
+          : await this.decisions.reject(actor, ticketId, VIA_SLACK, key);
     } catch (err) {
       const body = toErrorBody(err);
       if (body.statusCode >= 500) {
         this.logger.error(`Slack ${verb} of ${ticketId} by ${user.id} failed: ${body.code} ${body.message}`);
-        return this.tell(click, `Gatehouse could not record your decision on ${ticketId} right now. Try again, or decide in Gatehouse: ${ticketLink(this.config.notifier.publicUrl, ticketId)}`);
+        return this.tell(
+          click,
+          `Gatehouse could not record your decision on ${ticketId} right now. Try again, or decide in Gatehouse: ${ticketLink(this.config.notifier.publicUrl, ticketId)}`,
+        );
       }
       // Tickets an actor may not decide are invisible to them: say why without the API's "no ticket".
-      const reason = body.code === 'TICKET_NOT_FOUND' ? `you are not an approver of ${ticketId}.` : lowerFirst(body.message);
+      const reason =
+        body.code === 'TICKET_NOT_FOUND' ? `you are not an approver of ${ticketId}.` : lowerFirst(body.message);
       return this.tell(click, `You cannot ${verb} this: ${reason}`);
     }
     await this.audit(user, verb, ticket, requestId);
@@ -180,7 +213,9 @@ export class SlackController implements BeforeApplicationShutdown {
         details: { comment: VIA_SLACK, resultId: ticket.id, resultStatus: ticket.status, via: 'slack' },
       });
     } catch (err) {
-      this.logger.error(`audit entry for ticket.${verb} of ${ticket.id} by ${user.id} via Slack (request ${requestId}) could not be written: ${String(err)}`);
+      this.logger.error(
+        `audit entry for ticket.${verb} of ${ticket.id} by ${user.id} via Slack (request ${requestId}) could not be written: ${String(err)}`,
+      );
     }
   }
 
@@ -198,19 +233,31 @@ export class SlackController implements BeforeApplicationShutdown {
       const missing = Math.max(state.minApprovals - state.approvedBy.length, 1);
       line = `You approved. The step still needs ${missing} more approval${missing === 1 ? '' : 's'}.`;
     } else {
-      line = outcomeLine(snapshot, step, { decision: click.decision === 'approve' ? 'approved' : 'rejected', by, comment: VIA_SLACK });
+      line = outcomeLine(snapshot, step, {
+        decision: click.decision === 'approve' ? 'approved' : 'rejected',
+        by,
+        comment: VIA_SLACK,
+      });
     }
     try {
-      await this.slack.update({ channel: click.channel, ts: click.messageTs, ...approvalOutcomeMessage(snapshot, step, line, this.config.notifier.publicUrl) });
+      await this.slack.update({
+        channel: click.channel,
+        ts: click.messageTs,
+        ...approvalOutcomeMessage(snapshot, step, line, this.config.notifier.publicUrl),
+      });
     } catch (err) {
-      this.logger.warn(`could not update the Slack message of ${ticket.id} after ${user.id}'s decision: ${String(err)}`);
+      this.logger.warn(
+        `could not update the Slack message of ${ticket.id} after ${user.id}'s decision: ${String(err)}`,
+      );
     }
   }
 
   /** A message only the clicker sees, where they clicked. */
   private async tell(click: Click, text: string): Promise<void> {
     if (!this.slack || !click.channel) {
-      this.logger.warn(`Slack ${click.decision} by Slack user ${click.slackUserId} refused and not answered (no Slack token or channel): ${text}`);
+      this.logger.warn(
+        `Slack ${click.decision} by Slack user ${click.slackUserId} refused and not answered (no Slack token or channel): ${text}`,
+      );
       return;
     }
     await this.slack.postEphemeral({ channel: click.channel, user: click.slackUserId, text });

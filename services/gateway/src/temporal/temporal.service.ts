@@ -23,7 +23,10 @@ export class TemporalService implements OnApplicationShutdown {
     try {
       // A deadline, so an unreachable Temporal answers 503 promptly instead of after the client's retries.
       const handle = await this.connection.withDeadline(Date.now() + this.config.temporalDeadlines.startMs, () =>
-        this.client.workflow.start<typeof ticketWorkflow>(TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions(input, this.config.taskQueue)),
+        this.client.workflow.start<typeof ticketWorkflow>(
+          TICKET_WORKFLOW_TYPE,
+          ticketWorkflowStartOptions(input, this.config.taskQueue),
+        ),
       );
       return handle.firstExecutionRunId;
     } catch (err) {
@@ -32,9 +35,16 @@ export class TemporalService implements OnApplicationShutdown {
     }
   }
 
-  async update<Args extends [unknown, ...unknown[]]>(ticketId: string, def: UpdateDefinition<TicketState, Args>, args: Args, updateId?: string): Promise<TicketState> {
+  async update<Args extends [unknown, ...unknown[]]>(
+    ticketId: string,
+    def: UpdateDefinition<TicketState, Args>,
+    args: Args,
+    updateId?: string,
+  ): Promise<TicketState> {
     const handle = this.client.workflow.getHandle(ticketId);
-    return this.connection.withDeadline(Date.now() + this.config.temporalDeadlines.updateMs, () => handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) }));
+    return this.connection.withDeadline(Date.now() + this.config.temporalDeadlines.updateMs, () =>
+      handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) }),
+    );
   }
 
   async healthy(): Promise<boolean> {

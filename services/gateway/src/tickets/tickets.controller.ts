@@ -19,11 +19,16 @@ function ticketId(id: string): string {
 
 function idempotencyKey(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(value)) fail('VALIDATION_FAILED', 'Idempotency-Key: 1 to 128 characters of letters, digits, _ . : -');
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(value))
+    fail('VALIDATION_FAILED', 'Idempotency-Key: 1 to 128 characters of letters, digits, _ . : -');
   return value;
 }
 
-const IDEMPOTENCY_HEADER = { name: 'Idempotency-Key', required: false, description: 'Retries with the same key and body return the same result.' };
+const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Retries with the same key and body return the same result.',
+};
 
 @ApiTags('tickets')
 @ApiBearerAuth()
@@ -79,9 +84,17 @@ export class TicketsController {
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'Approve the current step, optionally with a modified duration' })
   @ApiResponse({ status: 200, description: 'The ticket once the decision is recorded' })
-  @ApiResponse({ status: 422, description: 'POLICY_VIOLATION: the modified duration breaks the policy, or is indefinite on an extend ticket' })
+  @ApiResponse({
+    status: 422,
+    description: 'POLICY_VIOLATION: the modified duration breaks the policy, or is indefinite on an extend ticket',
+  })
   @ApiTemporalUnavailable()
-  approve(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ApproveDto, @Headers('idempotency-key') key?: string): Promise<Ticket> {
+  approve(
+    @CurrentActor() actor: Actor,
+    @Param('id') id: string,
+    @Body() dto: ApproveDto,
+    @Headers('idempotency-key') key?: string,
+  ): Promise<Ticket> {
     return this.decisions.approve(actor, ticketId(id), dto, idempotencyKey(key));
   }
 
@@ -91,7 +104,12 @@ export class TicketsController {
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiResponse({ status: 200, description: 'The ticket once the decision is recorded' })
   @ApiTemporalUnavailable()
-  reject(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto, @Headers('idempotency-key') key?: string): Promise<Ticket> {
+  reject(
+    @CurrentActor() actor: Actor,
+    @Param('id') id: string,
+    @Body() dto: CommentDto,
+    @Headers('idempotency-key') key?: string,
+  ): Promise<Ticket> {
     return this.decisions.reject(actor, ticketId(id), dto.comment, idempotencyKey(key));
   }
 
@@ -109,8 +127,14 @@ export class TicketsController {
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'More time on active limited access: a new extend ticket (201), run as a child workflow' })
   @ApiResponse({ status: 201, description: 'The new extend ticket' })
-  @ApiResponse({ status: 200, description: 'The extend ticket a request with the same Idempotency-Key and body created' })
-  @ApiResponse({ status: 409, description: 'ACCESS_NOT_ACTIVE: the access is not active and limited; ACCESS_ENDING: its revocation is under way' })
+  @ApiResponse({
+    status: 200,
+    description: 'The extend ticket a request with the same Idempotency-Key and body created',
+  })
+  @ApiResponse({
+    status: 409,
+    description: 'ACCESS_NOT_ACTIVE: the access is not active and limited; ACCESS_ENDING: its revocation is under way',
+  })
   @ApiTemporalUnavailable()
   async extend(
     @CurrentActor() actor: Actor,
@@ -129,7 +153,10 @@ export class TicketsController {
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'Access again after it expired: a new reraise ticket (201) linked to this one' })
   @ApiResponse({ status: 201, description: 'The new reraise ticket' })
-  @ApiResponse({ status: 200, description: 'The reraise ticket a request with the same Idempotency-Key and body created' })
+  @ApiResponse({
+    status: 200,
+    description: 'The reraise ticket a request with the same Idempotency-Key and body created',
+  })
   @ApiTemporalUnavailable()
   async reraise(
     @CurrentActor() actor: Actor,
@@ -148,7 +175,10 @@ export class TicketsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'End the access now (admin or an approver of the app)' })
   @ApiResponse({ status: 200, description: 'The ticket, its access revoked' })
-  @ApiResponse({ status: 409, description: 'ACCESS_NOT_ACTIVE: the access already ended; ACCESS_ENDING: its revocation is already under way' })
+  @ApiResponse({
+    status: 409,
+    description: 'ACCESS_NOT_ACTIVE: the access already ended; ACCESS_ENDING: its revocation is already under way',
+  })
   @ApiTemporalUnavailable()
   revoke(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
     return this.decisions.revoke(actor, ticketId(id), dto.comment);

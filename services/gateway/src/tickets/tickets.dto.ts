@@ -40,7 +40,8 @@ export class DurationDto {
 /** The duration a body asks for, as the domain takes it. */
 export function durationRequestOf(dto: DurationDto): DurationRequest {
   if (dto.type === 'indefinite') {
-    if (dto.start !== undefined || dto.end !== undefined) fail('VALIDATION_FAILED', 'duration: an indefinite duration takes no start or end');
+    if (dto.start !== undefined || dto.end !== undefined)
+      fail('VALIDATION_FAILED', 'duration: an indefinite duration takes no start or end');
     return { type: 'indefinite' };
   }
   if (dto.end === undefined) fail('VALIDATION_FAILED', 'duration.end: required when limited');
@@ -57,7 +58,10 @@ export class ChangeDto {
   @Matches(ID_PATTERN)
   entitlementId!: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+  })
   @IsOptional()
   @IsScalarMap()
   fields?: Record<string, FieldValue>;

@@ -15,11 +15,19 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 export class PutUserDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
   @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(320) email?: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'connector type → the user’s account id in that app' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'connector type → the user’s account id in that app',
+  })
   @IsOptional()
   @IsScalarMap({ maxKeys: 10, maxLength: 300, valueTypes: ['string'] })
   accounts?: Record<string, string>;
-  @ApiPropertyOptional({ type: [String], description: 'the directory’s roles of the user: approver rules `role:` resolve against them for notifications and Slack decisions' })
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'the directory’s roles of the user: approver rules `role:` resolve against them for notifications and Slack decisions',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
@@ -51,7 +59,13 @@ export class UsersController {
 
   @Get('me')
   me(@CurrentActor() actor: Actor): MeResponse {
-    return { id: actor.id, name: actor.name ?? null, email: actor.email ?? null, roles: actor.roles, groups: actor.groups };
+    return {
+      id: actor.id,
+      name: actor.name ?? null,
+      email: actor.email ?? null,
+      roles: actor.roles,
+      groups: actor.groups,
+    };
   }
 
   @Put('users/:id')
@@ -60,7 +74,8 @@ export class UsersController {
   async put(@Param('id') id: string, @Body() dto: PutUserDto): Promise<User> {
     if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'id: letters, digits and . _ @ - only');
     const unknown = Object.keys(dto.accounts ?? {}).find((k) => !(CONNECTOR_TYPES as readonly string[]).includes(k));
-    if (unknown) fail('VALIDATION_FAILED', `accounts: "${unknown}" is not a connector type (${CONNECTOR_TYPES.join(', ')})`);
+    if (unknown)
+      fail('VALIDATION_FAILED', `accounts: "${unknown}" is not a connector type (${CONNECTOR_TYPES.join(', ')})`);
     return this.store.users.put(id, { ...dto, ...(dto.email !== undefined ? { email: dto.email.toLowerCase() } : {}) });
   }
 
@@ -69,7 +84,15 @@ export class UsersController {
     if (id !== actor.id && !isAdmin(actor)) fail('USER_NOT_FOUND', `No user ${id.slice(0, 40)}.`);
     const user = ID_PATTERN.test(id) ? await this.store.users.get(id) : null;
     if (!user) {
-      if (id === actor.id) return { id, name: actor.name ?? null, email: actor.email ?? null, accounts: {}, roles: actor.roles, groups: actor.groups };
+      if (id === actor.id)
+        return {
+          id,
+          name: actor.name ?? null,
+          email: actor.email ?? null,
+          accounts: {},
+          roles: actor.roles,
+          groups: actor.groups,
+        };
       fail('USER_NOT_FOUND', `No user ${id.slice(0, 40)}.`);
     }
     return user!;

@@ -4,10 +4,24 @@
  * the workers (`webhookDeliveryWorkflow`); this controller lists them and starts replays.
  */
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { WEBHOOK_DELIVERY_WORKFLOW_TYPE, type Actor, type WebhookDelivery, type WebhookDeliveryInput, type WebhookEndpoint } from '@gatehouse/domain';
+import {
+  WEBHOOK_DELIVERY_WORKFLOW_TYPE,
+  type Actor,
+  type WebhookDelivery,
+  type WebhookDeliveryInput,
+  type WebhookEndpoint,
+} from '@gatehouse/domain';
 import { Store } from '@gatehouse/store';
 import type { webhookDeliveryWorkflow } from '@gatehouse/workflows';
 import { AdminOnly, CurrentActor } from '../auth/actor';
@@ -56,8 +70,10 @@ export class WebhooksController {
       return fail('VALIDATION_FAILED', 'url: not a valid absolute URL');
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('VALIDATION_FAILED', 'url: must be http or https');
-    if (this.config.production && url.protocol !== 'https:') fail('VALIDATION_FAILED', 'url: must be https in production');
-    if (url.username || url.password) fail('VALIDATION_FAILED', 'url: credentials in the URL are not accepted; consumers verify the signature instead');
+    if (this.config.production && url.protocol !== 'https:')
+      fail('VALIDATION_FAILED', 'url: must be https in production');
+    if (url.username || url.password)
+      fail('VALIDATION_FAILED', 'url: credentials in the URL are not accepted; consumers verify the signature instead');
     await refuseNonPublicUrl(this.config, 'url', url.toString());
     return url.toString();
   }
@@ -70,14 +86,20 @@ export class WebhooksController {
 
   private async delivery(endpointId: string, deliveryId: string): Promise<WebhookDelivery> {
     await this.endpoint(endpointId);
-    const delivery = deliveryId.startsWith(`${endpointId}:`) && deliveryId.length <= 300 ? await this.store.webhookDeliveries.get(deliveryId) : null;
-    if (!delivery) fail('DELIVERY_NOT_FOUND', `No delivery ${deliveryId.slice(0, 80)} of webhook endpoint ${endpointId}.`);
+    const delivery =
+      deliveryId.startsWith(`${endpointId}:`) && deliveryId.length <= 300
+        ? await this.store.webhookDeliveries.get(deliveryId)
+        : null;
+    if (!delivery)
+      fail('DELIVERY_NOT_FOUND', `No delivery ${deliveryId.slice(0, 80)} of webhook endpoint ${endpointId}.`);
     return delivery!;
   }
 
   @Post()
   @Audited('webhook.create', '')
-  @ApiOperation({ summary: 'Register an endpoint for ticket events (admin); the answer holds its signing secret, shown this once' })
+  @ApiOperation({
+    summary: 'Register an endpoint for ticket events (admin); the answer holds its signing secret, shown this once',
+  })
   @ApiCreatedResponse({ type: WebhookWithSecretResponse })
   async create(@CurrentActor() actor: Actor, @Body() dto: CreateWebhookDto): Promise<WebhookWithSecretResponse> {
     const { endpoint, secret } = await this.store.webhooks.create({
@@ -134,7 +156,9 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @Audited('webhook.delete', 'id')
-  @ApiOperation({ summary: 'Delete an endpoint and its delivery history; its pending deliveries stop at their next attempt (admin)' })
+  @ApiOperation({
+    summary: 'Delete an endpoint and its delivery history; its pending deliveries stop at their next attempt (admin)',
+  })
   @ApiNoContentResponse()
   async delete(@Param('id') id: string): Promise<void> {
     await this.endpoint(id);
@@ -153,7 +177,10 @@ export class WebhooksController {
   @Get(':id/deliveries/:deliveryId')
   @ApiOperation({ summary: 'One delivery with the history of its attempts (admin)' })
   @ApiOkResponse({ type: WebhookDeliveryDetailResponse })
-  async deliveryDetail(@Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<WebhookDeliveryDetailResponse> {
+  async deliveryDetail(
+    @Param('id') id: string,
+    @Param('deliveryId') deliveryId: string,
+  ): Promise<WebhookDeliveryDetailResponse> {
     const delivery = await this.delivery(id, deliveryId);
     return { ...delivery, history: await this.store.webhookDeliveries.attempts(delivery.id) };
   }
@@ -161,13 +188,19 @@ export class WebhooksController {
   @Post(':id/deliveries/:deliveryId/replay')
   @HttpCode(202)
   @Audited('webhook.replay', 'id')
-  @ApiOperation({ summary: 'Send a delivery again, with the same event id and body, retried like the first run (admin)' })
+  @ApiOperation({
+    summary: 'Send a delivery again, with the same event id and body, retried like the first run (admin)',
+  })
   @ApiAcceptedResponse({ type: ReplayResponse })
   async replay(@Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<ReplayResponse> {
     const delivery = await this.delivery(id, deliveryId);
     const endpoint = await this.endpoint(id);
-    if (!endpoint.enabled) fail('WEBHOOK_DISABLED', `Webhook endpoint ${id} is disabled: enable it before replaying its deliveries.`);
-    const input: WebhookDeliveryInput = { deliveryId: delivery.id, maxAttempts: this.config.notifier.webhooks.maxAttempts };
+    if (!endpoint.enabled)
+      fail('WEBHOOK_DISABLED', `Webhook endpoint ${id} is disabled: enable it before replaying its deliveries.`);
+    const input: WebhookDeliveryInput = {
+      deliveryId: delivery.id,
+      maxAttempts: this.config.notifier.webhooks.maxAttempts,
+    };
     // The replay number is taken by the workflow id: two admins replaying at once get replays n and n+1.
     for (let replay = delivery.replays + 1; ; replay++) {
       const workflowId = `webhook:${delivery.id}:replay-${replay}`;

@@ -1,6 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import { TICKET_EVENT_TYPES, type WebhookDeliveryStatus } from '@gatehouse/domain';
 
 /** What `events` may name: a ticket event type, or `*` for all of them. */
@@ -10,8 +24,17 @@ const DELIVERY_STATUSES: WebhookDeliveryStatus[] = ['pending', 'delivered', 'fai
 /** May be left out, but not null (`@IsOptional` lets null through: a PATCH would store it). */
 const OmittableNotNull = () => ValidateIf((_dto: object, value: unknown) => value !== undefined);
 
-const URL_DOC = { maxLength: 2048, example: 'https://hooks.example.com/gatehouse', description: 'http or https (https only in production); no credentials in the URL' };
-const EVENTS_DOC = { enum: WEBHOOK_EVENT_NAMES, isArray: true, example: ['approved', 'granted'], description: 'ticket event types to deliver; `*` for all' };
+const URL_DOC = {
+  maxLength: 2048,
+  example: 'https://hooks.example.com/gatehouse',
+  description: 'http or https (https only in production); no credentials in the URL',
+};
+const EVENTS_DOC = {
+  enum: WEBHOOK_EVENT_NAMES,
+  isArray: true,
+  example: ['approved', 'granted'],
+  description: 'ticket event types to deliver; `*` for all',
+};
 
 export class CreateWebhookDto {
   @ApiProperty(URL_DOC) @IsString() @MaxLength(2048) url!: string;
@@ -39,14 +62,19 @@ export class UpdateWebhookDto {
   @IsString()
   @MaxLength(500)
   description?: string | null;
-  @ApiPropertyOptional({ description: 'a disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt' })
+  @ApiPropertyOptional({
+    description: 'a disabled endpoint gets no new deliveries, and its pending ones fail at their next attempt',
+  })
   @OmittableNotNull()
   @IsBoolean()
   enabled?: boolean;
 }
 
 export class ListDeliveriesQuery {
-  @ApiPropertyOptional({ enum: DELIVERY_STATUSES }) @IsOptional() @IsIn(DELIVERY_STATUSES) status?: WebhookDeliveryStatus;
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
+  @IsOptional()
+  @IsIn(DELIVERY_STATUSES)
+  status?: WebhookDeliveryStatus;
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
