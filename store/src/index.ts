@@ -8,5 +8,7 @@ export * from './notifications';
 export * from './repositories';
 export * from './schemas';
 export * from './store';
+export * from './ticket-feed';
+export * from './ticket-list-index';
 export * from './tickets';
 export * from './webhooks';

@@ -2,6 +2,8 @@ import type { Collection, Connection, FilterQuery, Model } from 'mongoose';
 import type { PersistTicketStateInput, Ticket, TicketStatus, TicketType } from '@gatehouse/domain';
 import { isDuplicateKeyError } from './connection';
 import { TicketSchema, type TicketDoc } from './schemas';
+import { TicketFeed, ticketRowOf } from './ticket-feed';
+import { TicketListIndex } from './ticket-list-index';
 
 export const TICKET_ID_PREFIX = 'TCK-';
 
@@ -119,13 +121,27 @@ function slotId(ticketId: string, version: number, slot: number): string {
 /** The slots after one version are a handful (attempts of one persist and their checks); this bounds a runaway loop. */
 const MAX_SLOTS = 1000;
 
+/**
+ * Where `list` reads: `memory`, the list index kept from the ticket feed (what FerretDB needs: it serves no
+ * query but `_id` from an index); `database`, a query MongoDB serves from the declared indexes; `auto`
+ * (the default), `memory` on FerretDB and `database` on MongoDB.
+ */
+export type TicketListSource = 'auto' | 'memory' | 'database';
+
 export class TicketRepository {
   readonly model: Model<TicketDoc>;
   readonly versions: Collection;
+  /** Every ticket row written, in order (see TicketFeed). */
+  readonly feed: TicketFeed;
+  readonly listIndex: TicketListIndex;
+  private source: TicketListSource = 'auto';
+  private listSource: Promise<'memory' | 'database'> | null = null;
 
-  constructor(connection: Connection) {
+  constructor(private readonly connection: Connection) {
     this.model = connection.model<TicketDoc>('Ticket', TicketSchema);
     this.versions = connection.collection('ticket_versions');
+    this.feed = new TicketFeed(connection.collection('ticket_feed'));
+    this.listIndex = new TicketListIndex(this.model.collection, this.feed);
   }
 
   /** Writes a ticket unless it exists (the workflow may have written it first); says whether this call inserted it. */
@@ -133,11 +149,18 @@ export class TicketRepository {
     try {
       // A plain insert: FerretDB drops null values and empty arrays from an upsert's $setOnInsert.
       await this.model.collection.insertOne(doc as never);
-      return true;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
       return false;
     }
+    await this.feed.append(ticketRowOf(doc));
+    return true;
+  }
+
+  /** Inserts new tickets in bulk (imports, benchmarks), and their rows into the feed. */
+  async insertMany(docs: TicketDoc[]): Promise<void> {
+    await this.model.collection.insertMany(docs as never[], { ordered: false });
+    await this.feed.appendMany(docs.map(ticketRowOf));
   }
 
   /**
@@ -160,7 +183,11 @@ export class TicketRepository {
       projection: { version: 1, status: 1 },
     })) as { version?: number; status?: string } | null;
     const previousStatus = current?.status ?? null;
-    if (current && (current.version ?? 0) >= input.version) return { written: false, previousStatus };
+    if (current && (current.version ?? 0) >= input.version) {
+      // A retry of a write that landed: its feed entry may not have (appending again is harmless).
+      if (current.version === input.version) await this.feed.append(ticketRowOf({ _id, workflow, ...fields }));
+      return { written: false, previousStatus };
+    }
     const state: AnnouncedState = { fields, workflow };
     // The workflow names the version it persisted before; writes scheduled before it did fall back to the stored one.
     await this.announce(_id, input.previousVersion ?? current?.version ?? 0, input.version, state);
@@ -174,10 +201,12 @@ export class TicketRepository {
       }
     }
     if (!inserted) await this.writeState(_id, state);
+    else await this.feed.append(ticketRowOf({ _id, workflow, ...fields }));
     await this.settle(_id, input.version);
     return { written: true, previousStatus };
   }
 
+  /** Writes one announced state over the ticket, then its row into the feed. */
   private async writeState(ticketId: string, { fields, workflow }: AnnouncedState): Promise<void> {
     const set = {
       ...fields,
@@ -185,6 +214,7 @@ export class TicketRepository {
       ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}),
     };
     await this.model.collection.updateOne({ _id: ticketId } as never, { $set: set });
+    await this.feed.append(ticketRowOf({ _id: ticketId, workflow, ...fields }));
   }
 
   /**
@@ -277,18 +307,67 @@ export class TicketRepository {
     return and.length ? { $and: and } : {};
   }
 
-  async list(
-    q: TicketListQuery,
-  ): Promise<{ items: TicketListItem[]; nextCursor: string | null; counts: Record<TicketTab, number> }> {
+  /**
+   * A tracker page and the counts per tab. Where it reads depends on the list source (`TicketListSource`);
+   * while the list index loads, the database answers.
+   */
+  async list(q: TicketListQuery): Promise<TicketListPage> {
+    if ((await this.resolveListSource()) === 'memory') {
+      if (this.listIndex.state === 'ready') return this.listFromIndex(q);
+      this.listIndex.load().catch(() => undefined); // the next list after it loads reads from memory
+    }
+    return this.listFromDatabase(q);
+  }
+
+  /** Sets where `list` reads (the gateway's `TICKET_LIST_SOURCE`). */
+  useListSource(source: TicketListSource): void {
+    this.source = source;
+    this.listSource = null;
+  }
+
+  /** Starts loading the list index when lists read from memory; resolves once loaded (gateways call it at start). */
+  async warmListIndex(): Promise<void> {
+    if ((await this.resolveListSource()) === 'memory') await this.listIndex.load();
+  }
+
+  /** The source `list` reads from (`auto` resolved: FerretDB says so in `buildInfo`). */
+  resolveListSource(): Promise<'memory' | 'database'> {
+    this.listSource ??= (async (): Promise<'memory' | 'database'> => {
+      if (this.source !== 'auto') return this.source;
+      const info = await this.connection.db!.admin().command({ buildInfo: 1 });
+      return 'ferretdbVersion' in info ? 'memory' : 'database';
+    })().catch((err: unknown) => {
+      this.listSource = null;
+      throw err;
+    });
+    return this.listSource;
+  }
+
+  private filters(q: TicketListQuery): { base: FilterQuery<TicketDoc>; page: FilterQuery<TicketDoc> } {
     const base = this.baseFilter(q);
-    const filter: FilterQuery<TicketDoc> = { ...base };
+    const page: FilterQuery<TicketDoc> = { ...base };
     const and = [...((base.$and as FilterQuery<TicketDoc>[]) ?? [])];
     if (q.tab !== 'all') and.push({ status: TAB_STATUS[q.tab] });
     if (q.cursor !== undefined) and.push({ seq: { $lt: q.cursor } });
-    if (and.length) filter.$and = and;
+    if (and.length) page.$and = and;
+    return { base, page };
+  }
+
+  /** The page from the list index, brought up to date with every ticket written before the call. */
+  async listFromIndex(q: TicketListQuery): Promise<TicketListPage> {
+    await this.listIndex.load();
+    await this.listIndex.refresh();
+    const { base, page } = this.filters(q);
+    const rows = this.listIndex.find(page, q.limit + 1);
+    return pageOf(rows, q.limit, this.listIndex.countByStatus(base));
+  }
+
+  /** The page as MongoDB answers it: one find and one counts aggregate, each served by a declared index. */
+  async listFromDatabase(q: TicketListQuery): Promise<TicketListPage> {
+    const { base, page } = this.filters(q);
     const [docs, grouped] = await Promise.all([
       this.model
-        .find(filter, {
+        .find(page, {
           seq: 1,
           status: 1,
           requester: 1,
@@ -309,33 +388,58 @@ export class TicketRepository {
         .aggregate<{ _id: string; n: number }>([{ $match: base }, { $group: { _id: '$status', n: { $sum: 1 } } }])
         .exec(),
     ]);
-    const byStatus = Object.fromEntries(grouped.map((g) => [g._id, g.n]));
-    const counts = {
-      all: grouped.reduce((sum, g) => sum + g.n, 0),
-      open: byStatus.pending ?? 0,
-      closed: byStatus.approved ?? 0,
-      rejected: byStatus.rejected ?? 0,
-    };
-    const page = docs.slice(0, q.limit);
-    return {
-      items: page.map((d) => ({
-        id: d._id,
-        status: d.status,
-        requester: d.requester,
-        beneficiary: d.beneficiary,
-        type: d.type,
-        action: d.action,
-        app: d.app,
-        comment: d.reason,
-        createdAt: d.createdAt,
-        resolvedAt: d.resolvedAt,
-        resolvedInSeconds: d.resolvedInSeconds,
-      })),
-      nextCursor: docs.length > q.limit ? String(page[page.length - 1].seq) : null,
-      counts,
-    };
+    return pageOf(docs, q.limit, new Map(grouped.map((g) => [g._id, g.n])));
   }
 }
+
+export interface TicketListPage {
+  items: TicketListItem[];
+  nextCursor: string | null;
+  counts: Record<TicketTab, number>;
+}
+
+/** A page from up to `limit + 1` rows, newest first (one more than the page says whether another follows). */
+function pageOf(
+  rows: Pick<TicketDoc, '_id' | 'seq' | TicketListRowField>[],
+  limit: number,
+  byStatus: Map<string, number>,
+): TicketListPage {
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((d) => ({
+      id: d._id,
+      status: d.status,
+      requester: d.requester,
+      beneficiary: d.beneficiary,
+      type: d.type,
+      action: d.action,
+      app: d.app,
+      comment: d.reason,
+      createdAt: d.createdAt,
+      resolvedAt: d.resolvedAt,
+      resolvedInSeconds: d.resolvedInSeconds,
+    })),
+    nextCursor: rows.length > limit ? String(page[page.length - 1].seq) : null,
+    counts: {
+      all: [...byStatus.values()].reduce((sum, n) => sum + n, 0),
+      open: byStatus.get('pending') ?? 0,
+      closed: byStatus.get('approved') ?? 0,
+      rejected: byStatus.get('rejected') ?? 0,
+    },
+  };
+}
+
+type TicketListRowField =
+  | 'status'
+  | 'requester'
+  | 'beneficiary'
+  | 'type'
+  | 'action'
+  | 'app'
+  | 'reason'
+  | 'createdAt'
+  | 'resolvedAt'
+  | 'resolvedInSeconds';
 
 /** The API's view of a stored ticket. Seat usage is filled in by the caller, which knows the licenses. */
 export function ticketFromDoc(doc: TicketDoc, uiBaseUrl: string, namespace: string): Omit<Ticket, 'licenses'> {

@@ -152,6 +152,8 @@ describe('booting', () => {
     );
     expect(loadGatewayConfig({}).auth.usingDevSecret).toBe(true);
     expect(() => loadGatewayConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadGatewayConfig({ TICKET_LIST_SOURCE: 'fast' })).toThrow(/TICKET_LIST_SOURCE must be auto/);
+    expect(loadGatewayConfig({ TICKET_LIST_SOURCE: 'database' }).ticketListSource).toBe('database');
   });
 
   test('the gateway process exits non-zero with a clear message', () => {

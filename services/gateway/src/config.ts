@@ -1,4 +1,5 @@
 import { loadNotifierSettings, NotifierSettingsError, type NotifierSettings } from '@gatehouse/notifiers';
+import type { TicketListSource } from '@gatehouse/store';
 
 /** Gateway configuration, from the environment, validated once at boot. */
 export interface GatewayConfig {
@@ -38,6 +39,8 @@ export interface GatewayConfig {
   ticketNumberStart: number;
   /** Slack's signing secret and Web API, the dashboard's public URL (docs/notifications.md). */
   notifier: NotifierSettings;
+  /** Where tracker lists read (`TICKET_LIST_SOURCE`; absent: `auto`, memory on FerretDB, the database on MongoDB). */
+  ticketListSource?: TicketListSource;
 }
 
 /** Dev-only default: signs the demo tokens `npm run dev` prints. Refused in production. */
@@ -122,5 +125,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ticketNumberStart: int(env, 'TICKET_NUMBER_START', 1000),
     devTokensFile: devTokensFile(env, production),
     notifier: notifierSettings(env),
+    ticketListSource: ticketListSource(env),
   };
+}
+
+function ticketListSource(env: NodeJS.ProcessEnv): TicketListSource {
+  const value = env.TICKET_LIST_SOURCE || 'auto';
+  if (value === 'auto' || value === 'memory' || value === 'database') return value;
+  throw new ConfigError(`TICKET_LIST_SOURCE must be auto, memory or database, got "${value}"`);
 }

@@ -91,6 +91,13 @@ export async function createGateway(
     app.useStaticAssets(config.dashboardDir, { index: 'index.html' });
   }
 
+  // On FerretDB, tracker lists read an index in memory: load it now rather than on the first list.
+  store.tickets.useListSource(config.ticketListSource ?? 'auto');
+  store.tickets.warmListIndex().then(
+    () => logger.debug({ tickets: store.tickets.listIndex.size }, 'ticket list index loaded'),
+    (err: unknown) => logger.warn({ err }, 'ticket list index not loaded; lists read the database until it is'),
+  );
+
   return {
     app,
     store,

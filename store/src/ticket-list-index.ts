@@ -1,0 +1,145 @@
+import type { Collection, FilterQuery } from 'mongoose';
+import sift from 'sift';
+import { TICKET_ROW_FIELDS, TicketFeed, type FeedEntry, type TicketRow } from './ticket-feed';
+
+/** How many feed slots one catch-up reads at once (in parallel, each a lookup by `_id`). */
+const BATCH = 16;
+/** How long an empty slot with filled slots after it is waited for before it is closed. */
+const GAP_GRACE_MS = 1_000;
+const GAP_POLL_MS = 20;
+
+export type TicketListIndexState = 'cold' | 'loading' | 'ready';
+
+/**
+ * The tracker's tickets in memory: one row per ticket, newest first, kept current from the ticket feed
+ * (`TicketFeed`). A list is a filter over these rows with the same MongoDB filter the database query uses
+ * (evaluated by `sift`, the matcher mongoose itself uses), so both give the same answers.
+ *
+ * Why: on the embedded stack (FerretDB on SQLite) no query but a lookup by `_id` uses an index, so every
+ * database list reads and decodes every ticket (docs/performance.md, "Tracker"). Here a list costs the
+ * feed lookups for what changed since the last one (usually one round of `BATCH` lookups that find
+ * nothing) and a pass over the rows in memory.
+ *
+ * Loading reads every ticket once (the end of the feed first, then a scan of `tickets`): entries from
+ * that end on are applied after the scan, and any entry before it was written after its ticket, so the
+ * scan saw that state or a newer one. Until loaded, callers use the database query.
+ */
+export class TicketListIndex {
+  /** Rows, newest (highest `seq`) first. */
+  private rows: TicketRow[] = [];
+  private next = 0;
+  private gap: { slot: number; since: number } | null = null;
+  private loading: Promise<void> | null = null;
+  private current: Promise<void> | null = null;
+  private follower: Promise<void> | null = null;
+  state: TicketListIndexState = 'cold';
+
+  constructor(
+    private readonly tickets: Collection,
+    private readonly feed: TicketFeed,
+  ) {}
+
+  /** Starts loading (once); resolves when loaded. */
+  load(): Promise<void> {
+    this.loading ??= (async () => {
+      this.state = 'loading';
+      try {
+        const from = await this.feed.end();
+        const projection = Object.fromEntries(TICKET_ROW_FIELDS.map((f) => [f, 1]));
+        const docs = (await this.tickets.find({}, { projection }).toArray()) as unknown as TicketRow[];
+        for (const doc of docs) this.apply(doc);
+        this.next = from;
+        this.state = 'ready';
+      } catch (err) {
+        this.state = 'cold';
+        this.loading = null;
+        throw err;
+      }
+    })();
+    return this.loading;
+  }
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  /**
+   * Brings the rows up to date with every entry appended before this call. Concurrent callers share
+   * catch-ups: one running, and at most one queued behind it for callers that arrived while it ran.
+   */
+  refresh(): Promise<void> {
+    if (!this.current) {
+      this.current = this.catchUp().finally(() => (this.current = null));
+      return this.current;
+    }
+    this.follower ??= this.current
+      .catch(() => undefined)
+      .then(() => {
+        this.follower = null;
+        return this.refresh();
+      });
+    return this.follower;
+  }
+
+  /** Rows matching `filter`, newest first: at most `limit`, and all of them when `limit` is absent. */
+  find(filter: FilterQuery<TicketRow>, limit?: number): TicketRow[] {
+    const test = sift(filter as never) as (row: TicketRow) => boolean;
+    const out: TicketRow[] = [];
+    for (const row of this.rows) {
+      if (!test(row)) continue;
+      out.push(row);
+      if (limit !== undefined && out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** How many rows match `filter`, by status. */
+  countByStatus(filter: FilterQuery<TicketRow>): Map<string, number> {
+    const test = sift(filter as never) as (row: TicketRow) => boolean;
+    const counts = new Map<string, number>();
+    for (const row of this.rows) if (test(row)) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
+    return counts;
+  }
+
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const batch = await this.feed.read(this.next, BATCH);
+      let filled = 0;
+      while (filled < batch.length && batch[filled]) this.applyEntry(batch[filled++]!);
+      this.next += filled;
+      if (filled === batch.length) continue;
+      if (!batch.slice(filled + 1).some(Boolean)) {
+        this.gap = null;
+        return; // the end of the feed
+      }
+      // An empty slot with entries after it: a write still in flight, or one whose writer gave up.
+      if (this.gap?.slot !== this.next) this.gap = { slot: this.next, since: Date.now() };
+      if (Date.now() - this.gap.since < GAP_GRACE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, GAP_POLL_MS));
+        continue;
+      }
+      await this.feed.close(this.next); // a writer that loses the slot to this appends again further on
+    }
+  }
+
+  private applyEntry(entry: FeedEntry): void {
+    if (entry.row) this.apply(entry.row);
+  }
+
+  /** Keeps the newer of two rows of a ticket (a later entry wins a tie: it was written later). */
+  private apply(row: TicketRow): void {
+    let lo = 0;
+    let hi = this.rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.rows[mid].seq > row.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    const at = this.rows[lo];
+    if (at && at.seq === row.seq) {
+      if ((row.version ?? 0) >= (at.version ?? 0)) this.rows[lo] = row;
+    } else {
+      this.rows.splice(lo, 0, row);
+    }
+  }
+}
