@@ -1,10 +1,12 @@
 /** Runs the benchmark: boots the stack, runs the scenarios, prints the table, writes the JSON. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startBenchStack, ROOT } from './bench-stack';
 import type { BenchOptions, ScenarioName } from './options';
 import { CpuMeter, MongoProfiler } from './profile';
+import { writeHtmlReport, type WrittenReport } from './html-report';
 import { formatTable, type ScenarioResult } from './report';
 import {
   approveScenario,
@@ -28,6 +30,8 @@ export interface BenchReport {
   startedAt: string;
   durationMs: number;
   mode: 'smoke' | 'full';
+  /** The checkout measured (`git describe --always --dirty`), when there is one. */
+  commit: string | null;
   machine: { nproc: number; memoryGiB: number; cpuModel: string; node: string; platform: string };
   /** 1-minute load average before and after: other work on the machine skews every number. */
   loadAverage: { start: number; end: number };
@@ -37,6 +41,8 @@ export interface BenchReport {
   failures: Array<{ scenario: string; error: string }>;
   table: string;
   file: string;
+  /** The HTML report and chart files (`--report`); returned, not stored in the JSON. */
+  report?: WrittenReport;
 }
 
 export function machineInfo(): BenchReport['machine'] {
@@ -53,6 +59,18 @@ export function machineInfo(): BenchReport['machine'] {
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
   };
+}
+
+export function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim();
+  } catch {
+    return null;
+  }
 }
 
 /** Results so far, so that an interrupted run still leaves its numbers behind. */
@@ -117,6 +135,7 @@ export async function runBench(
     startedAt,
     durationMs: Date.now() - started,
     mode: opts.smoke ? 'smoke' : 'full',
+    commit: gitCommit(),
     machine: machineInfo(),
     loadAverage: { start: loadStart, end: os.loadavg()[0] },
     servers: {
@@ -139,6 +158,21 @@ export async function runBench(
   };
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   fs.rmSync(path.join(outDir, `${startedAt.replace(/[:.]/g, '-')}.partial.json`), { force: true });
+  if (opts.report) {
+    try {
+      report.report = await writeHtmlReport(report, file, { docsImages: opts.docsImages });
+      log(
+        `[bench] report ${path.relative(process.cwd(), report.report.html)} (${report.report.svgs.length} charts)` +
+          (report.report.docsImages.length
+            ? `; charts copied to ${report.report.docsImages.map((f) => path.relative(process.cwd(), f)).join(', ')}`
+            : ''),
+      );
+    } catch (err) {
+      const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      report.failures.push({ scenario: 'report', error });
+      log(`[bench] the HTML report failed: ${error}`);
+    }
+  }
   log(`\n${table}\n`);
   log(
     `[bench] load average (1 min) ${loadStart.toFixed(1)} at start, ${report.loadAverage.end.toFixed(1)} at end, on ${report.machine.nproc} CPUs`,

@@ -15,8 +15,8 @@ import {
   type GatewayHandle,
 } from './bench-stack';
 import { baselineApprove } from './baseline-workflows';
-import type { BenchOptions } from './options';
-import { ratioOf, type Metric, type ScenarioResult } from './report';
+import { TRACKER_TARGET_SIZE, trackerSizes, type BenchOptions } from './options';
+import { ratioOf, sizeNote, type Metric, type ScenarioResult } from './report';
 import { median, percentile, pool, round, sleep, waitFor } from './stats';
 
 export interface Ctx {
@@ -52,6 +52,8 @@ function metric(
     ...(target ? { target: target.text, met: target.met } : {}),
   };
 }
+
+const target = (text: string, met: boolean) => ({ text, met });
 
 /** The first few failures of a run, kept in the JSON (a request that times out counts as an error). */
 export const errorSamples: string[] = [];
@@ -130,28 +132,34 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
   await stack.putApp(app);
   const n = opts.createPerRound;
   const conc = opts.createConcurrency;
-  const rounds: Array<{ gatehouse: number; baseline: number; errors: number }> = [];
-  const ghLatency: number[] = [];
-  const blLatency: number[] = [];
+  const rounds: Array<{
+    gatehouse: number;
+    baseline: number;
+    errors: number;
+    /** Every request's latency in this round, ms, in completion order (the report's distribution). */
+    latencyMs: { gatehouse: number[]; baseline: number[] };
+  }> = [];
   const end = new Date(Date.now() + DAY).toISOString();
 
   const gatehouseRound = async (r: number) => {
     let errors = 0;
     const ids: string[] = [];
+    const latencies: number[] = [];
     const start = now();
     await pool(n, conc, async (i) => {
       const s = now();
       const res = await createTicket(ctx, stack.gateway.url, app.id, `c${r}-${i}`, end);
-      ghLatency.push(now() - s);
+      latencies.push(now() - s);
       if (res.id) ids.push(res.id);
       else errors++;
     });
     const rate = (n / (now() - start)) * 1000;
     await waitPersisted(stack.store, ids);
     await waitDrained(ctx, stack.gatehouseQueue);
-    return { rate, errors };
+    return { rate, errors, latencies };
   };
   const baselineRound = async (r: number) => {
+    const latencies: number[] = [];
     const start = now();
     await pool(n, conc, async (i) => {
       const s = now();
@@ -160,17 +168,17 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
         workflowId: `${stack.runId}-create-${r}-${i}`,
         args: [],
       });
-      blLatency.push(now() - s);
+      latencies.push(now() - s);
     });
     const rate = (n / (now() - start)) * 1000;
     await waitDrained(ctx, stack.baselineQueue);
-    return rate;
+    return { rate, latencies };
   };
 
   for (let r = 0; r < opts.rounds; r++) {
     // Alternate the order so that neither side always runs on a warmer (or more loaded) server.
-    let g: { rate: number; errors: number };
-    let b: number;
+    let g: Awaited<ReturnType<typeof gatehouseRound>>;
+    let b: Awaited<ReturnType<typeof baselineRound>>;
     if (r % 2 === 0) {
       g = await gatehouseRound(r);
       b = await baselineRound(r);
@@ -178,9 +186,16 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
       b = await baselineRound(r);
       g = await gatehouseRound(r);
     }
-    rounds.push({ gatehouse: round(g.rate), baseline: round(b), errors: g.errors });
-    ctx.log(`  create round ${r + 1}: gatehouse ${round(g.rate)}/s (${g.errors} errors), baseline ${round(b)}/s`);
+    rounds.push({
+      gatehouse: round(g.rate),
+      baseline: round(b.rate),
+      errors: g.errors,
+      latencyMs: { gatehouse: g.latencies.map((x) => round(x, 1)), baseline: b.latencies.map((x) => round(x, 1)) },
+    });
+    ctx.log(`  create round ${r + 1}: gatehouse ${round(g.rate)}/s (${g.errors} errors), baseline ${round(b.rate)}/s`);
   }
+  const ghLatency = rounds.flatMap((r) => r.latencyMs.gatehouse);
+  const blLatency = rounds.flatMap((r) => r.latencyMs.baseline);
   const g = median(rounds.map((r) => r.gatehouse));
   const b = median(rounds.map((r) => r.baseline));
   const ratio = g / b;
@@ -189,7 +204,13 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
     title: `Create: POST /tickets at ${conc} concurrent clients vs raw workflow.start`,
     durationMs: Date.now() - t0,
     metrics: [
-      metric('rate (median of rounds)', 'tickets/s', g, b, { text: '≥ 0.7× baseline', met: ratio >= 0.7 }),
+      metric(
+        'rate (median of rounds)',
+        'tickets/s',
+        g,
+        b,
+        target(`≥ 0.7× raw workflow.start${sizeNote(conc, 32, 'concurrent')}`, ratio >= 0.7),
+      ),
       metric('request p50', 'ms', percentile(ghLatency, 50), percentile(blLatency, 50)),
       metric('request p99', 'ms', percentile(ghLatency, 99), percentile(blLatency, 99)),
       metric(
@@ -329,6 +350,29 @@ async function baselineUpdateRound(ctx: Ctx, tag: string, n: number, conc: numbe
   return latencies;
 }
 
+/**
+ * Starts `total` open (pending) tickets for `app` on the Gatehouse worker's queue, straight through Temporal
+ * as the gateway does, in batches of 100 (each once the queue has drained), and waits until the read model
+ * has them all.
+ */
+async function openPendingTickets(ctx: Ctx, app: App, total: number, firstNo: number, tag: string): Promise<number> {
+  const { stack } = ctx;
+  const start = Date.now();
+  const endIso = new Date(Date.now() + 7 * DAY).toISOString();
+  const ids: string[] = [];
+  for (let from = 0; from < total; from += 100) {
+    await pool(Math.min(100, total - from), 32, async (k) => {
+      const input = stormInput(stack, app, firstNo + from + k, `${tag}-${from + k}`, endIso);
+      ids.push(input.ticketId);
+      await startTicketDirect(stack, input, stack.gatehouseQueue, false);
+    });
+    await waitDrained(ctx, stack.gatehouseQueue, 180_000);
+  }
+  if (!(await waitPersisted(stack.store, ids, 600_000)))
+    throw new Error(`the ${total} open tickets were not all persisted within 10 minutes`);
+  return Date.now() - start;
+}
+
 export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
   const { stack, opts } = ctx;
   const t0 = Date.now();
@@ -336,53 +380,77 @@ export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
   await stack.putApp(app);
   const n = opts.approvePerRound;
   const conc = opts.approveConcurrency;
-  const rounds: Array<{ p50: number; p99: number; baselineP50: number; baselineP99: number; errors: number }> = [];
-  const all: number[] = [];
-  const allHttp: number[] = [];
-  const allBaseline: number[] = [];
+  // The target is set with this many tickets open; they stay open for the rest of the run.
+  const openTickets = opts.approveOpenTickets;
+  const openMs =
+    openTickets > 0 ? await openPendingTickets(ctx, app, openTickets, stack.ticketBase + 70_000_000, 'ao') : 0;
+  if (openTickets > 0) ctx.log(`  approve: ${openTickets} open tickets started and persisted in ${openMs} ms`);
+  const rounds: Array<{
+    p50: number;
+    p99: number;
+    max: number;
+    baselineP50: number;
+    baselineP99: number;
+    errors: number;
+    /** Every approval of the round, ms: approve → grant active, the approve request, and the raw Update. */
+    samples: { approveToActiveMs: number[]; approveHttpMs: number[]; baselineUpdateMs: number[] };
+  }> = [];
   for (let r = 0; r < opts.rounds; r++) {
     const g = await approveRound(ctx, stack.gateway, app.id, `a${r}`, n, conc);
     await waitDrained(ctx, stack.gatehouseQueue);
     const b = await baselineUpdateRound(ctx, `approve-${r}`, n, conc);
-    all.push(...g.latencies);
-    allHttp.push(...g.httpMs);
-    allBaseline.push(...b);
     const row = {
       p50: round(percentile(g.latencies, 50)),
       p99: round(percentile(g.latencies, 99)),
+      max: round(Math.max(...g.latencies)),
       baselineP50: round(percentile(b, 50)),
       baselineP99: round(percentile(b, 99)),
       errors: g.errors,
+      samples: {
+        approveToActiveMs: g.latencies.map((x) => round(x, 1)),
+        approveHttpMs: g.httpMs.map((x) => round(x, 1)),
+        baselineUpdateMs: b.map((x) => round(x, 1)),
+      },
     };
     rounds.push(row);
     ctx.log(
       `  approve round ${r + 1}: p50 ${row.p50} ms p99 ${row.p99} ms (${row.errors} errors); baseline update p50 ${row.baselineP50} ms p99 ${row.baselineP99} ms`,
     );
   }
+  const all = rounds.flatMap((r) => r.samples.approveToActiveMs);
+  const allHttp = rounds.flatMap((r) => r.samples.approveHttpMs);
+  const allBaseline = rounds.flatMap((r) => r.samples.baselineUpdateMs);
   const p50 = median(rounds.map((r) => r.p50));
   const b50 = median(rounds.map((r) => r.baselineP50));
   const p99 = median(rounds.map((r) => r.p99));
+  const b99 = median(rounds.map((r) => r.baselineP99));
+  const errors = rounds.reduce((s, r) => s + r.errors, 0);
+  const worst = all.length ? Math.max(...all) : NaN;
+  const at = sizeNote(openTickets, 400, 'open tickets') + sizeNote(conc, 16, 'concurrent');
   return {
     name: 'approve',
-    title: `Approve → active at ${conc} concurrent approvers vs raw Update round trip`,
+    title: `Approve → active at ${conc} concurrent approvers with ${openTickets} open tickets vs raw Update round trip`,
     durationMs: Date.now() - t0,
     metrics: [
-      metric('approve→active p50', 'ms', p50, b50, { text: '≤ 3× baseline', met: p50 <= 3 * b50 }),
-      metric('approve→active p99', 'ms', p99, median(rounds.map((r) => r.baselineP99)), {
-        text: '≤ 250 ms',
-        met: p99 <= 250,
-      }),
+      metric('approve→active p50', 'ms', p50, b50, target(`≤ 2× raw Update${at}`, p50 <= 2 * b50)),
+      metric('approve→active p99', 'ms', p99, b99, target(`≤ 5× raw Update p99${at}`, p99 <= 5 * b99)),
+      // "None over 5 s": an approval that never became active (an error) counts as over.
+      metric(
+        'approve→active max (all rounds)',
+        'ms',
+        worst,
+        Math.max(...allBaseline),
+        target(`≤ 5000 ms, every approval${at}`, worst <= 5000 && errors === 0),
+      ),
       metric('approve HTTP p50', 'ms', percentile(allHttp, 50)),
       metric('approve HTTP p99', 'ms', percentile(allHttp, 99)),
-      metric(
-        'errors',
-        'count',
-        rounds.reduce((s, r) => s + r.errors, 0),
-      ),
+      metric('errors', 'count', errors),
     ],
     details: {
       perRound: n,
       concurrency: conc,
+      openTickets,
+      openMs,
       pollMs: opts.pollMs,
       rounds,
       pooled: {
@@ -456,7 +524,7 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
   const { stack, opts } = ctx;
   const t0 = Date.now();
   const n = opts.stormSize;
-  const rounds: Array<Record<string, number | boolean>> = [];
+  const rounds: Array<Record<string, number | boolean | number[]>> = [];
   for (let r = 0; r < opts.stormRounds; r++) {
     // A policy without approval steps: each ticket is approved as it starts and goes straight to its grant,
     // so the setup (not what is measured) takes one start per grant instead of a start and an Update.
@@ -519,6 +587,9 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
       lastObservedMs: polledLast - T,
       baselineSetupMs,
       baselineLastMs: baselineLast,
+      // When each grant expired (its `updatedAt`) and each raw timer's workflow closed, ms after T, ascending.
+      expiredAtMs: expired.map((g) => Date.parse(g.updatedAt) - T).sort((x, y) => x - y),
+      baselineClosedAtMs: closes.map((c) => c - Tb).sort((x, y) => x - y),
     };
     rounds.push(row);
     ctx.log(
@@ -533,10 +604,16 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     title: `Expiry storm: ${n} grants ending at the same T`,
     durationMs: Date.now() - t0,
     metrics: [
-      metric('T → last expired (median)', 'ms', last, bl, {
-        text: '≤ 15000 ms',
-        met: last <= 15_000 && rounds.every((r) => r.completed),
-      }),
+      metric(
+        'T → last expired (median)',
+        'ms',
+        last,
+        bl,
+        target(
+          `≤ 2× raw-timer baseline${sizeNote(n, 1000, 'grants')}`,
+          last <= 2 * bl && rounds.every((r) => r.completed),
+        ),
+      ),
       metric(
         'T → last expired (worst round)',
         'ms',
@@ -675,23 +752,59 @@ export function summarizeExplain(explain: unknown): string {
   return `${pushdowns.join(' ')} plan=${plan.length > 400 ? `${plan.slice(0, 400)}…` : plan}`;
 }
 
+interface TrackerShape {
+  q: TrackerQuery;
+  url: string;
+  token: string;
+  filter: Record<string, unknown>;
+  findOptions: { projection?: object; sort?: object; limit?: number };
+  pipeline: object[];
+}
+
+/** Samples an HTTP shape: one warm-up, then at least `min` timed calls, and more (up to 20) within a second. */
+async function sampleMs(min: number, call: () => Promise<void>): Promise<number[]> {
+  await call();
+  const out: number[] = [];
+  const start = now();
+  while (out.length < min || (out.length < 20 && now() - start < 1000)) {
+    const s = now();
+    await call();
+    out.push(now() - s);
+  }
+  return out;
+}
+
+const stats = (ms: number[]) => ({
+  p50: round(percentile(ms, 50), 2),
+  p95: round(percentile(ms, 95), 2),
+  samplesMs: ms.map((x) => round(x, 2)),
+});
+
+/** What the dashboard asks when its tickets page opens (dashboard/src/pages/Tickets.tsx): see trackerScenario. */
+const DASHBOARD_PAGE = '/tickets?tab=all&limit=25';
+const DASHBOARD_SHAPE = 'dashboard tickets page';
+
 export async function trackerScenario(ctx: Ctx): Promise<ScenarioResult> {
   const { stack, opts } = ctx;
   const t0 = Date.now();
+  const sizes = trackerSizes(opts);
+  const largest = sizes[sizes.length - 1];
+  // Targets are set at 10,000 tickets: evaluated there when measured, else at the largest size (and said so).
+  const targetSize = sizes.includes(TRACKER_TARGET_SIZE) ? TRACKER_TARGET_SIZE : largest;
   const store = await Store.connect(stack.mongoUri, `${stack.dbName}_tracker`);
   let gw: GatewayHandle | null = null;
   try {
     await store.ensureIndexes();
-    const total = opts.trackerDocs;
-    const batch = 1000;
-    const insertStart = Date.now();
-    for (let from = 0; from < total; from += batch) {
-      const docs = Array.from({ length: Math.min(batch, total - from) }, (_, k) => trackerDoc(from + k));
-      await store.tickets.model.collection.insertMany(docs as never[], { ordered: false });
-    }
-    const insertMs = Date.now() - insertStart;
-    ctx.log(`  tracker: ${total} tickets inserted in ${insertMs} ms`);
+    // The gateway runs throughout, as in production: the tickets inserted for each size reach its list
+    // index through the ticket feed that `insertMany` writes.
     gw = await stack.startGateway(store, stack.gatehouseQueue);
+    const adminToken = await stack.token(ADMIN);
+    // The apps the dashboard's filter lists (GET /apps), as many as the tickets name.
+    for (let a = 0; a < TRACKER_APPS; a++) {
+      const { id, ...body } = { ...benchApp(`app-${a}`), name: `App ${a}` };
+      const res = await stack.http('PUT', gw.url, `/apps/${id}`, adminToken, body);
+      if (res.status !== 200 && res.status !== 201) throw new Error(`PUT /apps/${id} → ${res.status}`);
+    }
     const someRequester = `u${(42 * 7919) % TRACKER_USERS}`;
     const queries: TrackerQuery[] = [
       { name: 'tab=all', as: ADMIN, tab: 'all' },
@@ -704,18 +817,19 @@ export async function trackerScenario(ctx: Ctx): Promise<ScenarioResult> {
       { name: 'awaiting=me', as: APPROVER, tab: 'all', awaitingMe: true },
       { name: 'tab=all (approver view)', as: APPROVER, tab: 'all' },
     ];
-    const metrics: Metric[] = [];
-    const perQuery: Record<string, unknown>[] = [];
-    let worstP95 = 0;
+    // The database query behind each shape (the find and the counts aggregate), captured through mongoose's
+    // debug hook: the baseline sends it straight to MongoDB. On FerretDB the gateway answers from its list
+    // index instead; `listFromDatabase` is the query MongoDB deployments run.
+    const tickets = store.tickets as typeof store.tickets & { listFromDatabase?: typeof store.tickets.list };
+    const listFromDatabase = (tickets.listFromDatabase ?? tickets.list).bind(tickets);
+    const coll = store.tickets.model.collection;
+    const shapes: TrackerShape[] = [];
     for (const q of queries) {
-      const tok = await stack.token(q.as);
-      const url = queryString(q);
-      // Capture the exact find and aggregate the repository sends, for the baseline and for explain.
       const captured: Array<{ method: string; args: unknown[] }> = [];
       store.connection.set('debug', (_coll: string, method: string, ...args: unknown[]) =>
         captured.push({ method, args }),
       );
-      const listQuery: TicketListQuery = {
+      await listFromDatabase({
         viewer: {
           id: q.as.sub,
           admin: (q.as.roles ?? []).includes('admin'),
@@ -727,91 +841,209 @@ export async function trackerScenario(ctx: Ctx): Promise<ScenarioResult> {
         type: q.type,
         awaitingMe: q.awaitingMe,
         limit: 50,
-      };
-      const listed = await store.tickets.list(listQuery);
+      } satisfies TicketListQuery);
       store.connection.set('debug', false);
       const find = captured.find((c) => c.method === 'find');
       const agg = captured.find((c) => c.method === 'aggregate');
-      const filter = (find?.args[0] ?? {}) as Record<string, unknown>;
-      const findOptions = (find?.args[1] ?? {}) as { projection?: object; sort?: object; limit?: number };
-      const pipeline = (agg?.args[0] ?? []) as object[];
-      const coll = store.tickets.model.collection;
-
-      const samples = Math.max(1, opts.trackerSamples);
-      const api: number[] = [];
-      const direct: number[] = [];
-      const directCount: number[] = [];
-      for (let i = 0; i < samples + 1; i++) {
+      shapes.push({
+        q,
+        url: queryString(q),
+        token: await stack.token(q.as),
+        filter: (find?.args[0] ?? {}) as Record<string, unknown>,
+        findOptions: (find?.args[1] ?? {}) as { projection?: object; sort?: object; limit?: number },
+        pipeline: (agg?.args[0] ?? []) as object[],
+      });
+    }
+    const direct = async (shape: TrackerShape) => {
+      const find: number[] = [];
+      const aggregate: number[] = [];
+      for (let i = 0; i < Math.max(1, opts.trackerSamples) + 1; i++) {
         let s = now();
-        const res = await stack.http('GET', gw.url, url, tok);
-        const ms = now() - s;
-        if (res.status !== 200) throw new Error(`GET ${url} → ${res.status} ${JSON.stringify(res.body)}`);
-        s = now();
         await coll
-          .find(filter as never, {
-            projection: findOptions.projection,
-            sort: findOptions.sort as never,
-            limit: findOptions.limit,
+          .find(shape.filter as never, {
+            projection: shape.findOptions.projection,
+            sort: shape.findOptions.sort as never,
+            limit: shape.findOptions.limit,
           })
           .toArray();
-        const d = now() - s;
+        const f = now() - s;
         s = now();
-        await coll.aggregate(pipeline as never[]).toArray();
-        const dc = now() - s;
+        await coll.aggregate(shape.pipeline as never[]).toArray();
         if (i >= 1) {
-          api.push(ms);
-          direct.push(d);
-          directCount.push(dc);
+          find.push(f);
+          aggregate.push(now() - s);
         }
       }
-      const db = store.connection.db!;
-      const explainOf = async (cmd: object) => {
-        try {
-          return summarizeExplain(await db.command({ explain: cmd, verbosity: 'queryPlanner' }));
-        } catch (err) {
-          return `explain failed: ${(err as Error).message}`;
-        }
-      };
-      const findExplain = await explainOf({
-        find: coll.collectionName,
-        filter,
-        projection: findOptions.projection,
-        sort: findOptions.sort,
-        limit: findOptions.limit,
-      });
-      const aggExplain = await explainOf({ aggregate: coll.collectionName, pipeline, cursor: {} });
-      const p95 = percentile(api, 95);
-      worstP95 = Math.max(worstP95, p95);
-      metrics.push(metric(`${q.name} p50`, 'ms', percentile(api, 50), percentile(direct, 50)));
-      metrics.push(metric(`${q.name} p95`, 'ms', p95, percentile(direct, 95), { text: '≤ 25 ms', met: p95 <= 25 }));
-      perQuery.push({
-        name: q.name,
-        url,
-        as: q.as.sub,
-        matched: listed.counts,
-        returned: listed.items.length,
-        filter,
-        sort: findOptions.sort,
-        pipeline,
-        api: { p50: round(percentile(api, 50), 2), p95: round(p95, 2) },
-        directFind: { p50: round(percentile(direct, 50), 2), p95: round(percentile(direct, 95), 2) },
-        directCountAggregate: {
-          p50: round(percentile(directCount, 50), 2),
-          p95: round(percentile(directCount, 95), 2),
+      return { find, aggregate };
+    };
+
+    const perSize: Array<Record<string, unknown> & { tickets: number; shapes: Array<Record<string, unknown>> }> = [];
+    const atTarget = new Map<string, { api: number[]; direct?: { find: number[]; aggregate: number[] } }>();
+    const atLargest = new Map<string, number>();
+    let inserted = 0;
+    let insertMsTotal = 0;
+    for (const size of sizes) {
+      const insertStart = Date.now();
+      for (let from = inserted; from < size; from += 1000) {
+        const docs = Array.from({ length: Math.min(1000, size - from) }, (_, k) => trackerDoc(from + k));
+        await store.tickets.insertMany(docs);
+      }
+      const insertMs = Date.now() - insertStart;
+      insertMsTotal += insertMs;
+      const added = size - inserted;
+      inserted = size;
+      // The gateway lists them once its index has caught up with the feed (at once when it reads the database).
+      const visibleStart = Date.now();
+      const visible = await waitFor(
+        async () => {
+          const res = await stack.http('GET', gw!.url, '/tickets?tab=all&limit=1', adminToken);
+          return res.status === 200 && (res.body as { counts?: { all?: number } }).counts?.all === size;
         },
-        findExplain,
-        aggregateExplain: aggExplain,
+        180_000,
+        200,
+      );
+      const visibleAfterMs = Date.now() - visibleStart;
+      ctx.log(
+        `  tracker: ${size} tickets (${added} inserted in ${insertMs} ms; listed ${visible ? `after ${visibleAfterMs} ms` : 'NOT within 180 s'})`,
+      );
+      const measureDirect = size === targetSize || size === largest;
+      const row: (typeof perSize)[number] = { tickets: size, insertMs, visibleAfterMs, visible, shapes: [] };
+      for (const shape of shapes) {
+        let matched: unknown = null;
+        let returned = 0;
+        const api = await sampleMs(opts.trackerSamples, async () => {
+          const res = await stack.http('GET', gw!.url, shape.url, shape.token);
+          if (res.status !== 200) throw new Error(`GET ${shape.url} → ${res.status} ${JSON.stringify(res.body)}`);
+          const body = res.body as { counts?: unknown; items?: unknown[] };
+          matched = body.counts;
+          returned = body.items?.length ?? 0;
+        });
+        const d = measureDirect ? await direct(shape) : undefined;
+        if (size === targetSize) atTarget.set(shape.q.name, { api, direct: d });
+        if (size === largest) atLargest.set(shape.q.name, percentile(api, 95));
+        row.shapes.push({
+          name: shape.q.name,
+          url: shape.url,
+          as: shape.q.as.sub,
+          matched,
+          returned,
+          api: stats(api),
+          ...(d ? { directFind: stats(d.find), directCountAggregate: stats(d.aggregate) } : {}),
+        });
+        ctx.log(
+          `  tracker ${size} ${shape.q.name}: p50 ${round(percentile(api, 50))} p95 ${round(percentile(api, 95))} ms` +
+            (d
+              ? `; direct find p50 ${round(percentile(d.find, 50))} ms, counts aggregate p50 ${round(percentile(d.aggregate, 50))} ms`
+              : ''),
+        );
+      }
+      // The dashboard's tickets page: on opening it asks for the apps (its filter) and the first page of the
+      // All tab with every tab's count, in parallel, and shows the page when both are in.
+      const page = await sampleMs(opts.trackerSamples, async () => {
+        const [apps, list] = await Promise.all([
+          stack.http('GET', gw!.url, '/apps', adminToken),
+          stack.http('GET', gw!.url, DASHBOARD_PAGE, adminToken),
+        ]);
+        if (apps.status !== 200 || list.status !== 200)
+          throw new Error(`dashboard tickets page: GET /apps → ${apps.status}, GET ${DASHBOARD_PAGE} → ${list.status}`);
+      });
+      if (size === targetSize) atTarget.set(DASHBOARD_SHAPE, { api: page });
+      if (size === largest) atLargest.set(DASHBOARD_SHAPE, percentile(page, 95));
+      row.shapes.push({
+        name: DASHBOARD_SHAPE,
+        url: `GET /apps + GET ${DASHBOARD_PAGE}`,
+        as: ADMIN.sub,
+        api: stats(page),
       });
       ctx.log(
-        `  tracker ${q.name}: p50 ${round(percentile(api, 50))} p95 ${round(p95)} ms; direct find p50 ${round(percentile(direct, 50))} ms, counts aggregate p50 ${round(percentile(directCount, 50))} ms\n    find: ${findExplain}\n    aggregate: ${aggExplain}`,
+        `  tracker ${size} ${DASHBOARD_SHAPE}: p50 ${round(percentile(page, 50))} p95 ${round(percentile(page, 95))} ms`,
+      );
+      perSize.push(row);
+    }
+
+    // What each database query does at the largest size, by `explain`.
+    const db = store.connection.db!;
+    const explainOf = async (cmd: object) => {
+      try {
+        return summarizeExplain(await db.command({ explain: cmd, verbosity: 'queryPlanner' }));
+      } catch (err) {
+        return `explain failed: ${(err as Error).message}`;
+      }
+    };
+    const queryDetails = [];
+    for (const shape of shapes) {
+      const findExplain = await explainOf({
+        find: coll.collectionName,
+        filter: shape.filter,
+        projection: shape.findOptions.projection,
+        sort: shape.findOptions.sort,
+        limit: shape.findOptions.limit,
+      });
+      const aggregateExplain = await explainOf({
+        aggregate: coll.collectionName,
+        pipeline: shape.pipeline,
+        cursor: {},
+      });
+      queryDetails.push({
+        name: shape.q.name,
+        url: shape.url,
+        as: shape.q.as.sub,
+        filter: shape.filter,
+        sort: shape.findOptions.sort,
+        pipeline: shape.pipeline,
+        findExplain,
+        aggregateExplain,
+      });
+      ctx.log(`  tracker explain ${shape.q.name}:\n    find: ${findExplain}\n    aggregate: ${aggregateExplain}`);
+    }
+
+    const at = sizeNote(targetSize, TRACKER_TARGET_SIZE, 'tickets');
+    const metrics: Metric[] = [];
+    let worstAtTarget = 0;
+    for (const shape of shapes) {
+      const m = atTarget.get(shape.q.name)!;
+      const p95 = percentile(m.api, 95);
+      worstAtTarget = Math.max(worstAtTarget, p95);
+      metrics.push(metric(`${shape.q.name} p50`, 'ms', percentile(m.api, 50), percentile(m.direct!.find, 50)));
+      metrics.push(
+        metric(`${shape.q.name} p95`, 'ms', p95, percentile(m.direct!.find, 95), target(`≤ 100 ms${at}`, p95 <= 100)),
       );
     }
+    const dash = atTarget.get(DASHBOARD_SHAPE)!.api;
+    metrics.push(metric(`${DASHBOARD_SHAPE} p50`, 'ms', percentile(dash, 50)));
+    metrics.push(
+      metric(
+        `${DASHBOARD_SHAPE} p95`,
+        'ms',
+        percentile(dash, 95),
+        undefined,
+        target(`≤ 150 ms${at}`, percentile(dash, 95) <= 150),
+      ),
+    );
+    if (largest !== targetSize) {
+      const listShapes = [...atLargest.entries()].filter(([name]) => name !== DASHBOARD_SHAPE);
+      const [worstName, worstP95] = listShapes.reduce((w, e) => (e[1] > w[1] ? e : w));
+      metrics.push(metric(`worst shape p95 at ${largest} (${worstName})`, 'ms', worstP95));
+      metrics.push(metric(`${DASHBOARD_SHAPE} p95 at ${largest}`, 'ms', atLargest.get(DASHBOARD_SHAPE)!));
+    }
+    metrics.push(metric('largest size measured', 'tickets', largest));
+    metrics.push(metric('bulk insert (insertMany)', 'tickets/s', (largest / insertMsTotal) * 1000));
     return {
       name: 'tracker',
-      title: `Tracker: GET /tickets with ${total} tickets vs the same find against MongoDB`,
+      title: `Tracker: GET /tickets at ${sizes.join(', ')} tickets vs the same find against MongoDB`,
       durationMs: Date.now() - t0,
       metrics,
-      details: { docs: total, insertMs, samples: opts.trackerSamples, worstP95: round(worstP95, 2), queries: perQuery },
+      details: {
+        sizes,
+        largest,
+        targetSize,
+        docs: largest,
+        insertMs: insertMsTotal,
+        samples: opts.trackerSamples,
+        worstP95: round(worstAtTarget, 2),
+        perSize,
+        queries: queryDetails,
+      },
     };
   } finally {
     if (gw) await gw.close();
@@ -906,21 +1138,28 @@ export async function openScenario(ctx: Ctx): Promise<ScenarioResult> {
     );
     const gib = Math.max(memLoaded.rssMiB, memAfter.rssMiB) / 1024;
     const ratio = loaded.p50 / idle.p50;
+    const at = sizeNote(total, 10_000, 'open');
     return {
       name: 'open',
       title: `${total} open tickets held by one worker (child process)`,
       durationMs: Date.now() - t0,
       metrics: [
-        metric('worker RSS at rest', 'MiB', memLoaded.rssMiB, memIdle.rssMiB, { text: '< 1536 MiB', met: gib < 1.5 }),
+        metric('worker RSS at rest', 'MiB', memLoaded.rssMiB, memIdle.rssMiB, target(`< 1536 MiB${at}`, gib < 1.5)),
         metric('worker RSS peak (VmHWM)', 'MiB', memAfter.hwmMiB),
-        metric('approve→active p50 (loaded vs idle)', 'ms', loaded.p50, idle.p50, {
-          text: '≤ 1.5× idle',
-          met: ratio <= 1.5,
-        }),
-        metric('approve→active p99 (loaded vs idle)', 'ms', loaded.p99, idle.p99, {
-          text: '≤ 1.5× idle',
-          met: loaded.p99 <= 1.5 * idle.p99,
-        }),
+        metric(
+          'approve→active p50 (loaded vs idle)',
+          'ms',
+          loaded.p50,
+          idle.p50,
+          target(`≤ 1.5× idle${at}`, ratio <= 1.5),
+        ),
+        metric(
+          'approve→active p99 (loaded vs idle)',
+          'ms',
+          loaded.p99,
+          idle.p99,
+          target(`≤ 1.5× idle${at}`, loaded.p99 <= 1.5 * idle.p99),
+        ),
         metric('open tickets started', 'tickets/s', (total / loadMs) * 1000),
       ],
       details: {
