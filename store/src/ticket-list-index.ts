@@ -1,5 +1,4 @@
-import type { Collection, FilterQuery } from 'mongoose';
-import sift from 'sift';
+import type { Collection } from 'mongoose';
 import { TICKET_ROW_FIELDS, TicketFeed, type FeedEntry, type TicketRow } from './ticket-feed';
 
 /** How many feed slots one catch-up reads at once (in parallel, each a lookup by `_id`). */
@@ -12,8 +11,8 @@ export type TicketListIndexState = 'cold' | 'loading' | 'ready';
 
 /**
  * The tracker's tickets in memory: one row per ticket, newest first, kept current from the ticket feed
- * (`TicketFeed`). A list is a filter over these rows with the same MongoDB filter the database query uses
- * (evaluated by `sift`, the matcher mongoose itself uses), so both give the same answers.
+ * (`TicketFeed`). A list is one pass over these rows with predicates that mirror the database query's
+ * filter (`TicketRepository.listFromIndex`; a property test holds the two to the same answers).
  *
  * Why: on the embedded stack (FerretDB on SQLite) no query but a lookup by `_id` uses an index, so every
  * database list reads and decodes every ticket (docs/performance.md, "Tracker"). Here a list costs the
@@ -81,24 +80,23 @@ export class TicketListIndex {
     return this.follower;
   }
 
-  /** Rows matching `filter`, newest first: at most `limit`, and all of them when `limit` is absent. */
-  find(filter: FilterQuery<TicketRow>, limit?: number): TicketRow[] {
-    const test = sift(filter as never) as (row: TicketRow) => boolean;
-    const out: TicketRow[] = [];
+  /**
+   * One pass over the rows, newest first: the first `limit` rows that pass `page`, and how many rows pass
+   * `counted`, by status (`page` implies `counted`).
+   */
+  scan(
+    counted: (row: TicketRow) => boolean,
+    page: (row: TicketRow) => boolean,
+    limit: number,
+  ): { rows: TicketRow[]; byStatus: Map<string, number> } {
+    const rows: TicketRow[] = [];
+    const byStatus = new Map<string, number>();
     for (const row of this.rows) {
-      if (!test(row)) continue;
-      out.push(row);
-      if (limit !== undefined && out.length >= limit) break;
+      if (!counted(row)) continue;
+      byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + 1);
+      if (rows.length < limit && page(row)) rows.push(row);
     }
-    return out;
-  }
-
-  /** How many rows match `filter`, by status. */
-  countByStatus(filter: FilterQuery<TicketRow>): Map<string, number> {
-    const test = sift(filter as never) as (row: TicketRow) => boolean;
-    const counts = new Map<string, number>();
-    for (const row of this.rows) if (test(row)) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
-    return counts;
+    return { rows, byStatus };
   }
 
   private async catchUp(): Promise<void> {

@@ -2,7 +2,7 @@ import type { Collection, Connection, FilterQuery, Model } from 'mongoose';
 import type { PersistTicketStateInput, Ticket, TicketStatus, TicketType } from '@gatehouse/domain';
 import { isDuplicateKeyError } from './connection';
 import { TicketSchema, type TicketDoc } from './schemas';
-import { TicketFeed, ticketRowOf } from './ticket-feed';
+import { TicketFeed, ticketRowOf, type TicketRow } from './ticket-feed';
 import { TicketListIndex } from './ticket-list-index';
 
 export const TICKET_ID_PREFIX = 'TCK-';
@@ -357,9 +357,8 @@ export class TicketRepository {
   async listFromIndex(q: TicketListQuery): Promise<TicketListPage> {
     await this.listIndex.load();
     await this.listIndex.refresh();
-    const { base, page } = this.filters(q);
-    const rows = this.listIndex.find(page, q.limit + 1);
-    return pageOf(rows, q.limit, this.listIndex.countByStatus(base));
+    const { rows, byStatus } = this.listIndex.scan(...rowPredicates(q), q.limit + 1);
+    return pageOf(rows, q.limit, byStatus);
   }
 
   /** The page as MongoDB answers it: one find and one counts aggregate, each served by a declared index. */
@@ -390,6 +389,31 @@ export class TicketRepository {
     ]);
     return pageOf(docs, q.limit, new Map(grouped.map((g) => [g._id, g.n])));
   }
+}
+
+/**
+ * `baseFilter` and `filters` as predicates over list rows: what the tab counts count, and what the page
+ * shows. Kept beside the filters they mirror; the list index's property test compares both.
+ */
+function rowPredicates(q: TicketListQuery): [(row: TicketRow) => boolean, (row: TicketRow) => boolean] {
+  const { viewer } = q;
+  const rules = new Set(viewer.rules);
+  const tabStatus = q.tab === 'all' ? undefined : TAB_STATUS[q.tab];
+  const counted = (r: TicketRow) =>
+    (viewer.admin ||
+      r.requester.id === viewer.id ||
+      r.beneficiary.id === viewer.id ||
+      r.approverRules.some((rule) => rules.has(rule))) &&
+    (!q.appId || r.app.id === q.appId) &&
+    (!q.requesterId || r.requester.id === q.requesterId) &&
+    (!q.type || r.type === q.type) &&
+    (!q.awaitingMe ||
+      (r.status === 'pending' &&
+        r.awaitingRules.some((rule) => rules.has(rule)) &&
+        !r.awaitingExcluded.includes(viewer.id)));
+  const page = (r: TicketRow) =>
+    (tabStatus === undefined || r.status === tabStatus) && (q.cursor === undefined || r.seq < q.cursor);
+  return [counted, page];
 }
 
 export interface TicketListPage {
