@@ -63,8 +63,8 @@ export const FULL_DEFAULTS: Omit<
   stormSize: 200,
   stormRounds: 1,
   stormLeadMs: 0,
-  trackerDocs: 2_000,
-  trackerSamples: 2,
+  trackerDocs: 10_000,
+  trackerSamples: 1,
   openTickets: 250,
   openBatch: 250,
 };
