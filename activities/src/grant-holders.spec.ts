@@ -208,6 +208,47 @@ describe('access the person held before Gatehouse granted it', () => {
     expect(await isMember(app, 'gina')).toBe(false);
   });
 
+  /** A connector over the demo target whose first grant fails with `failure` before reaching the membership. */
+  function failingFirstGrant(failure: Error) {
+    let failOnce = true;
+    return activitiesFor((target, deps) => {
+      const real = connectorsModule.createConnector(target.id, target.connector, deps);
+      return {
+        type: real.type,
+        grant: async (c) => {
+          if (failOnce) {
+            failOnce = false;
+            throw failure;
+          }
+          return real.grant(c);
+        },
+        revoke: (c) => real.revoke(c),
+        listMembers: (e) => real.listMembers(e),
+        checkConnection: () => real.checkConnection(),
+      };
+    });
+  }
+
+  test('survives expiry when the first grant attempt was refused by the target (a 503) and the retry found it', async () => {
+    const app = await demoApp();
+    await store.demoMemberships.add(app.id, 'kim', 'eng');
+    const a = failingFirstGrant(connectorsModule.ConnectorFailure.retryable('the target is unavailable'));
+    await expect(run(a.applyAccess, applyInput(app, 'TCK-K', 'kim', inMinutes(1)))).rejects.toThrow('unavailable');
+    expect(await run(a.applyAccess, applyInput(app, 'TCK-K', 'kim', inMinutes(1)))).toMatchObject({
+      alreadyHeld: ['eng'],
+    });
+    expect(await run(a.revokeAccess, revokeInput(app, 'TCK-K', 'kim', 'expired'))).toMatchObject({ kept: ['eng'] });
+    expect(await isMember(app, 'kim')).toBe(true);
+  });
+
+  test('after a first attempt without an answer, the retry cannot tell and treats the access as the ticket’s', async () => {
+    const app = await demoApp();
+    await store.demoMemberships.add(app.id, 'lou', 'eng');
+    const a = failingFirstGrant(connectorsModule.ConnectorFailure.unreachable('the target did not answer in time'));
+    await expect(run(a.applyAccess, applyInput(app, 'TCK-L', 'lou', inMinutes(1)))).rejects.toThrow('did not answer');
+    expect((await run(a.applyAccess, applyInput(app, 'TCK-L', 'lou', inMinutes(1)))).alreadyHeld).toBeUndefined();
+  });
+
   test('a ticket that failed after its grant reached the target removes it when revoked', async () => {
     const app = await demoApp();
     const a = activitiesFor((target, deps) => {

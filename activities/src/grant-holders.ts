@@ -10,9 +10,10 @@
  *
  * The crash window between a target's grant and the grant's save: a ticket marks its grant in flight
  * (`granting`) before the call. A retry then finds the target already granted by this very ticket, and
- * must not take that for access the person held before.
+ * must not take that for access the person held before. An attempt the target refused (it answered,
+ * and applied nothing) takes its mark back, so its retry can still tell access held before.
  */
-import type { AccessChange, Connector } from '@gatehouse/connectors';
+import { targetRefused, type AccessChange, type Connector, type GrantOutcome } from '@gatehouse/connectors';
 import type { GrantState, LeaseOptions, Store } from '@gatehouse/store';
 import { newGrantRecord } from '@gatehouse/store';
 
@@ -55,12 +56,29 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
           const holding = record.holders.some((h) => h.ticketId === holder.ticketId);
           // Only a grant that no ticket holds or may have made can find access the person held before.
           const first = record.holders.length === 0 && record.granting.length === 0;
-          if (!holding && !record.granting.includes(holder.ticketId)) {
+          const marks = !holding && !record.granting.includes(holder.ticketId);
+          if (marks) {
             record.granting = [...record.granting, holder.ticketId];
             await store.grants.save(record);
           }
-          const change = await target.change();
-          const outcome = await inTarget(target.connector, change, () => target.connector.grant(change));
+          let called = false;
+          let outcome: GrantOutcome | void;
+          try {
+            const change = await target.change();
+            outcome = await inTarget(target.connector, change, () => {
+              called = true;
+              return target.connector.grant(change);
+            });
+          } catch (err) {
+            // This attempt granted nothing when the target was never called or answered with a refusal:
+            // take its mark back, or the retry would take access the person held before for this
+            // ticket's own (and revoke it at expiry). A call without an answer keeps the mark.
+            if (marks && (!called || targetRefused(err))) {
+              record.granting = record.granting.filter((t) => t !== holder.ticketId);
+              await store.grants.save(record);
+            }
+            throw err;
+          }
           if (first) record.preexisting = outcome?.alreadyHeld === true;
           if (!holding) record.holders = [...record.holders, holder];
           record.granting = record.granting.filter((t) => t !== holder.ticketId);

@@ -2,10 +2,12 @@
  * The one interface every target application is reached through. Implementations are idempotent:
  * granting what is already granted, or revoking what is already gone, succeeds.
  *
- * Errors are typed by what a retry can do about them: `ConnectorFailure.retryable` (network, 5xx,
- * rate limits, with the server's Retry-After as the next delay) or `ConnectorFailure.permanent`
- * (unknown account or entitlement, bad credentials, missing scope). Both are Temporal
- * `ApplicationFailure`s, so the activity that calls a connector needs no translation.
+ * Errors are typed by what a retry can do about them: `ConnectorFailure.retryable` (5xx, rate limits,
+ * with the server's Retry-After as the next delay), `ConnectorFailure.unreachable` (no answer: the
+ * change may or may not have been applied) or `ConnectorFailure.permanent` (unknown account or
+ * entitlement, bad credentials, missing scope). All are Temporal `ApplicationFailure`s, so the activity
+ * that calls a connector needs no translation. Every failure but `unreachable` means the target
+ * answered and did not apply the change (`targetRefused`).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ConnectorType, EntitlementKind, FieldValue } from '@gatehouse/domain';
@@ -87,11 +89,39 @@ export const ConnectorFailure = {
       ...(retryAfterMs !== undefined ? { nextRetryDelay: retryAfterMs } : {}),
     });
   },
+  /**
+   * The target could not be reached or did not answer in time (a network error, a timeout): the change
+   * may have been applied or not. Retried like `retryable`.
+   */
+  unreachable(message: string): ApplicationFailure {
+    return ApplicationFailure.create({
+      type: CONNECTOR_FAILURE.RETRYABLE,
+      message,
+      nonRetryable: false,
+      details: [OUTCOME_UNKNOWN],
+    });
+  },
   /** A failure no retry can fix: the ticket is parked in `failed` for an operator. */
   permanent(type: PermanentFailureType, message: string): ApplicationFailure {
     return ApplicationFailure.create({ type, message, nonRetryable: true });
   },
 };
+
+const OUTCOME_UNKNOWN = 'outcome-unknown';
+const CONNECTOR_FAILURE_TYPES = new Set<string>(Object.values(CONNECTOR_FAILURE));
+
+/**
+ * Whether a connector call failed with the target's answer, so the change was not applied: a typed
+ * connector failure other than `unreachable`. Anything else (no answer, a timeout, a crash, an untyped
+ * error) may have applied it.
+ */
+export function targetRefused(err: unknown): boolean {
+  return (
+    err instanceof ApplicationFailure &&
+    CONNECTOR_FAILURE_TYPES.has(err.type ?? '') &&
+    !(err.details ?? []).includes(OUTCOME_UNKNOWN)
+  );
+}
 
 /** Reads a secret from the environment variable an app's config names; never from the config itself. */
 export function secretFromEnv(config: Record<string, unknown>, key: string, env: NodeJS.ProcessEnv): string {

@@ -3,7 +3,13 @@ import type { EntitlementKind } from '@gatehouse/domain';
 import { startGithubServer, type GithubFakeSeed, type GithubFakeState } from '../../../test/fakes/github-server';
 import { failureOf, nextRetryDelayMs } from '../../../test/fakes/connector-failures';
 import type { RunningFake } from '../../../test/fakes/fake-http';
-import { CONNECTOR_FAILURE, type AccessChange, type Connector, type TargetEntitlement } from '../connector';
+import {
+  CONNECTOR_FAILURE,
+  targetRefused,
+  type AccessChange,
+  type Connector,
+  type TargetEntitlement,
+} from '../connector';
 import { createConnector } from '../registry';
 
 const TOKEN_ENV = 'GATEHOUSE_TEST_GITHUB_TOKEN';
@@ -233,10 +239,12 @@ describe('GitHub connector', () => {
       expect(failure.type).toBe(CONNECTOR_FAILURE.RETRYABLE);
       expect(failure.nonRetryable).toBe(false);
       expect(nextRetryDelayMs(failure)).toBeUndefined();
+      expect(targetRefused(failure)).toBe(true); // GitHub answered: nothing was applied
 
       await fake.close();
       const offline = await failureOf(connector.grant(change('alice', team)));
       expect(offline.type).toBe(CONNECTOR_FAILURE.RETRYABLE);
+      expect(targetRefused(offline)).toBe(false); // no answer: it may have been applied
     });
 
     it('an unset token variable is a permanent CONNECTOR_MISCONFIGURED naming the variable', async () => {

@@ -63,9 +63,10 @@ function githubMessage(err: OctokitHttpError): string {
  */
 function githubFailure(err: unknown, action: string): ApplicationFailure | undefined {
   if (err instanceof ApplicationFailure) return err;
-  if (!isOctokitHttpError(err)) {
+  // Octokit reports a request that got no response (network error, timeout) as status 500 without one.
+  if (!isOctokitHttpError(err) || !err.response) {
     const message = err instanceof Error ? err.message : String(err);
-    return ConnectorFailure.retryable(`GitHub could not be reached while ${action}: ${message}`);
+    return ConnectorFailure.unreachable(`GitHub could not be reached while ${action}: ${message}`);
   }
   const headers = err.response?.headers ?? {};
   const message = githubMessage(err);

@@ -7,7 +7,7 @@ import {
   type SalesforceFakeSeed,
   type SalesforceFakeState,
 } from '../../../test/fakes/salesforce-server';
-import { CONNECTOR_FAILURE, type AccessChange, type TargetEntitlement } from '../connector';
+import { CONNECTOR_FAILURE, targetRefused, type AccessChange, type TargetEntitlement } from '../connector';
 import { createSalesforceConnector, type SalesforceConnector } from './salesforce-connector';
 
 const TOKEN_ENV = 'GATEHOUSE_TEST_SF_TOKEN';
@@ -224,13 +224,14 @@ describe('Salesforce connector', () => {
 
     it('a 500 and an unreachable org are retryable', async () => {
       fake.state.faults.add({ status: 500, body: [{ message: 'boom', errorCode: 'UNKNOWN_EXCEPTION' }] });
-      expect((await failureOf(tokenConnector().grant(change('alice@acme.test', reports)))).type).toBe(
-        CONNECTOR_FAILURE.RETRYABLE,
-      );
+      const answered = await failureOf(tokenConnector().grant(change('alice@acme.test', reports)));
+      expect(answered.type).toBe(CONNECTOR_FAILURE.RETRYABLE);
+      expect(targetRefused(answered)).toBe(true);
       await fake.close();
       const offline = await failureOf(tokenConnector().grant(change('alice@acme.test', reports)));
       expect(offline.type).toBe(CONNECTOR_FAILURE.RETRYABLE);
       expect(offline.nonRetryable).toBe(false);
+      expect(targetRefused(offline)).toBe(false); // no answer: it may have been applied
     });
   });
 

@@ -102,7 +102,7 @@ export function salesforceFailure(err: unknown, action: string): ApplicationFail
   }
   const code = salesforceErrorCode(err);
   if (code === undefined)
-    return ConnectorFailure.retryable(`Salesforce could not be reached while ${action}: ${errorText(err)}`);
+    return ConnectorFailure.unreachable(`Salesforce could not be reached while ${action}: ${errorText(err)}`);
   const detail = `${code}: ${errorText(err)}`;
   if (AUTH_ERRORS.has(code))
     return ConnectorFailure.permanent(

@@ -238,7 +238,7 @@ export class ScimConnector implements Connector {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (err) {
-      throw ConnectorFailure.retryable(
+      throw ConnectorFailure.unreachable(
         `SCIM service could not be reached while ${action}: ${err instanceof Error ? err.message : String(err)}`,
       );
     }

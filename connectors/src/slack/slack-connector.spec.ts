@@ -4,7 +4,7 @@ import type { EntitlementKind } from '@gatehouse/domain';
 import { failureOf, nextRetryDelayMs } from '../../../test/fakes/connector-failures';
 import type { RunningFake } from '../../../test/fakes/fake-http';
 import { startSlackServer, type SlackFakeSeed, type SlackFakeState } from '../../../test/fakes/slack-server';
-import { CONNECTOR_FAILURE, type AccessChange, type TargetEntitlement } from '../connector';
+import { CONNECTOR_FAILURE, targetRefused, type AccessChange, type TargetEntitlement } from '../connector';
 import { createSlackConnector, type SlackConnector } from './slack-connector';
 
 const TOKEN_ENV = 'GATEHOUSE_TEST_SLACK_TOKEN';
@@ -290,11 +290,14 @@ describe('Slack connector', () => {
       fake.state.faults.add({ status: 200, body: { ok: false, error: 'internal_error' } });
       expect((await failureOf(connector().listMembers(incidents))).type).toBe(CONNECTOR_FAILURE.RETRYABLE);
       fake.state.faults.add({ status: 503, body: { ok: false, error: 'service_unavailable' } });
-      expect((await failureOf(connector().listMembers(incidents))).type).toBe(CONNECTOR_FAILURE.RETRYABLE);
+      const answered = await failureOf(connector().listMembers(incidents));
+      expect(answered.type).toBe(CONNECTOR_FAILURE.RETRYABLE);
+      expect(targetRefused(answered)).toBe(true);
       await fake.close();
       const offline = await failureOf(connector().listMembers(incidents));
       expect(offline.type).toBe(CONNECTOR_FAILURE.RETRYABLE);
       expect(offline.nonRetryable).toBe(false);
+      expect(targetRefused(offline)).toBe(false); // no answer: it may have been applied
     });
   });
 

@@ -125,7 +125,7 @@ function slackFailure(err: unknown, action: string): ApplicationFailure {
     return ConnectorFailure.permanent(CONNECTOR_FAILURE.REJECTED, `Slack answered ${e.statusCode} while ${action}`);
   }
   // Request errors (Slack unreachable, a timeout) and anything unforeseen: worth another attempt.
-  return ConnectorFailure.retryable(`Slack could not be reached while ${action}: ${e?.message ?? String(err)}`);
+  return ConnectorFailure.unreachable(`Slack could not be reached while ${action}: ${e?.message ?? String(err)}`);
 }
 
 interface UsergroupView {
