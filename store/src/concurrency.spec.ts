@@ -2,7 +2,7 @@
  * FerretDB (v1.24, SQLite) loses concurrent updates to one document. These tests hammer the two places
  * that must never hand out the same thing twice: ticket numbers and license seats.
  */
-import { openTestStore } from '../../test/support/harness';
+import { openTestStore, sameDatabase } from '../../test/support/harness';
 import type { Store } from './store';
 
 let store: Store;
@@ -17,8 +17,7 @@ test('50 concurrent ticket numbers are 50 distinct numbers', async () => {
 });
 
 test('two gateway replicas taking numbers at once never take the same one', async () => {
-  const { Store } = await import('./store');
-  const other = new Store(store.connection.useDb(store.connection.name, { useCache: false }));
+  const other = sameDatabase(store);
   try {
     const numbers = await Promise.all([
       ...Array.from({ length: 20 }, () => store.ticketNumbers.next()),

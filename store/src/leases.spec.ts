@@ -2,14 +2,14 @@
  * Leases on FerretDB: one holder at a time per key across processes (two Store instances stand for two
  * workers), a crashed holder's lease taken over once it expires, and a release that frees only its own.
  */
-import { openTestStore } from '../../test/support/harness';
+import { openTestStore, sameDatabase } from '../../test/support/harness';
 import { Store } from './store';
 
 let store: Store;
 let other: Store;
 beforeAll(async () => {
   store = await openTestStore();
-  other = new Store(store.connection.useDb(store.connection.name, { useCache: false }));
+  other = sameDatabase(store);
 });
 afterAll(async () => store?.close());
 

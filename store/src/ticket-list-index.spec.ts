@@ -6,7 +6,7 @@
  */
 import type { PersistTicketStateInput, TicketStatus, TicketType } from '@gatehouse/domain';
 import { newTicketState } from '@gatehouse/domain';
-import { openTestStore } from '../../test/support/harness';
+import { openTestStore, sameDatabase } from '../../test/support/harness';
 import { testApp, workflowInput } from '../../test/support/fixtures';
 import { Random } from '../../test/random/prng';
 import { Store } from './store';
@@ -25,7 +25,7 @@ let other: Store;
 beforeAll(async () => {
   store = await openTestStore();
   // Same database, separate models and feed position: what another worker or gateway process has.
-  other = new Store(store.connection.useDb(store.connection.name, { useCache: false }));
+  other = sameDatabase(store);
 });
 afterAll(async () => store?.close());
 

@@ -5,7 +5,7 @@
  */
 import type { PersistTicketStateInput } from '@gatehouse/domain';
 import { newTicketState } from '@gatehouse/domain';
-import { openTestStore } from '../../test/support/harness';
+import { openTestStore, sameDatabase } from '../../test/support/harness';
 import { testApp, workflowInput } from '../../test/support/fixtures';
 import { Store } from './store';
 
@@ -14,7 +14,7 @@ let stalled: Store;
 beforeAll(async () => {
   store = await openTestStore();
   // Same database, separate models and collection objects: what another worker process would have.
-  stalled = new Store(store.connection.useDb(store.connection.name, { useCache: false }));
+  stalled = sameDatabase(store);
 });
 afterEach(() => jest.restoreAllMocks());
 afterAll(async () => store?.close());

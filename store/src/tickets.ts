@@ -423,11 +423,7 @@ export interface TicketListPage {
 }
 
 /** A page from up to `limit + 1` rows, newest first (one more than the page says whether another follows). */
-function pageOf(
-  rows: Pick<TicketDoc, '_id' | 'seq' | TicketListRowField>[],
-  limit: number,
-  byStatus: Map<string, number>,
-): TicketListPage {
+function pageOf(rows: ShownRow[], limit: number, byStatus: Map<string, number>): TicketListPage {
   const page = rows.slice(0, limit);
   return {
     items: page.map((d) => ({
@@ -453,17 +449,8 @@ function pageOf(
   };
 }
 
-type TicketListRowField =
-  | 'status'
-  | 'requester'
-  | 'beneficiary'
-  | 'type'
-  | 'action'
-  | 'app'
-  | 'reason'
-  | 'createdAt'
-  | 'resolvedAt'
-  | 'resolvedInSeconds';
+/** What a tracker page shows of a ticket (both sources return at least this). */
+type ShownRow = Omit<TicketRow, 'version' | 'approverRules' | 'awaitingRules' | 'awaitingExcluded'>;
 
 /** The API's view of a stored ticket. Seat usage is filled in by the caller, which knows the licenses. */
 export function ticketFromDoc(doc: TicketDoc, uiBaseUrl: string, namespace: string): Omit<Ticket, 'licenses'> {

@@ -48,6 +48,11 @@ export async function openTestStore(): Promise<Store> {
   return store;
 }
 
+/** A second store on `store`'s database, with its own models and collection objects: what another process has. */
+export function sameDatabase(store: Store): Store {
+  return new Store(store.connection.useDb(store.connection.name, { useCache: false }));
+}
+
 export async function openTestClient(): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect({ address: testTemporalAddress() });
   return { client: new Client({ connection, namespace: 'default' }), connection };

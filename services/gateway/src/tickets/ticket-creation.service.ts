@@ -84,6 +84,12 @@ export class TicketCreation {
     const beneficiaryId = dto.onBehalfOf ?? actor.id;
     if (beneficiaryId !== actor.id && !isAdmin(actor))
       fail('FORBIDDEN', 'Only an admin may raise a ticket on behalf of someone else.');
+    // Only the requested entitlements matter: look them up by key rather than listing every grant, while
+    // the app is read (one round trip fewer on every create; unknown entitlements are refused below anyway).
+    const holdings = this.store.grants.activeAmong(beneficiaryId, dto.appId, [
+      ...new Set(dto.changes.map((c) => c.entitlementId)),
+    ]);
+    holdings.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
     const app = await this.store.apps.get(dto.appId);
     if (!app) fail('APP_NOT_FOUND', `No application ${dto.appId}.`);
     const changes: TicketChange[] = dto.changes.map((c) => {
@@ -103,8 +109,7 @@ export class TicketCreation {
       fail('VALIDATION_FAILED', 'duration: required (indefinite, or limited with an end)');
     const now = new Date();
     const duration: Duration | null = dto.duration ? resolveDuration(durationRequestOf(dto.duration), now) : null;
-    // Only the requested entitlements matter: look them up by key rather than listing every grant.
-    const held = await this.store.grants.activeAmong(beneficiaryId, app.id, ids);
+    const held = await holdings;
     const flags = evaluateRequest(
       { changes: dto.changes, duration, reason: dto.reason },
       { app, now, holds: (id) => held.has(id) },
