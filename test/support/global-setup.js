@@ -5,7 +5,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { binaries, startFerretDb, searchAttributes } = require('../../tools/scripts/stack');
+const { binaries, dynamicConfigArgs, startFerretDb, searchAttributes } = require('../../tools/scripts/stack');
 
 module.exports = async function globalSetup() {
   if (process.env.GATEHOUSE_TEST_STACK) return;
@@ -23,7 +23,7 @@ module.exports = async function globalSetup() {
         searchAttributes: Object.entries(searchAttributes).map(([name, type]) =>
           defineSearchAttributeKey(name, type.toUpperCase()),
         ),
-        extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true'],
+        extraArgs: dynamicConfigArgs(),
       },
     }),
     startFerretDb({ dataDir: path.join(dataDir, 'ferretdb') }),

@@ -12,6 +12,7 @@ export function waitForPort(
 ): Promise<void>;
 export function stopChild(child: ChildProcess | undefined, timeoutMs?: number): Promise<void>;
 export function searchAttributeArgs(): string[];
+export function dynamicConfigArgs(): string[];
 export function startFerretDb(options?: { dataDir?: string; port?: number; log?: StdioOptions }): Promise<{
   child: ChildProcess;
   port: number;

@@ -1,6 +1,7 @@
 /** The five benchmark scenarios. Each measures Gatehouse and a Temporal-only baseline side by side. */
 import { performance } from 'node:perf_hooks';
 import { WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common';
 import { approverRulesOf, type App, type TicketState, type TicketWorkflowInput } from '@gatehouse/domain';
 import { grantKey, newTicketDoc, Store, type TicketListQuery, type TicketTab } from '@gatehouse/store';
 import { approveTicketUpdate, TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions } from '@gatehouse/workflows';
@@ -279,6 +280,72 @@ export interface ApproveRound {
   latencies: number[];
   httpMs: number[];
   errors: number;
+  /** Each approval's timeline: when it was sent, answered, and its grant became active (ms since the epoch). */
+  approvals: ApprovalTimes[];
+}
+
+interface ApprovalTimes {
+  ticketId: string;
+  sentAt: number;
+  answeredAt: number;
+  activeAt: number;
+}
+
+/** The phases of approve → active, in ms, for one approval: from its workflow history (one machine, one clock). */
+export interface ApprovalPhases {
+  /** Request sent → the workflow accepted the Update (gateway, Temporal frontend, workflow task). */
+  toAccepted: number;
+  /** Accepted → `applyAccess` scheduled (the rest of that workflow task, or a later one). */
+  toScheduled: number;
+  /** Scheduled → started: waiting on the task queue for a worker slot. */
+  queued: number;
+  /** Started → the grant is active in the read model (lease, target call, grant write). */
+  applying: number;
+  /** Accepted → the Update completed (the handler waits for its state to be persisted). */
+  updateRunning: number;
+  /** Request sent → the HTTP answer. */
+  http: number;
+}
+
+/** Reads each approval's workflow history for where its time went (the bench's approve profiler). */
+export async function approvalPhases(stack: BenchStack, approvals: ApprovalTimes[]): Promise<ApprovalPhases[]> {
+  const out: ApprovalPhases[] = [];
+  await pool(approvals.length, 8, async (i) => {
+    const a = approvals[i];
+    const events = (await stack.client.workflow.getHandle(a.ticketId).fetchHistory()).events ?? [];
+    const at = (e: (typeof events)[number] | undefined) => (e?.eventTime ? tsToMs(e.eventTime) : NaN);
+    const accepted = events.find(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'approve',
+    );
+    const updateId = accepted?.workflowExecutionUpdateAcceptedEventAttributes?.protocolInstanceId;
+    const completed = events.find(
+      (e) => updateId && e.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === updateId,
+    );
+    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'applyAccess');
+    const started = events.find(
+      (e) =>
+        scheduled &&
+        String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId ?? ''),
+    );
+    if (!accepted || !scheduled || !started) return;
+    out.push({
+      toAccepted: at(accepted) - a.sentAt,
+      toScheduled: at(scheduled) - at(accepted),
+      queued: at(started) - at(scheduled),
+      applying: a.activeAt - at(started),
+      updateRunning: at(completed) - at(accepted),
+      http: a.answeredAt - a.sentAt,
+    });
+  });
+  return out;
+}
+
+/** Median of each phase over a round's approvals. */
+export function medianPhases(phases: ApprovalPhases[]): Record<keyof ApprovalPhases, number> {
+  const keys: (keyof ApprovalPhases)[] = ['toAccepted', 'toScheduled', 'queued', 'applying', 'updateRunning', 'http'];
+  return Object.fromEntries(
+    keys.map((k) => [k, round(percentile(phases.map((p) => p[k]).filter(Number.isFinite), 50))]),
+  ) as Record<keyof ApprovalPhases, number>;
 }
 
 /** One round of approvals: `n` tickets created beforehand (untimed), approved at `conc` concurrency. */
@@ -306,6 +373,7 @@ export async function approveRound(
   const approverToken = await stack.token(APPROVER);
   const latencies: number[] = [];
   const httpMs: number[] = [];
+  const approvals: ApprovalTimes[] = [];
   let errors = n - ok.length;
   await pool(ok.length, conc, async (i) => {
     const c = ok[i];
@@ -316,6 +384,7 @@ export async function approveRound(
       .http('POST', gw.url, `/tickets/${c.id}/approve`, approverToken, {})
       .catch((err: unknown) => ({ status: -1, body: String(err) }));
     httpMs.push(now() - t0);
+    const answeredAt = Date.now();
     if (res.status !== 200 && res.status !== 201) {
       noteError(`POST /tickets/${c.id}/approve → ${res.status} ${JSON.stringify(res.body)}`);
       errors++;
@@ -323,12 +392,14 @@ export async function approveRound(
       return;
     }
     try {
-      latencies.push((await active) - sentAt);
+      const activeAt = await active;
+      latencies.push(activeAt - sentAt);
+      approvals.push({ ticketId: c.id!, sentAt, answeredAt, activeAt });
     } catch {
       errors++;
     }
   });
-  return { latencies, httpMs, errors };
+  return { latencies, httpMs, errors, approvals };
 }
 
 async function baselineUpdateRound(ctx: Ctx, tag: string, n: number, conc: number): Promise<number[]> {
@@ -392,12 +463,15 @@ export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
     baselineP50: number;
     baselineP99: number;
     errors: number;
+    /** Median of each phase of approve → active (see ApprovalPhases). */
+    phases: Record<keyof ApprovalPhases, number>;
     /** Every approval of the round, ms: approve → grant active, the approve request, and the raw Update. */
     samples: { approveToActiveMs: number[]; approveHttpMs: number[]; baselineUpdateMs: number[] };
   }> = [];
   for (let r = 0; r < opts.rounds; r++) {
     const g = await approveRound(ctx, stack.gateway, app.id, `a${r}`, n, conc);
     await waitDrained(ctx, stack.gatehouseQueue);
+    const phases = medianPhases(await approvalPhases(stack, g.approvals));
     const b = await baselineUpdateRound(ctx, `approve-${r}`, n, conc);
     const row = {
       p50: round(percentile(g.latencies, 50)),
@@ -406,6 +480,7 @@ export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
       baselineP50: round(percentile(b, 50)),
       baselineP99: round(percentile(b, 99)),
       errors: g.errors,
+      phases,
       samples: {
         approveToActiveMs: g.latencies.map((x) => round(x, 1)),
         approveHttpMs: g.httpMs.map((x) => round(x, 1)),
@@ -414,7 +489,8 @@ export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
     };
     rounds.push(row);
     ctx.log(
-      `  approve round ${r + 1}: p50 ${row.p50} ms p99 ${row.p99} ms (${row.errors} errors); baseline update p50 ${row.baselineP50} ms p99 ${row.baselineP99} ms`,
+      `  approve round ${r + 1}: p50 ${row.p50} ms p99 ${row.p99} ms (${row.errors} errors); baseline update p50 ${row.baselineP50} ms p99 ${row.baselineP99} ms\n` +
+        `    phases (median ms): sent→accepted ${phases.toAccepted}, accepted→applyAccess scheduled ${phases.toScheduled}, queued ${phases.queued}, applying ${phases.applying}; Update running ${phases.updateRunning}, HTTP ${phases.http}`,
     );
   }
   const all = rounds.flatMap((r) => r.samples.approveToActiveMs);
