@@ -101,15 +101,9 @@ function searchAttributeArgs() {
  * Dynamic config of every dev server we start (`npm run dev`, tests, bench), as `--dynamic-config-value`
  * arguments. Production servers set the same keys in their own dynamic config (docs/deployment.md).
  * - `frontend.enableExecuteMultiOperation`: update-with-start.
- * - `system.enableActivityEagerExecution`: a workflow task's completion hands the activities it scheduled
- *   straight back to the worker that completed it (when it has free slots), instead of through the task
- *   queue: one matching round trip less before `applyAccess` and the read-model write of an approval.
- *   The SDK asks for it by default (`allowEagerDispatch`); the server's default is off.
+ * Eager activity dispatch (`system.enableActivityEagerExecution`) stays off: see docs/performance.md.
  */
-const DEV_SERVER_DYNAMIC_CONFIG = [
-  'frontend.enableExecuteMultiOperation=true',
-  'system.enableActivityEagerExecution=true',
-];
+const DEV_SERVER_DYNAMIC_CONFIG = ['frontend.enableExecuteMultiOperation=true'];
 
 function dynamicConfigArgs() {
   return DEV_SERVER_DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]);
