@@ -14,7 +14,7 @@
  * and applied nothing) takes its mark back, so its retry can still tell access held before.
  */
 import { targetRefused, type AccessChange, type Connector, type GrantOutcome } from '@gatehouse/connectors';
-import type { GrantState, LeaseOptions, Store } from '@gatehouse/store';
+import type { GrantRecord, GrantState, LeaseOptions, Store } from '@gatehouse/store';
 import { newGrantRecord } from '@gatehouse/store';
 
 export interface GrantTarget {
@@ -35,6 +35,20 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
     return key ? store.leases.withLease(`target:${key}`, call, lease()) : call();
   }
 
+  /** Runs `work` alone among every worker for this grant, on the grant as stored (null: none yet). */
+  function underLease<T>(
+    { appId, userId, entitlementId }: Pick<GrantTarget, 'appId' | 'userId' | 'entitlementId'>,
+    work: (record: GrantRecord | null) => Promise<T>,
+  ): Promise<T> {
+    return store.grants.exclusive(
+      appId,
+      userId,
+      entitlementId,
+      async () => work(await store.grants.read(appId, userId, entitlementId)),
+      lease(),
+    );
+  }
+
   return {
     /**
      * Makes `ticketId` a holder for its period, granting in the target (always: a grant is idempotent,
@@ -46,47 +60,40 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
       holder: { ticketId: string; start: string; end: string | null },
     ): Promise<{ alreadyHeld: boolean }> {
       const { appId, userId, entitlementId } = target;
-      return store.grants.exclusive(
-        appId,
-        userId,
-        entitlementId,
-        async () => {
-          const record =
-            (await store.grants.read(appId, userId, entitlementId)) ?? newGrantRecord(appId, userId, entitlementId);
-          const holding = record.holders.some((h) => h.ticketId === holder.ticketId);
-          // Only a grant that no ticket holds or may have made can find access the person held before.
-          const first = record.holders.length === 0 && record.granting.length === 0;
-          const marks = !holding && !record.granting.includes(holder.ticketId);
-          if (marks) {
-            record.granting = [...record.granting, holder.ticketId];
+      return underLease(target, async (stored) => {
+        const record = stored ?? newGrantRecord(appId, userId, entitlementId);
+        const holding = record.holders.some((h) => h.ticketId === holder.ticketId);
+        // Only a grant that no ticket holds or may have made can find access the person held before.
+        const first = record.holders.length === 0 && record.granting.length === 0;
+        const marks = !holding && !record.granting.includes(holder.ticketId);
+        if (marks) {
+          record.granting = [...record.granting, holder.ticketId];
+          await store.grants.save(record);
+        }
+        let called = false;
+        let outcome: GrantOutcome | void;
+        try {
+          const change = await target.change();
+          outcome = await inTarget(target.connector, change, () => {
+            called = true;
+            return target.connector.grant(change);
+          });
+        } catch (err) {
+          // This attempt granted nothing when the target was never called or answered with a refusal:
+          // take its mark back, or the retry would take access the person held before for this
+          // ticket's own (and revoke it at expiry). A call without an answer keeps the mark.
+          if (marks && (!called || targetRefused(err))) {
+            record.granting = record.granting.filter((t) => t !== holder.ticketId);
             await store.grants.save(record);
           }
-          let called = false;
-          let outcome: GrantOutcome | void;
-          try {
-            const change = await target.change();
-            outcome = await inTarget(target.connector, change, () => {
-              called = true;
-              return target.connector.grant(change);
-            });
-          } catch (err) {
-            // This attempt granted nothing when the target was never called or answered with a refusal:
-            // take its mark back, or the retry would take access the person held before for this
-            // ticket's own (and revoke it at expiry). A call without an answer keeps the mark.
-            if (marks && (!called || targetRefused(err))) {
-              record.granting = record.granting.filter((t) => t !== holder.ticketId);
-              await store.grants.save(record);
-            }
-            throw err;
-          }
-          if (first) record.preexisting = outcome?.alreadyHeld === true;
-          if (!holding) record.holders = [...record.holders, holder];
-          record.granting = record.granting.filter((t) => t !== holder.ticketId);
-          const saved = await store.grants.save(record);
-          return { alreadyHeld: saved.preexisting };
-        },
-        lease(),
-      );
+          throw err;
+        }
+        if (first) record.preexisting = outcome?.alreadyHeld === true;
+        if (!holding) record.holders = [...record.holders, holder];
+        record.granting = record.granting.filter((t) => t !== holder.ticketId);
+        const saved = await store.grants.save(record);
+        return { alreadyHeld: saved.preexisting };
+      });
     },
 
     /**
@@ -100,67 +107,44 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
       endedAs: Exclude<GrantState, 'active'>,
       includePreexisting: boolean,
     ): Promise<ReleaseOutcome> {
-      const { appId, userId, entitlementId } = target;
-      return store.grants.exclusive(
-        appId,
-        userId,
-        entitlementId,
-        async () => {
-          const record = await store.grants.read(appId, userId, entitlementId);
-          if (!record) return 'skipped';
-          const holding = record.holders.some((h) => h.ticketId === ticketId);
-          // A ticket whose grant was in flight when it failed may have granted the target: undo that too.
-          const inFlight = record.granting.includes(ticketId);
-          if (!holding && !inFlight) return 'skipped';
-          record.holders = record.holders.filter((h) => h.ticketId !== ticketId);
-          record.granting = record.granting.filter((t) => t !== ticketId);
-          if (includePreexisting) record.preexisting = false;
-          let outcome: ReleaseOutcome = 'kept';
-          if (record.holders.length === 0 && !record.preexisting) {
-            // Target first, then the grant: a crash in between retries the (idempotent) revoke.
-            const change = await target.change();
-            await inTarget(target.connector, change, () => target.connector.revoke(change));
-            outcome = 'revoked';
-          }
-          await store.grants.save(record, record.holders.length === 0 ? endedAs : undefined);
-          return outcome;
-        },
-        lease(),
-      );
+      return underLease(target, async (record): Promise<ReleaseOutcome> => {
+        if (!record) return 'skipped';
+        const holding = record.holders.some((h) => h.ticketId === ticketId);
+        // A ticket whose grant was in flight when it failed may have granted the target: undo that too.
+        const inFlight = record.granting.includes(ticketId);
+        if (!holding && !inFlight) return 'skipped';
+        record.holders = record.holders.filter((h) => h.ticketId !== ticketId);
+        record.granting = record.granting.filter((t) => t !== ticketId);
+        if (includePreexisting) record.preexisting = false;
+        let outcome: ReleaseOutcome = 'kept';
+        if (record.holders.length === 0 && !record.preexisting) {
+          // Target first, then the grant: a crash in between retries the (idempotent) revoke.
+          const change = await target.change();
+          await inTarget(target.connector, change, () => target.connector.revoke(change));
+          outcome = 'revoked';
+        }
+        await store.grants.save(record, record.holders.length === 0 ? endedAs : undefined);
+        return outcome;
+      });
     },
 
     /** A `remove` the person asked for: revoked in the target whoever holds it, and every holder ends. */
     async remove(target: GrantTarget): Promise<void> {
-      const { appId, userId, entitlementId } = target;
-      await store.grants.exclusive(
-        appId,
-        userId,
-        entitlementId,
-        async () => {
-          const change = await target.change();
-          await inTarget(target.connector, change, () => target.connector.revoke(change));
-          const record = await store.grants.read(appId, userId, entitlementId);
-          if (!record || (record.holders.length === 0 && !record.preexisting)) return;
-          await store.grants.save({ ...record, holders: [], preexisting: false }, 'removed');
-        },
-        lease(),
-      );
+      await underLease(target, async (record) => {
+        const change = await target.change();
+        await inTarget(target.connector, change, () => target.connector.revoke(change));
+        if (!record || (record.holders.length === 0 && !record.preexisting)) return;
+        await store.grants.save({ ...record, holders: [], preexisting: false }, 'removed');
+      });
     },
 
     /** Moves the end of `ticketId`'s holding (an approved extension); other holders keep theirs. */
     async moveEnd(appId: string, userId: string, entitlementId: string, ticketId: string, end: string): Promise<void> {
-      await store.grants.exclusive(
-        appId,
-        userId,
-        entitlementId,
-        async () => {
-          const record = await store.grants.read(appId, userId, entitlementId);
-          if (!record?.holders.some((h) => h.ticketId === ticketId)) return;
-          record.holders = record.holders.map((h) => (h.ticketId === ticketId ? { ...h, end } : h));
-          await store.grants.save(record);
-        },
-        lease(),
-      );
+      await underLease({ appId, userId, entitlementId }, async (record) => {
+        if (!record?.holders.some((h) => h.ticketId === ticketId)) return;
+        record.holders = record.holders.map((h) => (h.ticketId === ticketId ? { ...h, end } : h));
+        await store.grants.save(record);
+      });
     },
   };
 }

@@ -200,21 +200,21 @@ export class TicketRepository {
         if (!isDuplicateKeyError(err)) throw err; // the gateway (or another attempt) inserted it meanwhile
       }
     }
-    if (!inserted) await this.writeState(_id, state);
-    else await this.feed.append(ticketRowOf({ _id, workflow, ...fields }));
-    await this.settle(_id, input.version);
+    if (!inserted) await this.writeState(_id, state, false);
+    // Both only follow the write: the feed entry and the check for a later version run side by side.
+    await Promise.all([this.feed.append(ticketRowOf({ _id, workflow, ...fields })), this.settle(_id, input.version)]);
     return { written: true, previousStatus };
   }
 
-  /** Writes one announced state over the ticket, then its row into the feed. */
-  private async writeState(ticketId: string, { fields, workflow }: AnnouncedState): Promise<void> {
+  /** Writes one announced state over the ticket, then (unless the caller does) its row into the feed. */
+  private async writeState(ticketId: string, { fields, workflow }: AnnouncedState, append = true): Promise<void> {
     const set = {
       ...fields,
       'workflow.workflowId': workflow.workflowId,
       ...(workflow.runId ? { 'workflow.runId': workflow.runId } : {}),
     };
     await this.model.collection.updateOne({ _id: ticketId } as never, { $set: set });
-    await this.feed.append(ticketRowOf({ _id: ticketId, workflow, ...fields }));
+    if (append) await this.feed.append(ticketRowOf({ _id: ticketId, workflow, ...fields }));
   }
 
   /**
