@@ -84,6 +84,7 @@ export class AccessPeriod {
     const { state } = run;
     for (;;) {
       const wake = () => run.revokeRequest !== null || this.endMoved || run.shouldContinueAsNew();
+      let endTimerFired = false;
       const noticeAt = expiryNoticeAt(run);
       if (noticeAt !== null && Date.now() < Date.parse(state.access.end!)) {
         // First the notice: sleep until it is due (at once if it is overdue), tell, then sleep until the end.
@@ -91,7 +92,8 @@ export class AccessPeriod {
           sendExpiryNotice(run);
           continue;
         }
-      } else if (isLimited(state.duration)) await condition(wake, msUntil(state.access.end!, Date.now()));
+      } else if (isLimited(state.duration))
+        endTimerFired = !(await condition(wake, msUntil(state.access.end!, Date.now())));
       else await condition(wake);
       if (this.endMoved) {
         this.endMoved = false;
@@ -104,7 +106,8 @@ export class AccessPeriod {
         });
         continue;
       }
-      const ended = isLimited(state.duration) && Date.now() >= Date.parse(state.access.end!);
+      // A fired end timer means the end came, whatever the clock of this task says (see decisions.ts).
+      const ended = isLimited(state.duration) && (endTimerFired || Date.now() >= Date.parse(state.access.end!));
       if (run.revokeRequest === null && !ended && run.shouldContinueAsNew()) {
         await run.continueAsNew('active', () => run.revokeRequest !== null || this.endMoved);
         continue; // interrupted by a revoke or a moved end
@@ -170,8 +173,12 @@ export class AccessPeriod {
     const { run } = this;
     run.lingerUntil = until;
     for (;;) {
-      await condition(() => run.shouldContinueAsNew(), msUntil(new Date(until).toISOString(), Date.now()));
-      if (Date.now() >= until) return;
+      const suggested = await condition(
+        () => run.shouldContinueAsNew(),
+        msUntil(new Date(until).toISOString(), Date.now()),
+      );
+      // The timer fired: the window closed, whatever the clock of this task says (see decisions.ts).
+      if (!suggested || Date.now() >= until) return;
       await run.continueAsNew('lingering');
     }
   }

@@ -168,10 +168,17 @@ export class Decisions {
       const stepOpen = () => state.status === 'pending' && state.approval.currentStep === timers.step;
       while (stepOpen()) {
         const due = [...(deadline !== null ? [deadline] : []), ...timers.due()];
-        if (due.length) await condition(() => !stepOpen(), Math.max(1, Math.min(...due) - Date.now()));
-        else await condition(() => !stepOpen());
+        const next = due.length ? Math.min(...due) : null;
+        const changed =
+          next !== null
+            ? await condition(() => !stepOpen(), Math.max(1, next - Date.now()))
+            : await condition(() => !stepOpen());
         if (!stepOpen()) break;
-        const now = Date.now();
+        // The timer for `next` fired (a TimerFired event), so the time is at least `next`: decide by that,
+        // not by the clock alone. A live run has been seen reading, in the task after a timer fired, the
+        // time of the task before; it then waited again where its replay, reading the right time, timed
+        // the ticket out, and the history no longer replayed.
+        const now = changed || next === null ? Date.now() : Math.max(Date.now(), next);
         if (deadline !== null && now >= deadline) return false;
         timers.fire(now);
       }
