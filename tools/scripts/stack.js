@@ -101,7 +101,7 @@ function searchAttributeArgs() {
  * Dynamic config of every dev server we start (`npm run dev`, tests, bench), as `--dynamic-config-value`
  * arguments. Production servers set the same keys in their own dynamic config (docs/deployment.md).
  * - `frontend.enableExecuteMultiOperation`: update-with-start.
- * Eager activity dispatch (`system.enableActivityEagerExecution`) stays off: see docs/performance.md.
+ * Eager activity dispatch (`system.enableActivityEagerExecution`) stays off until measured: docs/performance.md.
  */
 const DEV_SERVER_DYNAMIC_CONFIG = ['frontend.enableExecuteMultiOperation=true'];
 
