@@ -109,17 +109,17 @@ describe('the tracker list index', () => {
     await store.tickets.listIndex.load();
     let pages = 0;
     const started = Date.now();
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 25; i++) {
         const k = rnd.int(0, live.length - 1);
         live[k] = randomPersist(rnd, live[k]);
         await (rnd.chance(0.5) ? store : other).tickets.persistState(live[k]);
       }
-      for (let i = 0; i < 20; i++) pages += await expectSameAnswers(randomQuery(rnd));
+      for (let i = 0; i < 12; i++) pages += await expectSameAnswers(randomQuery(rnd));
     }
     // A second reader that loads after all of it agrees as well.
-    for (let i = 0; i < 10; i++) pages += await expectSameAnswers(randomQuery(rnd), other);
-    expect(pages).toBeGreaterThan(90);
+    for (let i = 0; i < 6; i++) pages += await expectSameAnswers(randomQuery(rnd), other);
+    expect(pages).toBeGreaterThan(50);
     expect(store.tickets.listIndex.size).toBe(120);
     console.log(`${pages} pages compared in ${Date.now() - started} ms`);
   }, 240_000);

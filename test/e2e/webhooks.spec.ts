@@ -23,7 +23,11 @@ let temporal: Awaited<ReturnType<typeof openTestClient>>;
 const receivers: WebhookReceiver[] = [];
 
 beforeAll(async () => {
-  stack = await startTestStack({ worker: { notifier: settings }, env: WEBHOOK_ENV });
+  // These tests poll deliveries every 50 ms: lift the per-caller rate limit (tested in security/rate-limit).
+  stack = await startTestStack({
+    worker: { notifier: settings },
+    env: { ...WEBHOOK_ENV, RATE_LIMIT_PER_MINUTE: '1000000' },
+  });
   temporal = await openTestClient();
 });
 afterEach(async () => {
