@@ -24,7 +24,9 @@ beforeAll(async () => {
   const env = appEnv(servers, scope);
   ({ store, client } = await truth(scope, servers, env.MONGODB_DB));
   scope.worker(env);
-  url = (await scope.gateway(env)).url;
+  // 200 decisions at once on a loaded 2-core machine can wait more than the default 30 s for Temporal; a 503
+  // there would be the machine's limit, not a race outcome.
+  url = (await scope.gateway({ ...env, TEMPORAL_UPDATE_TIMEOUT_MS: '90000' })).url;
 });
 afterAll(() => scope.close());
 

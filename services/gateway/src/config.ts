@@ -110,7 +110,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE || 'gatehouse-tickets',
     temporalUiUrl: (url(env, 'TEMPORAL_UI_URL') ?? 'http://localhost:8233').replace(/\/$/, ''),
-    temporalDeadlines: { startMs: 5_000, updateMs: 30_000 },
+    temporalDeadlines: { startMs: 5_000, updateMs: int(env, 'TEMPORAL_UPDATE_TIMEOUT_MS', 30_000, 1000) },
     auth: {
       jwtSecret: jwksUrl ? null : jwtSecret,
       jwksUrl,
