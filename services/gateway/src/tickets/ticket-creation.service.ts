@@ -86,9 +86,11 @@ export class TicketCreation {
       fail('FORBIDDEN', 'Only an admin may raise a ticket on behalf of someone else.');
     // Only the requested entitlements matter: look them up by key rather than listing every grant, while
     // the app is read (one round trip fewer on every create; unknown entitlements are refused below anyway).
-    const holdings = this.store.grants.activeAmong(beneficiaryId, dto.appId, [
-      ...new Set(dto.changes.map((c) => c.entitlementId)),
-    ]);
+    const holdings = this.store.grants.activeAmong(
+      beneficiaryId,
+      dto.appId,
+      dto.changes.map((c) => c.entitlementId),
+    );
     holdings.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
     const app = await this.store.apps.get(dto.appId);
     if (!app) fail('APP_NOT_FOUND', `No application ${dto.appId}.`);
