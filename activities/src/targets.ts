@@ -11,7 +11,7 @@ import {
   type ConnectorDeps,
   type TargetEntitlement,
 } from '@gatehouse/connectors';
-import type { Store } from '@gatehouse/store';
+import type { Store, User } from '@gatehouse/store';
 
 export interface ActivityDeps {
   store: Store;
@@ -48,8 +48,9 @@ export async function accountFor(
   app: App,
   userId: string,
   connector: () => Connector,
+  userRead?: Promise<User | null>,
 ): Promise<string | null> {
-  const user = await store.users.get(userId);
+  const user = await (userRead ?? store.users.get(userId));
   const account = user?.accounts?.[app.connector.type];
   if (account) return account;
   if (app.connector.type === 'demo') return userId;
@@ -71,8 +72,15 @@ export async function noAccountMessage(store: Store, app: App, userId: string, c
 }
 
 /** `accountFor`, or a non-retryable ACCOUNT_NOT_FOUND naming the fix. */
-export async function requireAccount(store: Store, app: App, userId: string, connector: Connector): Promise<string> {
-  const account = await accountFor(store, app, userId, () => connector);
+export async function requireAccount(
+  store: Store,
+  app: App,
+  userId: string,
+  connector: Connector,
+  /** The user, when the caller already started reading it (read here otherwise). */
+  userRead?: Promise<User | null>,
+): Promise<string> {
+  const account = await accountFor(store, app, userId, () => connector, userRead);
   if (account) return account;
   throw ApplicationFailure.create({
     type: NON_RETRYABLE_FAILURES.ACCOUNT_NOT_FOUND,

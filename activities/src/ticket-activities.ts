@@ -17,7 +17,7 @@ import {
   type TicketChange,
 } from '@gatehouse/domain';
 import type { Connector } from '@gatehouse/connectors';
-import { claimKey } from '@gatehouse/store';
+import { claimKey, type User } from '@gatehouse/store';
 import { createGrantHolders, type GrantTarget } from './grant-holders';
 import { accessChange, connectorFactory, loadApp as loadAppFrom, requireAccount, type ActivityDeps } from './targets';
 
@@ -47,11 +47,11 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
   });
 
   /** The beneficiary's grants as the holder functions reach them; connector and account are made once, when first needed. */
-  function grantTargets(app: App, userId: string) {
+  function grantTargets(app: App, userId: string, userRead?: Promise<User | null>) {
     let connector: Connector | null = null;
     let account: Promise<string> | null = null;
     const target = () => (connector ??= connectorFor(app));
-    const accountOf = () => (account ??= requireAccount(store, app, userId, target()));
+    const accountOf = () => (account ??= requireAccount(store, app, userId, target(), userRead));
     return {
       account: accountOf,
       of: (change: TicketChange): GrantTarget => ({
@@ -125,8 +125,11 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
 
   /** Grants every `add`, then removes every `remove`: a move never leaves the user with neither. */
   async function apply(input: ApplyAccessInput): Promise<ApplyAccessResult> {
+    // The account needs the user as well as the app: read both at once (one round trip fewer per grant).
+    const userRead = store.users.get(input.beneficiaryId);
+    userRead.catch(() => undefined); // awaited through `targets.account()`; a failed app read must not leave it unhandled
     const app = await loadApp(input.appId);
-    const targets = grantTargets(app, input.beneficiaryId);
+    const targets = grantTargets(app, input.beneficiaryId, userRead);
     // Fail before touching anything when the account cannot be found (a permanent failure, no retry).
     await targets.account();
     const grantedAt = new Date().toISOString();

@@ -52,3 +52,35 @@ test('a create whose next id belongs to a foreign workflow takes the one after, 
     await connection.close();
   }
 });
+
+test('a request its checks refuse makes no ticket and no workflow, and ticket ids still grow', async () => {
+  const appId = await createApp(stack, { policy: { allowIndefinite: false, maxDurationSeconds: 7 * 86_400 } });
+  const limited = { type: 'limited', end: new Date(Date.now() + 86_400_000).toISOString() };
+  const first = await stack.as(users.alice).post('/tickets', { ...body(appId, 'engineering-team'), duration: limited });
+  expect(first.status).toBe(201);
+  const n = Number((first.body as any).id.slice('TCK-'.length));
+  // Each is refused after its number was taken alongside the checks: a policy flag, an unknown entitlement, an unknown app.
+  const refusals = await Promise.all([
+    stack.as(users.bob).post('/tickets', body(appId, 'maintainer')),
+    stack.as(users.bob).post('/tickets', { ...body(appId, 'no-such-entitlement'), duration: limited }),
+    stack.as(users.bob).post('/tickets', { ...body('no-such-app', 'maintainer'), duration: limited }),
+  ]);
+  expect(refusals.map((r) => (r.body as any).code)).toEqual([
+    'POLICY_VIOLATION',
+    'ENTITLEMENT_NOT_FOUND',
+    'APP_NOT_FOUND',
+  ]);
+  const next = await stack.as(users.bob).post('/tickets', { ...body(appId, 'maintainer'), duration: limited });
+  expect(next.status).toBe(201);
+  const m = Number((next.body as any).id.slice('TCK-'.length));
+  expect(m).toBeGreaterThan(n);
+  const { client, connection } = await openTestClient();
+  try {
+    for (let k = n + 1; k < m; k++) {
+      expect((await stack.as(users.root).get(`/tickets/TCK-${k}`)).status).toBe(404);
+      await expect(client.workflow.getHandle(`TCK-${k}`).describe()).rejects.toThrow();
+    }
+  } finally {
+    await connection.close();
+  }
+});
