@@ -10,6 +10,7 @@
 import { condition, getExternalWorkflowHandle, patched } from '@temporalio/workflow';
 import { DEFAULT_RERAISE_WINDOW_SECONDS, isAdmin, isLimited, matchesApproverRules, msUntil } from '@gatehouse/domain';
 import { accessEndedSignal, PATCHES, type ActorCommentInput } from './definitions';
+import { accessChanged } from './metrics';
 import { expiryNoticeAt, sendExpiryNotice } from './notification-timers';
 import { extendGrant, revokeAccess } from './retry-policies';
 import { failureMessage, refuse, SYSTEM, type TicketRun } from './ticket-run';
@@ -151,6 +152,7 @@ export class AccessPeriod {
         run.setAccess(run.state.access.state, { error: failureMessage(err) });
         run.log('provisioning_failed', SYSTEM, failureMessage(err), { during: 'revoke' });
         run.changed();
+        accessChanged(run.input, 'revoke_failed');
         await condition(() => run.retryRequested);
         run.retryRequested = false;
         run.revokeFailed = false;

@@ -154,7 +154,7 @@ export class Decisions {
         `No decision within ${run.input.policy.pendingTimeoutSeconds} seconds: the ticket timed out.`,
         { reason: 'pending_timeout' },
       );
-      run.resolve('rejected');
+      run.resolve('rejected', 'timed_out');
       run.changed();
     });
   }

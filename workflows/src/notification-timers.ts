@@ -6,6 +6,7 @@
  * end. Only runs that recorded the `notifications` patch keep these timers.
  */
 import { DEFAULT_EXPIRY_NOTICE_SECONDS, isLimited } from '@gatehouse/domain';
+import { approvalEscalated, approvalReminded } from './metrics';
 import { SYSTEM, type TicketRun } from './ticket-run';
 
 /** The reminder and escalation of one approval step, due from when it opened. */
@@ -40,6 +41,7 @@ export class StepTimers {
       this.reminded = true;
       run.log('reminder_sent', SYSTEM, null, { step, awaiting: [...run.state.approval.awaiting] });
       run.changed();
+      approvalReminded(run.input);
     }
     if (!this.escalated && this.escalateAt !== null && now >= this.escalateAt) {
       this.escalated = true;
@@ -58,6 +60,7 @@ export class StepTimers {
     run.state.approval = { ...run.state.approval, steps, awaiting: [...steps[step].approvers] };
     run.log('escalated', SYSTEM, null, { step, to: added });
     run.changed();
+    approvalEscalated(run.input);
   }
 }
 

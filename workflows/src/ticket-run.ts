@@ -34,6 +34,7 @@ import {
   type TicketWorkflowInput,
 } from '@gatehouse/domain';
 import { PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
+import { accessChanged, ticketDecided, type AccessChange, type DecisionOutcome } from './metrics';
 import { persistTicketState, publishTicketEvents } from './retry-policies';
 
 export const SYSTEM = 'system';
@@ -50,6 +51,15 @@ export function failureMessage(err: unknown): string {
 }
 
 export const nowIso = (): string => new Date(Date.now()).toISOString();
+
+/** The access states a ticket's access ends up in, as the metric names the change. */
+const ACCESS_CHANGES: Partial<Record<AccessState, AccessChange>> = {
+  active: 'granted',
+  removed: 'removed',
+  failed: 'grant_failed',
+  expired: 'expired',
+  revoked: 'revoked',
+};
 
 export class TicketRun {
   readonly state: TicketState;
@@ -149,14 +159,18 @@ export class TicketRun {
   }
 
   setAccess(next: AccessState, patch: Partial<TicketState['access']> = {}): void {
+    const change = next !== this.state.access.state ? ACCESS_CHANGES[next] : undefined;
+    if (change) accessChanged(this.input, change);
     this.state.access = { ...this.state.access, ...patch, state: next };
   }
 
-  resolve(status: 'approved' | 'rejected' | 'cancelled'): void {
+  resolve(status: 'approved' | 'rejected' | 'cancelled', outcome: DecisionOutcome = status): void {
     const { state } = this;
     state.status = status;
     state.resolvedAt = nowIso();
-    state.resolvedInSeconds = Math.round((Date.parse(state.resolvedAt) - Date.parse(this.input.createdAt)) / 1000);
+    const waited = Date.parse(state.resolvedAt) - Date.parse(this.input.createdAt);
+    state.resolvedInSeconds = Math.round(waited / 1000);
+    ticketDecided(this.input, outcome, waited / 1000);
     if (status !== 'approved') {
       this.setAccess('none');
       if (status === 'cancelled') state.approval = skipRemaining(state.approval);

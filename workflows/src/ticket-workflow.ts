@@ -37,6 +37,7 @@ import {
 import { AccessPeriod } from './access-period';
 import { Decisions } from './decisions';
 import { Extensions } from './extensions';
+import { ticketCreated } from './metrics';
 import { Provisioning } from './provisioning';
 import { SYSTEM, TicketRun } from './ticket-run';
 
@@ -77,6 +78,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
 
   // ── Pending → decided ──
   run.startWriters();
+  ticketCreated(input);
   if (run.state.approval.steps.length === 0) {
     run.log('approved', SYSTEM, 'The policy requires no approval.');
     run.resolve('approved');
