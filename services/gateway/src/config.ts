@@ -41,6 +41,15 @@ export interface GatewayConfig {
   notifier: NotifierSettings;
   /** Where tracker lists read (`TICKET_LIST_SOURCE`; absent: `auto`, memory on FerretDB, the database on MongoDB). */
   ticketListSource?: TicketListSource;
+  /** GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>` when set, and is open otherwise. */
+  metricsToken?: string | null;
+  /** Traces, when an OTLP endpoint is set (the standard `OTEL_*` variables); null: tracing off. */
+  tracing?: TracingSettings | null;
+}
+
+export interface TracingSettings {
+  /** The `service.name` of the spans (OTEL_SERVICE_NAME; default `gatehouse-gateway`). */
+  serviceName: string;
 }
 
 /** Dev-only default: signs the demo tokens `npm run dev` prints. Refused in production. */
@@ -126,7 +135,27 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     devTokensFile: devTokensFile(env, production),
     notifier: notifierSettings(env),
     ticketListSource: ticketListSource(env),
+    metricsToken: metricsToken(env),
+    tracing: tracingSettings(env),
   };
+}
+
+function metricsToken(env: NodeJS.ProcessEnv): string | null {
+  const token = env.METRICS_TOKEN || null;
+  if (token !== null && (token.length < 16 || /\s/.test(token)))
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters, without spaces');
+  return token;
+}
+
+/** Tracing is on once an OTLP endpoint is set, unless the standard variables turn it off. */
+function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | null {
+  const exporter = env.OTEL_TRACES_EXPORTER || 'otlp';
+  if (env.OTEL_SDK_DISABLED === 'true' || exporter === 'none') return null;
+  if (exporter !== 'otlp') throw new ConfigError(`OTEL_TRACES_EXPORTER must be otlp or none, got "${exporter}"`);
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? url(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+    : url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  return endpoint ? { serviceName: env.OTEL_SERVICE_NAME || 'gatehouse-gateway' } : null;
 }
 
 function ticketListSource(env: NodeJS.ProcessEnv): TicketListSource {

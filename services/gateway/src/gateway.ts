@@ -15,6 +15,8 @@ import { createLogger, PinoNestLogger, requestLogger } from './common/logging';
 import { RateLimiter, rateLimiter } from './common/rate-limit';
 import { validationPipe } from './common/validation';
 import type { GatewayConfig } from './config';
+import { GatewayMetrics } from './observability/metrics';
+import { traceRequests } from './observability/tracing';
 import { SLACK_INTERACTIONS_PATH } from './slack/slack.controller';
 
 export interface Gateway {
@@ -52,6 +54,10 @@ export async function createGateway(
       },
     }),
   );
+  // Before the request log, so that its line carries the request's trace id; before the rate limit, so
+  // that a 429 is measured and traced too.
+  if (config.tracing) app.use(traceRequests());
+  app.use(app.get(GatewayMetrics).observeRequests());
   app.use(requestLogger(logger));
   app.use(rateLimiter(new RateLimiter(config.rateLimit), app.get(TokenVerifier)));
   // Slack signs the raw form body of its requests: on that one path, keep the body as bytes (the

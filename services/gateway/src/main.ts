@@ -1,9 +1,11 @@
 // The gateway process: the HTTP API of docs/api.md on top of MongoDB and Temporal.
 import { ConfigError, loadGatewayConfig } from './config';
 import { createGateway } from './gateway';
+import { startGatewayTracing } from './observability/tracing';
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
+  if (config.tracing) startGatewayTracing(config.tracing);
   const gateway = await createGateway(config);
   if (config.auth.usingDevSecret) {
     gateway.logger.warn(

@@ -2,17 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import pino, { type Logger } from 'pino';
+import { traceFields } from '../observability/tracing';
 
-export function createLogger(level: string): Logger {
-  return pino({
+/** The gateway's logger: JSON lines to stdout, or to `destination` (tests read them). */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: 'gateway',
     level,
+    // With tracing on, the line's trace and span ids (absent otherwise).
+    mixin: traceFields,
     // Belt and braces: nothing that looks like a credential reaches a log line.
     redact: {
       paths: ['req.headers.authorization', '*.authorization', '*.token', '*.secret', '*.password'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's own messages through pino. */
