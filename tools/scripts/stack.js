@@ -101,9 +101,13 @@ function searchAttributeArgs() {
  * Dynamic config of every dev server we start (`npm run dev`, tests, bench), as `--dynamic-config-value`
  * arguments. Production servers set the same keys in their own dynamic config (docs/deployment.md).
  * - `frontend.enableExecuteMultiOperation`: update-with-start.
- * Eager activity dispatch (`system.enableActivityEagerExecution`) stays off until measured: docs/performance.md.
+ * - `system.enableActivityEagerExecution`: a workflow task's completion hands the activities it scheduled
+ *   straight back to its worker (the grant after an approval skips the task queue; docs/performance.md).
  */
-const DEV_SERVER_DYNAMIC_CONFIG = ['frontend.enableExecuteMultiOperation=true'];
+const DEV_SERVER_DYNAMIC_CONFIG = [
+  'frontend.enableExecuteMultiOperation=true',
+  'system.enableActivityEagerExecution=true',
+];
 
 function dynamicConfigArgs() {
   return DEV_SERVER_DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]);
