@@ -24,6 +24,11 @@ export interface NotificationDeps {
   settings: NotifierSettings;
   /** Overrides the channels built from `settings` (tests). */
   channels?: NotificationChannel[];
+  /**
+   * The task queue notify and webhook delivery workflows start on: the notifications queue, apart from the
+   * ticket queue whose activity publishes them, so a storm of deliveries never takes a grant's worker slots.
+   */
+  notificationQueue: string;
 }
 
 /** Who the event's notifications go to: approver rules resolved against the directory (users' roles and groups). */
@@ -66,9 +71,8 @@ export function createNotificationActivities(deps: NotificationDeps): Notificati
   return {
     async publishTicketEvents({ events }) {
       await store.ticketEvents.add(events);
-      const context = Context.current();
-      const client = context.client;
-      const taskQueue = context.info.taskQueue;
+      const client = Context.current().client;
+      const taskQueue = deps.notificationQueue;
       await enqueueWebhookDeliveries(deps, client, taskQueue, events);
       if (!channels.length) return;
       for (const event of events) {

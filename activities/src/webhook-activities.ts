@@ -45,7 +45,8 @@ function webhookPayload(event: TicketEvent) {
 
 /**
  * For each event and each enabled endpoint subscribed to its type: records a pending delivery and starts
- * its `webhookDeliveryWorkflow` (workflow id from the delivery id, so a repeated publish starts nothing twice).
+ * its `webhookDeliveryWorkflow` on `taskQueue`, the notifications queue (workflow id from the delivery id, so
+ * a repeated publish starts nothing twice).
  * A delivery already delivered or failed is left alone: replaying it is an admin's call.
  */
 export async function enqueueWebhookDeliveries(

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { Store } from '@gatehouse/store';
-import { createGatehouseWorker, type GatehouseWorkerOptions } from '@gatehouse/worker';
+import { createGatehouseWorker, type GatehouseWorker, type GatehouseWorkerOptions } from '@gatehouse/worker';
 
 export function uniqueId(prefix = 't'): string {
   return `${prefix}${randomUUID().replace(/-/g, '').slice(0, 10)}`;
@@ -59,7 +59,8 @@ export async function openTestClient(): Promise<{ client: Client; connection: Co
 }
 
 export interface RunningWorker {
-  worker: Worker;
+  worker: GatehouseWorker;
+  /** The base task queue: ticket workflows run on it (the gateway's TEMPORAL_TASK_QUEUE). */
   taskQueue: string;
   stop(): Promise<void>;
 }
@@ -69,7 +70,14 @@ export async function startTestWorker(
   options: Partial<
     Pick<
       GatehouseWorkerOptions,
-      'connectorFor' | 'env' | 'taskQueue' | 'shutdownGraceSeconds' | 'notifier' | 'channels'
+      | 'connectorFor'
+      | 'env'
+      | 'taskQueue'
+      | 'shutdownGraceSeconds'
+      | 'notifier'
+      | 'channels'
+      | 'queues'
+      | 'queueSettings'
     >
   > = {},
 ): Promise<RunningWorker> {
@@ -87,6 +95,8 @@ export async function startTestWorker(
     env: options.env,
     notifier: options.notifier,
     channels: options.channels,
+    queues: options.queues,
+    queueSettings: options.queueSettings,
   });
   const running = worker.run();
   return {

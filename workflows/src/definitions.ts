@@ -9,6 +9,23 @@ import type { Actor, Duration, TicketState, TicketWorkflowInput } from '@gatehou
 export const TICKET_WORKFLOW_TYPE = 'ticketWorkflow';
 export const DEFAULT_TASK_QUEUE = 'gatehouse-tickets';
 
+/**
+ * The groups of work that each have a task queue of their own, so that one cannot take the worker slots
+ * another needs: a webhook storm or a slow drift report never delays a grant (docs/architecture.md,
+ * "Task queues").
+ */
+export const TASK_QUEUE_GROUPS = ['tickets', 'notifications', 'maintenance'] as const;
+export type TaskQueueGroup = (typeof TASK_QUEUE_GROUPS)[number];
+
+/**
+ * Each group's task queue, named from the deployment's base queue (TEMPORAL_TASK_QUEUE). Ticket workflows
+ * keep the base queue itself, the one they ran on before there were groups: running workflows, their
+ * children and their activities stay where they are.
+ */
+export function taskQueueNames(base: string): Record<TaskQueueGroup, string> {
+  return { tickets: base, notifications: `${base}-notifications`, maintenance: `${base}-maintenance` };
+}
+
 /** Who decides, as the gateway verified them from their bearer token. */
 export type DecisionActor = Pick<Actor, 'id' | 'roles' | 'groups'> & { name?: string };
 

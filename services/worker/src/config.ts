@@ -1,16 +1,33 @@
+import { TASK_QUEUE_GROUPS, type TaskQueueGroup } from '@gatehouse/workflows';
+
+/** One queue's worker options (docs/deployment.md, "Worker settings"). Null: the SDK's default. */
+export interface QueueWorkerSettings {
+  maxConcurrentActivities: number;
+  maxConcurrentWorkflowTasks: number | null;
+  /** Workflow runs kept in memory between tasks; null: the SDK's default (sized from the heap limit). */
+  maxCachedWorkflows: number | null;
+  /** Activities this worker starts per second (a limit of each process). */
+  maxActivitiesPerSecond: number | null;
+  /** Activities the whole queue starts per second, over every worker (Temporal's matching service enforces it). */
+  maxTaskQueueActivitiesPerSecond: number | null;
+}
+
 /** Worker configuration, from the environment, validated once at boot. */
 export interface WorkerConfig {
   temporalAddress: string;
   temporalNamespace: string;
+  /** The base task queue: ticket workflows run on it, the other groups on queues named from it. */
   taskQueue: string;
+  /** The groups of work this process serves (WORKER_QUEUES), one Temporal worker each. */
+  queues: TaskQueueGroup[];
+  queueSettings: Record<TaskQueueGroup, QueueWorkerSettings>;
   mongoUri: string;
   mongoDb: string;
   /** A prebuilt workflow bundle; absent, the worker bundles the workflow code at start. */
   workflowBundlePath: string | null;
   shutdownGraceSeconds: number;
-  maxConcurrentActivities: number;
-  /** Workflow runs kept in memory between tasks; null: the SDK's default (sized from the heap limit). */
-  maxCachedWorkflows: number | null;
+  /** Where GET /health answers for probes; null: no health endpoint. */
+  healthPort: number | null;
   logLevel: string;
 }
 
@@ -25,17 +42,78 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
   return value;
 }
 
+function optionalInt(env: NodeJS.ProcessEnv, name: string, min: number): number | null {
+  return env[name] ? int(env, name, 0, min) : null;
+}
+
+function optionalRate(env: NodeJS.ProcessEnv, name: string): number | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a number > 0, got "${raw}"`);
+  return value;
+}
+
+/** WORKER_QUEUES: comma-separated groups; unset or empty, all of them (one process serves everything). */
+export function parseWorkerQueues(raw: string | undefined): TaskQueueGroup[] {
+  if (raw === undefined || raw.trim() === '') return [...TASK_QUEUE_GROUPS];
+  const names = raw
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const known = TASK_QUEUE_GROUPS.join(', ');
+  if (!names.length) throw new ConfigError(`WORKER_QUEUES must name at least one of ${known}, got "${raw}"`);
+  for (const name of names)
+    if (!(TASK_QUEUE_GROUPS as readonly string[]).includes(name))
+      throw new ConfigError(`WORKER_QUEUES names an unknown queue "${name}" (known: ${known})`);
+  return TASK_QUEUE_GROUPS.filter((group) => names.includes(group));
+}
+
+/**
+ * The SDK sizes each worker's cache from the whole heap, as if it were alone in the process. Tickets keep
+ * that; notification and maintenance runs are short, and replaying an evicted one reads a short history.
+ */
+const DEFAULT_CACHED_WORKFLOWS: Record<TaskQueueGroup, number | null> = {
+  tickets: null,
+  notifications: 200,
+  maintenance: 50,
+};
+
+/**
+ * A queue's worker options: `WORKER_<QUEUE>_<SETTING>` for that queue, else `WORKER_<SETTING>` (which the
+ * single-queue worker read before, and now applies to every queue), else the default.
+ */
+function queueSettings(env: NodeJS.ProcessEnv, group: TaskQueueGroup): QueueWorkerSettings {
+  const name = (setting: string) => {
+    const own = `WORKER_${group.toUpperCase()}_${setting}`;
+    return env[own] !== undefined && env[own] !== '' ? own : `WORKER_${setting}`;
+  };
+  return {
+    maxConcurrentActivities: int(env, name('MAX_CONCURRENT_ACTIVITIES'), 100, 1),
+    // The SDK runs at least 2 at once, and a cache needs at least 2 runs: a typo must stop the worker.
+    maxConcurrentWorkflowTasks: optionalInt(env, name('MAX_CONCURRENT_WORKFLOW_TASKS'), 2),
+    maxCachedWorkflows: optionalInt(env, name('MAX_CACHED_WORKFLOWS'), 2) ?? DEFAULT_CACHED_WORKFLOWS[group],
+    maxActivitiesPerSecond: optionalRate(env, name('MAX_ACTIVITIES_PER_SECOND')),
+    maxTaskQueueActivitiesPerSecond: optionalRate(env, name('MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND')),
+  };
+}
+
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return {
     temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE || 'gatehouse-tickets',
+    queues: parseWorkerQueues(env.WORKER_QUEUES),
+    queueSettings: {
+      tickets: queueSettings(env, 'tickets'),
+      notifications: queueSettings(env, 'notifications'),
+      maintenance: queueSettings(env, 'maintenance'),
+    },
     mongoUri: env.MONGODB_URI || 'mongodb://127.0.0.1:27017/',
     mongoDb: env.MONGODB_DB || 'gatehouse',
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || null,
     shutdownGraceSeconds: int(env, 'WORKER_SHUTDOWN_GRACE_SECONDS', 30),
-    maxConcurrentActivities: int(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', 100, 1),
-    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS ? int(env, 'WORKER_MAX_CACHED_WORKFLOWS', 0, 2) : null,
+    healthPort: optionalInt(env, 'WORKER_HEALTH_PORT', 1),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

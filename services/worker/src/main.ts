@@ -1,5 +1,5 @@
-// The worker process: connects to Temporal and MongoDB, runs ticket workflows and activities until
-// SIGINT/SIGTERM, then drains in-flight activities for the configured grace time.
+// The worker process: connects to Temporal and MongoDB, runs one Temporal worker per task queue it serves
+// (WORKER_QUEUES) until SIGINT/SIGTERM, then drains their in-flight activities for the configured grace time.
 import path from 'node:path';
 import fs from 'node:fs';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
@@ -7,7 +7,8 @@ import pino from 'pino';
 import { installOutboundGuard, loadNotifierSettings, NotifierSettingsError } from '@gatehouse/notifiers';
 import { Store } from '@gatehouse/store';
 import { ConfigError, loadWorkerConfig } from './config';
-import { createGatehouseWorker } from './worker';
+import { startHealthServer } from './health';
+import { createGatehouseWorker, type GatehouseWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
   // jsforce (Salesforce) makes its requests with Node's default agents: in production those are guarded too.
   installOutboundGuard(notifier.outbound);
   const logger = pino({ name: 'worker', level: config.logLevel });
+  let worker: GatehouseWorker | null = null;
+  // Up first, so a startup probe sees the process while it connects, migrates and loads the bundle.
+  const health = config.healthPort ? await startHealthServer(config.healthPort, () => worker?.states() ?? null) : null;
   Runtime.install({
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
   });
@@ -22,25 +26,31 @@ async function main(): Promise<void> {
   await store.ensureIndexes();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const prebuilt = config.workflowBundlePath ?? path.join(__dirname, 'workflow-bundle.js');
-  const worker = await createGatehouseWorker({
+  worker = await createGatehouseWorker({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
+    queues: config.queues,
+    queueSettings: config.queueSettings,
     store,
     workflowBundlePath: fs.existsSync(prebuilt) ? prebuilt : null,
     shutdownGraceSeconds: config.shutdownGraceSeconds,
-    maxConcurrentActivities: config.maxConcurrentActivities,
-    maxCachedWorkflows: config.maxCachedWorkflows,
     notifier,
   });
   logger.info(
-    { taskQueue: config.taskQueue, temporal: config.temporalAddress, namespace: config.temporalNamespace },
+    {
+      taskQueues: [...worker.workers.keys()],
+      temporal: config.temporalAddress,
+      namespace: config.temporalNamespace,
+      health: config.healthPort,
+    },
     'worker started',
   );
-  // Worker.run() installs SIGINT/SIGTERM handlers that begin a graceful shutdown.
+  // Worker.run() installs SIGINT/SIGTERM handlers that begin a graceful shutdown of every queue's worker.
   try {
     await worker.run();
   } finally {
+    health?.close();
     await connection.close();
     await store.close();
     logger.info('worker stopped');

@@ -69,7 +69,7 @@ async function main() {
     store,
     workflowBundlePath: fs.existsSync(prebuilt) ? prebuilt : null,
     shutdownGraceSeconds: config.shutdownGraceSeconds,
-    maxConcurrentActivities: config.maxConcurrentActivities,
+    queueSettings: config.queueSettings,
     connectorFor: (app, deps) => slowAfterGrant(createConnector(app.id, app.connector, deps)),
   });
   process.stdout.write('FAULT_WORKER_READY\n');

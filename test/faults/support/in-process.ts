@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createGateway, loadGatewayConfig, type Gateway, type GatewayConfig } from '@gatehouse/gateway';
 import type { Store } from '@gatehouse/store';
 import { mintToken, type TokenClaims } from '@gatehouse/tools';
-import { createGatehouseWorker, type GatehouseWorkerOptions } from '@gatehouse/worker';
+import { createGatehouseWorker, type GatehouseWorker, type GatehouseWorkerOptions } from '@gatehouse/worker';
 import { freePort, startTemporalDevServer, stopChild } from '../../../tools/scripts/stack';
 import { openTestStore, testTemporalAddress, uniqueId } from '../../support/harness';
 
@@ -120,7 +120,7 @@ export async function inProcessStack(
   const { port } = (gateway.app.getHttpServer() as Server).address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
 
-  let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
+  let worker: { worker: GatehouseWorker; running: Promise<void>; connection: NativeConnection } | null = null;
   const startWorker = async () => {
     if (worker) return;
     const connection = await NativeConnection.connect({ address: temporalAddress });

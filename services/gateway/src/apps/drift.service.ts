@@ -1,7 +1,8 @@
 /**
  * The gateway's side of an app's target application. The gateway holds no credentials and never
- * imports connectors: it runs short workflows on the workers' task queue (a connection check, a drift
- * report, re-applying a grant), and keeps one Temporal Schedule per app that runs its drift report.
+ * imports connectors: it runs short workflows on the workers' task queues (a connection check and a drift
+ * report on the maintenance queue; re-applying a grant, an access change, on the ticket queue), and keeps
+ * one Temporal Schedule per app that runs its drift report.
  */
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -27,6 +28,7 @@ import {
   DRIFT_REPORT_WORKFLOW_TYPE,
   REAPPLY_GRANT_WORKFLOW_TYPE,
   driftScheduleId,
+  taskQueueNames,
   type checkConnectionWorkflow,
   type driftReportWorkflow,
   type reapplyGrantWorkflow,
@@ -70,12 +72,16 @@ export class DriftService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
+  private get queues() {
+    return taskQueueNames(this.config.taskQueue);
+  }
+
   private driftAction(appId: string): ScheduleOptionsStartWorkflowAction<typeof driftReportWorkflow> {
     return {
       type: 'startWorkflow',
       workflowType: DRIFT_REPORT_WORKFLOW_TYPE,
       args: [appId],
-      taskQueue: this.config.taskQueue,
+      taskQueue: this.queues.maintenance,
       workflowId: driftScheduleId(appId),
       workflowRunTimeout: CONNECTOR_WORKFLOW_TIMEOUTS.driftReport,
     };
@@ -125,7 +131,7 @@ export class DriftService {
       (workflowId) =>
         this.temporal.client.workflow.execute<typeof checkConnectionWorkflow>(CHECK_CONNECTION_WORKFLOW_TYPE, {
           workflowId,
-          taskQueue: this.config.taskQueue,
+          taskQueue: this.queues.maintenance,
           args: [appId],
           workflowRunTimeout: CONNECTOR_WORKFLOW_TIMEOUTS.checkConnection,
         }),
@@ -139,7 +145,7 @@ export class DriftService {
       (workflowId) =>
         this.temporal.client.workflow.execute<typeof driftReportWorkflow>(DRIFT_REPORT_WORKFLOW_TYPE, {
           workflowId,
-          taskQueue: this.config.taskQueue,
+          taskQueue: this.queues.maintenance,
           args: [appId],
           workflowRunTimeout: CONNECTOR_WORKFLOW_TIMEOUTS.driftReport,
         }),
@@ -153,7 +159,8 @@ export class DriftService {
       (workflowId) =>
         this.temporal.client.workflow.execute<typeof reapplyGrantWorkflow>(REAPPLY_GRANT_WORKFLOW_TYPE, {
           workflowId,
-          taskQueue: this.config.taskQueue,
+          // An access change: it never waits behind drift reports.
+          taskQueue: this.queues.tickets,
           args: [input],
           workflowRunTimeout: CONNECTOR_WORKFLOW_TIMEOUTS.reapplyGrant,
         }),

@@ -23,7 +23,7 @@ import {
   type WebhookEndpoint,
 } from '@gatehouse/domain';
 import { Store } from '@gatehouse/store';
-import type { webhookDeliveryWorkflow } from '@gatehouse/workflows';
+import { taskQueueNames, type webhookDeliveryWorkflow } from '@gatehouse/workflows';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { Audited } from '../audit/audit';
 import { fail } from '../common/errors';
@@ -210,7 +210,8 @@ export class WebhooksController {
         await this.temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
           this.temporal.client.workflow.start<typeof webhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW_TYPE, {
             workflowId,
-            taskQueue: this.config.taskQueue,
+            // Deliveries run on the notifications queue, like those the ticket workflows' events start.
+            taskQueue: taskQueueNames(this.config.taskQueue).notifications,
             args: [input],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
             staticSummary: `Webhook replay ${replay}: ${delivery.eventType} of ${delivery.ticketId} to ${id}`,
