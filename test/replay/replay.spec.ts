@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { workflowSinks } from '@gatehouse/worker';
 import { eventually, openTestClient, testTemporalAddress } from '../support/harness';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { binaries } = require('../../tools/scripts/stack') as typeof import('../../tools/scripts/stack');
@@ -34,7 +35,8 @@ test('every recorded ticket history replays against the current workflow code', 
   expect(recorded.length).toBeGreaterThanOrEqual(18);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+    // The sinks every worker registers (the bundle's tracing interceptors send their spans to one).
+    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, sinks: workflowSinks(null) },
     recorded,
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

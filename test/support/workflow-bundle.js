@@ -8,6 +8,8 @@ const root = path.resolve(__dirname, '../..');
 function workflowBundleOptions() {
   return {
     workflowsPath: path.join(root, 'workflows/src/workflows.ts'),
+    // As the worker bundles them (services/worker/src/telemetry.ts, WORKFLOW_INTERCEPTOR_MODULES).
+    workflowInterceptorModules: [path.join(root, 'workflows/src/tracing-interceptors.ts')],
     webpackConfigHook: (config) => {
       config.resolve = config.resolve ?? {};
       config.resolve.alias = {

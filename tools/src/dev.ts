@@ -172,6 +172,8 @@ async function main(): Promise<void> {
     AUTH_JWT_SECRET: secret,
     TEMPORAL_UI_URL: uiUrl ?? 'http://localhost:8233',
     PORT: String(port),
+    // Dev default: the worker's Prometheus metrics (docs/operations.md, "Metrics and traces").
+    WORKER_METRICS_ADDRESS: process.env.WORKER_METRICS_ADDRESS || '127.0.0.1:9464',
     ...(fs.existsSync(path.join(root, 'dashboard/dist/index.html'))
       ? { DASHBOARD_DIR: path.join(root, 'dashboard/dist') }
       : {}),
@@ -191,6 +193,7 @@ async function main(): Promise<void> {
   console.log(` API docs       ${url}/docs   (OpenAPI: ${url}/docs-json)`);
   if (env.DASHBOARD_DIR) console.log(` Dashboard      ${url}/`);
   console.log(` Temporal UI    ${env.TEMPORAL_UI_URL}`);
+  console.log(` Metrics        ${url}/metrics (gateway), http://${env.WORKER_METRICS_ADDRESS}/metrics (worker)`);
   console.log(
     ` Data           ${path.relative(process.cwd(), dataDir) || '.'}  (kept across restarts; delete it to start over)`,
   );

@@ -152,10 +152,15 @@ function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | null {
   const exporter = env.OTEL_TRACES_EXPORTER || 'otlp';
   if (env.OTEL_SDK_DISABLED === 'true' || exporter === 'none') return null;
   if (exporter !== 'otlp') throw new ConfigError(`OTEL_TRACES_EXPORTER must be otlp or none, got "${exporter}"`);
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-    ? url(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
-    : url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  return endpoint ? { serviceName: env.OTEL_SERVICE_NAME || 'gatehouse-gateway' } : null;
+  const name = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+    : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const endpoint = url(env, name);
+  if (endpoint === null) return null;
+  // OTLP over HTTP: the exporter speaks nothing else.
+  if (!/^https?:$/.test(new URL(endpoint).protocol))
+    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${endpoint}"`);
+  return { serviceName: env.OTEL_SERVICE_NAME || 'gatehouse-gateway' };
 }
 
 function ticketListSource(env: NodeJS.ProcessEnv): TicketListSource {
