@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { TASK_QUEUE_GROUPS, type TaskQueueGroup } from '@gatehouse/workflows';
+import type { TracingSettings } from './telemetry';
 
 /** One queue's worker options (docs/deployment.md, "Worker settings"). Null: the SDK's default. */
 export interface QueueWorkerSettings {
@@ -29,6 +31,10 @@ export interface WorkerConfig {
   /** Where GET /health answers for probes; null: no health endpoint. */
   healthPort: number | null;
   logLevel: string;
+  /** Where the SDK serves Prometheus metrics (WORKER_METRICS_ADDRESS, `ip:port`); null: no metrics endpoint. */
+  metricsAddress: string | null;
+  /** Traces, when an OTLP endpoint is set (the standard `OTEL_*` variables); null: tracing off. */
+  tracing: TracingSettings | null;
 }
 
 export class ConfigError extends Error {}
@@ -115,5 +121,34 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     shutdownGraceSeconds: int(env, 'WORKER_SHUTDOWN_GRACE_SECONDS', 30),
     healthPort: optionalInt(env, 'WORKER_HEALTH_PORT', 1),
     logLevel: env.LOG_LEVEL || 'info',
+    metricsAddress: listenAddress(env, 'WORKER_METRICS_ADDRESS'),
+    tracing: tracingSettings(env),
   };
+}
+
+/** `ip:port` (the SDK's exporter binds an address, not a host name): `0.0.0.0:9464`, `[::]:9464`. */
+function listenAddress(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(raw);
+  const port = Number(m?.[3]);
+  if (!m || isIP(m[1] ?? m[2]) === 0 || port < 1 || port > 65535)
+    throw new ConfigError(`${name} must be ip:port (e.g. 127.0.0.1:9464 or 0.0.0.0:9464), got "${raw}"`);
+  return raw;
+}
+
+/** Tracing is on once an OTLP endpoint is set, unless the standard variables turn it off. */
+function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | null {
+  const exporter = env.OTEL_TRACES_EXPORTER || 'otlp';
+  if (env.OTEL_SDK_DISABLED === 'true' || exporter === 'none') return null;
+  if (exporter !== 'otlp') throw new ConfigError(`OTEL_TRACES_EXPORTER must be otlp or none, got "${exporter}"`);
+  const name = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+    : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const endpoint = env[name];
+  if (!endpoint) return null;
+  // OTLP over HTTP: the exporter speaks nothing else.
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol))
+    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${endpoint}"`);
+  return { serviceName: env.OTEL_SERVICE_NAME || 'gatehouse-worker' };
 }

@@ -2,11 +2,12 @@
 // (WORKER_QUEUES) until SIGINT/SIGTERM, then drains their in-flight activities for the configured grace time.
 import path from 'node:path';
 import fs from 'node:fs';
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { installOutboundGuard, loadNotifierSettings, NotifierSettingsError } from '@gatehouse/notifiers';
 import { Store } from '@gatehouse/store';
 import { ConfigError, loadWorkerConfig } from './config';
+import { runtimeOptions, startWorkerTracing, traceFields } from './telemetry';
 import { startHealthServer } from './health';
 import { createGatehouseWorker, type GatehouseWorker } from './worker';
 
@@ -15,13 +16,12 @@ async function main(): Promise<void> {
   const notifier = loadNotifierSettings();
   // jsforce (Salesforce) makes its requests with Node's default agents: in production those are guarded too.
   installOutboundGuard(notifier.outbound);
-  const logger = pino({ name: 'worker', level: config.logLevel });
+  const logger = pino({ name: 'worker', level: config.logLevel, mixin: traceFields });
   let worker: GatehouseWorker | null = null;
   // Up first, so a startup probe sees the process while it connects, migrates and loads the bundle.
   const health = config.healthPort ? await startHealthServer(config.healthPort, () => worker?.states() ?? null) : null;
-  Runtime.install({
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
-  });
+  Runtime.install(runtimeOptions(config.metricsAddress, logger));
+  const tracing = config.tracing ? startWorkerTracing(config.tracing) : null;
   const store = await Store.connect(config.mongoUri, config.mongoDb);
   await store.ensureIndexes();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     workflowBundlePath: fs.existsSync(prebuilt) ? prebuilt : null,
     shutdownGraceSeconds: config.shutdownGraceSeconds,
     notifier,
+    tracing,
   });
   logger.info(
     {
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     health?.close();
     await connection.close();
     await store.close();
+    await tracing?.shutdown();
     logger.info('worker stopped');
   }
 }

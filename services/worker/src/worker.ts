@@ -18,6 +18,8 @@ import type { ConnectorDeps } from '@gatehouse/connectors';
 import type { Store } from '@gatehouse/store';
 import { TASK_QUEUE_GROUPS, taskQueueNames, type TaskQueueGroup } from '@gatehouse/workflows';
 import { loadWorkerConfig, type QueueWorkerSettings } from './config';
+import { ConnectorTypes } from './activity-metrics';
+import { telemetryWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES, type WorkerTracing } from './telemetry';
 
 export interface GatehouseWorkerOptions {
   connection: NativeConnection;
@@ -34,6 +36,8 @@ export interface GatehouseWorkerOptions {
   workflowBundlePath?: string | null;
   shutdownGraceSeconds?: number;
   connectorFor?: ActivityDeps['connectorFor'];
+  /** Where the workers' spans go (docs/operations.md, "Metrics and traces"); absent: tracing off. */
+  tracing?: WorkerTracing | null;
   /** Where notifications go; absent, read from `env` (docs/notifications.md). */
   notifier?: NotifierSettings;
   /** Overrides the notification channels built from the settings (tests). */
@@ -46,7 +50,10 @@ export function compiledWorkflowsPath(): string {
 }
 
 export async function bundleWorkflows(): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: compiledWorkflowsPath() });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: compiledWorkflowsPath(),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+  });
   return code;
 }
 
@@ -108,7 +115,13 @@ export async function createGatehouseWorker(options: GatehouseWorkerOptions): Pr
     env: options.env ?? process.env,
     http,
   };
-  const activityDeps: ActivityDeps = { store: options.store, connectors, connectorFor: options.connectorFor };
+  // Provisioning metrics are labelled with each app's connector type, as the activities build its connector.
+  const connectorTypes = new ConnectorTypes();
+  const activityDeps: ActivityDeps = {
+    store: options.store,
+    connectors,
+    connectorFor: connectorTypes.recording(options.connectorFor),
+  };
   const ticketActivities = createTicketActivities(activityDeps);
   const connectorActivities = createConnectorActivities(activityDeps);
   const notificationActivities = createNotificationActivities({
@@ -142,6 +155,7 @@ export async function createGatehouseWorker(options: GatehouseWorkerOptions): Pr
         taskQueue: queueNames[group],
         activities: activities[group],
         ...workflowSource,
+        ...telemetryWorkerOptions(options.tracing ?? null, connectorTypes),
         // In-flight activities get this long to finish on SIGTERM before they are handed back to Temporal…
         shutdownGraceTime: `${options.shutdownGraceSeconds ?? 30} seconds`,
         // …and an activity that ignores its cancellation (a target call still waiting on the network) cannot
