@@ -12,6 +12,9 @@ import { DevController } from './dev/dev.controller';
 import type { GatewayConfig } from './config';
 import { GrantsController } from './grants/grants.controller';
 import { HealthController } from './health/health.controller';
+import { GatewayMetrics } from './observability/metrics';
+import { MetricsController } from './observability/metrics.controller';
+import { TracingFlush } from './observability/tracing';
 import { TemporalService } from './temporal/temporal.service';
 import { TicketsController } from './tickets/tickets.controller';
 import { TicketCreation } from './tickets/ticket-creation.service';
@@ -29,6 +32,7 @@ export class GatewayModule {
       module: GatewayModule,
       controllers: [
         HealthController,
+        MetricsController,
         UsersController,
         AppsController,
         TicketsController,
@@ -43,6 +47,8 @@ export class GatewayModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: STORE, useValue: store },
         { provide: TokenVerifier, useValue: new TokenVerifier(config.auth) },
+        GatewayMetrics,
+        TracingFlush,
         TemporalService,
         TicketQueries,
         TicketCreation,
