@@ -115,6 +115,15 @@ export class TicketFeed {
     }
   }
 
+  /**
+   * Forgets where this process thinks the feed ends: the next append looks for the end again. For a feed
+   * that went back (its database was dropped or restored while this process ran), whose slots this
+   * process would otherwise keep appending far past the end, where no reader looks.
+   */
+  relocate(): void {
+    this.next = null;
+  }
+
   /** Inserts `skip` into an empty slot; false when the slot was filled meanwhile (read it again). */
   async close(slot: number): Promise<boolean> {
     return this.insert({ _id: feedKey(slot), skip: true, at: new Date() });

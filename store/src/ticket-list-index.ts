@@ -22,12 +22,18 @@ export type TicketListIndexState = 'cold' | 'loading' | 'ready';
  * Loading reads every ticket once (the end of the feed first, then a scan of `tickets`): entries from
  * that end on are applied after the scan, and any entry before it was written after its ticket, so the
  * scan saw that state or a newer one. Until loaded, callers use the database query.
+ *
+ * Entries are never changed or deleted, so the last one applied stays as it was, unless the feed went back
+ * (the database was dropped or restored, then rebuilt: docs/operations.md). Each catch-up reads that entry
+ * again with its first batch; when it is gone or another, the index loads again from scratch.
  */
 export class TicketListIndex {
   /** Rows, newest (highest `seq`) first. */
   private rows: TicketRow[] = [];
   private next = 0;
   private gap: { slot: number; since: number } | null = null;
+  /** The last entry applied (its slot and write time), read again by each catch-up to notice a feed that went back. */
+  private last: { slot: number; entry: FeedEntry } | null = null;
   private loading: Promise<void> | null = null;
   private current: Promise<void> | null = null;
   private follower: Promise<void> | null = null;
@@ -43,11 +49,7 @@ export class TicketListIndex {
     this.loading ??= (async () => {
       this.state = 'loading';
       try {
-        const from = await this.feed.end();
-        const projection = Object.fromEntries(TICKET_ROW_FIELDS.map((f) => [f, 1]));
-        const docs = (await this.tickets.find({}, { projection }).toArray()) as unknown as TicketRow[];
-        for (const doc of docs) this.apply(doc);
-        this.next = from;
+        await this.fill();
         this.state = 'ready';
       } catch (err) {
         this.state = 'cold';
@@ -56,6 +58,21 @@ export class TicketListIndex {
       }
     })();
     return this.loading;
+  }
+
+  /** Reads every ticket, and the feed's end to follow from. */
+  private async fill(): Promise<void> {
+    const from = await this.feed.end();
+    const projection = Object.fromEntries(TICKET_ROW_FIELDS.map((f) => [f, 1]));
+    const [docs, [before]] = await Promise.all([
+      this.tickets.find({}, { projection }).toArray() as unknown as Promise<TicketRow[]>,
+      from > 0 ? this.feed.read(from - 1, 1) : Promise.resolve([null]),
+    ]);
+    this.rows = [];
+    for (const doc of docs) this.apply(doc);
+    this.next = from;
+    this.gap = null;
+    this.last = before ? { slot: from - 1, entry: before } : null;
   }
 
   get size(): number {
@@ -100,10 +117,22 @@ export class TicketListIndex {
   }
 
   private async catchUp(): Promise<void> {
+    let check = this.last;
     for (;;) {
-      const batch = await this.feed.read(this.next, BATCH);
+      // The first batch also reads the last entry applied again (one lookup more, in the same round).
+      const batch = await this.feed.read(check ? check.slot : this.next, check ? BATCH + 1 : BATCH);
+      if (check) {
+        if (!sameEntry(batch.shift() ?? null, check.entry)) {
+          // The feed went back: this process's writes would land past its new end too.
+          this.feed.relocate();
+          await this.fill();
+          return;
+        }
+        check = null;
+      }
       let filled = 0;
       while (filled < batch.length && batch[filled]) this.applyEntry(batch[filled++]!);
+      if (filled > 0) this.last = { slot: this.next + filled - 1, entry: batch[filled - 1]! };
       this.next += filled;
       if (filled === batch.length) continue;
       if (!batch.slice(filled + 1).some(Boolean)) {
@@ -140,4 +169,14 @@ export class TicketListIndex {
       this.rows.splice(lo, 0, row);
     }
   }
+}
+
+/** Whether a slot still holds the entry read from it before (entries are only ever inserted). */
+function sameEntry(now: FeedEntry | null, before: FeedEntry): boolean {
+  return (
+    now !== null &&
+    new Date(now.at).getTime() === new Date(before.at).getTime() &&
+    now.row?._id === before.row?._id &&
+    now.row?.version === before.row?.version
+  );
 }
