@@ -4,3 +4,4 @@ export * from './targets';
 export * from './notification-activities';
 export * from './webhook-activities';
 export * from './channels';
+export * from './reindex-activities';

@@ -9,3 +9,4 @@ export * from './activities';
 export * from './connector-activities';
 export * from './notifications';
 export * from './ticket-state';
+export * from './reindex';

@@ -5,3 +5,5 @@ export * from './connector-definitions';
 export type { checkConnectionWorkflow, driftReportWorkflow, reapplyGrantWorkflow } from './connector-workflows';
 export type { notifyWorkflow, NotifyResult } from './notify-workflows';
 export type { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
+export * from './reindex-definitions';
+export type { reindexWorkflow } from './reindex-workflow';

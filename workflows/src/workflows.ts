@@ -3,3 +3,4 @@ export { ticketWorkflow } from './ticket-workflow';
 export { checkConnectionWorkflow, driftReportWorkflow, reapplyGrantWorkflow } from './connector-workflows';
 export { notifyWorkflow } from './notify-workflows';
 export { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
+export { reindexWorkflow } from './reindex-workflow';

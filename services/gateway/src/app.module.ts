@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Store } from '@gatehouse/store';
+import { AdminController } from './admin/admin.controller';
+import { ReindexService } from './admin/reindex.service';
 import { AppsController } from './apps/apps.controller';
 import { ConnectorController } from './apps/connector.controller';
 import { DriftService } from './apps/drift.service';
@@ -42,6 +44,7 @@ export class GatewayModule {
         DevController,
         WebhooksController,
         SlackController,
+        AdminController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -54,6 +57,7 @@ export class GatewayModule {
         TicketCreation,
         TicketDecisions,
         DriftService,
+        ReindexService,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },

@@ -4,6 +4,7 @@ import { NativeConnection, Worker, bundleWorkflowCode, type State, type WorkerOp
 import {
   createConnectorActivities,
   createNotificationActivities,
+  createReindexActivities,
   createTicketActivities,
   type ActivityDeps,
   type NotificationChannel,
@@ -136,7 +137,8 @@ export async function createGatehouseWorker(options: GatehouseWorkerOptions): Pr
     // retrying, drift schedules not saved since) finishes there too: the ticket queue runs every activity.
     tickets: { ...ticketActivities, ...connectorActivities, ...notificationActivities },
     notifications: notificationActivities,
-    maintenance: connectorActivities,
+    // The read-model rebuild runs beside the drift reports: long maintenance that must not take a grant's slots.
+    maintenance: { ...connectorActivities, ...createReindexActivities({ store: options.store }) },
   };
   const bundlePath = options.workflowBundlePath;
   const workflowSource: Pick<WorkerOptions, 'workflowBundle'> =
