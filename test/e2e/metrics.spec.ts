@@ -4,8 +4,10 @@
  * reminded and escalated, approved, active, revoked while GitHub fails the first revocation attempts), a
  * grant the target cannot take, a webhook endpoint that fails once, a drift report; and a workflow task
  * that fails. Then every series docs/operations.md documents is served by the endpoint it names, with the
- * labels it names, and no label names a person or a ticket.
+ * labels it names, and no label names a person or a ticket. Both processes also send their spans to an
+ * OTLP endpoint (a local receiver), as OTEL_EXPORTER_OTLP_ENDPOINT asks.
  */
+import { createServer, type Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { startGithubServer, type GithubFakeState } from '../fakes/github-server';
 import type { RunningFake } from '../fakes/fake-http';
@@ -29,6 +31,9 @@ let workerMetrics = '';
 let github: RunningFake<GithubFakeState>;
 let receiver: WebhookReceiver;
 let temporal: { client: Client; connection: Connection };
+let collector: Server;
+/** What the processes sent to the OTLP endpoint: each span's service, name and attributes. */
+const exported: { service: string; name: string; attributes: Record<string, unknown> }[] = [];
 const as = api(() => url);
 
 beforeAll(async () => {
@@ -39,12 +44,15 @@ beforeAll(async () => {
     teams: { eng: [] },
   });
   receiver = await startWebhookReceiver(failThenHeal(1));
+  collector = await startCollector();
   const metricsPort = await freePort();
   const env = {
     TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
     MONGODB_URI: process.env.TEST_MONGODB_URI!,
     MONGODB_DB: `gh_${scope.id}`,
     TEMPORAL_TASK_QUEUE: `tq-${scope.id}`,
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as { port: number }).port}`,
+    OTEL_BSP_SCHEDULE_DELAY: '200',
   };
   scope.worker({
     ...env,
@@ -70,7 +78,35 @@ afterAll(async () => {
   await temporal?.connection.close();
   await github?.close();
   await receiver?.close();
+  collector?.close();
 });
+
+/** An OTLP/HTTP endpoint (JSON, the exporter's default) that keeps what it is sent. */
+async function startCollector(): Promise<Server> {
+  type Attribute = { key: string; value: Record<string, unknown> };
+  const value = (attrs: Attribute[] = []) => Object.fromEntries(attrs.map((a) => [a.key, Object.values(a.value)[0]]));
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        resourceSpans: {
+          resource: { attributes: Attribute[] };
+          scopeSpans: { spans: { name: string; attributes: Attribute[] }[] }[];
+        }[];
+      };
+      for (const r of body.resourceSpans) {
+        const service = String(value(r.resource.attributes)['service.name']);
+        for (const scope of r.scopeSpans)
+          for (const span of scope.spans)
+            exported.push({ service, name: span.name, attributes: value(span.attributes) });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
 
 async function scrape(
   target: string,
@@ -247,4 +283,18 @@ test('after a ticket’s life, each endpoint serves every documented series, lab
   // No person and no ticket in any label: not the people, their accounts, nor the tickets' numbers.
   for (const personal of ['alice', 'carol', 'nobody-on-github', ticketId, parked.body.id, 'TCK-'])
     expect({ personal, served: texts.includes(personal) }).toEqual({ personal, served: false });
+
+  // Both processes sent the ticket's spans to the OTLP endpoint, each under its service name.
+  const sent = (service: string, name: string) =>
+    exported.some((s) => s.service === service && s.name === name && s.attributes['gatehouse.ticket_id'] === ticketId);
+  await eventually(
+    async () =>
+      sent('gatehouse-gateway', 'POST /tickets') &&
+      sent('gatehouse-gateway', 'StartWorkflow:ticketWorkflow') &&
+      sent('gatehouse-worker', 'RunWorkflow:ticketWorkflow') &&
+      sent('gatehouse-worker', 'RunActivity:applyAccess') &&
+      sent('gatehouse-worker', 'PUT'),
+    30_000,
+    `the ticket's spans at the OTLP endpoint (got ${exported.length} spans)`,
+  );
 });
