@@ -45,7 +45,7 @@ async function approveUntilActive(stack: TestStack, ticketId: string): Promise<n
   expect((await stack.as(users.carol).post(`/tickets/${ticketId}/approve`, {})).status).toBe(200);
   await eventually(
     async () => (await stack.as(users.alice).get(`/tickets/${ticketId}`)).body?.access?.state === 'active',
-    60_000,
+    30_000,
     `access of ${ticketId} active`,
   );
   return Date.now() - started;
@@ -120,7 +120,7 @@ describe('a webhook flood that holds every notification slot', () => {
     expect(delivery.taskQueue).toBe(queues.notifications);
     const ticket = await temporal.client.workflow.getHandle(flooded[0]).describe();
     expect([ticket.type, ticket.taskQueue]).toEqual([TICKET_WORKFLOW_TYPE, queues.tickets]);
-  });
+  }, 120_000);
 });
 
 describe('queues served by separate workers (WORKER_QUEUES)', () => {
