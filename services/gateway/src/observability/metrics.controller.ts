@@ -3,6 +3,7 @@ import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/actor';
+import { ApiRateLimited } from '../common/api-responses';
 import { fail } from '../common/errors';
 import type { GatewayConfig } from '../config';
 import { TemporalService } from '../temporal/temporal.service';
@@ -12,6 +13,7 @@ import { GatewayMetrics } from './metrics';
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 @ApiTags('operations')
+@ApiRateLimited()
 @Controller('metrics')
 export class MetricsController {
   constructor(
