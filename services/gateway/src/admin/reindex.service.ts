@@ -18,6 +18,10 @@ import { TemporalService } from '../temporal/temporal.service';
 import { GATEWAY_CONFIG } from '../tokens';
 
 const START_DEADLINE_MS = 5_000;
+/** The ids `start` makes: anything else is no rebuild, and is never sent to Temporal. */
+const REINDEX_ID = new RegExp(
+  `^${REINDEX_WORKFLOW_ID_PREFIX}[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`,
+);
 const READ_DEADLINE_MS = 10_000;
 
 export type ReindexRunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out';
@@ -65,7 +69,7 @@ export class ReindexService {
 
   /** The rebuild with this id, or null when there is none. */
   async get(id: string): Promise<ReindexRun | null> {
-    if (!id.startsWith(REINDEX_WORKFLOW_ID_PREFIX)) return null;
+    if (!REINDEX_ID.test(id)) return null;
     const handle = this.temporal.client.workflow.getHandle<typeof reindexWorkflow>(id);
     const read = <T>(call: () => Promise<T>) =>
       this.temporal.connection.withDeadline(Date.now() + READ_DEADLINE_MS, call);
