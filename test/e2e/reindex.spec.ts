@@ -6,9 +6,11 @@
  * same again with `npm run reindex` (the built tools/dist/reindex-cli.js, as `npm test` builds it).
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TokenClaims } from '@gatehouse/tools';
+import { REINDEX_WORKFLOW_TYPE, taskQueueNames, type reindexWorkflow } from '@gatehouse/workflows';
 import type { Client as TemporalClient, Connection } from '@temporalio/client';
 import { eventually, openTestClient, testMongoUri, testTemporalAddress } from '../support/harness';
 import { appBody, createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
@@ -222,4 +224,28 @@ test('npm run reindex does the same in its own process, with the connection sett
   expect(stdout).toContain('reindex: done: 8 workflows, 8 tickets written (0 already current)');
   expect(await documents()).toEqual(before);
   expect(await tracker()).toEqual(listed);
+});
+
+test('a rebuild continues as new between pages when its history grows, and carries its progress through', async () => {
+  const before = await documents();
+  const id = `reindex-${randomUUID()}`;
+  const handle = await temporal.client.workflow.start<typeof reindexWorkflow>(REINDEX_WORKFLOW_TYPE, {
+    workflowId: id,
+    taskQueue: taskQueueNames(stack.worker.taskQueue).maintenance,
+    args: [{ ticketTaskQueue: stack.worker.taskQueue, ticketNumberStart, pageSize: 3, continueAsNewAfterEvents: 1 }],
+  });
+  const progress = await handle.result(); // follows the runs it continued as
+  expect(progress).toMatchObject({
+    phase: 'done',
+    workflowsSeen: 8,
+    ticketsWritten: 0,
+    ticketsCurrent: 8,
+    errorCount: 0,
+  });
+  const runs = [];
+  for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(run.status.name);
+  expect(runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
+  expect((await root().get(`/admin/reindex/${id}`)).body).toMatchObject({ id, status: 'completed', progress });
+  // Every ticket was current (left alone); what the derived phase wrote again is what was there.
+  expect(await documents()).toEqual(before);
 });
