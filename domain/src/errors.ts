@@ -6,6 +6,8 @@ export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  /** The directory has deactivated the caller (a leaver): their unexpired tokens no longer raise or decide tickets. */
+  USER_INACTIVE: 403,
   NOT_AN_APPROVER: 403,
   NOT_FOUND: 404,
   APP_NOT_FOUND: 404,
@@ -26,6 +28,8 @@ export const ERROR_STATUS = {
   ACCESS_ENDING: 409,
   WEBHOOK_DISABLED: 409,
   POLICY_VIOLATION: 422,
+  /** A step's approver rules resolve to nobody (e.g. `manager` for a beneficiary without one, and no `escalateTo`). */
+  NO_ELIGIBLE_APPROVER: 422,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   DEPENDENCY_UNAVAILABLE: 503,

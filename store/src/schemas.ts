@@ -121,6 +121,18 @@ export interface UserDoc {
   accounts: Record<string, string>;
   roles: string[];
   groups: string[];
+  /** Directory (SCIM) attributes; absent on users only ever written with `PUT /users`. */
+  externalId?: string | null;
+  userName?: string | null;
+  /** false: a leaver. Absent reads as true. */
+  active?: boolean;
+  /** The Gatehouse user id of the user's manager (SCIM enterprise `manager.value`). */
+  manager?: string | null;
+  department?: string | null;
+  costCenter?: string | null;
+  employeeNumber?: string | null;
+  /** Progress of the leaver workflow, while and after it runs. */
+  offboarding?: { state: 'running' | 'done'; remaining: number } | null;
   updatedAt: string;
 }
 
@@ -132,6 +144,14 @@ export const UserSchema = new Schema<UserDoc>(
     accounts: { type: Schema.Types.Mixed, default: {} },
     roles: [String],
     groups: [String],
+    externalId: { type: String, default: undefined },
+    userName: { type: String, default: undefined },
+    active: { type: Boolean, default: undefined },
+    manager: { type: String, default: undefined },
+    department: { type: String, default: undefined },
+    costCenter: { type: String, default: undefined },
+    employeeNumber: { type: String, default: undefined },
+    offboarding: { type: Schema.Types.Mixed, default: undefined },
     updatedAt: String,
   },
   { ...opts, collection: 'users' },

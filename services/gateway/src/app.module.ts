@@ -24,6 +24,7 @@ import { TicketDecisions } from './tickets/ticket-decisions.service';
 import { TicketQueries } from './tickets/ticket-queries.service';
 import { GATEWAY_CONFIG, STORE } from './tokens';
 import { SlackController } from './slack/slack.controller';
+import { OffboardingService } from './users/offboarding.service';
 import { UsersController } from './users/users.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
@@ -58,6 +59,7 @@ export class GatewayModule {
         TicketDecisions,
         DriftService,
         ReindexService,
+        OffboardingService,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
