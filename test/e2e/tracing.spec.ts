@@ -22,7 +22,9 @@ import {
 } from '@gatehouse/worker';
 import { startGithubServer, type GithubFakeState } from '../fakes/github-server';
 import type { RunningFake } from '../fakes/fake-http';
-import { eventually, openTestStore, testTemporalAddress, uniqueId } from '../support/harness';
+import { ticketWorkflowStartOptions } from '@gatehouse/workflows';
+import { eventually, openTestClient, openTestStore, testTemporalAddress, uniqueId } from '../support/harness';
+import { testApp, workflowInput } from '../support/fixtures';
 import { appBody, TEST_SECRET, users } from '../support/stack';
 
 jest.setTimeout(120_000);
@@ -36,6 +38,7 @@ let store: Store;
 let gateway: Gateway;
 let worker: { worker: GatehouseWorker; running: Promise<void>; connection: NativeConnection };
 let url = '';
+let taskQueue = '';
 
 beforeAll(async () => {
   tracing = installTracing('gatehouse-test', new SimpleSpanProcessor(exporter));
@@ -48,7 +51,7 @@ beforeAll(async () => {
   store = await openTestStore();
   // The SDK's own lines (the worker starting and stopping) would only clutter the test's output.
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const taskQueue = uniqueId('tq-');
+  taskQueue = uniqueId('tq-');
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
   const w = await createGatehouseWorker({
     connection,
@@ -172,4 +175,25 @@ test('a ticket’s trace: HTTP request → StartWorkflow → RunWorkflow → app
     (l) => l.msg === 'request' && l.method === 'POST' && l.path === '/tickets' && l.status === 201,
   );
   expect(line).toMatchObject({ trace_id: traceId(request), span_id: spanId(request) });
+});
+
+test('a ticket workflow started without a trace makes no workflow spans (tracing costs nothing where nobody traces)', async () => {
+  const { client, connection } = await openTestClient();
+  try {
+    const input = workflowInput(testApp(), { ticketId: `TCK-${Date.now()}${Math.floor(Math.random() * 1000)}` });
+    // A client without Temporal's tracing interceptor: the start carries no trace.
+    await client.workflow.start('ticketWorkflow', ticketWorkflowStartOptions(input, taskQueue));
+    const ofTicket = () =>
+      exporter.getFinishedSpans().filter((s) => s.attributes[TICKET_ID_ATTRIBUTE] === input.ticketId);
+    // The worker traces the activities it runs (a root span each): the run has done work by then.
+    await eventually(
+      async () => ofTicket().some((s) => s.name === 'RunActivity:persistTicketState'),
+      30_000,
+      'the first persist',
+    );
+    await client.workflow.getHandle(input.ticketId).terminate('test over');
+    expect(ofTicket().filter((s) => /^(StartActivity|RunWorkflow|HandleUpdate):/.test(s.name))).toEqual([]);
+  } finally {
+    await connection.close();
+  }
 });

@@ -3,10 +3,14 @@
  * never imported by them. Temporal's OpenTelemetry interceptors make a span of each run, Update, signal
  * and activity or child started, and pass the trace on in the headers of what they start.
  *
- * Only for runs that started with them (the `otel-tracing` patch): the interceptors add promise steps
- * between an activity's result and the code awaiting it, which can change the order in which a task's
- * coroutines resume, so a run recorded without them must replay without them. The patch is taken whether
- * tracing is on or not; with tracing off the worker drops the spans as they leave the sandbox.
+ * Only for runs that started with them: the interceptors add promise steps between an activity's result
+ * and the code awaiting it, which can change the order in which a task's coroutines resume, so a run
+ * recorded without them must replay without them.
+ * - Runs started since the `otel-tracing-when-traced` patch are traced when their start carried a trace
+ *   (the `_tracer-data` header a tracing client, or a traced parent, sends), and only then. Making spans
+ *   for every run with tracing off cost each approval about 0.8 s on the dev stack (docs/performance.md).
+ * - Runs recorded with the earlier `otel-tracing` patch alone were traced whatever their start carried, and
+ *   replay so.
  */
 import {
   patched,
@@ -21,6 +25,9 @@ import {
 } from '@temporalio/interceptors-opentelemetry/lib/workflow';
 
 export const TRACING_PATCH = 'otel-tracing';
+export const TRACED_START_PATCH = 'otel-tracing-when-traced';
+/** Where Temporal's OpenTelemetry interceptors carry a trace (their `TRACE_HEADER`). */
+const TRACE_HEADER = '_tracer-data';
 
 export const interceptors = (): WorkflowInterceptors => {
   const otelInbound = new OpenTelemetryInboundInterceptor();
@@ -29,7 +36,7 @@ export const interceptors = (): WorkflowInterceptors => {
   let traced = false;
   const inbound: WorkflowInboundCallsInterceptor = {
     execute: (input, next) => {
-      traced = patched(TRACING_PATCH);
+      traced = patched(TRACED_START_PATCH) ? input.headers[TRACE_HEADER] !== undefined : patched(TRACING_PATCH);
       return traced ? otelInbound.execute(input, next) : next(input);
     },
     handleSignal: (input, next) => (traced ? otelInbound.handleSignal(input, next) : next(input)),
