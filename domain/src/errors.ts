@@ -27,6 +27,10 @@ export const ERROR_STATUS = {
   /** A revocation of this access is under way (it may retry for a while against a failing target). */
   ACCESS_ENDING: 409,
   WEBHOOK_DISABLED: 409,
+  /** A write carried a `revision` the resource has moved past: someone changed it since the writer read it. */
+  REVISION_CONFLICT: 409,
+  /** `DELETE /apps/:id` while someone holds access in the app: revoke it first. */
+  APP_HAS_ACCESS: 409,
   POLICY_VIOLATION: 422,
   /** A step's approver rules resolve to nobody (e.g. `manager` for a beneficiary without one, and no `escalateTo`). */
   NO_ELIGIBLE_APPROVER: 422,
