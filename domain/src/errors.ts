@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   /** The directory has deactivated the caller (a leaver): their unexpired tokens no longer raise or decide tickets. */
   USER_INACTIVE: 403,
   NOT_AN_APPROVER: 403,
+  /** The access policies (Cedar) do not let this user request this entitlement. */
+  NOT_ELIGIBLE: 403,
   NOT_FOUND: 404,
   APP_NOT_FOUND: 404,
   ENTITLEMENT_NOT_FOUND: 404,
@@ -32,6 +34,8 @@ export const ERROR_STATUS = {
   /** `DELETE /apps/:id` while someone holds access in the app: revoke it first. */
   APP_HAS_ACCESS: 409,
   POLICY_VIOLATION: 422,
+  /** A Cedar policy that does not parse or does not validate against the published schema. */
+  INVALID_POLICY: 422,
   /** A step's approver rules resolve to nobody (e.g. `manager` for a beneficiary without one, and no `escalateTo`). */
   NO_ELIGIBLE_APPROVER: 422,
   PAYLOAD_TOO_LARGE: 413,
