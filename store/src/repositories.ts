@@ -1,5 +1,6 @@
 import type { Connection, Model } from 'mongoose';
 import type { App } from '@gatehouse/domain';
+import { AppRevisionSchema, RevisionConflictError, type AppRevisionDoc } from './app-revisions';
 import { isDuplicateKeyError } from './connection';
 import {
   AppSchema,
@@ -19,26 +20,118 @@ import {
 
 const now = () => new Date().toISOString();
 
+export { RevisionConflictError } from './app-revisions';
+
+/** An app as stored, with the revision its next write must name to be accepted. */
+export interface RevisionedApp {
+  app: App;
+  revision: number;
+}
+
+/** A claim older than this whose write never landed belongs to a writer that died: the next writer completes it. */
+const STALE_CLAIM_MS = 30_000;
+/** How often a write that names no revision re-reads after losing a claim race before it gives up. */
+const UNGUARDED_ATTEMPTS = 40;
+
 export class AppRepository {
   readonly model: Model<AppDoc>;
+  readonly revisions: Model<AppRevisionDoc>;
   constructor(connection: Connection) {
     this.model = connection.model<AppDoc>('App', AppSchema);
+    this.revisions = connection.model<AppRevisionDoc>('AppRevision', AppRevisionSchema);
   }
 
-  async put(app: App): Promise<{ created: boolean }> {
+  /**
+   * Creates or replaces an app. With `expected`, only while the app is at that revision (0: while it does
+   * not exist), else RevisionConflictError; without, after whatever write came before (last writer wins).
+   */
+  async put(app: App, expected?: number): Promise<{ created: boolean; revision: number }> {
     const { id, ...rest } = app;
-    const res = await this.model.replaceOne({ _id: id }, { ...rest, updatedAt: now() }, { upsert: true });
-    return { created: res.upsertedCount > 0 };
+    return this.write(id, rest, expected);
+  }
+
+  /** Deletes an app (same `expected` rule as put). `deleted: false` when there was no such app. */
+  async delete(id: string, expected?: number): Promise<{ deleted: boolean; revision: number }> {
+    const { created, revision } = await this.write(id, null, expected);
+    return { deleted: !created, revision };
   }
 
   async get(id: string): Promise<App | null> {
+    return (await this.getRevisioned(id))?.app ?? null;
+  }
+
+  async getRevisioned(id: string): Promise<RevisionedApp | null> {
     const doc = await this.model.findById(id).lean<AppDoc>().exec();
-    return doc ? appFromDoc(doc) : null;
+    return doc && !doc.deleted ? { app: appFromDoc(doc), revision: doc.revision ?? 0 } : null;
   }
 
   async list(): Promise<App[]> {
+    return (await this.listRevisioned()).map((r) => r.app);
+  }
+
+  async listRevisioned(): Promise<RevisionedApp[]> {
     const docs = await this.model.find().sort({ _id: 1 }).lean<AppDoc[]>().exec();
-    return docs.map(appFromDoc);
+    return docs.filter((d) => !d.deleted).map((doc) => ({ app: appFromDoc(doc), revision: doc.revision ?? 0 }));
+  }
+
+  /** Claims the next revision with a unique insert, then writes it (see app-revisions.ts). */
+  private async write(
+    id: string,
+    body: Omit<App, 'id'> | null,
+    expected: number | undefined,
+  ): Promise<{ created: boolean; revision: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const doc = await this.model.findById(id).lean<AppDoc>().exec();
+      const current = doc?.revision ?? 0;
+      const exists = Boolean(doc && !doc.deleted);
+      const pending = await this.revisions
+        .findById(`${id}:${current + 1}`)
+        .lean<AppRevisionDoc>()
+        .exec();
+      if (pending && Date.parse(pending.at) < Date.now() - STALE_CLAIM_MS) {
+        await this.land(id, pending.app, pending.revision);
+        continue;
+      }
+      if (expected !== undefined && expected !== current && !(expected === 0 && !exists))
+        throw new RevisionConflictError(id, expected, current);
+      if (!body && !exists) return { created: false, revision: current };
+      const next = current + 1;
+      const written = body ? (JSON.parse(JSON.stringify(body)) as Record<string, unknown>) : null;
+      if (pending || !(await this.claim(id, next, written))) {
+        // Another writer claimed the next revision first: a conflict for a guarded write; an unguarded one
+        // goes after it, once it landed.
+        if (expected !== undefined || attempt >= UNGUARDED_ATTEMPTS) throw new RevisionConflictError(id, current, next);
+        await new Promise((resolve) => setTimeout(resolve, 25 * Math.min(attempt, 8)));
+        continue;
+      }
+      await this.land(id, written, next);
+      return { created: !exists, revision: next };
+    }
+  }
+
+  private async claim(id: string, revision: number, app: Record<string, unknown> | null): Promise<boolean> {
+    try {
+      await this.revisions.create({ _id: `${id}:${revision}`, appId: id, revision, app, at: now() });
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Writes a claimed revision into the app's document; a deletion keeps the document as a tombstone. Never
+   * over a later revision: a writer that lost 30 s between its claim and this write was rolled forward,
+   * and the app may have moved on since (the upsert then meets the existing `_id`).
+   */
+  private async land(id: string, app: Record<string, unknown> | null, revision: number): Promise<void> {
+    const doc = app ? { ...app, revision, updatedAt: now() } : { revision, deleted: true, updatedAt: now() };
+    const older = { _id: id, $or: [{ revision: { $lt: revision } }, { revision: { $exists: false } }] };
+    try {
+      await this.model.replaceOne(older, doc, { upsert: true });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
   }
 }
 

@@ -98,6 +98,10 @@ export interface AppDoc {
   entitlements: unknown[];
   licenses: unknown[];
   policy: unknown;
+  /** Bumped by every write (see app-revisions.ts); absent on apps written before revisions existed (0). */
+  revision?: number;
+  /** A deleted app keeps its document, so its revisions keep counting if it is created again. */
+  deleted?: boolean;
   updatedAt: string;
 }
 
@@ -109,6 +113,8 @@ export const AppSchema = new Schema<AppDoc>(
     entitlements: [Schema.Types.Mixed],
     licenses: [Schema.Types.Mixed],
     policy: Schema.Types.Mixed,
+    revision: { type: Number, default: undefined },
+    deleted: { type: Boolean, default: undefined },
     updatedAt: String,
   },
   { ...opts, collection: 'apps' },

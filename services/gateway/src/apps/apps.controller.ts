@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Inject, Param, Put, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { isAdmin, type Actor, type App } from '@gatehouse/domain';
-import { Store } from '@gatehouse/store';
+import { RevisionConflictError, Store, type RevisionedApp } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { Audited } from '../audit/audit';
 import { fail } from '../common/errors';
@@ -10,12 +10,26 @@ import { connectorUrls, refuseNonPublicUrl } from '../common/outbound-urls';
 import type { GatewayConfig } from '../config';
 import { ID_PATTERN } from '../common/ids';
 import { GATEWAY_CONFIG, STORE } from '../tokens';
-import { AppsQuery, EntitlementsQuery, PutAppDto } from './apps.dto';
+import { AppsQuery, DeleteAppQuery, EntitlementsQuery, PutAppDto } from './apps.dto';
 import { DriftService } from './drift.service';
 
 function appId(id: string): string {
   if (!ID_PATTERN.test(id)) fail('APP_NOT_FOUND', `No application ${id.slice(0, 40)}.`);
   return id;
+}
+
+/** An app as answered: the stored app and the revision a guarded write names. */
+type AppWithRevision = App & { revision: number };
+const withRevision = ({ app, revision }: RevisionedApp): AppWithRevision => ({ ...app, revision });
+
+/** Runs a store write, answering a stale revision as 409 REVISION_CONFLICT. */
+async function guarded<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof RevisionConflictError) fail('REVISION_CONFLICT', err.message);
+    throw err;
+  }
 }
 
 /** Whose access a catalog call describes: the caller, or anyone for an admin. */
@@ -86,12 +100,15 @@ export class AppsController {
   @Put(':appId')
   @AdminOnly()
   @Audited('app.put', 'appId')
-  @ApiOperation({ summary: 'Create or replace an application (admin)' })
+  @ApiOperation({
+    summary: 'Create or replace an application (admin); with `revision`, only if nobody changed it since',
+  })
+  @ApiConflictResponse({ description: 'REVISION_CONFLICT: `revision` is not the app’s current one' })
   async put(
     @Param('appId') id: string,
     @Body() dto: PutAppDto,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<App> {
+  ): Promise<AppWithRevision> {
     if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'appId: letters, digits and . _ @ - only');
     checkApp(dto);
     for (const [key, url] of connectorUrls(dto.connector.config))
@@ -117,11 +134,40 @@ export class AppsController {
         },
       },
     };
-    const { created } = await this.store.apps.put(JSON.parse(JSON.stringify(app)) as App);
+    const { created, revision } = await guarded(() =>
+      this.store.apps.put(JSON.parse(JSON.stringify(app)) as App, dto.revision),
+    );
     // The app's hourly drift report; a PUT repeated after a failure here creates it then.
     await this.drift.ensureSchedule(id);
     res.status(created ? 201 : 200);
-    return (await this.store.apps.get(id))!;
+    const stored = await this.store.apps.getRevisioned(id);
+    // A write that landed right after ours answers the newer app, with its own revision.
+    return stored ? withRevision(stored) : { ...app, revision };
+  }
+
+  @Delete(':appId')
+  @HttpCode(204)
+  @AdminOnly()
+  @Audited('app.delete', 'appId')
+  @ApiOperation({ summary: 'Delete an application nobody holds access in (admin)' })
+  @ApiNoContentResponse()
+  @ApiConflictResponse({
+    description:
+      'APP_HAS_ACCESS: grants of the app are active (revoke them first); REVISION_CONFLICT: stale `revision`',
+  })
+  async delete(@Param('appId') id: string, @Query() q: DeleteAppQuery): Promise<void> {
+    const current = await this.store.apps.getRevisioned(appId(id));
+    if (!current) fail('APP_NOT_FOUND', `No application ${id}.`);
+    const active = await this.store.grants.list({ appId: id, state: 'active' });
+    if (active.length) {
+      const tickets = [...new Set(active.map((g) => g.ticketId))];
+      fail(
+        'APP_HAS_ACCESS',
+        `${active.length} grant(s) of ${id} are active (tickets ${tickets.slice(0, 10).join(', ')}): revoke them first.`,
+      );
+    }
+    await guarded(() => this.store.apps.delete(id, q.revision ?? current!.revision));
+    await this.drift.removeSchedule(id);
   }
 
   @Get()
@@ -129,24 +175,25 @@ export class AppsController {
   async list(@CurrentActor() actor: Actor, @Query() q: AppsQuery) {
     const userId = subjectOf(actor, q.for);
     const [apps, grants] = await Promise.all([
-      this.store.apps.list(),
+      this.store.apps.listRevisioned(),
       this.store.grants.list({ userId, state: 'active' }),
     ]);
     const withAccess = new Set(grants.map((g) => g.appId));
-    return apps.map((a) => ({
+    return apps.map(({ app: a, revision }) => ({
       id: a.id,
       name: a.name,
       connectorType: a.connector.type,
       hasAccess: withAccess.has(a.id),
       policy: a.policy,
+      revision,
     }));
   }
 
   @Get(':appId')
-  async get(@Param('appId') id: string): Promise<App> {
-    const app = await this.store.apps.get(appId(id));
-    if (!app) fail('APP_NOT_FOUND', `No application ${id}.`);
-    return app!;
+  async get(@Param('appId') id: string): Promise<AppWithRevision> {
+    const stored = await this.store.apps.getRevisioned(appId(id));
+    if (!stored) fail('APP_NOT_FOUND', `No application ${id}.`);
+    return withRevision(stored!);
   }
 
   @Get(':appId/entitlements')

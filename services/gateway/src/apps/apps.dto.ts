@@ -175,6 +175,24 @@ export class PutAppDto {
   @Type(() => LicenseDto)
   licenses?: LicenseDto[];
   @ApiProperty({ type: PolicyDto }) @ValidateNested() @Type(() => PolicyDto) policy!: PolicyDto;
+  @ApiPropertyOptional({
+    minimum: 0,
+    description:
+      'the revision this write replaces (from GET): a stale one is refused with 409 REVISION_CONFLICT; 0 creates only; absent, the write replaces whatever is there',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  revision?: number;
+}
+
+export class DeleteAppQuery {
+  @ApiPropertyOptional({ minimum: 0, description: 'refuse (409 REVISION_CONFLICT) unless the app is at this revision' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  revision?: number;
 }
 
 export class AppsQuery {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   WorkflowFailedError,
   type ScheduleOptions,
@@ -113,6 +114,17 @@ export class DriftService {
           state: { ...previous.state, note: `Drift report of application ${appId}` },
         }));
         this.logger.debug(`updated schedule ${scheduleId}`);
+      }
+    });
+  }
+
+  /** Deletes the app's drift schedule (with the app); gone already is fine. */
+  async removeSchedule(appId: string): Promise<void> {
+    await this.temporal.connection.withDeadline(Date.now() + SCHEDULE_RPC_DEADLINE_MS, async () => {
+      try {
+        await this.temporal.client.schedule.getHandle(driftScheduleId(appId)).delete();
+      } catch (err) {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
       }
     });
   }
