@@ -71,9 +71,10 @@ export function feedKey(n: number): string {
  * two writers never share a slot; the loser moves on. A slot can be left empty only by a writer that
  * failed after taking its number (a crash, a dropped connection) while a later slot filled; readers close
  * such a gap after a grace period by inserting `skip` there (whoever inserts first wins the slot, so a slow
- * writer that loses it appends again further on). Each entry is written after its ticket, so an entry
- * never shows a state the ticket does not have; its row carries the ticket's version, so entries applied
- * in any order converge on the newest.
+ * writer that loses it appends again further on). Each entry is written after its ticket's write, so an
+ * entry never shows a state the ticket does not have, except a new ticket's first row (version 0), which
+ * the gateway appends alongside its insert: a list may show that ticket a few milliseconds before it can be
+ * read by id. Its row carries the ticket's version, so entries applied in any order converge on the newest.
  */
 export class TicketFeed {
   /** The next slot this process will try; null until located. */

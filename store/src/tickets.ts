@@ -144,17 +144,25 @@ export class TicketRepository {
     this.listIndex = new TicketListIndex(this.model.collection, this.feed);
   }
 
-  /** Writes a ticket unless it exists (the workflow may have written it first); says whether this call inserted it. */
+  /**
+   * Writes a ticket unless it exists (the workflow may have written it first); says whether this call inserted it.
+   *
+   * Its feed entry is appended alongside the insert rather than after it: one round trip less on every create.
+   * The row is the gateway's first view (version 0), so when the workflow's own write won the insert, the
+   * feed's newer row of the same ticket still wins in the list index. The workflow has started by then, so
+   * the ticket the row names is written by its first persist even if this insert fails.
+   */
   async insertIfAbsent(doc: TicketDoc): Promise<boolean> {
-    try {
-      // A plain insert: FerretDB drops null values and empty arrays from an upsert's $setOnInsert.
-      await this.model.collection.insertOne(doc as never);
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return false;
-    }
-    await this.feed.append(ticketRowOf(doc));
-    return true;
+    // A plain insert: FerretDB drops null values and empty arrays from an upsert's $setOnInsert.
+    const inserted = this.model.collection.insertOne(doc as never).then(
+      () => true,
+      (err: unknown) => {
+        if (isDuplicateKeyError(err)) return false;
+        throw err;
+      },
+    );
+    const [won] = await Promise.all([inserted, this.feed.append(ticketRowOf(doc))]);
+    return won;
   }
 
   /** Inserts new tickets in bulk (imports, benchmarks), and their rows into the feed. */
