@@ -5,6 +5,11 @@ export interface Actor {
   email?: string;
   roles: string[];
   groups: string[];
+  /**
+   * Set when the caller is a directory (SCIM) user: `id` is then that user's Gatehouse id, and roles and
+   * groups include the directory's (docs/identity.md).
+   */
+  directory?: { manager: string | null; department: string | null };
 }
 
 export const ADMIN_ROLE = 'admin';

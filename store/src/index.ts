@@ -1,5 +1,6 @@
 export * from './audit';
 export * from './connection';
+export * from './directory';
 export * from './drift';
 export * from './events';
 export * from './grants';

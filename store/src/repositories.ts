@@ -157,6 +157,16 @@ export interface User {
    */
   roles: string[];
   groups: string[];
+  /** Directory attributes (SCIM); null on users no directory provisioned. */
+  externalId: string | null;
+  userName: string | null;
+  /** false: a leaver, whose tokens are refused (USER_INACTIVE). */
+  active: boolean;
+  /** The Gatehouse user id of the user's manager. */
+  manager: string | null;
+  department: string | null;
+  costCenter: string | null;
+  employeeNumber: string | null;
 }
 
 export class UserRepository {
@@ -169,7 +179,15 @@ export class UserRepository {
 
   async put(
     id: string,
-    patch: { name?: string; email?: string; accounts?: Record<string, string>; roles?: string[]; groups?: string[] },
+    patch: {
+      name?: string;
+      email?: string;
+      accounts?: Record<string, string>;
+      roles?: string[];
+      groups?: string[];
+      active?: boolean;
+      manager?: string | null;
+    },
   ): Promise<User> {
     const set: Record<string, unknown> = { updatedAt: now() };
     if (patch.name !== undefined) set.name = patch.name;
@@ -178,6 +196,8 @@ export class UserRepository {
     // Omitted lists are kept; a user written without them reads as [] (userFromDoc).
     if (patch.roles !== undefined) set.roles = patch.roles;
     if (patch.groups !== undefined) set.groups = patch.groups;
+    if (patch.active !== undefined) set.active = patch.active;
+    if (patch.manager !== undefined) set.manager = patch.manager;
     const doc = await this.model
       .findOneAndUpdate({ _id: id }, { $set: set }, { upsert: true, new: true })
       .lean<UserDoc>()
@@ -185,7 +205,7 @@ export class UserRepository {
     return userFromDoc(doc!);
   }
 
-  /** Users some approver rule (`user:<id>`, `group:<name>`, `role:<name>`) names. */
+  /** Active users some approver rule (`user:<id>`, `group:<name>`, `role:<name>`) names. */
   async matchingRules(rules: string[]): Promise<User[]> {
     const ids = rules.filter((r) => r.startsWith('user:')).map((r) => r.slice(5));
     const groups = rules.filter((r) => r.startsWith('group:')).map((r) => r.slice(6));
@@ -195,7 +215,10 @@ export class UserRepository {
     if (groups.length) or.push({ groups: { $in: groups } });
     if (roles.length) or.push({ roles: { $in: roles } });
     if (!or.length) return [];
-    const docs = await this.model.find({ $or: or }).lean<UserDoc[]>().exec();
+    const docs = await this.model
+      .find({ $or: or, active: { $ne: false } })
+      .lean<UserDoc[]>()
+      .exec();
     return docs.map(userFromDoc);
   }
 
@@ -250,6 +273,13 @@ function userFromDoc(doc: UserDoc): User {
     accounts: doc.accounts ?? {},
     roles: doc.roles ?? [],
     groups: doc.groups ?? [],
+    externalId: doc.externalId ?? null,
+    userName: doc.userName ?? null,
+    active: doc.active !== false,
+    manager: doc.manager ?? null,
+    department: doc.department ?? null,
+    costCenter: doc.costCenter ?? null,
+    employeeNumber: doc.employeeNumber ?? null,
   };
 }
 

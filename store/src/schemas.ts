@@ -139,6 +139,11 @@ export interface UserDoc {
   employeeNumber?: string | null;
   /** Progress of the leaver workflow, while and after it runs. */
   offboarding?: { state: 'running' | 'done'; remaining: number } | null;
+  /**
+   * The SCIM resource as the identity provider last wrote it (JSON text: its extension keys hold dots),
+   * with `meta.created`. Present on directory users only; kept after a SCIM DELETE, which clears `userName`.
+   */
+  scim?: string | null;
   updatedAt: string;
 }
 
@@ -158,6 +163,7 @@ export const UserSchema = new Schema<UserDoc>(
     costCenter: { type: String, default: undefined },
     employeeNumber: { type: String, default: undefined },
     offboarding: { type: Schema.Types.Mixed, default: undefined },
+    scim: { type: String, default: undefined },
     updatedAt: String,
   },
   { ...opts, collection: 'users' },

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { AuditRepository } from './audit';
 import { connectStore } from './connection';
+import { DirectoryRepository } from './directory';
 import {
   AppRepository,
   DemoMembershipRepository,
@@ -24,6 +25,7 @@ export class Store {
   readonly tickets: TicketRepository;
   readonly apps: AppRepository;
   readonly users: UserRepository;
+  readonly directory: DirectoryRepository;
   readonly grants: GrantRepository;
   readonly leases: LeaseRepository;
   readonly ticketNumbers: TicketNumberRepository;
@@ -44,6 +46,7 @@ export class Store {
     this.tickets = new TicketRepository(connection);
     this.apps = new AppRepository(connection);
     this.users = new UserRepository(connection);
+    this.directory = new DirectoryRepository(connection, this.users.model);
     this.leases = new LeaseRepository(connection);
     this.grants = new GrantRepository(connection, this.leases);
     this.ticketNumbers = new TicketNumberRepository(connection);

@@ -420,6 +420,14 @@ describe('users, apps, health and docs', () => {
       accounts: { github: 'bob-gh' },
       roles: [],
       groups: [],
+      // The directory's attributes: none on a user no directory provisioned.
+      externalId: null,
+      userName: null,
+      active: true,
+      manager: null,
+      department: null,
+      costCenter: null,
+      employeeNumber: null,
     });
     expect((await stack.as(users.bob).get('/users/bob')).body.accounts).toEqual({ github: 'bob-gh' });
     expect((await alice().get('/users/bob')).status).toBe(404);

@@ -11,6 +11,9 @@ import { AuthGuard } from './auth/auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ErrorFilter } from './common/error.filter';
 import { DevController } from './dev/dev.controller';
+import { DirectoryService } from './directory/directory.service';
+import { ScimController, ScimTokenController } from './directory/scim.controller';
+import { ScimDirectory } from './directory/scim-directory';
 import type { GatewayConfig } from './config';
 import { GrantsController } from './grants/grants.controller';
 import { HealthController } from './health/health.controller';
@@ -46,6 +49,8 @@ export class GatewayModule {
         WebhooksController,
         SlackController,
         AdminController,
+        ScimController,
+        ScimTokenController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -60,6 +65,8 @@ export class GatewayModule {
         DriftService,
         ReindexService,
         OffboardingService,
+        DirectoryService,
+        ScimDirectory,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },

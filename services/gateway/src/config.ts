@@ -45,6 +45,15 @@ export interface GatewayConfig {
   metricsToken?: string | null;
   /** Traces, when an OTLP endpoint is set (the standard `OTEL_*` variables); null: tracing off. */
   tracing?: TracingSettings | null;
+  /** SCIM 2.0 at /scim/v2 (docs/identity.md). */
+  directory?: DirectorySettings;
+}
+
+export interface DirectorySettings {
+  /** The bearer token the identity provider sends to /scim/v2 (`SCIM_TOKEN`); null: only tokens an admin issued. */
+  scimToken: string | null;
+  /** How long a gateway reuses a caller's directory entry (`DIRECTORY_CACHE_SECONDS`; 0: every request looks). */
+  cacheMs: number;
 }
 
 export interface TracingSettings {
@@ -137,7 +146,15 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ticketListSource: ticketListSource(env),
     metricsToken: metricsToken(env),
     tracing: tracingSettings(env),
+    directory: { scimToken: scimToken(env), cacheMs: int(env, 'DIRECTORY_CACHE_SECONDS', 10) * 1000 },
   };
+}
+
+function scimToken(env: NodeJS.ProcessEnv): string | null {
+  const token = env.SCIM_TOKEN || null;
+  if (token !== null && (token.length < 32 || /\s/.test(token)))
+    throw new ConfigError('SCIM_TOKEN must be at least 32 characters, without spaces');
+  return token;
 }
 
 function metricsToken(env: NodeJS.ProcessEnv): string | null {

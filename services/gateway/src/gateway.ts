@@ -71,6 +71,8 @@ export async function createGateway(
   app.useBodyParser('json', {
     limit: config.bodyLimit,
     strict: true,
+    // SCIM clients send application/scim+json (RFC 7644 §3.1).
+    type: ['application/json', 'application/scim+json'],
     // class-transformer silently drops these keys, so the unknown-field check never sees them: refuse them here.
     reviver: (key: string, value: unknown) => {
       if (key === '__proto__' || key === 'constructor' || key === 'prototype')

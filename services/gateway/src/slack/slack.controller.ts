@@ -136,6 +136,8 @@ export class SlackController implements BeforeApplicationShutdown {
         click,
         `You cannot ${verb} this: you are not a Gatehouse user (no Gatehouse user has the email address of your Slack account).`,
       );
+    // A leaver's Slack account may outlive their directory user: the API would answer USER_INACTIVE.
+    if (!user.active) return this.tell(click, `You cannot ${verb} this: your Gatehouse user has been deactivated.`);
     if (!click.target) return this.tell(click, `You cannot ${verb} this: the button names no ticket.`);
     const { ticketId, step } = click.target;
     // The directory's view of the user: what a token would say about them.

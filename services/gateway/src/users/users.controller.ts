@@ -1,6 +1,16 @@
 import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 import { CONNECTOR_TYPES, isAdmin, type Actor } from '@gatehouse/domain';
 import { Store, type User } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
@@ -8,7 +18,9 @@ import { Audited } from '../audit/audit';
 import { fail } from '../common/errors';
 import { ID_PATTERN } from '../common/ids';
 import { IsScalarMap } from '../common/validators';
+import { DirectoryService } from '../directory/directory.service';
 import { STORE } from '../tokens';
+import { OffboardingService } from './offboarding.service';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
@@ -41,6 +53,18 @@ export class PutUserDto {
   @IsString({ each: true })
   @Matches(NAME_PATTERN, { each: true, message: 'groups: letters, digits and . _ @ - only' })
   groups?: string[];
+  @ApiPropertyOptional({
+    description:
+      'false: a leaver. Their tokens get 403 USER_INACTIVE from then on, and going from active to inactive starts the leaver workflow',
+  })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'the Gatehouse user id of the user’s manager' })
+  @IsOptional()
+  @IsString()
+  @Matches(NAME_PATTERN, { message: 'manager: a user id (letters, digits and . _ @ - only)' })
+  manager?: string | null;
 }
 
 export class MeResponse {
@@ -55,7 +79,11 @@ export class MeResponse {
 @ApiBearerAuth()
 @Controller()
 export class UsersController {
-  constructor(@Inject(STORE) private readonly store: Store) {}
+  constructor(
+    @Inject(STORE) private readonly store: Store,
+    @Inject(OffboardingService) private readonly offboarding: OffboardingService,
+    @Inject(DirectoryService) private readonly directory: DirectoryService,
+  ) {}
 
   @Get('me')
   me(@CurrentActor() actor: Actor): MeResponse {
@@ -76,7 +104,14 @@ export class UsersController {
     const unknown = Object.keys(dto.accounts ?? {}).find((k) => !(CONNECTOR_TYPES as readonly string[]).includes(k));
     if (unknown)
       fail('VALIDATION_FAILED', `accounts: "${unknown}" is not a connector type (${CONNECTOR_TYPES.join(', ')})`);
-    return this.store.users.put(id, { ...dto, ...(dto.email !== undefined ? { email: dto.email.toLowerCase() } : {}) });
+    const before = dto.active === false ? await this.store.users.get(id) : null;
+    const user = await this.store.users.put(id, {
+      ...dto,
+      ...(dto.email !== undefined ? { email: dto.email.toLowerCase() } : {}),
+    });
+    this.directory.invalidate();
+    if (before?.active) await this.offboarding.start(id);
+    return user;
   }
 
   @Get('users/:id')
@@ -92,6 +127,13 @@ export class UsersController {
           accounts: {},
           roles: actor.roles,
           groups: actor.groups,
+          externalId: null,
+          userName: null,
+          active: true,
+          manager: null,
+          department: null,
+          costCenter: null,
+          employeeNumber: null,
         };
       fail('USER_NOT_FOUND', `No user ${id.slice(0, 40)}.`);
     }
