@@ -6,6 +6,7 @@ export * from './events';
 export * from './grants';
 export * from './leases';
 export * from './notifications';
+export * from './policies';
 export * from './repositories';
 export * from './schemas';
 export * from './store';

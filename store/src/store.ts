@@ -14,6 +14,7 @@ import {
 import { DriftReportRepository } from './drift';
 import { GrantRepository } from './grants';
 import { LeaseRepository } from './leases';
+import { PolicyRepository } from './policies';
 import { TicketEventRepository } from './events';
 import { SentNotificationRepository, SlackMessageRepository } from './notifications';
 import { SlackIdentityRepository } from './notifications';
@@ -35,6 +36,7 @@ export class Store {
   readonly demoMemberships: DemoMembershipRepository;
   readonly driftReports: DriftReportRepository;
   readonly audit: AuditRepository;
+  readonly policies: PolicyRepository;
   readonly ticketEvents: TicketEventRepository;
   readonly webhooks: WebhookRepository;
   readonly webhookDeliveries: WebhookDeliveryRepository;
@@ -56,6 +58,7 @@ export class Store {
     this.demoMemberships = new DemoMembershipRepository(connection);
     this.driftReports = new DriftReportRepository(connection);
     this.audit = new AuditRepository(connection);
+    this.policies = new PolicyRepository(connection);
     this.ticketEvents = new TicketEventRepository(connection);
     this.webhooks = new WebhookRepository(connection);
     this.webhookDeliveries = new WebhookDeliveryRepository(connection);

@@ -19,6 +19,8 @@ import { GrantsController } from './grants/grants.controller';
 import { HealthController } from './health/health.controller';
 import { GatewayMetrics } from './observability/metrics';
 import { MetricsController } from './observability/metrics.controller';
+import { PoliciesController } from './policies/policies.controller';
+import { PolicyDecisions } from './policies/policy-decisions.service';
 import { TracingFlush } from './observability/tracing';
 import { TemporalService } from './temporal/temporal.service';
 import { TicketsController } from './tickets/tickets.controller';
@@ -49,6 +51,7 @@ export class GatewayModule {
         WebhooksController,
         SlackController,
         AdminController,
+        PoliciesController,
         ScimController,
         ScimTokenController,
       ],
@@ -65,6 +68,7 @@ export class GatewayModule {
         DriftService,
         ReindexService,
         OffboardingService,
+        PolicyDecisions,
         DirectoryService,
         ScimDirectory,
         { provide: APP_GUARD, useClass: AuthGuard },
