@@ -5,3 +5,4 @@ export * from './notification-activities';
 export * from './webhook-activities';
 export * from './channels';
 export * from './reindex-activities';
+export * from './offboarding-activities';

@@ -1,5 +1,6 @@
 export * from './app';
 export * from './approval';
+export * from './approver-rules';
 export * from './duration';
 export * from './errors';
 export * from './identity';
@@ -10,3 +11,4 @@ export * from './connector-activities';
 export * from './notifications';
 export * from './ticket-state';
 export * from './reindex';
+export * from './offboarding';

@@ -140,6 +140,7 @@ export const TICKET_EVENT_TYPES: readonly LogEventType[] = [
   'removed',
   'reminder_sent',
   'escalated',
+  'approver_removed',
   'expiring_soon',
 ];
 

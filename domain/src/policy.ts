@@ -16,7 +16,9 @@ export type FlagCode =
   | 'END_BEFORE_START'
   | 'START_IN_PAST'
   | 'ALREADY_HAS_ACCESS'
-  | 'NOT_A_MEMBER';
+  | 'NOT_A_MEMBER'
+  /** A step's approver rules resolve to nobody for this beneficiary (see approver-rules.ts). */
+  | 'NO_ELIGIBLE_APPROVER';
 
 export interface PolicyFlag {
   code: FlagCode;

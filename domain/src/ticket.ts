@@ -31,6 +31,8 @@ export type LogEventType =
   | 'reminder_sent'
   /** The current step was opened to its fallback approvers (policy `escalateAfterSeconds`, `escalateTo`). */
   | 'escalated'
+  /** A leaver was taken out of the approvers of the ticket's waiting steps (details: userId, steps). */
+  | 'approver_removed'
   /** Limited access ends within the policy's `expiryNoticeSeconds`: the requester is told. */
   | 'expiring_soon';
 

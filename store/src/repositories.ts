@@ -1,5 +1,5 @@
 import type { Connection, Model } from 'mongoose';
-import type { App } from '@gatehouse/domain';
+import type { App, DirectoryManager, OffboardingProgress } from '@gatehouse/domain';
 import { AppRevisionSchema, RevisionConflictError, type AppRevisionDoc } from './app-revisions';
 import { isDuplicateKeyError } from './connection';
 import {
@@ -262,6 +262,33 @@ export class UserRepository {
   async get(id: string): Promise<User | null> {
     const doc = await this.model.findById(id).lean<UserDoc>().exec();
     return doc ? userFromDoc(doc) : null;
+  }
+
+  /**
+   * The user's managers up the directory's chain, nearest first, at most `levels` of them (approver rules
+   * `manager`, `manager:2`). A manager the directory names but Gatehouse has not stored counts as active.
+   */
+  async managers(userId: string, levels: number): Promise<DirectoryManager[]> {
+    const chain: DirectoryManager[] = [];
+    let managerId =
+      levels > 0 ? ((await this.model.findById(userId, { manager: 1 }).lean<UserDoc>().exec())?.manager ?? null) : null;
+    while (managerId && chain.length < levels) {
+      const doc = await this.model.findById(managerId, { active: 1, manager: 1 }).lean<UserDoc>().exec();
+      chain.push({ id: managerId, active: doc?.active !== false });
+      managerId = doc?.manager ?? null;
+    }
+    return chain;
+  }
+
+  /** The leaver workflow's progress on this user, or null when none ran. */
+  async offboarding(id: string): Promise<OffboardingProgress | null> {
+    const doc = await this.model.findById(id, { offboarding: 1 }).lean<UserDoc>().exec();
+    return doc?.offboarding ?? null;
+  }
+
+  /** Written by the leaver workflow only (one writer per user at a time), never creating a user. */
+  async setOffboarding(id: string, progress: OffboardingProgress): Promise<void> {
+    await this.model.updateOne({ _id: id }, { $set: { offboarding: progress } }).exec();
   }
 }
 

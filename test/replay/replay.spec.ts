@@ -12,6 +12,7 @@ import { Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { workflowSinks } from '@gatehouse/worker';
+import { removeApproverUpdate } from '@gatehouse/workflows';
 import { eventually, openTestClient, testTemporalAddress } from '../support/harness';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { binaries } = require('../../tools/scripts/stack') as typeof import('../../tools/scripts/stack');
@@ -32,7 +33,7 @@ function histories() {
 
 test('every recorded ticket history replays against the current workflow code', async () => {
   const recorded = histories();
-  expect(recorded.length).toBeGreaterThanOrEqual(18);
+  expect(recorded.length).toBeGreaterThanOrEqual(19);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
     // The sinks every worker registers (the bundle's tracing interceptors send their spans to one).
@@ -260,5 +261,36 @@ record('recording histories', () => {
     );
     expect((await stack.as(users.dave).post(`/tickets/${t.id}/approve`, { comment: 'covering' })).status).toBe(200);
     await save('14-reminded-escalated-expiry-notice', t.id);
+  }, 60_000);
+
+  test('a leaver taken out of pending steps (patch approver-removal)', async () => {
+    const a = stack.as(users.alice);
+    const app = await createApp(stack, {
+      policy: {
+        reraiseWindowSeconds: 1,
+        approval: {
+          steps: [
+            { name: 'Lead', approvers: ['user:lee', 'user:carol'], minApprovals: 1 },
+            {
+              name: 'Peer',
+              approvers: ['user:lee'],
+              minApprovals: 1,
+              escalateAfterSeconds: 3600,
+              escalateTo: ['group:it-admins'],
+            },
+          ],
+        },
+      },
+    });
+    const t = (await a.post('/tickets', body(app))).body;
+    const { client, connection } = await openTestClient();
+    await client.workflow.getHandle(t.id).executeUpdate(removeApproverUpdate, { args: [{ userId: 'lee' }] });
+    await connection.close();
+    expect((await stack.as(users.carol).post(`/tickets/${t.id}/approve`, {})).status).toBe(200);
+    // The second step lost its only approver before it opened: it escalates as it opens.
+    expect((await stack.as(users.dave).post(`/tickets/${t.id}/approve`, {})).body.status).toBe('approved');
+    const log = (await a.get(`/tickets/${t.id}`)).body.log.map((e: { event: string }) => e.event);
+    expect(log.slice(0, 5)).toEqual(['created', 'approver_removed', 'approved', 'escalated', 'approved']);
+    await save('19-approver-removed-escalated', t.id);
   }, 60_000);
 });

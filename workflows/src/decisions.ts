@@ -15,6 +15,7 @@ import {
   recordApproval,
   recordRejection,
   type ErrorCode,
+  type RemoveApproverInput,
 } from '@gatehouse/domain';
 import { PATCHES, type ActorCommentInput, type DecisionActor, type DecisionInput } from './definitions';
 import { StepTimers } from './notification-timers';
@@ -24,6 +25,8 @@ import { failureMessage, refuse, SYSTEM, type TicketRun } from './ticket-run';
 export class Decisions {
   /** Cancels waiting for the lock: the decision holding it gives way instead of approving. */
   private cancelsWaiting = 0;
+  /** The reminder and escalation timers of the step open now (runs with the `notifications` patch). */
+  private timers: StepTimers | null = null;
 
   constructor(private readonly run: TicketRun) {}
 
@@ -129,6 +132,42 @@ export class Decisions {
     return run.state;
   }
 
+  validateRemoveApprover(_input?: RemoveApproverInput): void {
+    const { input, state } = this.run;
+    if (state.status !== 'pending')
+      refuse('TICKET_NOT_PENDING', `Ticket ${input.ticketId} is ${state.status}, no longer pending.`);
+  }
+
+  /**
+   * A leaver approves nothing any more: `user:<id>` leaves every waiting step. A current step left with
+   * no approver escalates to its fallback approvers at once; a later one when it opens. Approvals the
+   * leaver gave before they left stand. Sending it again changes nothing.
+   */
+  async removeApprover(request: RemoveApproverInput) {
+    const { run } = this;
+    await run.lock.runExclusive(() => {
+      this.validateRemoveApprover(request);
+      const rule = `user:${request.userId}`;
+      run.removedApprovers.add(rule);
+      const { approval } = run.state;
+      const changedSteps: number[] = [];
+      const steps = approval.steps.map((st, i) => {
+        if (st.state !== 'waiting' || !st.approvers.includes(rule)) return st;
+        changedSteps.push(i);
+        return { ...st, approvers: st.approvers.filter((r) => r !== rule) };
+      });
+      if (!changedSteps.length) return;
+      patched(PATCHES.approverRemoval);
+      run.state.approval = { ...approval, steps, awaiting: [...steps[approval.currentStep].approvers] };
+      run.log('approver_removed', SYSTEM, request.comment, { userId: request.userId, steps: changedSteps });
+      run.changed();
+      if (this.timers?.step === approval.currentStep && !steps[approval.currentStep].approvers.length)
+        this.timers.escalateNow();
+    });
+    await run.persisted();
+    return run.state;
+  }
+
   /**
    * Resolves once the ticket is decided, to `false` when the pending timeout passed first. Each step gets
    * its reminder and escalation timers when it opens. Deliberately not async: the lifecycle awaits the
@@ -165,6 +204,14 @@ export class Decisions {
     const deadline = pendingTimeout ? Date.now() + pendingTimeout * 1000 : null;
     while (state.status === 'pending') {
       const timers = new StepTimers(this.run, state.approval.currentStep);
+      this.timers = timers;
+      // A step whose every approver left before it opened goes to its fallback approvers at once.
+      if (
+        this.run.removedApprovers.size > 0 &&
+        !state.approval.steps[timers.step].approvers.length &&
+        patched(PATCHES.approverRemoval)
+      )
+        timers.escalateNow();
       const stepOpen = () => state.status === 'pending' && state.approval.currentStep === timers.step;
       while (stepOpen()) {
         const due = [...(deadline !== null ? [deadline] : []), ...timers.due()];

@@ -4,7 +4,14 @@
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, Duration, TicketState, TicketWorkflowInput } from '@gatehouse/domain';
+import {
+  TICKET_MESSAGE_NAMES,
+  type Actor,
+  type Duration,
+  type RemoveApproverInput,
+  type TicketState,
+  type TicketWorkflowInput,
+} from '@gatehouse/domain';
 
 export const TICKET_WORKFLOW_TYPE = 'ticketWorkflow';
 export const DEFAULT_TASK_QUEUE = 'gatehouse-tickets';
@@ -43,10 +50,14 @@ export interface ActorCommentInput {
 
 export const approveTicketUpdate = defineUpdate<TicketState, [DecisionInput]>('approve');
 export const rejectTicketUpdate = defineUpdate<TicketState, [DecisionInput]>('reject');
-export const cancelTicketUpdate = defineUpdate<TicketState, [ActorCommentInput]>('cancel');
-export const revokeAccessUpdate = defineUpdate<TicketState, [ActorCommentInput]>('revoke');
+export const cancelTicketUpdate = defineUpdate<TicketState, [ActorCommentInput]>(TICKET_MESSAGE_NAMES.cancel);
+export const revokeAccessUpdate = defineUpdate<TicketState, [ActorCommentInput]>(TICKET_MESSAGE_NAMES.revoke);
 export const retryApplyUpdate = defineUpdate<TicketState, [ActorCommentInput]>('retry');
-export const ticketStateQuery = defineQuery<TicketState>('ticketState');
+export const ticketStateQuery = defineQuery<TicketState>(TICKET_MESSAGE_NAMES.ticketState);
+/** Sent by a leaver's offboarding: the leaver approves nothing any more (see decisions.ts, `removeApprover`). */
+export const removeApproverUpdate = defineUpdate<TicketState, [RemoveApproverInput]>(
+  TICKET_MESSAGE_NAMES.removeApprover,
+);
 
 /** Sent to the workflow that owns the access: start this extension (or re-raise) ticket as your child. */
 export const requestExtensionUpdate = defineUpdate<TicketState, [TicketWorkflowInput]>('requestExtension');
@@ -76,6 +87,11 @@ export const PATCHES = {
   expireFailedAfterEnd: 'expire-failed-after-end',
   /** The read model and the events are written from one loop, in one order (see TicketRun.writeLoop). */
   singleWriter: 'single-writer',
+  /**
+   * A leaver taken out of a pending step's approvers (Update `removeApprover`, new with it): a step left
+   * with nobody escalates at once, when it is current or when it opens.
+   */
+  approverRemoval: 'approver-removal',
 } as const;
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.

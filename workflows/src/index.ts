@@ -7,3 +7,5 @@ export type { notifyWorkflow, NotifyResult } from './notify-workflows';
 export type { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
 export * from './reindex-definitions';
 export type { reindexWorkflow } from './reindex-workflow';
+export * from './offboarding-definitions';
+export type { offboardingWorkflow } from './offboarding-workflow';

@@ -43,17 +43,27 @@ export class StepTimers {
       run.changed();
       approvalReminded(run.input);
     }
-    if (!this.escalated && this.escalateAt !== null && now >= this.escalateAt) {
-      this.escalated = true;
-      this.escalate(run.input.policy.approval.steps[step]!.escalateTo!);
-    }
+    if (!this.escalated && this.escalateAt !== null && now >= this.escalateAt) this.escalateNow();
+  }
+
+  /**
+   * Escalates now rather than when its timer fires: the step was left with no approver (a leaver taken
+   * out of it). Without fallback approvers the step keeps waiting, for a cancel or the pending timeout.
+   */
+  escalateNow(): void {
+    if (this.escalated) return;
+    this.escalated = true;
+    const to = this.run.input.policy.approval.steps[this.step]?.escalateTo ?? [];
+    if (to.length) this.escalate(to);
   }
 
   /** Opens the step to its fallback approvers: they become eligible and are told (event `escalated`). */
   private escalate(to: string[]): void {
     const { run, step } = this;
     const current = run.state.approval.steps[step];
-    const added = to.filter((rule) => !current.approvers.includes(rule));
+    // A leaver taken out of the approvers does not come back as a fallback approver.
+    const added = to.filter((rule) => !current.approvers.includes(rule) && !run.removedApprovers.has(rule));
+    if (!added.length && run.removedApprovers.size) return; // every fallback approver has left too
     const steps = run.state.approval.steps.map((st, i) =>
       i === step ? { ...st, approvers: [...st.approvers, ...added] } : st,
     );

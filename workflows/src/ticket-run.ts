@@ -94,6 +94,8 @@ export class TicketRun {
   expiryNoticeFor: string | null;
   /** Extension children not yet decided, told when the access ends. */
   readonly pendingExtensions: Set<string>;
+  /** Approver rules of leavers taken out of the pending steps (Update `removeApprover`): never added back by escalation. */
+  readonly removedApprovers = new Set<string>();
   /** Answers owed to extension children, sent in order by the extensions' answer loop. */
   readonly answers: { ticketId: string; applied: boolean; end: string }[] = [];
 

@@ -16,6 +16,8 @@
  *   notification-timers.ts reminders, escalations and the expiry notice
  *   retry-policies.ts      every activity the workflow calls, with its named retry policy
  *
+ * A leaver's offboarding cancels, revokes and takes them out of pending steps (Update `removeApprover`).
+ *
  * Every Update has a validator, so an ineligible caller is refused before anything enters history, and
  * every state-changing handler runs under the run's lock, re-validating inside it.
  */
@@ -28,6 +30,7 @@ import {
   extensionAppliedSignal,
   extensionApprovedSignal,
   rejectTicketUpdate,
+  removeApproverUpdate,
   requestExtensionUpdate,
   requestReraiseUpdate,
   retryApplyUpdate,
@@ -53,6 +56,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   setHandler(approveTicketUpdate, (d) => decisions.approve(d), { validator: (d) => decisions.validateApprove(d) });
   setHandler(rejectTicketUpdate, (d) => decisions.reject(d), { validator: (d) => decisions.validateReject(d) });
   setHandler(cancelTicketUpdate, (r) => decisions.cancel(r), { validator: (r) => decisions.validateCancel(r) });
+  setHandler(removeApproverUpdate, (r) => decisions.removeApprover(r), {
+    validator: (r) => decisions.validateRemoveApprover(r),
+  });
   setHandler(revokeAccessUpdate, (r) => period.revoke(r), { validator: (r) => period.validateRevoke(r) });
   setHandler(retryApplyUpdate, (r) => provisioning.retry(r), { validator: (r) => provisioning.validateRetry(r) });
   setHandler(requestExtensionUpdate, (child) => extensions.requestExtension(child), {

@@ -4,3 +4,4 @@ export { checkConnectionWorkflow, driftReportWorkflow, reapplyGrantWorkflow } fr
 export { notifyWorkflow } from './notify-workflows';
 export { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
 export { reindexWorkflow } from './reindex-workflow';
+export { offboardingWorkflow } from './offboarding-workflow';

@@ -4,6 +4,7 @@ import { NativeConnection, Worker, bundleWorkflowCode, type State, type WorkerOp
 import {
   createConnectorActivities,
   createNotificationActivities,
+  createOffboardingActivities,
   createReindexActivities,
   createTicketActivities,
   type ActivityDeps,
@@ -138,7 +139,12 @@ export async function createGatehouseWorker(options: GatehouseWorkerOptions): Pr
     tickets: { ...ticketActivities, ...connectorActivities, ...notificationActivities },
     notifications: notificationActivities,
     // The read-model rebuild runs beside the drift reports: long maintenance that must not take a grant's slots.
-    maintenance: { ...connectorActivities, ...createReindexActivities({ store: options.store }) },
+    // Leavers' offboarding too: it waits on ticket workflows, whose own activities run on the ticket queue.
+    maintenance: {
+      ...connectorActivities,
+      ...createReindexActivities({ store: options.store }),
+      ...createOffboardingActivities({ store: options.store }),
+    },
   };
   const bundlePath = options.workflowBundlePath;
   const workflowSource: Pick<WorkerOptions, 'workflowBundle'> =

@@ -17,6 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
+  APPROVER_RULE_PATTERN,
   CONNECTOR_TYPES,
   ENTITLEMENT_KINDS,
   FIELD_TYPES,
@@ -66,13 +67,18 @@ export class LicenseDto {
 
 export class ApprovalStepDto {
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) name!: string;
-  @ApiProperty({ type: [String], example: ['user:carol', 'group:it-admins', 'role:admin'] })
+  @ApiProperty({
+    type: [String],
+    example: ['user:carol', 'group:it-admins', 'role:admin', 'manager'],
+    description:
+      "approver rules: `user:<id>`, `group:<name>`, `role:<name>`, `manager` (the beneficiary's manager in the directory) or `manager:2` (that manager's manager), resolved when a ticket is created",
+  })
   @IsArray()
   @ArrayMaxSize(100)
   @IsString({ each: true })
-  @Matches(/^(user|group|role):[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, {
+  @Matches(APPROVER_RULE_PATTERN, {
     each: true,
-    message: 'approvers must be user:<id>, group:<name> or role:<name>',
+    message: 'approvers must be user:<id>, group:<name>, role:<name>, manager or manager:2',
   })
   approvers!: string[];
   @ApiProperty({ minimum: 1 }) @IsInt() @Min(1) @Max(100) minApprovals!: number;
@@ -97,9 +103,9 @@ export class ApprovalStepDto {
   @IsArray()
   @ArrayMaxSize(100)
   @IsString({ each: true })
-  @Matches(/^(user|group|role):[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, {
+  @Matches(APPROVER_RULE_PATTERN, {
     each: true,
-    message: 'escalateTo must be user:<id>, group:<name> or role:<name>',
+    message: 'escalateTo must be user:<id>, group:<name>, role:<name>, manager or manager:2',
   })
   escalateTo?: string[];
 }

@@ -5,10 +5,13 @@ import {
   deriveAction,
   evaluateRequest,
   isAdmin,
+  managerLevelsUsed,
   newTicketState,
+  resolveApproverRules,
   resolveDuration,
   toUtcIso,
   type Actor,
+  type AccessPolicy,
   type App,
   type Duration,
   type PolicyFlag,
@@ -120,8 +123,25 @@ export class TicketCreation {
   }
 
   async validate(actor: Actor, dto: CreateTicketDto): Promise<{ ok: boolean; flags: PolicyFlag[] }> {
-    const { flags } = await this.check(actor, dto);
+    const { app, beneficiaryId, flags: policyFlags } = await this.check(actor, dto);
+    const flags = [...policyFlags, ...(await this.approvers(app.policy, actor.id, beneficiaryId)).flags];
     return { ok: flags.length === 0, flags };
+  }
+
+  /**
+   * The policy the ticket runs with: approver rules `manager` and `manager:2` resolved against the
+   * directory to the people they name now, so the workflow's input is concrete and a replay never reads
+   * the directory (docs/identity.md, "The manager as approver"). Flags a step nobody could approve.
+   */
+  private async approvers(
+    policy: AccessPolicy,
+    requesterId: string,
+    beneficiaryId: string,
+  ): Promise<{ policy: AccessPolicy; flags: PolicyFlag[] }> {
+    const levels = managerLevelsUsed(policy);
+    if (!levels) return resolveApproverRules(policy, { requesterId, beneficiaryId, managers: [] });
+    const managers = await this.store.users.managers(beneficiaryId, levels);
+    return resolveApproverRules(policy, { requesterId, beneficiaryId, managers });
   }
 
   async create(actor: Actor, dto: CreateTicketDto, idempotencyKey?: string): Promise<CreateResult> {
@@ -320,7 +340,13 @@ export class TicketCreation {
     const number = reservedId === null ? this.store.ticketNumbers.next() : null;
     number?.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
     const p = await prepare();
-    if (p.flags.length) throw new GatehouseError('POLICY_VIOLATION', p.flags.map((f) => f.message).join(' '), p.flags);
+    const approvers = await this.approvers(p.app.policy, actor.id, p.beneficiaryId);
+    const flags = [...p.flags, ...approvers.flags];
+    if (flags.length) {
+      // A ticket nobody could approve is refused as such, whatever else the request got wrong.
+      const code = approvers.flags.length ? 'NO_ELIGIBLE_APPROVER' : 'POLICY_VIOLATION';
+      throw new GatehouseError(code, flags.map((f) => f.message).join(' '), flags);
+    }
 
     // The names do not depend on the number or the claims: look them up while those are taken.
     const names = Promise.all([
@@ -361,7 +387,7 @@ export class TicketCreation {
       changes: p.changes,
       duration: p.duration,
       reason: p.reason?.trim() || null,
-      policy: p.app.policy,
+      policy: approvers.policy,
       createdAt: p.now.toISOString(),
       parentTicketId: p.parentTicketId,
       createdBy: { id: actor.id },

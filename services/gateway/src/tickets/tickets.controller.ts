@@ -46,6 +46,11 @@ export class TicketsController {
   @ApiOperation({ summary: 'Raise a ticket (201), or get the one raised with the same Idempotency-Key (200)' })
   @ApiResponse({ status: 201, description: 'The new ticket' })
   @ApiResponse({ status: 200, description: 'The ticket a request with the same Idempotency-Key and body created' })
+  @ApiResponse({
+    status: 422,
+    description:
+      'POLICY_VIOLATION with `flags`: the request breaks the policy; NO_ELIGIBLE_APPROVER: a step would have nobody to approve it (approver rule `manager` for a beneficiary without one, and no `escalateTo`)',
+  })
   @ApiTemporalUnavailable()
   @ApiHeader(IDEMPOTENCY_HEADER)
   async create(
@@ -61,7 +66,10 @@ export class TicketsController {
 
   @Post('validate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check a ticket against the policy without creating it' })
+  @ApiOperation({
+    summary: 'Check a ticket against the policy without creating it',
+    description: 'The flags a create would be refused with, `NO_ELIGIBLE_APPROVER` included.',
+  })
   validate(@CurrentActor() actor: Actor, @Body() dto: CreateTicketDto) {
     return this.creation.validate(actor, dto);
   }

@@ -11,7 +11,7 @@ import {
   MaxLength,
   MinLength,
 } from 'class-validator';
-import { CONNECTOR_TYPES, isAdmin, type Actor } from '@gatehouse/domain';
+import { CONNECTOR_TYPES, isAdmin, type Actor, type OffboardingProgress } from '@gatehouse/domain';
 import { Store, type User } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { Audited } from '../audit/audit';
@@ -67,6 +67,9 @@ export class PutUserDto {
   manager?: string | null;
 }
 
+/** A stored user with their leaver workflow's progress (null when none ran; see docs/identity.md). */
+type UserWithOffboarding = User & { offboarding?: OffboardingProgress | null };
+
 export class MeResponse {
   @ApiProperty() id!: string;
   @ApiPropertyOptional({ nullable: true }) name!: string | null;
@@ -115,9 +118,11 @@ export class UsersController {
   }
 
   @Get('users/:id')
-  async get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<User> {
+  async get(@CurrentActor() actor: Actor, @Param('id') id: string): Promise<UserWithOffboarding> {
     if (id !== actor.id && !isAdmin(actor)) fail('USER_NOT_FOUND', `No user ${id.slice(0, 40)}.`);
-    const user = ID_PATTERN.test(id) ? await this.store.users.get(id) : null;
+    const [user, offboarding] = ID_PATTERN.test(id)
+      ? await Promise.all([this.store.users.get(id), this.store.users.offboarding(id)])
+      : [null, null];
     if (!user) {
       if (id === actor.id)
         return {
@@ -137,6 +142,6 @@ export class UsersController {
         };
       fail('USER_NOT_FOUND', `No user ${id.slice(0, 40)}.`);
     }
-    return user!;
+    return { ...user!, offboarding };
   }
 }
