@@ -7,6 +7,7 @@ import { AppsController } from './apps/apps.controller';
 import { ConnectorController } from './apps/connector.controller';
 import { DriftService } from './apps/drift.service';
 import { AuditController, AuditInterceptor } from './audit/audit';
+import { AuthConfigController } from './auth/auth-config.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ErrorFilter } from './common/error.filter';
@@ -40,6 +41,7 @@ export class GatewayModule {
       module: GatewayModule,
       controllers: [
         HealthController,
+        AuthConfigController,
         MetricsController,
         UsersController,
         AppsController,

@@ -25,7 +25,18 @@ export interface GatewayConfig {
     audience: string | null;
     /** True when the dev default secret is in use (never in production). */
     usingDevSecret: boolean;
+    /**
+     * OIDC_ISSUER: the `iss` that tokens verified by the JWKS must carry (unless AUTH_JWT_ISSUER is set), and,
+     * without AUTH_JWKS_URL, where the JWKS is found (its discovery document's `jwks_uri`).
+     */
+    oidcIssuer?: string | null;
+    /** OIDC_AUDIENCE: the `aud` that tokens verified by the JWKS must carry (unless AUTH_JWT_AUDIENCE is set). */
+    oidcAudience?: string | null;
+    /** Where a token's groups and roles are read, and which groups make an admin (docs/identity.md). */
+    claims?: ClaimsMapping;
   };
+  /** Single sign-on for the dashboard, offered at GET /auth/config; null when OIDC_ISSUER is not set. */
+  oidc?: OidcSettings | null;
   /** Largest accepted request body. */
   bodyLimit: string;
   /** Requests per minute per caller, and how many callers one gateway remembers at once (its memory bound). */
@@ -54,6 +65,24 @@ export interface DirectorySettings {
   scimToken: string | null;
   /** How long a gateway reuses a caller's directory entry (`DIRECTORY_CACHE_SECONDS`; 0: every request looks). */
   cacheMs: number;
+}
+
+export interface ClaimsMapping {
+  /** AUTH_GROUPS_CLAIM: a claim name, or a dotted path into nested claims (`realm_access.groups`). */
+  groups: string;
+  /** AUTH_ROLES_CLAIM: likewise (`realm_access.roles` for Keycloak realm roles). */
+  roles: string;
+  /** AUTH_ADMIN_GROUPS: members of these groups get the `admin` role. */
+  adminGroups: string[];
+}
+
+/** What the dashboard needs to sign in with the identity provider: public values only. */
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  /** Space-separated, as OAuth sends them. */
+  scopes: string;
+  audience: string | null;
 }
 
 export interface TracingSettings {
@@ -105,15 +134,16 @@ function notifierSettings(env: NodeJS.ProcessEnv): NotifierSettings {
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
   const jwksUrl = url(env, 'AUTH_JWKS_URL');
+  const oidc = oidcSettings(env, production);
   let jwtSecret = env.AUTH_JWT_SECRET || null;
   if (jwtSecret !== null && jwtSecret.length < 32 && production) {
     throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters in production');
   }
   let usingDevSecret = false;
-  if (!jwtSecret && !jwksUrl) {
+  if (!jwtSecret && !jwksUrl && !oidc) {
     if (production)
       throw new ConfigError(
-        'NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: refusing to start without token verification',
+        'NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL (or OIDC_ISSUER): refusing to start without token verification',
       );
     jwtSecret = DEV_JWT_SECRET;
     usingDevSecret = true;
@@ -130,12 +160,17 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     temporalUiUrl: (url(env, 'TEMPORAL_UI_URL') ?? 'http://localhost:8233').replace(/\/$/, ''),
     temporalDeadlines: { startMs: 5_000, updateMs: int(env, 'TEMPORAL_UPDATE_TIMEOUT_MS', 30_000, 1000) },
     auth: {
-      jwtSecret: jwksUrl ? null : jwtSecret,
+      // With a JWKS too, tokens are verified by their `alg`: HS256 with the secret, RS256/ES256 with the JWKS.
+      jwtSecret,
       jwksUrl,
       issuer: env.AUTH_JWT_ISSUER || null,
       audience: env.AUTH_JWT_AUDIENCE || null,
       usingDevSecret,
+      oidcIssuer: oidc?.issuer ?? null,
+      oidcAudience: oidc?.audience ?? null,
+      claims: claimsMapping(env),
     },
+    oidc,
     bodyLimit: env.BODY_LIMIT || '64kb',
     rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1), maxCallers: 10_000 },
     logLevel: env.LOG_LEVEL || 'info',
@@ -155,6 +190,39 @@ function scimToken(env: NodeJS.ProcessEnv): string | null {
   if (token !== null && (token.length < 32 || /\s/.test(token)))
     throw new ConfigError('SCIM_TOKEN must be at least 32 characters, without spaces');
   return token;
+}
+
+function oidcSettings(env: NodeJS.ProcessEnv, production: boolean): OidcSettings | null {
+  const issuer = url(env, 'OIDC_ISSUER');
+  if (issuer === null) return null;
+  const clientId = env.OIDC_CLIENT_ID;
+  if (!clientId) throw new ConfigError('OIDC_CLIENT_ID is required with OIDC_ISSUER (the dashboard signs in as it)');
+  const audience = env.OIDC_AUDIENCE || null;
+  // An identity provider signs tokens for every application it serves: only the audience tells Gatehouse's apart.
+  if (production && !audience && !env.AUTH_JWT_AUDIENCE)
+    throw new ConfigError(
+      'OIDC_ISSUER needs OIDC_AUDIENCE (or AUTH_JWT_AUDIENCE) in production: otherwise tokens the identity provider issues to any other application would be accepted',
+    );
+  const scopes = (env.OIDC_SCOPES || 'openid profile email groups').split(/[\s,]+/).filter(Boolean);
+  if (!scopes.includes('openid')) throw new ConfigError(`OIDC_SCOPES must include openid, got "${env.OIDC_SCOPES}"`);
+  return { issuer, clientId, scopes: scopes.join(' '), audience };
+}
+
+function claimsMapping(env: NodeJS.ProcessEnv): ClaimsMapping {
+  const claim = (name: string, fallback: string) => {
+    const value = env[name] || fallback;
+    if (!/^[^\s]{1,200}$/.test(value))
+      throw new ConfigError(`${name} must be a claim name or a dotted path, got "${value}"`);
+    return value;
+  };
+  return {
+    groups: claim('AUTH_GROUPS_CLAIM', 'groups'),
+    roles: claim('AUTH_ROLES_CLAIM', 'roles'),
+    adminGroups: (env.AUTH_ADMIN_GROUPS ?? '')
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean),
+  };
 }
 
 function metricsToken(env: NodeJS.ProcessEnv): string | null {

@@ -42,6 +42,9 @@ export async function createGateway(
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   app.disable('x-powered-by');
+  // With single sign-on, the dashboard reads the provider's discovery document and exchanges codes with it
+  // (connect), and renews tokens in a hidden frame (frame).
+  const idp = config.oidc ? [new URL(config.oidc.issuer).origin] : [];
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -50,10 +53,25 @@ export async function createGateway(
           scriptSrc: ["'self'", "'unsafe-inline'"],
           styleSrc: ["'self'", "'unsafe-inline'"],
           imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'", ...idp],
+          frameSrc: ["'self'", ...idp],
+          // Outside production the gateway is plain http (npm run dev, tests): upgrading would send the renewal
+          // frame's return from the provider to an https address that nothing serves.
+          upgradeInsecureRequests: config.production ? [] : null,
         },
       },
     }),
   );
+  // Find the identity provider's keys now; until it answers, requests with its tokens get 503.
+  app
+    .get(TokenVerifier)
+    .prepare()
+    .catch((err: unknown) =>
+      logger.warn(
+        { err },
+        'the identity provider (OIDC_ISSUER) cannot be reached yet: its tokens are refused until it is',
+      ),
+    );
   // Before the request log, so that its line carries the request's trace id; before the rate limit, so
   // that a 429 is measured and traced too.
   if (config.tracing) app.use(traceRequests());
