@@ -74,4 +74,6 @@ export default tseslint.config(
   layer(['activities/src/**/*.ts'], ['domain', 'store', 'connectors', 'notifiers']),
   layer(['services/gateway/src/**/*.ts'], ['domain', 'store', 'workflows', 'notifiers']),
   layer(['services/worker/src/**/*.ts'], ['domain', 'store', 'workflows', 'activities', 'connectors', 'notifiers']),
+  // The CLI speaks only the public HTTP API, like any other client.
+  layer(['cli/src/**/*.ts'], []),
 );

@@ -13,6 +13,7 @@ module.exports = {
     '<rootDir>/services/gateway',
     '<rootDir>/services/worker',
     '<rootDir>/tools',
+    '<rootDir>/cli',
     '<rootDir>/test',
   ],
 };

@@ -1,0 +1,332 @@
+/**
+ * The built `gatehouse` CLI (cli/dist, run through its bin launcher as a child process) against a test
+ * stack: requests that wait for a decision, approvals, the inbox, --json output, and configuration as
+ * code (export → edit → plan → apply, conflicts, prune).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse, parseDocument } from 'yaml';
+import type { TokenClaims } from '@gatehouse/tools';
+import { eventually, uniqueId } from '../support/harness';
+import { appBody, inHours, startTestStack, users, type TestStack } from '../support/stack';
+
+const root = path.resolve(__dirname, '..', '..');
+const bin = path.join(root, 'node_modules', '.bin', 'gatehouse');
+
+let stack: TestStack;
+let home: string;
+beforeAll(async () => {
+  if (!existsSync(path.join(root, 'cli', 'dist', 'main.js')))
+    throw new Error('The CLI is not built: run `npm run build` (or npx tsc -b tsconfig.build.json) first.');
+  home = mkdtempSync(path.join(tmpdir(), 'gatehouse-cli-'));
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', ...env }, cwd: home });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+/** Runs the CLI as `who` (a token in GATEHOUSE_TOKEN), asynchronously: the gateway runs in this process. */
+async function gatehouse(args: string[], who: TokenClaims | null): Promise<Run> {
+  return runCli(args, {
+    XDG_CONFIG_HOME: path.join(home, 'config'),
+    GATEHOUSE_URL: stack.url,
+    ...(who ? { GATEHOUSE_TOKEN: await stack.token(who) } : {}),
+  });
+}
+
+const json = (run: Run) => JSON.parse(run.stdout);
+
+async function newApp(overrides: Parameters<typeof appBody>[0] = {}): Promise<string> {
+  const id = uniqueId('app-');
+  const res = await stack.as(users.root).put(`/apps/${id}`, appBody(overrides));
+  expect(res.status).toBe(201);
+  return id;
+}
+
+/** The pending ticket alice raised in `appId`, once it exists. */
+function pendingTicket(appId: string): Promise<string> {
+  return eventually(
+    async () => {
+      const res = await stack.as(users.alice).get(`/tickets?tab=open&appId=${appId}`);
+      return res.body.items[0]?.id as string | undefined;
+    },
+    20_000,
+    `a pending ticket in ${appId}`,
+  );
+}
+
+describe('gatehouse CLI: requests and decisions', () => {
+  it('runs from a fresh install: the bin answers --help', async () => {
+    const run = await gatehouse(['--help'], null);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('request [options] <app> <entitlement...>');
+  });
+
+  it('whoami --json is the caller from GET /me; without a token it fails with UNAUTHENTICATED', async () => {
+    const me = await gatehouse(['whoami', '--json'], users.alice);
+    expect({ code: me.code, stderr: me.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(json(me)).toMatchObject({ id: 'alice', groups: ['engineering'] });
+    const none = await gatehouse(['whoami'], null);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('UNAUTHENTICATED');
+  });
+
+  it('login stores a token read from stdin (mode 0600) that later commands use', async () => {
+    const token = await stack.token(users.dave);
+    const config = { XDG_CONFIG_HOME: path.join(home, 'login') };
+    const login = await runCli(['login', '--url', stack.url], config, token + '\n');
+    expect(login.code).toBe(0);
+    expect(login.stdout).toContain('as dave');
+    const file = path.join(home, 'login', 'gatehouse', 'credentials.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ url: stack.url, token });
+    // No GATEHOUSE_URL or GATEHOUSE_TOKEN: the stored ones; the environment's win over them.
+    expect(JSON.parse((await runCli(['whoami', '--json'], config)).stdout)).toMatchObject({ id: 'dave' });
+    const alice = await stack.token(users.alice);
+    const overridden = await runCli(['whoami', '--json'], { ...config, GATEHOUSE_TOKEN: alice });
+    expect(JSON.parse(overridden.stdout)).toMatchObject({ id: 'alice' });
+  });
+
+  it('request --wait exits 0 once the approved access is active; approve and inbox work for the approver', async () => {
+    const appId = await newApp();
+    const waiting = gatehouse(
+      [
+        'request',
+        appId,
+        'engineering-team',
+        '--for',
+        '2h',
+        '--reason',
+        'on call',
+        '--wait',
+        '--timeout',
+        '60s',
+        '--json',
+      ],
+      users.alice,
+    );
+    const ticketId = await pendingTicket(appId);
+
+    const inbox = await gatehouse(['inbox', '--json'], users.carol);
+    expect(inbox.code).toBe(0);
+    expect(json(inbox)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: ticketId, status: 'pending', app: expect.objectContaining({ id: appId }) }),
+      ]),
+    );
+    // Not awaiting alice: she raised it.
+    expect(json(await gatehouse(['inbox', '--json'], users.alice)).some((t: { id: string }) => t.id === ticketId)).toBe(
+      false,
+    );
+
+    const approved = await gatehouse(['approve', ticketId, '--comment', 'ok', '--json'], users.carol);
+    expect(approved.code).toBe(0);
+    expect(json(approved)).toMatchObject({ id: ticketId, status: 'approved' });
+
+    const run = await waiting;
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({ id: ticketId, status: 'approved', access: { state: 'active' } });
+    // Active at the target's side too, by the time the CLI said so.
+    const grants = (await stack.as(users.alice).get(`/grants?appId=${appId}`)).body;
+    expect(grants).toEqual([expect.objectContaining({ entitlementId: 'engineering-team', ticketId, state: 'active' })]);
+
+    const access = await gatehouse(['access', '--json'], users.alice);
+    expect(json(access)).toEqual(expect.arrayContaining([expect.objectContaining({ appId, ticketId })]));
+    const human = await gatehouse(['access'], users.alice);
+    expect(human.stdout).toMatch(new RegExp(`${appId}\\s+engineering-team\\s+\\S+\\s+in 1h 5\\dm\\s+${ticketId}`));
+
+    const mine = await gatehouse(['tickets', '--json'], users.alice);
+    expect(json(mine).map((t: { id: string }) => t.id)).toContain(ticketId);
+
+    // Giving access up: through POST /tickets/:id/relinquish where the server has it, else a clear refusal.
+    const given = await gatehouse(['relinquish', ticketId, '--json'], users.alice);
+    if (given.code === 0) {
+      await eventually(
+        async () => (await stack.as(users.alice).get(`/grants?appId=${appId}`)).body.length === 0,
+        20_000,
+        'access given up',
+      );
+    } else {
+      expect(JSON.parse(given.stderr).error).toMatchObject({ code: 'NOT_SUPPORTED' });
+      expect(JSON.parse(given.stderr).error.message).toContain('ask an approver or an admin to revoke');
+    }
+  });
+
+  it('request --wait exits 2 when the ticket is rejected', async () => {
+    const appId = await newApp();
+    const waiting = gatehouse(
+      ['request', appId, 'maintainer', '--for', '1h', '--reason', 'release', '--wait', '--timeout', '60s'],
+      users.alice,
+    );
+    const ticketId = await pendingTicket(appId);
+    const rejected = await gatehouse(['reject', ticketId, '--comment', 'not now'], users.carol);
+    expect(rejected.code).toBe(0);
+    const run = await waiting;
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(`${ticketId} rejected`);
+  });
+
+  it('request --wait exits 3 when nobody decides in time', async () => {
+    const appId = await newApp();
+    const run = await gatehouse(
+      ['request', appId, 'maintainer', '--for', '1h', '--reason', 'x', '--wait', '--timeout', '2s'],
+      users.alice,
+    );
+    expect(run.code).toBe(3);
+  });
+
+  it('reports an API error with its code on stderr and exits 1 (--json: as JSON)', async () => {
+    const run = await gatehouse(['request', 'no-such-app', 'x', '--for', '1h', '--reason', 'r'], users.alice);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('APP_NOT_FOUND');
+    const asJson = await gatehouse(['approve', 'TCK-999999999', '--json'], users.carol);
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ error: { code: 'TICKET_NOT_FOUND', status: 404 } });
+  });
+});
+
+describe('gatehouse CLI: configuration as code', () => {
+  it('export → edit → plan → apply → plan shows no change; a server change after the plan refuses the apply', async () => {
+    const appId = await newApp({ name: 'Before' });
+    const hook = await stack.as(users.root).post('/webhooks', {
+      url: 'https://hooks.example.com/x',
+      events: ['granted'],
+      enabled: false,
+    });
+    const file = path.join(home, `${appId}.yaml`);
+
+    const exported = await gatehouse(['export', '-o', file], users.root);
+    expect(exported.code).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=.*cli\/schema\/gatehouse\.schema\.json$/);
+    expect(text).not.toContain(hook.body.secret);
+    const config = parse(text);
+    expect(config.apps.find((a: { id: string }) => a.id === appId)).toMatchObject({ name: 'Before', revision: 1 });
+    expect(config.webhooks).toEqual([
+      expect.objectContaining({ id: hook.body.id, secretEnv: expect.stringMatching(/^[A-Z_0-9]+$/) }),
+    ]);
+
+    // Edit: rename the app, add an entitlement, drop one.
+    const doc = parseDocument(text);
+    const index = config.apps.findIndex((a: { id: string }) => a.id === appId);
+    doc.setIn(['apps', index, 'name'], 'After');
+    const entitlements = config.apps[index].entitlements.filter((e: { id: string }) => e.id !== 'maintainer');
+    entitlements.push({ id: 'oncall', kind: 'group', name: 'On-call' });
+    doc.setIn(['apps', index, 'entitlements'], doc.createNode(entitlements));
+    writeFileSync(file, doc.toString());
+
+    const plan = await gatehouse(['plan', '-f', file, '--json'], users.root);
+    expect(plan.code).toBe(0);
+    expect(json(plan).stale).toEqual([]);
+    expect(json(plan).changes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'app', id: appId, action: 'change', fields: ['name', 'entitlements'] }),
+        expect.objectContaining({ kind: 'entitlement', id: 'oncall', app: appId, action: 'add' }),
+        expect.objectContaining({ kind: 'entitlement', id: 'maintainer', app: appId, action: 'remove' }),
+      ]),
+    );
+    const human = await gatehouse(['plan', '-f', file], users.root);
+    expect(human.stdout).toContain(`+ entitlement ${appId}/oncall`);
+
+    const applied = await gatehouse(['apply', '-f', file], users.root);
+    expect(applied.code).toBe(0);
+    const server = (await stack.as(users.root).get(`/apps/${appId}`)).body;
+    expect(server).toMatchObject({ name: 'After', revision: 2 });
+    expect(server.entitlements.map((e: { id: string }) => e.id)).toEqual(['engineering-team', 'prod-deploy', 'oncall']);
+    // The file now records the revision the apply made, and the server matches it.
+    expect(parse(readFileSync(file, 'utf8')).apps[index].revision).toBe(2);
+    const again = await gatehouse(['plan', '-f', file, '--json'], users.root);
+    expect(json(again)).toMatchObject({ changes: [], stale: [] });
+    expect((await gatehouse(['plan', '-f', file], users.root)).stdout).toContain('No changes');
+
+    // Someone changes the app on the server after the plan: apply refuses and says what changed.
+    const edited = parseDocument(readFileSync(file, 'utf8'));
+    edited.setIn(['apps', index, 'name'], 'Mine');
+    writeFileSync(file, edited.toString());
+    expect(json(await gatehouse(['plan', '-f', file, '--json'], users.root)).stale).toEqual([]);
+    await stack.as(users.root).put(`/apps/${appId}`, { ...appBody({ name: 'Theirs' }), revision: 2 });
+    const refused = await gatehouse(['apply', '-f', file], users.root);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('REVISION_CONFLICT');
+    expect(refused.stderr).toContain(`app ${appId}: the server is at revision 3, the file records 2`);
+    expect(refused.stderr).toMatch(/change app .* \(name, entitlements\)/);
+    expect((await stack.as(users.root).get(`/apps/${appId}`)).body).toMatchObject({ name: 'Theirs', revision: 3 });
+  });
+
+  it('validates the file against the schema before planning', async () => {
+    const file = path.join(home, 'bad.yaml');
+    writeFileSync(file, 'version: 1\napps:\n  - id: x\n    name: X\n    connector: { type: ftp, config: {} }\n');
+    const run = await gatehouse(['plan', '-f', file], users.root);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('INVALID_CONFIG');
+    expect(run.stderr).toContain('/apps/0/connector/type');
+    expect(run.stderr).toContain("must have required property 'entitlements'");
+  });
+
+  it('--prune is refused while grants of a removed app are active, and revokes them first with --force-revoke', async () => {
+    const appId = await newApp();
+    const ticket = (
+      await stack.as(users.alice).post('/tickets', {
+        appId,
+        changes: [{ op: 'add', entitlementId: 'engineering-team' }],
+        duration: { type: 'limited', end: inHours(2) },
+        reason: 'work',
+      })
+    ).body;
+    await stack.as(users.carol).post(`/tickets/${ticket.id}/approve`, {});
+    await eventually(
+      async () => (await stack.as(users.alice).get(`/tickets/${ticket.id}`)).body.access.state === 'active',
+      20_000,
+      'access active',
+    );
+    const file = path.join(home, `prune-${appId}.yaml`);
+    expect((await gatehouse(['export', '-o', file], users.root)).code).toBe(0);
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    const apps = parse(readFileSync(file, 'utf8')).apps as { id: string }[];
+    doc.deleteIn(['apps', apps.findIndex((a) => a.id === appId)]);
+    writeFileSync(file, doc.toString());
+
+    const plan = await gatehouse(['plan', '-f', file, '--prune', '--json'], users.root);
+    expect(json(plan).changes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'app', id: appId, action: 'remove' })]),
+    );
+    expect(json(plan).activeGrants).toEqual({ [appId]: 1 });
+    // Without --prune the app is only reported as not in the file.
+    expect(json(await gatehouse(['plan', '-f', file, '--json'], users.root)).unmanaged).toEqual(
+      expect.arrayContaining([{ kind: 'app', id: appId }]),
+    );
+
+    const refused = await gatehouse(['apply', '-f', file, '--prune'], users.root);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('APP_HAS_ACCESS');
+    expect((await stack.as(users.root).get(`/apps/${appId}`)).status).toBe(200);
+
+    const forced = await gatehouse(['apply', '-f', file, '--prune', '--force-revoke'], users.root);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain(`revoked ${ticket.id}`);
+    expect((await stack.as(users.root).get(`/apps/${appId}`)).body.code).toBe('APP_NOT_FOUND');
+    expect((await stack.as(users.alice).get(`/tickets/${ticket.id}`)).body.access.state).toBe('revoked');
+  });
+});
