@@ -278,16 +278,22 @@ describe('users', () => {
         { op: 'Replace', path: 'displayName', value: 'Renamed Person' },
         { op: 'Add', path: `${ENTERPRISE}:manager`, value: manager.id },
         { op: 'Replace', path: `${ENTERPRISE}:department`, value: 'Sales' },
+        // Through a filter that matches no entry yet: Entra expects the entry to be added.
+        { op: 'Add', path: 'phoneNumbers[type eq "work"].value', value: '+1 555 0100' },
+        { op: 'Replace', path: 'emails[type eq "work"].value', value: `moved-${user.userName}` },
       ]),
     );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
+      phoneNumbers: [{ type: 'work', value: '+1 555 0100' }],
+      emails: [{ type: 'work', primary: true, value: `moved-${user.userName}` }],
       displayName: 'Renamed Person',
       active: true,
       [ENTERPRISE]: { manager: { value: manager.id }, department: 'Sales' },
     });
     expect((await stack.as(users.root).get(`/users/${user.id}`)).body).toMatchObject({
       name: 'Renamed Person',
+      email: `moved-${user.userName}`,
       manager: manager.id,
       department: 'Sales',
     });
@@ -416,9 +422,16 @@ describe('groups', () => {
     expect(cGroups).toContain(renamed);
     expect(cGroups).not.toContain(name);
 
+    // Okta also renames with a PATCH whose value carries the id.
+    const again = `${name}-again`;
+    const rename = await scim('PATCH', `/Groups/${id}`, patch([{ op: 'replace', value: { id, displayName: again } }]));
+    expect([rename.status, rename.body.displayName]).toEqual([200, again]);
+    expect(await groupsOf(c.id)).toEqual(expect.arrayContaining([again]));
+    expect(await groupsOf(c.id)).not.toContain(renamed);
+
     expect((await scim('DELETE', `/Groups/${id}`)).status).toBe(204);
     expect((await scim('GET', `/Groups/${id}`)).status).toBe(404);
-    expect(await groupsOf(c.id)).not.toContain(renamed);
+    expect(await groupsOf(c.id)).not.toContain(again);
   });
 });
 

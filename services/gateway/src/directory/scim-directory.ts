@@ -187,6 +187,12 @@ export class ScimDirectory {
     return (await this.store.directory.listUsers(storeFilter(filter, USER_FILTERS))).map(toScimUser);
   }
 
+  /** The user as SCIM shows it, or null. */
+  async currentUser(id: string): Promise<Json | null> {
+    const doc = ID_PATTERN.test(id) ? await this.store.directory.user(id) : null;
+    return doc ? toScimUser(doc) : null;
+  }
+
   /** POST (no id) or PUT, and PATCH after scimmy applied the operations to the current resource. */
   async writeUser(id: string | undefined, user: ScimUser): Promise<Json> {
     const previous = id === undefined ? null : ID_PATTERN.test(id) ? await this.store.directory.user(id) : null;
@@ -312,11 +318,16 @@ function toScimUser(doc: UserDoc): Json {
   };
 }
 
+/** `emails[type eq "work"].value`: a multi-valued attribute, the one sub-attribute filtered on, its value, the target. */
+const FILTERED_PATH = /^(\w+)\[(\w+) eq "([^"]*)"\]\.(\w+)$/i;
+
 /**
  * What Microsoft Entra and Okta send that RFC 7644 does not allow, made standard before scimmy reads it:
- * booleans as strings (`"active": "False"`), and a manager given as a bare id.
+ * booleans as strings (`"active": "False"`), a manager given as a bare id, and an add or replace through
+ * a filter that matches no entry of `current` (Entra's `emails[type eq "work"].value` for a user with no
+ * work email), which adds the entry instead of failing with noTarget.
  */
-export function normalizePatch(body: unknown): PatchMessage {
+export function normalizePatch(body: unknown, current: Json | null = null): PatchMessage {
   // scimmy validates the message itself: this only rewrites what it would refuse.
   if (typeof body !== 'object' || body === null || !Array.isArray((body as Json).Operations))
     return body as PatchMessage;
@@ -327,6 +338,14 @@ export function normalizePatch(body: unknown): PatchMessage {
     const last = typeof path === 'string' ? path.split(/[.:]/).pop()!.toLowerCase() : '';
     if (last === 'active') return { ...op, value: bool(value) };
     if (last === 'manager' && typeof value === 'string') return { ...op, value: { value } };
+    const filtered = typeof path === 'string' ? FILTERED_PATH.exec(path) : null;
+    const verb = String((op as { op?: unknown }).op).toLowerCase();
+    if (filtered && current && (verb === 'add' || verb === 'replace')) {
+      const [, attribute, key, wanted, target] = filtered;
+      const entries = Array.isArray(current[attribute]) ? (current[attribute] as Json[]) : [];
+      if (!entries.some((e) => String(e[key]).toLowerCase() === wanted.toLowerCase()))
+        return { op: 'add', path: attribute, value: [{ [key]: wanted, [target]: value }] };
+    }
     if (path === undefined && typeof value === 'object' && value !== null && !Array.isArray(value)) {
       const v = value as Json;
       return { ...op, value: 'active' in v ? { ...v, active: bool(v.active) } : v };

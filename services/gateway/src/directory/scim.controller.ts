@@ -210,7 +210,9 @@ export class ScimController {
     @Query() q: ScimQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const patched = await new SCIMMY.Resources.User(id, resourceParams(q)).patch(normalizePatch(body), this.ctx);
+    // The current resource tells which filtered paths match nothing yet (an unknown id stays scimmy's 404).
+    const message = normalizePatch(body, await this.directory.currentUser(id));
+    const patched = await new SCIMMY.Resources.User(id, resourceParams(q)).patch(message, this.ctx);
     if (!patched) res.status(204);
     return patched;
   }
