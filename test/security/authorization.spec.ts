@@ -138,6 +138,7 @@ describe('administration × roles', () => {
         }),
       201,
     ],
+    ['DELETE /apps/:id', async (r) => as(r).request('DELETE', '/apps/matrix-no-such-app'), 404],
     ['PUT /users/:id', async (r) => as(r).put('/users/someone', { name: 'Someone' }), 200],
     ['GET /users/:id (another user)', async (r) => as(r).get('/users/someone'), 200],
     ['GET /grants?userId= (another user)', async (r) => as(r).get('/grants?userId=someone-else'), 200],
