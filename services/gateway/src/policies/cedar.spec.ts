@@ -77,6 +77,23 @@ describe('checkPolicyText', () => {
     expect(diagnostics[0].message).toMatch(/templates/);
   });
 
+  test('text nested deeper than Cedar can safely parse is refused before it reaches Cedar, which keeps working', () => {
+    const deep = `${WORKED_POLICIES.baseline}\nforbid (principal, action, resource)\nwhen { ${'{a: '.repeat(200)}1${'}'.repeat(200)} == {} };`;
+    const { diagnostics } = checkPolicyText(deep);
+    expect(diagnostics).toEqual([expect.objectContaining({ line: 4, message: expect.stringMatching(/nested/) })]);
+    // Brackets inside strings and comments do not count.
+    const quoted = `// ${'('.repeat(100)}\npermit (principal, action, resource) when { context.reason == "${'['.repeat(100)}" };`;
+    expect(checkPolicyText(quoted).diagnostics).toEqual([]);
+    expect(checkPolicyText(WORKED_POLICIES.prodAdmin).diagnostics).toEqual([]);
+    // A long chain of operators in one policy, too; the same number spread over policies is fine.
+    const chain = (n: number) => `permit (principal, action, resource) when { ${Array(n).fill('1').join(' + ')} > 0 };`;
+    expect(checkPolicyText(chain(600)).diagnostics).toEqual([
+      expect.objectContaining({ line: 1, message: expect.stringMatching(/operators/) }),
+    ]);
+    expect(checkPolicyText(`${chain(100)}\n${chain(100)}`).diagnostics).toEqual([]);
+    expect(checkPolicyText(WORKED_POLICIES.baseline).diagnostics).toEqual([]);
+  });
+
   test('every worked policy validates', () => {
     for (const [name, text] of Object.entries(WORKED_POLICIES)) {
       expect({ name, ...checkPolicyText(text) }).toEqual({ name, diagnostics: [], warnings: [] });

@@ -61,8 +61,53 @@ function policyIndex(cedarId: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * Limits on one policy's expressions. Cedar's WebAssembly build runs out of stack on deep expressions
+ * (from about 120 levels of nested records, or a chain of 500 operators such as `a + b + …` or
+ * `x.a.a.…`) and is left unusable for every later call, so text beyond these never reaches it. Real
+ * policies stay far below (the worked ones use at most 12 operators).
+ */
+export const MAX_NESTING = 48;
+export const MAX_OPERATORS = 150;
+
+const OPERATOR = /&&|\|\||==|!=|<=|>=|[<>+\-*!.]|\b(?:has|like|in|is|if)\b/y;
+
+/** The first place `text` is more complex than Cedar can safely take, outside strings and comments. */
+function tooComplex(text: string): Diagnostic | null {
+  let depth = 0;
+  let operators = 0;
+  const at = (i: number, message: string): Diagnostic => ({
+    ...locate(text, Buffer.byteLength(text.slice(0, i), 'utf8')),
+    message,
+  });
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      // A string literal: skip to its closing quote (backslash escapes one character).
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (ch === '/' && text[i + 1] === '/') {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (ch === '(' || ch === '[' || ch === '{') {
+      if (++depth > MAX_NESTING) return at(i, `nested more than ${MAX_NESTING} levels deep`);
+    } else if (ch === ')' || ch === ']' || ch === '}') {
+      depth = Math.max(0, depth - 1);
+    } else if (ch === ';' && depth === 0) {
+      operators = 0; // the next policy
+    } else {
+      OPERATOR.lastIndex = i;
+      const op = OPERATOR.exec(text);
+      if (!op) continue;
+      if (++operators > MAX_OPERATORS) return at(i, `a policy with more than ${MAX_OPERATORS} operators: split it`);
+      i += op[0].length - 1;
+    }
+  }
+  return null;
+}
+
 /** Parses one document and validates it against the schema in strict mode. */
 export function checkPolicyText(text: string): PolicyCheck {
+  const complex = tooComplex(text);
+  if (complex) return { diagnostics: [complex], warnings: [] };
   const parts = policySetTextToParts(text);
   if (parts.type === 'failure') return { diagnostics: parts.errors.map((e) => toDiagnostic(text, e)), warnings: [] };
   // Templates need links that name a principal or resource; Gatehouse publishes none.

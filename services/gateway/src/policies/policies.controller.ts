@@ -138,6 +138,7 @@ export class PoliciesController {
     const app = await this.store.apps.get(dto.appId);
     if (!app) fail('APP_NOT_FOUND', `No application ${dto.appId}.`);
     const { at, ...rest } = dto.context ?? {};
+    if (at !== undefined && Number.isNaN(Date.parse(at))) fail('VALIDATION_FAILED', 'context.at: not a time');
     const input = {
       principal,
       app,
