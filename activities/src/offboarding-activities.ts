@@ -94,7 +94,9 @@ export function createOffboardingActivities({ store }: OffboardingDeps): Offboar
               updateId: `${leaverRun?.workflowId}:${leaverRun?.runId}:${name}`,
               waitForStage: WorkflowUpdateStage.ACCEPTED,
             });
-            await update.result(); // a revoke answers once the access is gone from the target
+            // A revoke answers once the access is gone from the target, which may take a while: stop waiting
+            // when the worker shuts down (the next attempt joins the same Update).
+            await Promise.race([update.result(), context.cancelled]);
             return action;
           } catch (err) {
             const type =

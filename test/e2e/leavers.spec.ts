@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenClaims } from '@gatehouse/tools';
 import type { RunningFake } from '../fakes/fake-http';
 import { startGithubServer, type GithubFakeState } from '../fakes/github-server';
-import { eventually, uniqueId } from '../support/harness';
+import { eventually, startTestWorker, uniqueId, type RunningWorker } from '../support/harness';
 import { appBody, startTestStack, users, type TestStack } from '../support/stack';
 import { OffboardingService } from '../../services/gateway/src/users/offboarding.service';
 
@@ -18,18 +18,21 @@ const token = `ghp_fake_${randomUUID().replace(/-/g, '')}`;
 
 let stack: TestStack;
 let github: RunningFake<GithubFakeState>;
+/** The worker started in place of the stack's own, when a test restarts it. */
+let restarted: RunningWorker | undefined;
 
 beforeAll(async () => {
   github = await startGithubServer({
     token,
-    users: ['octo-lee', 'octo-kim'],
-    orgMembers: ['octo-lee', 'octo-kim'],
+    users: ['octo-lee', 'octo-kim', 'octo-ray'],
+    orgMembers: ['octo-lee', 'octo-kim', 'octo-ray'],
     teams: { platform: [], ops: [] },
   });
   stack = await startTestStack({ worker: { env: { [TOKEN_ENV]: token } } });
 }, 60_000);
 
 afterAll(async () => {
+  await restarted?.stop();
   await stack?.stop();
   await github?.close();
 });
@@ -85,6 +88,7 @@ const events = (t: { log: { event: string }[] }) => t.log.map((e) => e.event);
 describe('a leaver', () => {
   const lee = person('lee');
   const kim = person('kim');
+  let gh: string; // a GitHub app carol approves
   let github1: string; // lee's active platform access
   let open1: string; // lee's pending ops request
   let shared: string; // kim's ticket, lee or dave may approve
@@ -93,7 +97,7 @@ describe('a leaver', () => {
   beforeAll(async () => {
     await root().put(`/users/${lee.sub}`, { accounts: { github: 'octo-lee' } });
     await root().put(`/users/${kim.sub}`, { accounts: { github: 'octo-kim' } });
-    const gh = await putApp([{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }]);
+    gh = await putApp([{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }]);
     github1 = await raise(lee, gh, 'platform');
     expect((await stack.as(users.carol).post(`/tickets/${github1}/approve`, {})).status).toBe(200);
     await eventually(async () => (await ticket(github1)).access.state === 'active', 20_000, 'granted');
@@ -162,6 +166,12 @@ describe('a leaver', () => {
     expect(escalated.log[2]).toMatchObject({ actor: 'system', details: { step: 0, to: ['group:it-admins'] } });
     expect(escalated.approval.awaiting).toEqual(['group:it-admins']);
     expect((await stack.as(users.dave).post(`/tickets/${onlyLee}/approve`, {})).body.status).toBe('approved');
+
+    // Nothing new for a leaver: not even an admin raises a ticket for them.
+    const forLeaver = { appId: gh, changes: [{ op: 'add', entitlementId: 'ops' }], duration: { type: 'indefinite' } };
+    const refused = await root().post('/tickets', { ...forLeaver, onBehalfOf: lee.sub });
+    expect([refused.status, refused.body.code]).toEqual([403, 'USER_INACTIVE']);
+    expect((await root().post('/tickets/validate', { ...forLeaver, onBehalfOf: lee.sub })).status).toBe(403);
   }, 120_000);
 
   test('comes back with no access when re-hired', async () => {
@@ -178,6 +188,43 @@ describe('a leaver', () => {
     expect(mine.map((t) => t.id).sort()).toEqual([github1, open1].sort());
     for (const { id } of mine) expect(['revoked', 'none']).toContain((await ticket(id)).access.state);
   });
+});
+
+describe('an offboarding', () => {
+  test('carries on through a failing target and a worker restart, to done', async () => {
+    const ray = person('ray');
+    await root().put(`/users/${ray.sub}`, { accounts: { github: 'octo-ray' } });
+    const gh = await putApp([{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }]);
+    const id = await raise(ray, gh, 'platform');
+    expect((await stack.as(users.carol).post(`/tickets/${id}/approve`, {})).status).toBe(200);
+    await eventually(async () => (await ticket(id)).access.state === 'active', 20_000, 'granted');
+    github.state.faults.add({ method: 'DELETE', path: '/memberships/octo-ray', status: 500, times: 1000 });
+
+    await directory(ray.sub, { active: false });
+    const removal = (r: { method: string; path: string }) => r.method === 'DELETE' && r.path.includes('octo-ray');
+    await eventually(
+      async () => {
+        const { offboarding } = (await root().get(`/users/${ray.sub}`)).body;
+        return offboarding?.state === 'running' && offboarding.remaining === 1 && github.state.requests.some(removal);
+      },
+      30_000,
+      'offboarding waiting on the target',
+    );
+    // The worker goes away while the revoke retries; the target recovers; another worker carries on.
+    await stack.worker.stop();
+    github.state.faults.clear();
+    restarted = await startTestWorker(stack.store, {
+      taskQueue: stack.worker.taskQueue,
+      env: { [TOKEN_ENV]: token },
+    });
+    await eventually(
+      async () => (await root().get(`/users/${ray.sub}`)).body.offboarding?.state === 'done',
+      90_000,
+      'offboarding done after the restart',
+    );
+    expect(github.state.teams.get('platform')!.has('octo-ray')).toBe(false);
+    expect((await ticket(id)).log.filter((e: { event: string }) => e.event === 'revoked')).toHaveLength(1);
+  }, 150_000);
 });
 
 describe('the manager as approver', () => {

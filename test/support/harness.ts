@@ -99,14 +99,17 @@ export async function startTestWorker(
     queueSettings: options.queueSettings,
   });
   const running = worker.run();
+  let stopped: Promise<void> | null = null;
   return {
     worker,
     taskQueue,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await connection.close();
-    },
+    // Once: a test that stopped its stack's worker (to start another) still closes the stack as usual.
+    stop: () =>
+      (stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await connection.close();
+      })()),
   };
 }
 

@@ -26,8 +26,10 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import { fail, GatehouseError } from '../common/errors';
 import type { GatewayConfig } from '../config';
+import { PolicyDecisions } from '../policies/policy-decisions.service';
 import { TemporalService } from '../temporal/temporal.service';
 import { GATEWAY_CONFIG, STORE } from '../tokens';
+import { decideTicket } from './ticket-eligibility';
 import { TicketQueries } from './ticket-queries.service';
 import { durationRequestOf, type CreateTicketDto, type ExtendDto, type ReraiseDto } from './tickets.dto';
 
@@ -80,6 +82,7 @@ export class TicketCreation {
     @Inject(TemporalService) private readonly temporal: TemporalService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(TicketQueries) private readonly queries: TicketQueries,
+    @Inject(PolicyDecisions) private readonly policies: PolicyDecisions,
   ) {}
 
   /** Every check of a create request, in the order a person fixes them: 403, 404, 400, then the policy flags. */
@@ -95,7 +98,10 @@ export class TicketCreation {
       dto.changes.map((c) => c.entitlementId),
     );
     holdings.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
+    const leaver = this.refuseLeaver(actor, beneficiaryId);
+    leaver.catch(() => undefined); // awaited below, a 403 before the app's 404
     const app = await this.store.apps.get(dto.appId);
+    await leaver;
     if (!app) fail('APP_NOT_FOUND', `No application ${dto.appId}.`);
     const changes: TicketChange[] = dto.changes.map((c) => {
       const e = app.entitlements.find((x) => x.id === c.entitlementId);
@@ -123,9 +129,24 @@ export class TicketCreation {
   }
 
   async validate(actor: Actor, dto: CreateTicketDto): Promise<{ ok: boolean; flags: PolicyFlag[] }> {
-    const { app, beneficiaryId, flags: policyFlags } = await this.check(actor, dto);
-    const flags = [...policyFlags, ...(await this.approvers(app.policy, actor.id, beneficiaryId)).flags];
+    const checked = await this.check(actor, dto);
+    const { app, beneficiaryId, flags: policyFlags } = checked;
+    const decided = await decideTicket(this.policies, actor, { ...checked, reason: dto.reason });
+    // An auto-approved ticket has no steps, so nobody need be eligible to approve it.
+    const approverFlags = decided.autoApproval ? [] : (await this.approvers(app.policy, actor.id, beneficiaryId)).flags;
+    const flags = [...decided.flags, ...policyFlags, ...approverFlags];
     return { ok: flags.length === 0, flags };
+  }
+
+  /**
+   * A leaver gets nothing new: an admin cannot raise a ticket for a user the directory deactivated (whose
+   * offboarding may already have ended everything else). The caller's own status is the auth guard's.
+   */
+  private async refuseLeaver(actor: Actor, beneficiaryId: string): Promise<void> {
+    if (beneficiaryId === actor.id) return;
+    const user = await this.store.users.get(beneficiaryId);
+    if (user && !user.active)
+      fail('USER_INACTIVE', `${beneficiaryId} is no longer active in the directory: no ticket can be raised for them.`);
   }
 
   /**
@@ -340,11 +361,18 @@ export class TicketCreation {
     const number = reservedId === null ? this.store.ticketNumbers.next() : null;
     number?.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
     const p = await prepare();
+    if (p.type !== 'request') await this.refuseLeaver(actor, p.beneficiaryId); // requests: in check()
+    // The access policies first: a user who may not ask at all is told so before what to ask differently.
+    const decided = await decideTicket(this.policies, actor, p);
+    if (decided.flags.length)
+      throw new GatehouseError('NOT_ELIGIBLE', decided.flags.map((f) => f.message).join(' '), decided.flags);
     const approvers = await this.approvers(p.app.policy, actor.id, p.beneficiaryId);
-    const flags = [...p.flags, ...approvers.flags];
+    // An auto-approved ticket has no steps, so nobody need be eligible to approve it.
+    const approverFlags = decided.autoApproval ? [] : approvers.flags;
+    const flags = [...p.flags, ...approverFlags];
     if (flags.length) {
       // A ticket nobody could approve is refused as such, whatever else the request got wrong.
-      const code = approvers.flags.length ? 'NO_ELIGIBLE_APPROVER' : 'POLICY_VIOLATION';
+      const code = approverFlags.length ? 'NO_ELIGIBLE_APPROVER' : 'POLICY_VIOLATION';
       throw new GatehouseError(code, flags.map((f) => f.message).join(' '), flags);
     }
 
@@ -387,10 +415,15 @@ export class TicketCreation {
       changes: p.changes,
       duration: p.duration,
       reason: p.reason?.trim() || null,
-      policy: approvers.policy,
+      // Auto-approved: no steps, so the workflow approves it at start as for an app without approvals.
+      policy: decided.autoApproval
+        ? { ...approvers.policy, approval: { ...approvers.policy.approval, steps: [] } }
+        : approvers.policy,
       createdAt: p.now.toISOString(),
       parentTicketId: p.parentTicketId,
       createdBy: { id: actor.id },
+      ...(decided.autoApproval ? { autoApproval: decided.autoApproval } : {}),
+      ...(decided.policySet ? { policySet: decided.policySet } : {}),
     };
     let launched: 'started' | 'exists';
     try {
