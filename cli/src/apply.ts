@@ -1,8 +1,8 @@
 /** `gatehouse apply`: makes the server match the file, refusing when the server changed since the file recorded it. */
 import { Api } from './api';
-import type { ConfigFile } from './config-file';
+import type { AppConfig, ConfigFile } from './config-file';
 import { CliError } from './errors';
-import { appBody, policyBody, type Plan, type Stale } from './plan';
+import { appBody, appChanges, policyBody, type Plan, type Stale } from './plan';
 import type { Grant } from './types';
 
 export interface ApplyResult {
@@ -32,6 +32,23 @@ export function describeStale(stale: Stale[]): string {
       return [`  ${head}`, ...(what.length ? ['    the server differs from the file in:', ...what] : [])].join('\n');
     })
     .join('\n');
+}
+
+/** A change that landed after the plan's check: the API refused the write; say what the server has now. */
+async function raced(api: Api, app: AppConfig, err: unknown): Promise<never> {
+  if (!(err instanceof CliError && err.code === 'REVISION_CONFLICT')) throw err;
+  const current = await api.get<AppConfig>(`/apps/${encodeURIComponent(app.id)}`).catch(() => null);
+  const stale: Stale = {
+    kind: 'app',
+    id: app.id,
+    recorded: app.revision ?? null,
+    current: current?.revision ?? null,
+    differs: current ? appChanges(app, current) : [],
+  };
+  throw new CliError(
+    'REVISION_CONFLICT',
+    `The server changed while applying; ${app.id} was not written (the changes listed above it were).\n${describeStale([stale])}`,
+  );
 }
 
 async function revokeAll(api: Api, appId: string, log: (line: string) => void): Promise<void> {
@@ -85,10 +102,12 @@ export async function applyPlan(
 
   for (const app of file.apps ?? []) {
     if (!touched('app', app.id)) continue;
-    const written = await api.put<{ revision: number }>(`/apps/${encodeURIComponent(app.id)}`, {
-      ...appBody(app),
-      revision: app.revision ?? 0,
-    });
+    const written = await api
+      .put<{ revision: number }>(`/apps/${encodeURIComponent(app.id)}`, {
+        ...appBody(app),
+        revision: app.revision ?? 0,
+      })
+      .catch((err: unknown) => raced(api, app, err));
     result.apps.set(app.id, written.revision);
     note(`${app.revision === undefined ? 'created' : 'updated'} app ${app.id} (revision ${written.revision})`);
   }
