@@ -35,10 +35,28 @@ export interface TicketWorkflowInput {
   parentTicketId: string | null;
   /** The admin or user who raised it, for the log. */
   createdBy: Pick<Actor, 'id'>;
+  /**
+   * The access policies approved the ticket at create (Cedar AutoApprove): `policy` then has no approval
+   * steps and the workflow logs `auto_approved` with this reason. Absent: approvals follow `policy`.
+   */
+  autoApproval?: TicketAutoApproval;
+  /**
+   * The policy documents (id, revision) the gateway decided the ticket under; absent when none were
+   * published. Recorded so the decision can be traced; the workflow never evaluates policies.
+   */
+  policySet?: { id: string; revision: number }[];
   /** Set when a long-lived workflow continued as new: where it was. */
   resume?: TicketResume;
   /** History length past which the workflow continues as new (default 5,000 events). */
   continueAsNewAfterEvents?: number;
+}
+
+/** Why the access policies approved a ticket at create. */
+export interface TicketAutoApproval {
+  /** The AutoApprove permits that matched, for every entitlement the ticket adds. */
+  policies: { id: string; revision: number; policyId: string; advice: string | null }[];
+  /** For the log: "auto-approved by <document>: <advice>". */
+  reason: string;
 }
 
 /** What a ticket workflow carries into its next run when it continues as new. */

@@ -126,6 +126,7 @@ export function toTicketEvent(
 export const TICKET_EVENT_TYPES: readonly LogEventType[] = [
   'created',
   'approved',
+  'auto_approved',
   'rejected',
   'duration_modified',
   'cancelled',

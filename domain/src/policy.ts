@@ -18,7 +18,9 @@ export type FlagCode =
   | 'ALREADY_HAS_ACCESS'
   | 'NOT_A_MEMBER'
   /** A step's approver rules resolve to nobody for this beneficiary (see approver-rules.ts). */
-  | 'NO_ELIGIBLE_APPROVER';
+  | 'NO_ELIGIBLE_APPROVER'
+  /** The access policies (Cedar) do not let the beneficiary request an entitlement (docs/policy.md). */
+  | 'NOT_ELIGIBLE';
 
 export interface PolicyFlag {
   code: FlagCode;

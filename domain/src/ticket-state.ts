@@ -12,7 +12,11 @@ export function newTicketState(input: TicketWorkflowInput): TicketState {
     actor: input.createdBy.id,
     event: 'created',
     comment: input.reason,
-    details: input.createdBy.id !== input.beneficiary.id ? { onBehalfOf: input.beneficiary.id } : {},
+    details: {
+      ...(input.createdBy.id !== input.beneficiary.id ? { onBehalfOf: input.beneficiary.id } : {}),
+      // The access policies' versions the ticket was decided under (absent: none published).
+      ...(input.policySet ? { policySet: input.policySet } : {}),
+    },
   };
   return {
     status: 'pending',

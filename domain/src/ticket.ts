@@ -14,6 +14,8 @@ export type StepState = 'waiting' | 'approved' | 'rejected' | 'skipped';
 export type LogEventType =
   | 'created'
   | 'approved'
+  /** Approved at create by the access policies' AutoApprove (details: policies; comment: who and why). */
+  | 'auto_approved'
   | 'rejected'
   | 'duration_modified'
   | 'cancelled'

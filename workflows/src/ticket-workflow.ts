@@ -86,7 +86,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   run.startWriters();
   ticketCreated(input);
   if (run.state.approval.steps.length === 0) {
-    run.log('approved', SYSTEM, 'The policy requires no approval.');
+    // The gateway decided an AutoApprove at create and gave the ticket no steps; histories without it replay as before.
+    const auto = input.autoApproval;
+    if (auto) run.log('auto_approved', SYSTEM, auto.reason, { policies: auto.policies });
+    else run.log('approved', SYSTEM, 'The policy requires no approval.');
     run.resolve('approved');
   }
   run.changed(); // the first version: `created` (and the policy's own approval) become its first events

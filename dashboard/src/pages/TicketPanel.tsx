@@ -19,6 +19,7 @@ export const TICKET_POLL_MS = 3000;
 const EVENT_LABEL: Record<string, string> = {
   created: 'Created',
   approved: 'Approved',
+  auto_approved: 'Approved automatically',
   rejected: 'Rejected',
   duration_modified: 'Duration modified',
   cancelled: 'Cancelled',

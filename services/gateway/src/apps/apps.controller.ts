@@ -9,6 +9,7 @@ import { fail } from '../common/errors';
 import { connectorUrls, refuseNonPublicUrl } from '../common/outbound-urls';
 import type { GatewayConfig } from '../config';
 import { ID_PATTERN } from '../common/ids';
+import { PolicyDecisions } from '../policies/policy-decisions.service';
 import { GATEWAY_CONFIG, STORE } from '../tokens';
 import { AppsQuery, DeleteAppQuery, EntitlementsQuery, PutAppDto } from './apps.dto';
 import { DriftService } from './drift.service';
@@ -30,6 +31,12 @@ async function guarded<T>(write: () => Promise<T>): Promise<T> {
     if (err instanceof RevisionConflictError) fail('REVISION_CONFLICT', err.message);
     throw err;
   }
+}
+
+/** The items `keep` answers true for, in order. */
+async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept = await Promise.all(items.map(keep));
+  return items.filter((_, i) => kept[i]);
 }
 
 /** Whose access a catalog call describes: the caller, or anyone for an admin. */
@@ -95,7 +102,24 @@ export class AppsController {
     @Inject(STORE) private readonly store: Store,
     private readonly drift: DriftService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(PolicyDecisions) private readonly policies: PolicyDecisions,
   ) {}
+
+  /**
+   * Which entitlements the catalog shows `userId`: those the access policies let them request (now, for
+   * indefinite access, with no reason, for themselves) and those they hold. Null shows every one: an admin
+   * caller, or no policy published (the catalog as without policies).
+   */
+  private async catalogFilter(
+    actor: Actor,
+    userId: string,
+  ): Promise<((app: App, entitlementId: string, held: boolean) => Promise<boolean>) | null> {
+    if (isAdmin(actor) || !(await this.policies.published())) return null;
+    const principal = await this.policies.principalFor(userId, actor);
+    const context = { at: new Date() };
+    return async (app, entitlementId, held) =>
+      held || (await this.policies.decide({ principal, app, entitlementId, context })).request.allowed;
+  }
 
   @Put(':appId')
   @AdminOnly()
@@ -171,7 +195,11 @@ export class AppsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Applications, with whether the user (default: the caller) has some access in each' })
+  @ApiOperation({
+    summary: 'Applications, with whether the user (default: the caller) has some access in each',
+    description:
+      'With access policies published, a non-admin sees only apps with an entitlement the user may request or holds; admins see every app.',
+  })
   async list(@CurrentActor() actor: Actor, @Query() q: AppsQuery) {
     const userId = subjectOf(actor, q.for);
     const [apps, grants] = await Promise.all([
@@ -179,7 +207,16 @@ export class AppsController {
       this.store.grants.list({ userId, state: 'active' }),
     ]);
     const withAccess = new Set(grants.map((g) => g.appId));
-    return apps.map(({ app: a, revision }) => ({
+    const show = await this.catalogFilter(actor, userId);
+    const heldKeys = new Set(grants.map((g) => `${g.appId}:${g.entitlementId}`));
+    // An app hidden when the user may request none of its entitlements and holds none of them.
+    const shown = show
+      ? await filterAsync(apps, async ({ app: a }) => {
+          for (const e of a.entitlements) if (await show(a, e.id, heldKeys.has(`${a.id}:${e.id}`))) return true;
+          return false;
+        })
+      : apps;
+    return shown.map(({ app: a, revision }) => ({
       id: a.id,
       name: a.name,
       connectorType: a.connector.type,
@@ -197,26 +234,33 @@ export class AppsController {
   }
 
   @Get(':appId/entitlements')
-  @ApiOperation({ summary: 'The access catalog of an application, with the membership of a user' })
+  @ApiOperation({
+    summary: 'The access catalog of an application, with the membership of a user',
+    description:
+      'With access policies published, a non-admin sees only the entitlements the user may request (now, indefinitely) or holds; admins see every entitlement.',
+  })
   async entitlements(@CurrentActor() actor: Actor, @Param('appId') id: string, @Query() q: EntitlementsQuery) {
     const userId = subjectOf(actor, q.for);
     const app = await this.store.apps.get(appId(id));
     if (!app) fail('APP_NOT_FOUND', `No application ${id}.`);
     const held = await this.store.grants.activeFor(userId, app.id);
     const needle = q.q?.trim().toLowerCase();
-    return app.entitlements
-      .filter((e) => !needle || [e.id, e.name, e.description ?? ''].some((s) => s.toLowerCase().includes(needle)))
-      .map((e) => {
-        const grant = held.get(e.id);
-        return {
-          id: e.id,
-          kind: e.kind,
-          name: e.name,
-          description: e.description ?? null,
-          licenseId: e.licenseId ?? null,
-          fields: e.fields ?? [],
-          membership: { hasAccess: Boolean(grant), ticketId: grant?.ticketId ?? null, end: grant?.end ?? null },
-        };
-      });
+    const show = await this.catalogFilter(actor, userId);
+    const matching = app.entitlements.filter(
+      (e) => !needle || [e.id, e.name, e.description ?? ''].some((s) => s.toLowerCase().includes(needle)),
+    );
+    const shown = show ? await filterAsync(matching, (e) => show(app, e.id, held.has(e.id))) : matching;
+    return shown.map((e) => {
+      const grant = held.get(e.id);
+      return {
+        id: e.id,
+        kind: e.kind,
+        name: e.name,
+        description: e.description ?? null,
+        licenseId: e.licenseId ?? null,
+        fields: e.fields ?? [],
+        membership: { hasAccess: Boolean(grant), ticketId: grant?.ticketId ?? null, end: grant?.end ?? null },
+      };
+    });
   }
 }

@@ -179,6 +179,26 @@ export class PolicyDecisions implements OnModuleInit, OnModuleDestroy {
     };
   }
 
+  /** The principal of `principalOf`, or one with no groups, roles or manager for a user the directory does not know. */
+  async principalFor(userId: string, actor?: Actor): Promise<PolicyPrincipal> {
+    return (
+      (await this.principalOf(userId, actor)) ?? {
+        id: userId,
+        email: null,
+        groups: [],
+        roles: [],
+        department: null,
+        manager: null,
+        active: true,
+      }
+    );
+  }
+
+  /** True when some policy document is published: without one every decision is the default. */
+  async published(): Promise<boolean> {
+    return (await this.current()).sources.length > 0;
+  }
+
   /**
    * Active directory users the policies let request the entitlement (now, for no set duration, with no
    * reason and not on call), in id order, at most `limit`. Looks at no more than a bounded number of users:

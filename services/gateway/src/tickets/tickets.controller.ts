@@ -47,6 +47,11 @@ export class TicketsController {
   @ApiResponse({ status: 201, description: 'The new ticket' })
   @ApiResponse({ status: 200, description: 'The ticket a request with the same Idempotency-Key and body created' })
   @ApiResponse({
+    status: 403,
+    description:
+      'NOT_ELIGIBLE with `flags`: the access policies do not let the beneficiary request an entitlement the ticket adds (the message names the forbidding policy and its advice). When they auto-approve every added entitlement the ticket is created with no approval steps and approved at once (log `auto_approved`)',
+  })
+  @ApiResponse({
     status: 422,
     description:
       'POLICY_VIOLATION with `flags`: the request breaks the policy; NO_ELIGIBLE_APPROVER: a step would have nobody to approve it (approver rule `manager` for a beneficiary without one, and no `escalateTo`)',
@@ -68,7 +73,8 @@ export class TicketsController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Check a ticket against the policy without creating it',
-    description: 'The flags a create would be refused with, `NO_ELIGIBLE_APPROVER` included.',
+    description:
+      'The flags a create would be refused with: `NOT_ELIGIBLE` (the access policies) first, `NO_ELIGIBLE_APPROVER` included.',
   })
   validate(@CurrentActor() actor: Actor, @Body() dto: CreateTicketDto) {
     return this.creation.validate(actor, dto);
@@ -136,6 +142,10 @@ export class TicketsController {
   @ApiOperation({ summary: 'More time on active limited access: a new extend ticket (201), run as a child workflow' })
   @ApiResponse({ status: 201, description: 'The new extend ticket' })
   @ApiResponse({
+    status: 403,
+    description: 'NOT_ELIGIBLE: the access policies do not let the beneficiary request it again',
+  })
+  @ApiResponse({
     status: 200,
     description: 'The extend ticket a request with the same Idempotency-Key and body created',
   })
@@ -161,6 +171,10 @@ export class TicketsController {
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiOperation({ summary: 'Access again after it expired: a new reraise ticket (201) linked to this one' })
   @ApiResponse({ status: 201, description: 'The new reraise ticket' })
+  @ApiResponse({
+    status: 403,
+    description: 'NOT_ELIGIBLE: the access policies do not let the beneficiary request it again',
+  })
   @ApiResponse({
     status: 200,
     description: 'The reraise ticket a request with the same Idempotency-Key and body created',

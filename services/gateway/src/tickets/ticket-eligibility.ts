@@ -1,0 +1,88 @@
+import type { Actor, App, Duration, PolicyFlag, TicketAutoApproval, TicketChange } from '@gatehouse/domain';
+import type { PolicyDecisionResult, PolicyDecisions, PolicySetVersion } from '../policies/policy-decisions.service';
+
+/** A ticket about to be raised, as the access policies see it. */
+export interface EligibilityInput {
+  app: App;
+  beneficiaryId: string;
+  changes: TicketChange[];
+  duration: Duration | null;
+  reason?: string;
+  now: Date;
+}
+
+/** What the access policies decided for a ticket. */
+export interface Eligibility {
+  /** One NOT_ELIGIBLE flag per added entitlement the beneficiary may not request. */
+  flags: PolicyFlag[];
+  /** Set when AutoApprove was permitted for every added entitlement. */
+  autoApproval?: TicketAutoApproval;
+  /** The documents decided with; absent when none are published (the ticket's input stays as before policies). */
+  policySet?: PolicySetVersion[];
+}
+
+/** Seconds of access asked for from now (or from a later start); null for indefinite access. */
+function durationSeconds(duration: Duration | null, now: Date): number | null {
+  if (duration?.type !== 'limited') return null;
+  const from = Math.max(now.getTime(), Date.parse(duration.start));
+  return Math.max(0, Math.round((Date.parse(duration.end) - from) / 1000));
+}
+
+function forbidden(
+  beneficiaryId: string,
+  change: TicketChange,
+  app: App,
+  decision: PolicyDecisionResult,
+  index: number,
+): PolicyFlag {
+  const [forbid] = decision.request.policies;
+  const why = forbid
+    ? `forbidden by ${forbid.policyId}${forbid.advice ? `: ${forbid.advice}` : ''}`
+    : 'no policy permits it';
+  return {
+    code: 'NOT_ELIGIBLE',
+    message: `The access policies do not let ${beneficiaryId} request ${app.id}/${change.entitlement.id} (${change.entitlement.name}): ${why}.`,
+    field: `changes[${index}].entitlementId`,
+  };
+}
+
+/** "auto-approved by on-call-prod: on call for payments", from the AutoApprove permits that matched. */
+function autoApprovalOf(decisions: PolicyDecisionResult[]): TicketAutoApproval {
+  const seen = new Set<string>();
+  const policies = decisions
+    .flatMap((d) => d.autoApprove.policies)
+    .filter((p) => !seen.has(p.policyId) && seen.add(p.policyId));
+  const documents = [...new Set(policies.map((p) => p.id))].join(', ');
+  const advice = [...new Set(policies.flatMap((p) => (p.advice ? [p.advice] : [])))].join('; ');
+  return { policies, reason: `auto-approved by ${documents}${advice ? `: ${advice}` : ''}` };
+}
+
+/**
+ * Decides a new ticket under the access policies (docs/policy.md, "Enforcement"): every entitlement it adds
+ * is a Cedar `Request` (and `AutoApprove`) with the beneficiary as principal. Removals are not decided:
+ * giving access up is never refused. Decided once, here, and carried in the workflow's input.
+ */
+export async function decideTicket(policies: PolicyDecisions, actor: Actor, t: EligibilityInput): Promise<Eligibility> {
+  const adds = t.changes.map((change, index) => ({ change, index })).filter((x) => x.change.op === 'add');
+  // Without policies nothing is decided (the defaults would allow every request and approve none).
+  if (!adds.length || !(await policies.published())) return { flags: [] };
+  const principal = await policies.principalFor(t.beneficiaryId, actor);
+  const onBehalfOf = t.beneficiaryId !== actor.id;
+  const context = {
+    durationSeconds: durationSeconds(t.duration, t.now),
+    reason: t.reason?.trim() ?? '',
+    onBehalfOf,
+    requesterIsManager: onBehalfOf && principal.manager === actor.id,
+    at: t.now,
+  };
+  const decisions = await Promise.all(
+    adds.map(({ change }) => policies.decide({ principal, app: t.app, entitlementId: change.entitlement.id, context })),
+  );
+  const policySet = decisions[0].policySet.length ? decisions[0].policySet : undefined;
+  const flags = adds.flatMap(({ change, index }, i) =>
+    decisions[i].request.allowed ? [] : [forbidden(t.beneficiaryId, change, t.app, decisions[i], index)],
+  );
+  const autoApproval =
+    !flags.length && decisions.every((d) => d.autoApprove.allowed) ? autoApprovalOf(decisions) : undefined;
+  return { flags, ...(autoApproval ? { autoApproval } : {}), ...(policySet ? { policySet } : {}) };
+}
