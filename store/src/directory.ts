@@ -5,9 +5,10 @@
  * decisions as for tokens.
  *
  * FerretDB has no transactions and loses concurrent updates to one document; only a unique `_id` insert
- * is atomic. So a user is created by inserting its id, and every derived write (a member's group names)
- * is recomputed from the groups collection rather than patched, so that running it again repairs a write
- * that a concurrent one lost.
+ * is atomic. So a user is created by inserting its id; each membership is a document of its own
+ * (`<groupId>:<userId>`, inserted or deleted), so two changes to one group's members at once both land;
+ * and every derived write (a member's group names) is recomputed from the memberships rather than
+ * patched, so that running it again repairs a write that a concurrent one lost.
  */
 import type { Connection, Model } from 'mongoose';
 import { Schema } from 'mongoose';
@@ -18,23 +19,37 @@ export interface GroupDoc {
   _id: string;
   displayName: string;
   externalId: string | null;
-  /** Gatehouse user ids. */
-  members: string[];
   createdAt: string;
   updatedAt: string;
 }
+
+/** A group with its members' Gatehouse user ids. */
+export type DirectoryGroup = GroupDoc & { members: string[] };
 
 const GroupSchema = new Schema<GroupDoc>(
   {
     _id: String,
     displayName: String,
     externalId: { type: String, default: null },
-    members: [String],
     createdAt: String,
     updatedAt: String,
   },
   { versionKey: false, minimize: false, collection: 'groups' },
 );
+
+/** One user in one group: `_id` is `<groupId>:<userId>` (neither id holds a colon). */
+interface MembershipDoc {
+  _id: string;
+  groupId: string;
+  userId: string;
+}
+
+const MembershipSchema = new Schema<MembershipDoc>(
+  { _id: String, groupId: String, userId: String },
+  { versionKey: false, collection: 'group_members' },
+);
+MembershipSchema.index({ groupId: 1 });
+MembershipSchema.index({ userId: 1 });
 
 /** An issued SCIM bearer token, by its SHA-256 (hex): the token itself is never stored. */
 interface ScimTokenDoc {
@@ -76,6 +91,7 @@ const sameText = (s: string) => ({ $regex: `^${escapeRegex(s)}$`, $options: 'i' 
 
 export class DirectoryRepository {
   readonly groups: Model<GroupDoc>;
+  readonly memberships: Model<MembershipDoc>;
   readonly scimTokens: Model<ScimTokenDoc>;
 
   constructor(
@@ -83,6 +99,7 @@ export class DirectoryRepository {
     private readonly users: Model<UserDoc>,
   ) {
     this.groups = connection.model<GroupDoc>('Group', GroupSchema);
+    this.memberships = connection.model<MembershipDoc>('GroupMember', MembershipSchema);
     this.scimTokens = connection.model<ScimTokenDoc>('ScimToken', ScimTokenSchema);
   }
 
@@ -160,12 +177,7 @@ export class DirectoryRepository {
    */
   async deleteUser(id: string): Promise<void> {
     await this.users.updateOne({ _id: id }, { $set: { active: false, userName: null, updatedAt: now() } });
-    const holding = await this.groups.find({ members: id }).lean<GroupDoc[]>().exec();
-    for (const g of holding)
-      await this.groups.updateOne(
-        { _id: g._id },
-        { $set: { members: g.members.filter((m) => m !== id), updatedAt: now() } },
-      );
+    await this.memberships.deleteMany({ userId: id });
     await this.syncGroupNames([id]);
   }
 
@@ -191,15 +203,26 @@ export class DirectoryRepository {
 
   // ---- groups -------------------------------------------------------------------------------------
 
-  async group(id: string): Promise<GroupDoc | null> {
-    return this.groups.findById(id).lean<GroupDoc>().exec();
+  async group(id: string): Promise<DirectoryGroup | null> {
+    const doc = await this.groups.findById(id).lean<GroupDoc>().exec();
+    return doc ? (await this.withMembers([doc]))[0] : null;
   }
 
-  async listGroups(filter: DirectoryFilter): Promise<GroupDoc[]> {
+  async listGroups(filter: DirectoryFilter): Promise<DirectoryGroup[]> {
     const q: Record<string, unknown> = {};
     if (filter.displayName !== undefined) q.displayName = sameText(filter.displayName);
     if (filter.externalId !== undefined) q.externalId = filter.externalId;
-    return this.groups.find(q).sort({ _id: 1 }).lean<GroupDoc[]>().exec();
+    return this.withMembers(await this.groups.find(q).sort({ _id: 1 }).lean<GroupDoc[]>().exec());
+  }
+
+  private async withMembers(docs: GroupDoc[]): Promise<DirectoryGroup[]> {
+    if (!docs.length) return [];
+    const rows = await this.memberships
+      .find({ groupId: { $in: docs.map((d) => d._id) } })
+      .sort({ _id: 1 })
+      .lean<MembershipDoc[]>()
+      .exec();
+    return docs.map((d) => ({ ...d, members: rows.filter((r) => r.groupId === d._id).map((r) => r.userId) }));
   }
 
   async displayNameHolder(displayName: string, exceptId?: string): Promise<string | null> {
@@ -221,23 +244,52 @@ export class DirectoryRepository {
     return ids.filter((id) => !known.has(id));
   }
 
-  /** Creates or replaces a group, then brings every affected member's group names in step. */
-  async putGroup(group: Omit<GroupDoc, 'createdAt' | 'updatedAt'>, created: boolean): Promise<GroupDoc> {
+  /**
+   * Creates or replaces a group, then brings every affected member's group names in step. Members are
+   * added and removed relative to `base` (the members a PATCH was applied to; a PUT's base is the group as
+   * stored now), so a concurrent change to other members stands.
+   */
+  async putGroup(
+    group: Omit<DirectoryGroup, 'createdAt' | 'updatedAt'>,
+    created: boolean,
+    base?: string[],
+  ): Promise<DirectoryGroup> {
     const previous = created ? null : await this.group(group._id);
     const at = now();
-    const doc: GroupDoc = { ...group, createdAt: previous?.createdAt ?? at, updatedAt: at };
+    const doc: GroupDoc = {
+      _id: group._id,
+      displayName: group.displayName,
+      externalId: group.externalId,
+      createdAt: previous?.createdAt ?? at,
+      updatedAt: at,
+    };
     if (created) await this.groups.collection.insertOne(doc as never);
     else await this.groups.replaceOne({ _id: group._id }, doc);
-    const affected = new Set([...(previous?.members ?? []), ...group.members]);
+    const before = new Set(base ?? previous?.members ?? []);
+    const after = new Set(group.members);
+    for (const userId of after) {
+      if (before.has(userId)) continue;
+      await this.memberships.collection
+        .insertOne({ _id: `${group._id}:${userId}`, groupId: group._id, userId } as never)
+        .catch((err: unknown) => {
+          if (!isDuplicateKeyError(err)) throw err;
+        });
+    }
+    const removed = [...before].filter((u) => !after.has(u));
+    if (removed.length) await this.memberships.deleteMany({ _id: { $in: removed.map((u) => `${group._id}:${u}`) } });
+    const added = [...after].filter((u) => !before.has(u));
+    // Only the users this write moved (all of them on a rename): a concurrent write's users are its own.
     const renamed = previous && previous.displayName !== group.displayName ? [previous.displayName] : [];
-    await this.syncGroupNames([...affected], renamed);
-    return doc;
+    const affected = renamed.length ? [...new Set([...(previous?.members ?? []), ...after])] : [...added, ...removed];
+    await this.syncGroupNames(affected, renamed);
+    return (await this.group(group._id))!;
   }
 
   async deleteGroup(id: string): Promise<boolean> {
     const previous = await this.group(id);
     if (!previous) return false;
     await this.groups.deleteOne({ _id: id });
+    await this.memberships.deleteMany({ groupId: id });
     await this.syncGroupNames(previous.members, [previous.displayName]);
     return true;
   }
@@ -248,15 +300,20 @@ export class DirectoryRepository {
    */
   async syncGroupNames(userIds: string[], dropped: string[] = []): Promise<void> {
     if (!userIds.length) return;
-    const all = await this.groups.find({}, { displayName: 1, members: 1 }).lean<GroupDoc[]>().exec();
-    const directoryNames = new Set([...all.map((g) => g.displayName), ...dropped]);
+    const all = await this.groups.find({}, { displayName: 1 }).lean<GroupDoc[]>().exec();
+    const names = new Map(all.map((g) => [g._id, g.displayName]));
+    const directoryNames = new Set([...names.values(), ...dropped]);
+    const rows = await this.memberships
+      .find({ userId: { $in: userIds } })
+      .lean<MembershipDoc[]>()
+      .exec();
     const docs = await this.users
       .find({ _id: { $in: userIds } }, { groups: 1 })
       .lean<Pick<UserDoc, '_id' | 'groups'>[]>()
       .exec();
     for (const doc of docs) {
       const own = (doc.groups ?? []).filter((g) => !directoryNames.has(g));
-      const held = all.filter((g) => g.members.includes(doc._id)).map((g) => g.displayName);
+      const held = rows.filter((r) => r.userId === doc._id && names.has(r.groupId)).map((r) => names.get(r.groupId)!);
       const groups = [...new Set([...own, ...held])].sort();
       if (groups.join('\n') !== [...(doc.groups ?? [])].sort().join('\n'))
         await this.users.updateOne({ _id: doc._id }, { $set: { groups, updatedAt: now() } });

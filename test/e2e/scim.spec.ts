@@ -435,6 +435,31 @@ describe('groups', () => {
   });
 });
 
+test('member changes to one group sent at the same moment all land (a membership is a document of its own)', async () => {
+  const people: { id: string }[] = [];
+  for (let i = 0; i < 6; i++) people.push(await createUser(oktaUser()));
+  const name = uniqueId('race-');
+  const id = await createGroup(name, [people[0].id, people[1].id]);
+  const results = await Promise.all([
+    scim('PATCH', `/Groups/${id}`, patch([{ op: 'remove', path: `members[value eq "${people[0].id}"]` }])),
+    ...people
+      .slice(2)
+      .map((p) => scim('PATCH', `/Groups/${id}`, patch([{ op: 'add', path: 'members', value: [{ value: p.id }] }]))),
+  ]);
+  expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+  const members = (await scim('GET', `/Groups/${id}`)).body.members.map((m: { value: string }) => m.value);
+  expect(members.sort()).toEqual(
+    people
+      .slice(1)
+      .map((p) => p.id)
+      .sort(),
+  );
+  for (const p of people) {
+    const groups = (await stack.as(users.root).get(`/users/${p.id}`)).body.groups as string[];
+    expect([p.id, groups.includes(name)]).toEqual([p.id, p !== people[0]]);
+  }
+});
+
 describe('the directory completes callers', () => {
   function request(appId: string) {
     return {

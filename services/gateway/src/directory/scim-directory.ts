@@ -8,7 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import SCIMMY from 'scimmy';
-import { isStoreUnavailableError, Store, type DirectoryFilter, type GroupDoc, type UserDoc } from '@gatehouse/store';
+import {
+  isStoreUnavailableError,
+  Store,
+  type DirectoryFilter,
+  type DirectoryGroup,
+  type UserDoc,
+} from '@gatehouse/store';
 import { ID_PATTERN } from '../common/ids';
 import { STORE } from '../tokens';
 import { OffboardingService } from '../users/offboarding.service';
@@ -31,6 +37,8 @@ export interface ResourceConfig {
 }
 export interface ScimContext {
   directory: ScimDirectory;
+  /** A group PATCH: the members the operations are applied to, so that only its own changes are written. */
+  baseMembers?: string[];
 }
 
 interface ScimUser {
@@ -68,25 +76,31 @@ const text = (value: unknown, max = 300): string | null =>
 function declareResources(): void {
   if (SCIMMY.Resources.declared(SCIMMY.Resources.User)) return;
   const handle =
-    <A extends unknown[], R>(run: (directory: ScimDirectory, ...args: A) => Promise<R>) =>
+    <A extends unknown[], R>(run: (ctx: ScimContext, ...args: A) => Promise<R>) =>
     (...args: [...A, ScimContext]): Promise<R> => {
       const ctx = args.pop() as ScimContext;
-      return ctx.directory.guard(() => run(ctx.directory, ...(args as unknown as A)));
+      return ctx.directory.guard(() => run(ctx, ...(args as unknown as A)));
     };
   type UserResource = InstanceType<typeof SCIMMY.Resources.User>;
   type GroupResource = InstanceType<typeof SCIMMY.Resources.Group>;
   SCIMMY.Resources.declare(
     SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false)
-      .ingress(handle((d, r: UserResource, instance: unknown) => d.writeUser(r.id, plain<ScimUser>(instance))) as never)
-      .egress(handle((d, r: UserResource) => d.readUsers(r.id, r.filter)) as never)
-      .degress(handle((d, r: UserResource) => d.deleteUser(r.id!)) as never),
+      .ingress(
+        handle((c, r: UserResource, instance: unknown) =>
+          c.directory.writeUser(r.id, plain<ScimUser>(instance)),
+        ) as never,
+      )
+      .egress(handle((c, r: UserResource) => c.directory.readUsers(r.id, r.filter)) as never)
+      .degress(handle((c, r: UserResource) => c.directory.deleteUser(r.id!)) as never),
   );
   SCIMMY.Resources.declare(
     SCIMMY.Resources.Group.ingress(
-      handle((d, r: GroupResource, instance: unknown) => d.writeGroup(r.id, plain<ScimGroup>(instance))) as never,
+      handle((c, r: GroupResource, instance: unknown) =>
+        c.directory.writeGroup(r.id, plain<ScimGroup>(instance), c.baseMembers),
+      ) as never,
     )
-      .egress(handle((d, r: GroupResource) => d.readGroups(r.id, r.filter)) as never)
-      .degress(handle((d, r: GroupResource) => d.deleteGroup(r.id!)) as never),
+      .egress(handle((c, r: GroupResource) => c.directory.readGroups(r.id, r.filter)) as never)
+      .degress(handle((c, r: GroupResource) => c.directory.deleteGroup(r.id!)) as never),
   );
   SCIMMY.Config.set({
     patch: true,
@@ -239,12 +253,17 @@ export class ScimDirectory {
     if (id !== undefined) {
       const doc = ID_PATTERN.test(id) ? await this.store.directory.group(id) : null;
       if (!doc) throw notFound(id);
-      return this.toScimGroups([doc]).then((g) => g[0]);
+      return toScimGroup(doc);
     }
-    return this.toScimGroups(await this.store.directory.listGroups(storeFilter(filter, GROUP_FILTERS)));
+    return (await this.store.directory.listGroups(storeFilter(filter, GROUP_FILTERS))).map(toScimGroup);
   }
 
-  async writeGroup(id: string | undefined, group: ScimGroup): Promise<Json> {
+  /** The group's members now (null: no such group), for a PATCH to be applied to. */
+  async currentMembers(id: string): Promise<string[] | null> {
+    return ID_PATTERN.test(id) ? ((await this.store.directory.group(id))?.members ?? null) : null;
+  }
+
+  async writeGroup(id: string | undefined, group: ScimGroup, baseMembers?: string[]): Promise<Json> {
     if (id !== undefined && !(ID_PATTERN.test(id) && (await this.store.directory.group(id)))) throw notFound(id);
     const displayName = text(group.displayName, 200);
     if (!displayName) throw scimError(400, 'invalidValue', 'displayName is required');
@@ -256,25 +275,26 @@ export class ScimDirectory {
     const doc = await this.store.directory.putGroup(
       { _id: id ?? randomUUID(), displayName, externalId: text(group.externalId), members },
       id === undefined,
+      baseMembers,
     );
     this.cache.invalidate();
-    return (await this.toScimGroups([doc]))[0];
+    return toScimGroup(doc);
   }
 
   async deleteGroup(id: string): Promise<void> {
     if (!(ID_PATTERN.test(id) && (await this.store.directory.deleteGroup(id)))) throw notFound(id);
     this.cache.invalidate();
   }
+}
 
-  private async toScimGroups(docs: GroupDoc[]): Promise<Json[]> {
-    return docs.map((g) => ({
-      id: g._id,
-      displayName: g.displayName,
-      ...(g.externalId ? { externalId: g.externalId } : {}),
-      members: g.members.map((value) => ({ value, type: 'User' })),
-      meta: { resourceType: 'Group', created: g.createdAt, lastModified: g.updatedAt },
-    }));
-  }
+function toScimGroup(g: DirectoryGroup): Json {
+  return {
+    id: g._id,
+    displayName: g.displayName,
+    ...(g.externalId ? { externalId: g.externalId } : {}),
+    members: g.members.map((value) => ({ value, type: 'User' })),
+    meta: { resourceType: 'Group', created: g.createdAt, lastModified: g.updatedAt },
+  };
 }
 
 function userFields(user: ScimUser, previous: UserDoc | null) {

@@ -255,7 +255,12 @@ export class ScimController {
     @Query() q: ScimQuery,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const patched = await new SCIMMY.Resources.Group(id, resourceParams(q)).patch(normalizePatch(body), this.ctx);
+    // Read before scimmy applies the operations: only the members they add or remove are written.
+    const baseMembers = (await this.directory.currentMembers(id)) ?? undefined;
+    const patched = await new SCIMMY.Resources.Group(id, resourceParams(q)).patch(normalizePatch(body), {
+      ...this.ctx,
+      baseMembers,
+    });
     if (!patched) res.status(204);
     return patched;
   }
