@@ -386,6 +386,7 @@ const workspaces = [
   'services/gateway',
   'services/worker',
   'tools',
+  'cli',
   'test',
 ];
 
