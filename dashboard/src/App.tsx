@@ -6,6 +6,8 @@ import { navigate, useRoute } from './route';
 import { SessionContext, type Session } from './session-context';
 import { loadToken, saveToken } from './session';
 import { SignIn } from './pages/SignIn';
+import { SsoProblemPage } from './pages/SsoProblem';
+import { describeProblem, signOutAtProvider, startSso, type SsoProblem, type SsoStart } from './sso';
 import { TicketsPage } from './pages/Tickets';
 import { RequestAccess } from './pages/RequestAccess';
 import { TicketPanel } from './pages/TicketPanel';
@@ -17,6 +19,39 @@ export function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [signInError, setSignInError] = useState<unknown>(null);
   const route = useRoute();
+  const [sso, setSso] = useState<SsoStart | null>(null);
+  const [ssoProblem, setSsoProblem] = useState<SsoProblem | null>(null);
+  const [signedOut, setSignedOut] = useState(false);
+
+  const acceptToken = useCallback((t: string) => {
+    saveToken(storage, t);
+    setSignInError(null);
+    setToken(t);
+  }, []);
+
+  // Single sign-on: is it offered, and is this page load the provider sending the browser back?
+  useEffect(() => {
+    let live = true;
+    void startSso().then((started) => {
+      if (!live) return;
+      setSso(started);
+      setSsoProblem(started.problem);
+      setSignedOut(started.signedOut);
+      if (started.user) acceptToken(started.user.access_token);
+    });
+    return () => {
+      live = false;
+    };
+  }, [acceptToken]);
+
+  // A renewed token replaces the old one for every later call.
+  useEffect(() => {
+    const manager = sso?.manager;
+    if (!manager) return;
+    const renewed = (user: { access_token: string }) => acceptToken(user.access_token);
+    manager.events.addUserLoaded(renewed);
+    return () => manager.events.removeUserLoaded(renewed);
+  }, [sso, acceptToken]);
 
   const signOut = useCallback((reason?: unknown) => {
     saveToken(storage, null);
@@ -49,15 +84,37 @@ export function App() {
     [api, me],
   );
 
+  if (ssoProblem && sso?.config) {
+    return (
+      <SsoProblemPage
+        problem={ssoProblem}
+        onRetry={() => {
+          setSsoProblem(null);
+          sso.manager
+            ?.signinRedirect()
+            .catch((err: unknown) => setSsoProblem(describeProblem(err, sso.config!.issuer)));
+        }}
+        onBack={() => setSsoProblem(null)}
+      />
+    );
+  }
   if (!token) {
     return (
       <SignIn
         error={signInError}
-        onSignIn={(t) => {
-          saveToken(storage, t);
-          setSignInError(null);
-          setToken(t);
-        }}
+        signedOut={signedOut}
+        sso={
+          sso?.manager && sso.config
+            ? {
+                issuer: sso.config.issuer,
+                signIn: () =>
+                  sso
+                    .manager!.signinRedirect()
+                    .catch((err: unknown) => setSsoProblem(describeProblem(err, sso.config!.issuer))),
+              }
+            : null
+        }
+        onSignIn={acceptToken}
       />
     );
   }
@@ -116,6 +173,8 @@ export function App() {
             onClick={() => {
               signOut();
               navigate('/tickets');
+              setSignedOut(true);
+              if (sso?.manager) void signOutAtProvider(sso.manager);
             }}
           >
             Sign out

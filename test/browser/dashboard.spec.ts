@@ -3,57 +3,11 @@
 // approver approves it with a modified duration, the requester sees it Closed with its Resolved-in
 // time, and a second approver rejects another ticket. Screenshots of every page go to
 // test-results/screenshots/ to look at.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { distDir, ensureDashboardBuilt, launchChromium, screenshotsDir as shots } from '../support/browser';
 import { createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
-
-const root = path.resolve(__dirname, '../..');
-const dashboardDir = path.join(root, 'dashboard');
-const distDir = path.join(dashboardDir, 'dist');
-const shots = path.join(root, 'test-results', 'screenshots');
-
-function findChromium(): string {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error(
-      'chromium is not installed, so the dashboard browser tests cannot run: run `bash tools/scripts/install-browser.sh` (installs Debian’s chromium package).',
-    );
-  }
-}
-
-function newestMtime(p: string): number {
-  const stat = fs.statSync(p);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...fs.readdirSync(p).map((name) => newestMtime(path.join(p, name))));
-}
-
-/** Builds dashboard/dist when it is missing or older than any of its sources. */
-function ensureDashboardBuilt(): void {
-  const built = path.join(distDir, 'index.html');
-  const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => path.join(dashboardDir, p));
-  if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= Math.max(...sources.map(newestMtime))) return;
-  execFileSync(
-    process.execPath,
-    [
-      path.join(root, 'node_modules/vite/bin/vite.js'),
-      'build',
-      '--config',
-      'dashboard/vite.config.ts',
-      '--logLevel',
-      'warn',
-    ],
-    {
-      cwd: root,
-      // Jest sets NODE_ENV=test, which would make Vite bundle React's development build.
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: 'pipe',
-      timeout: 120_000,
-    },
-  );
-}
 
 /** The value a datetime-local input takes for "now + hours", computed in the browser's own zone. */
 function localInHours(page: Page, hours: number): Promise<string> {
@@ -104,22 +58,11 @@ describe('the dashboard in a browser', () => {
   }
 
   beforeAll(async () => {
-    const executablePath = findChromium();
     ensureDashboardBuilt();
     fs.mkdirSync(shots, { recursive: true });
     stack = await startTestStack({ env: { DASHBOARD_DIR: distDir } });
     appId = await createApp(stack, { name: appName, policy: { maxDurationSeconds: 86400 } });
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {

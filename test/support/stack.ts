@@ -52,7 +52,13 @@ export const users = {
 } satisfies Record<string, TokenClaims>;
 
 export async function startTestStack(
-  options: { worker?: Partial<GatehouseWorkerOptions>; env?: Record<string, string>; logger?: Logger } = {},
+  options: {
+    worker?: Partial<GatehouseWorkerOptions>;
+    env?: Record<string, string>;
+    logger?: Logger;
+    /** Where the gateway listens (default: any free port), for tests that must name its URL before it starts. */
+    port?: number;
+  } = {},
 ): Promise<TestStack> {
   const store = await openTestStore();
   const worker = await startTestWorker(store, options.worker ?? {});
@@ -67,7 +73,7 @@ export async function startTestStack(
     ...options.env,
   });
   const gateway = await createGateway(config, { store, logger: options.logger });
-  await gateway.app.listen(0, '127.0.0.1');
+  await gateway.app.listen(options.port ?? 0, '127.0.0.1');
   const { port } = (gateway.app.getHttpServer() as Server).address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
   const tokens = new Map<string, string>();

@@ -31,3 +31,22 @@ export function startTemporalDevServer(options?: {
   uiUrl: string;
   stop(): Promise<void>;
 }>;
+
+export interface DevOidcAccount {
+  sub: string;
+  name?: string;
+  email?: string;
+  groups?: string[];
+  roles?: string[];
+  /** The provider shows this account but answers access_denied when it is picked. */
+  refused?: boolean;
+}
+export function startDevOidcProvider(config: {
+  port?: number;
+  host?: string;
+  clientId: string;
+  redirectUris: string[];
+  audience: string;
+  accessTokenTtl?: number;
+  accounts: DevOidcAccount[];
+}): Promise<{ child: ChildProcess; port: number; issuer: string; stop(): Promise<void> }>;

@@ -137,8 +137,42 @@ async function startTemporalDevServer({ dbFile, port = 7233, uiPort = 8233, log 
   return { child, address: `127.0.0.1:${port}`, uiUrl: `http://localhost:${uiPort}`, stop: () => stopChild(child) };
 }
 
+/**
+ * DEV ONLY: the local OpenID provider (tools/scripts/dev-oidc-provider.mjs, on `oidc-provider`) in its own
+ * process, since it is an ES module and Jest runs CommonJS. `config` is what that script reads from
+ * DEV_OIDC_CONFIG. Resolves once it listens, with its issuer URL.
+ */
+async function startDevOidcProvider(config) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'dev-oidc-provider.mjs')], {
+    env: { ...process.env, DEV_OIDC_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let started = false;
+  child.stderr.on('data', (d) => {
+    const text = String(d);
+    // oidc-provider warns about its in-memory store and the Node.js version: expected here.
+    if (/oidc-provider WARNING/.test(text)) return;
+    if (started) process.stderr.write(text);
+    else stderr += text;
+  });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the dev OpenID provider did not start within 30 s')), 30_000);
+    child.stdout.on('data', (d) => {
+      const match = /DEV_OIDC_LISTENING (\d+)/.exec(String(d));
+      if (match) (clearTimeout(timer), (started = true), resolve(Number(match[1])));
+    });
+    child.once(
+      'exit',
+      (code) => (clearTimeout(timer), reject(new Error(`the dev OpenID provider exited (${code}): ${stderr}`))),
+    );
+  });
+  return { child, port, issuer: `http://${config.host ?? '127.0.0.1'}:${port}`, stop: () => stopChild(child) };
+}
+
 module.exports = {
   root,
+  startDevOidcProvider,
   binaries,
   freePort,
   portOpen,

@@ -32,6 +32,15 @@ const root = path.resolve(__dirname, '../..');
 const dataDir = path.resolve(process.env.GATEHOUSE_DATA_DIR || path.join(root, '.data'));
 const port = Number(process.env.PORT || 3000);
 const secret = process.env.AUTH_JWT_SECRET || DEV_JWT_SECRET;
+/** Dev-only defaults of the local OpenID provider (docs/identity.md). */
+const DEV_OIDC = {
+  port: Number(process.env.OIDC_DEV_PORT || 3001),
+  clientId: 'gatehouse-dashboard',
+  audience: 'urn:gatehouse:api',
+  accessTokenTtl: Number(process.env.OIDC_DEV_TOKEN_TTL || 600),
+  /** Shown on the provider's sign-in page, and refused there: what a leaver sees. */
+  refused: { sub: 'eve', name: 'Eve Leaver', email: 'eve@example.com', groups: [], roles: [], refused: true },
+};
 
 const color = (code: number, s: string) => (process.stdout.isTTY ? `\x1b[${code}m${s}\x1b[0m` : s);
 const say = (s: string) => console.log(`${color(36, '[dev]')} ${s}`);
@@ -114,6 +123,30 @@ async function shutdown(code = 0): Promise<void> {
   process.exit(code);
 }
 
+/**
+ * The dev-only OpenID provider with the demo people as its accounts, unless OIDC_ISSUER names another
+ * provider (then that one is used as it is). Returns the gateway's OIDC_* settings.
+ */
+async function startOidcProvider(): Promise<Record<string, string>> {
+  if (process.env.OIDC_ISSUER) return {};
+  if (await stack.portOpen(DEV_OIDC.port))
+    throw new Error(
+      `port ${DEV_OIDC.port} is taken: set OIDC_DEV_PORT for the dev OpenID provider, or OIDC_ISSUER to use your own`,
+    );
+  say(`starting the dev OpenID provider on port ${DEV_OIDC.port} …`);
+  const provider = await stack.startDevOidcProvider({
+    port: DEV_OIDC.port,
+    host: 'localhost',
+    clientId: DEV_OIDC.clientId,
+    redirectUris: [`http://localhost:${port}/`, `http://127.0.0.1:${port}/`],
+    audience: DEV_OIDC.audience,
+    accessTokenTtl: DEV_OIDC.accessTokenTtl,
+    accounts: [...Object.values(DEMO_USERS), DEV_OIDC.refused],
+  });
+  running.push({ name: 'oidc-provider', stop: provider.stop });
+  return { OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: DEV_OIDC.clientId, OIDC_AUDIENCE: DEV_OIDC.audience };
+}
+
 async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
@@ -144,6 +177,8 @@ async function main(): Promise<void> {
     mongoUri = ferret.uri;
   }
 
+  const oidcEnv = await startOidcProvider();
+
   // Demo tokens for the dashboard's one-click sign-in (served only because DEV_TOKENS_FILE is set).
   const tokens = Object.fromEntries(
     await Promise.all(Object.entries(DEMO_USERS).map(async ([k, claims]) => [k, await mintToken(secret, claims)])),
@@ -170,6 +205,7 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: temporalAddress,
     MONGODB_URI: mongoUri,
     AUTH_JWT_SECRET: secret,
+    ...oidcEnv,
     TEMPORAL_UI_URL: uiUrl ?? 'http://localhost:8233',
     PORT: String(port),
     // Dev default: the worker's Prometheus metrics (docs/operations.md, "Metrics and traces").
@@ -193,6 +229,10 @@ async function main(): Promise<void> {
   console.log(` API docs       ${url}/docs   (OpenAPI: ${url}/docs-json)`);
   if (env.DASHBOARD_DIR) console.log(` Dashboard      ${url}/`);
   console.log(` Temporal UI    ${env.TEMPORAL_UI_URL}`);
+  if (oidcEnv.OIDC_ISSUER)
+    console.log(
+      ` Single sign-on ${oidcEnv.OIDC_ISSUER}${process.env.OIDC_ISSUER ? '' : `  (dev-only OpenID provider: the demo people; ${DEV_OIDC.refused.sub} is refused)`}`,
+    );
   console.log(` Metrics        ${url}/metrics (gateway), http://${env.WORKER_METRICS_ADDRESS}/metrics (worker)`);
   console.log(
     ` Data           ${path.relative(process.cwd(), dataDir) || '.'}  (kept across restarts; delete it to start over)`,

@@ -1,5 +1,6 @@
-// Sign-in by bearer token. The dashboard never mints tokens: in production they come from the
-// organisation's identity provider (docs/dashboard.md), in the demo from `npm run token -- <user>`.
+// Sign-in: with the organisation's identity provider when the gateway offers single sign-on
+// (docs/identity.md), or by pasting a bearer token. The dashboard never mints tokens: in the demo they come
+// from `npm run token -- <user>` (or one click, under `npm run dev`).
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorText } from '../errorText';
 import { cleanToken, looksLikeJwt } from '../session';
@@ -13,7 +14,24 @@ export const DEMO_USERS = [
   { id: 'admin', name: 'Ada Admin', role: 'admin' },
 ];
 
-export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void; error?: unknown }) {
+export interface SsoOffer {
+  issuer: string;
+  signIn: () => void;
+}
+
+export function SignIn({
+  onSignIn,
+  error,
+  sso = null,
+  signedOut = false,
+}: {
+  onSignIn: (token: string) => void;
+  error?: unknown;
+  /** Single sign-on, when the gateway offers it. */
+  sso?: SsoOffer | null;
+  /** Just signed out: say so. */
+  signedOut?: boolean;
+}) {
   const [value, setValue] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [demoUser, setDemoUser] = useState<string | null>(null);
@@ -52,8 +70,24 @@ export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void;
         <img src="/favicon.svg" alt="" width="36" height="36" /> Gatehouse
       </h1>
       <p className="lede">Request access to applications, and approve what others ask for.</p>
+      {signedOut && (
+        <p className="notice" role="status">
+          You are signed out.
+        </p>
+      )}
+      {sso && (
+        <section className="card" aria-labelledby={`${id}-sso`}>
+          <h2 id={`${id}-sso`}>Your organisation’s account</h2>
+          <p className="hint">
+            Signs you in at <code>{sso.issuer}</code> and brings you back here.
+          </p>
+          <button type="button" className="primary" onClick={sso.signIn}>
+            Sign in with SSO
+          </button>
+        </section>
+      )}
       <form onSubmit={submit} className="card" noValidate>
-        <h2>Sign in</h2>
+        <h2>{sso ? 'Or sign in with a token' : 'Sign in'}</h2>
         <label htmlFor={`${id}-token`}>Access token</label>
         <p className="hint" id={`${id}-hint`}>
           Paste the bearer token (a JWT) your organisation's sign-in gives you. It is kept in this browser tab only, and
