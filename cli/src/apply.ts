@@ -1,5 +1,5 @@
 /** `gatehouse apply`: makes the server match the file, refusing when the server changed since the file recorded it. */
-import { Api } from './api';
+import { Api, isMissingRoute } from './api';
 import type { AppConfig, ConfigFile } from './config-file';
 import { CliError } from './errors';
 import { appBody, appChanges, policyBody, type Plan, type Stale } from './plan';
@@ -139,7 +139,15 @@ export async function applyPlan(
   }
   for (const change of plan.changes.filter((c) => c.action === 'remove')) {
     const guard = change.revision !== undefined ? `?revision=${change.revision}` : '';
-    if (change.kind === 'policy') await api.delete(`/policies/${encodeURIComponent(change.id)}${guard}`);
+    if (change.kind === 'policy') {
+      try {
+        await api.delete(`/policies/${encodeURIComponent(change.id)}${guard}`);
+      } catch (err) {
+        if (!isMissingRoute(err)) throw err;
+        opts.log(`policy ${change.id}: ${api.url} cannot delete policies (no DELETE /policies/:id); left in place`);
+        continue;
+      }
+    }
     if (change.kind === 'webhook') await api.delete(`/webhooks/${encodeURIComponent(change.id)}`);
     if (change.kind === 'app') {
       if (plan.activeGrants[change.id]) await revokeAll(api, change.id, opts.log);

@@ -49,7 +49,7 @@ export interface Plan {
 }
 
 /** Server-kept fields that are not configuration. */
-const POLICY_META = ['revision', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'];
+const POLICY_META = ['revision', 'author', 'at', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'];
 
 /** JSON with sorted keys and no undefined: equal configurations compare equal as text. */
 export function canonical(value: unknown): string {
