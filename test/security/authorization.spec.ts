@@ -149,6 +149,19 @@ describe('administration × roles', () => {
       404,
     ],
     ['GET /audit', async (r) => as(r).get('/audit'), 200],
+    // A policy that does not parse: refused as such for an admin, so nothing is published.
+    ['PUT /policies/:id', async (r) => as(r).put('/policies/matrix', { cedar: 'permit (principal, action' }), 422],
+    [
+      'POST /policies/simulate',
+      async (r) => as(r).post('/policies/simulate', { userId: 'someone', appId: 'missing-app', entitlementId: 'x' }),
+      404,
+    ],
+    [
+      'GET /apps/:id/entitlements/:eid/requesters',
+      async (r) => as(r).get('/apps/missing-app/entitlements/x/requesters'),
+      404,
+    ],
+    ['POST /admin/scim-token', async (r) => as(r).post('/admin/scim-token'), 201],
     [
       'POST /tickets onBehalfOf',
       async (r) =>
