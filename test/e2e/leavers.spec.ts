@@ -9,7 +9,15 @@ import { randomUUID } from 'node:crypto';
 import type { TokenClaims } from '@gatehouse/tools';
 import type { RunningFake } from '../fakes/fake-http';
 import { startGithubServer, type GithubFakeState } from '../fakes/github-server';
-import { eventually, startTestWorker, uniqueId, type RunningWorker } from '../support/harness';
+import { removeApproverUpdate } from '@gatehouse/workflows';
+import {
+  eventually,
+  openTestClient,
+  startTestWorker,
+  uniqueId,
+  updateError,
+  type RunningWorker,
+} from '../support/harness';
 import { appBody, startTestStack, users, type TestStack } from '../support/stack';
 import { OffboardingService } from '../../services/gateway/src/users/offboarding.service';
 
@@ -165,7 +173,21 @@ describe('a leaver', () => {
     // The leaver, also named as a fallback approver, does not come back with the escalation.
     expect(escalated.log[2]).toMatchObject({ actor: 'system', details: { step: 0, to: ['group:it-admins'] } });
     expect(escalated.approval.awaiting).toEqual(['group:it-admins']);
-    expect((await stack.as(users.dave).post(`/tickets/${onlyLee}/approve`, {})).body.status).toBe('approved');
+    // Sent again (a retried activity, a second offboarding), the Update changes nothing; once decided, it is refused.
+    const { client, connection } = await openTestClient();
+    try {
+      const again = await client.workflow
+        .getHandle(onlyLee)
+        .executeUpdate(removeApproverUpdate, { args: [{ userId: lee.sub }] });
+      expect(again.log).toHaveLength(escalated.log.length);
+      expect((await stack.as(users.dave).post(`/tickets/${onlyLee}/approve`, {})).body.status).toBe('approved');
+      const late = client.workflow
+        .getHandle(onlyLee)
+        .executeUpdate(removeApproverUpdate, { args: [{ userId: 'dave' }] });
+      expect(await updateError(late)).toBe('TICKET_NOT_PENDING');
+    } finally {
+      await connection.close();
+    }
 
     // Nothing new for a leaver: not even an admin raises a ticket for them.
     const forLeaver = { appId: gh, changes: [{ op: 'add', entitlementId: 'ops' }], duration: { type: 'indefinite' } };
