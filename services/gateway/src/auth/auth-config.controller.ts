@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiRateLimited } from '../common/api-responses';
 import type { GatewayConfig } from '../config';
 import { GATEWAY_CONFIG } from '../tokens';
 import { Public } from './actor';
@@ -37,6 +38,7 @@ export class AuthConfigResponse {
 
 /** How the dashboard signs in: public, before anyone has a token. Never carries a secret. */
 @ApiTags('identity')
+@ApiRateLimited()
 @Controller('auth')
 export class AuthConfigController {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
