@@ -196,3 +196,48 @@ permit (principal in Gatehouse::Group::"engineering", action == Gatehouse::Actio
   await publish(doc, '');
   expect(await entitlementIds(outsider, appId)).toEqual(['engineering-team', 'maintainer', 'prod-deploy']);
 });
+
+test('a manager’s request for a report’s team group is auto-approved; an extension is a request too', async () => {
+  const appId = await createApp(stack);
+  const report = uniqueId('rep-');
+  await stack.store.users.model
+    .updateOne(
+      { _id: report },
+      { $set: { name: report, email: `${report}@example.com`, groups: ['engineering'], roles: [], manager: 'root' } },
+      { upsert: true },
+    )
+    .exec();
+  const doc = uniqueId('teams-');
+  const rules = `permit (principal, action == Gatehouse::Action::"Request", resource);
+@advice("A manager's request for their report's team group is approved automatically.")
+permit (principal, action == Gatehouse::Action::"AutoApprove", resource)
+when { context.onBehalfOf && context.requesterIsManager && resource.kind == "group" };`;
+  await publish(doc, rules);
+
+  const team = await admin().post('/tickets', {
+    ...request(appId, 'engineering-team', inHours(2)),
+    onBehalfOf: report,
+  });
+  expect(team.status).toBe(201);
+  const active = await waitForAccess(team.body.id, 'active');
+  expect(active.log.find((e: { event: string }) => e.event === 'auto_approved')).toMatchObject({
+    comment: `auto-approved by ${doc}: A manager's request for their report's team group is approved automatically.`,
+  });
+  // A role is not a team group: the approvers decide.
+  const role = await admin().post('/tickets', { ...request(appId, 'maintainer'), onBehalfOf: report });
+  expect(role.body).toMatchObject({ status: 'pending', approval: { steps: [expect.anything()] } });
+
+  // More time is asked for like the access itself: refused once the policies refuse the access.
+  await publish(
+    doc,
+    `${rules}
+@advice("Ask your lead for a new team.")
+forbid (principal == Gatehouse::User::"${report}", action == Gatehouse::Action::"Request", resource == Gatehouse::Entitlement::"${appId}/engineering-team");`,
+  );
+  const extend = await admin().post(`/tickets/${team.body.id}/extend`, { end: inHours(3), reason: 'more' });
+  expect(extend.status).toBe(403);
+  expect(extend.body.code).toBe('NOT_ELIGIBLE');
+  expect(extend.body.message).toContain('Ask your lead for a new team.');
+
+  await publish(doc, '');
+});
