@@ -275,6 +275,33 @@ describe('gatehouse CLI: configuration as code', () => {
     expect((await stack.as(users.root).get(`/apps/${appId}`)).body).toMatchObject({ name: 'Theirs', revision: 3 });
   });
 
+  it('exports policy documents without the server-kept fields and applies a change to one', async () => {
+    // Everyone may request: the other tests' tickets are unaffected by this policy.
+    const cedar = 'permit (principal, action == Gatehouse::Action::"Request", resource);';
+    const id = uniqueId('policy-');
+    expect(
+      (await stack.as(users.root).put(`/policies/${id}`, { cedar, description: 'open', revision: 0 })).status,
+    ).toBe(201);
+    const file = path.join(home, `${id}.yaml`);
+    expect((await gatehouse(['export', '-o', file], users.root)).code).toBe(0);
+    const policies = parse(readFileSync(file, 'utf8')).policies as Record<string, unknown>[];
+    const index = policies.findIndex((p) => p.id === id);
+    expect(policies[index]).toEqual({ id, revision: 1, description: 'open', cedar });
+
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    doc.setIn(['policies', index, 'description'], 'open to everyone');
+    writeFileSync(file, doc.toString());
+    expect(json(await gatehouse(['plan', '-f', file, '--json'], users.root)).changes).toEqual([
+      { kind: 'policy', id, action: 'change', fields: ['description'] },
+    ]);
+    expect((await gatehouse(['apply', '-f', file], users.root)).code).toBe(0);
+    expect((await stack.as(users.root).get(`/policies/${id}`)).body).toMatchObject({
+      revision: 2,
+      description: 'open to everyone',
+    });
+    expect(json(await gatehouse(['plan', '-f', file, '--json'], users.root))).toMatchObject({ changes: [], stale: [] });
+  });
+
   it('validates the file against the schema before planning', async () => {
     const file = path.join(home, 'bad.yaml');
     writeFileSync(file, 'version: 1\napps:\n  - id: x\n    name: X\n    connector: { type: ftp, config: {} }\n');
