@@ -110,6 +110,10 @@ describe('DELETE /apps/:id', () => {
     expect((await root().request('DELETE', `/apps/${id}?revision=0`)).body.code).toBe('REVISION_CONFLICT');
     expect((await root().request('DELETE', `/apps/${id}?revision=1`)).status).toBe(204);
     expect((await root().get(`/apps/${id}`)).body.code).toBe('APP_NOT_FOUND');
+    const audit = (await root().get('/audit?action=app.delete')).body.items;
+    expect(audit.filter((e: { target: string }) => e.target === id)).toEqual([
+      expect.objectContaining({ actor: 'root', status: 204 }),
+    ]);
     expect((await root().get('/apps')).body.some((a: { id: string }) => a.id === id)).toBe(false);
     expect((await root().request('DELETE', `/apps/${id}`)).body.code).toBe('APP_NOT_FOUND');
 
