@@ -138,6 +138,7 @@ export const TICKET_EVENT_TYPES: readonly LogEventType[] = [
   'extended',
   'expired',
   'revoked',
+  'relinquished',
   'removed',
   'reminder_sent',
   'escalated',

@@ -28,6 +28,8 @@ export type LogEventType =
   | 'extended'
   | 'expired'
   | 'revoked'
+  /** The beneficiary ended their own access early (`POST /tickets/:id/relinquish`); access state `revoked`. */
+  | 'relinquished'
   | 'removed'
   /** The current step's approvers were reminded (policy `remindAfterSeconds`). */
   | 'reminder_sent'

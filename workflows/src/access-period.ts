@@ -15,21 +15,30 @@ import { expiryNoticeAt, sendExpiryNotice } from './notification-timers';
 import { extendGrant, revokeAccess } from './retry-policies';
 import { failureMessage, refuse, SYSTEM, type TicketRun } from './ticket-run';
 
+/** How a revoke is logged: the beneficiary ending their own access is `relinquished`. */
+export function revokeEvent(request: ActorCommentInput): 'revoked' | 'relinquished' {
+  return request.relinquish ? 'relinquished' : 'revoked';
+}
+
 export class AccessPeriod {
   /** The end moved (an approved extension) and the grant's end has not followed yet. */
   private endMoved = false;
 
   constructor(private readonly run: TicketRun) {}
 
-  validateRevoke({ actor }: Pick<ActorCommentInput, 'actor'>): void {
+  validateRevoke({ actor, relinquish }: Pick<ActorCommentInput, 'actor' | 'relinquish'>): void {
     const { input, state } = this.run;
-    const approverRules = input.policy.approval.steps.flatMap((s) => s.approvers);
-    const eligible =
-      isAdmin(actor) ||
-      (matchesApproverRules(actor, approverRules) &&
-        actor.id !== input.beneficiary.id &&
-        actor.id !== input.requester.id);
-    if (!eligible) refuse('FORBIDDEN', 'Only an admin or an approver of this application may revoke access.');
+    if (relinquish) {
+      if (actor.id !== input.beneficiary.id) refuse('FORBIDDEN', 'Only the beneficiary may end their own access.');
+    } else {
+      const approverRules = input.policy.approval.steps.flatMap((s) => s.approvers);
+      const eligible =
+        isAdmin(actor) ||
+        (matchesApproverRules(actor, approverRules) &&
+          actor.id !== input.beneficiary.id &&
+          actor.id !== input.requester.id);
+      if (!eligible) refuse('FORBIDDEN', 'Only an admin or an approver of this application may revoke access.');
+    }
     if (
       input.action === 'remove' ||
       input.type === 'extend' ||
@@ -142,7 +151,11 @@ export class AccessPeriod {
           beneficiaryId: run.input.beneficiary.id,
           changes: run.input.changes.filter((c) => c.op === 'add'),
           reason,
-          ...(run.revokeRequest && isAdmin(run.revokeRequest.actor) ? { includePreexisting: true } : {}),
+          // Only an admin's revoke: a beneficiary ending their own access (even an admin's) gives back what
+          // this ticket granted, not what they held before.
+          ...(run.revokeRequest && !run.revokeRequest.relinquish && isAdmin(run.revokeRequest.actor)
+            ? { includePreexisting: true }
+            : {}),
         });
         break;
       } catch (err) {
@@ -161,7 +174,8 @@ export class AccessPeriod {
     const { revokedAt, skipped } = result;
     run.setAccess(reason, { revokedAt });
     const logged = skipped.length ? { ...details, skipped } : details;
-    if (run.revokeRequest) run.log('revoked', run.revokeRequest.actor.id, run.revokeRequest.comment, logged);
+    if (run.revokeRequest)
+      run.log(revokeEvent(run.revokeRequest), run.revokeRequest.actor.id, run.revokeRequest.comment, logged);
     else run.log('expired', SYSTEM, null, logged);
     run.ending = false;
     run.changed();

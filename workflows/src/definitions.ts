@@ -46,6 +46,11 @@ export interface DecisionInput {
 export interface ActorCommentInput {
   actor: DecisionActor;
   comment?: string | null;
+  /**
+   * On `revoke`: the beneficiary ends their own access early (no approval needed; logged `relinquished`).
+   * Absent in requests sent before relinquishing existed, so their histories replay unchanged.
+   */
+  relinquish?: boolean;
 }
 
 export const approveTicketUpdate = defineUpdate<TicketState, [DecisionInput]>('approve');

@@ -8,7 +8,7 @@
 import { condition, patched } from '@temporalio/workflow';
 import { isAdmin, isLimited, msUntil } from '@gatehouse/domain';
 import { PATCHES, type ActorCommentInput } from './definitions';
-import type { AccessPeriod } from './access-period';
+import { revokeEvent, type AccessPeriod } from './access-period';
 import { applyAccess, releaseSeats } from './retry-policies';
 import { failureMessage, nowIso, refuse, SYSTEM, type TicketRun } from './ticket-run';
 
@@ -55,7 +55,9 @@ export class Provisioning {
       await condition(() => run.revokeRequest !== null, msUntil(duration.start, Date.now()));
       if (run.revokeRequest) {
         if (run.seatsReserved) await releaseSeats(run.seatsInput);
-        run.log('revoked', run.revokeRequest.actor.id, run.revokeRequest.comment, { beforeStart: true });
+        run.log(revokeEvent(run.revokeRequest), run.revokeRequest.actor.id, run.revokeRequest.comment, {
+          beforeStart: true,
+        });
         run.setAccess('revoked', { revokedAt: nowIso() });
         run.changed();
         return;
@@ -104,7 +106,9 @@ export class Provisioning {
         }
         if (run.revokeRequest) {
           if (run.seatsReserved) await releaseSeats(run.seatsInput);
-          run.log('revoked', run.revokeRequest.actor.id, run.revokeRequest.comment, { whileFailed: true });
+          run.log(revokeEvent(run.revokeRequest), run.revokeRequest.actor.id, run.revokeRequest.comment, {
+            whileFailed: true,
+          });
           run.setAccess('revoked', { revokedAt: nowIso() });
           run.changed();
           return;

@@ -171,6 +171,21 @@ export class TicketDecisions {
     }
   }
 
+  /** The beneficiary ends their own access early: the revoke path, with no approver needed. */
+  async relinquish(actor: Actor, ticketId: string, comment: string | undefined): Promise<Ticket> {
+    const doc = await this.queries.visibleDoc(actor, ticketId);
+    if (doc.beneficiary.id !== actor.id) fail('FORBIDDEN', 'Only the beneficiary may end their own access.');
+    try {
+      return await this.send(doc, revokeAccessUpdate, [
+        { actor: decisionActor(actor), comment: comment ?? null, relinquish: true },
+      ]);
+    } catch (err) {
+      if ((err as Error)?.name === 'WorkflowNotFoundError')
+        fail('ACCESS_NOT_ACTIVE', `The access of ${ticketId} has already ended.`);
+      throw err;
+    }
+  }
+
   async retry(actor: Actor, ticketId: string): Promise<Ticket> {
     const doc = await this.queries.visibleDoc(actor, ticketId);
     if (!isAdmin(actor)) fail('FORBIDDEN', 'Only an admin may retry provisioning.');

@@ -206,6 +206,21 @@ export class TicketsController {
     return this.decisions.revoke(actor, ticketId(id), dto.comment);
   }
 
+  @Post(':id/relinquish')
+  @Audited('ticket.relinquish', 'id')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End my own access now (the beneficiary; no approval needed)' })
+  @ApiResponse({ status: 200, description: 'The ticket, its access revoked; logged as `relinquished`' })
+  @ApiResponse({ status: 403, description: 'FORBIDDEN: only the beneficiary may end their own access' })
+  @ApiResponse({
+    status: 409,
+    description: 'ACCESS_NOT_ACTIVE: there is no access to end; ACCESS_ENDING: its revocation is already under way',
+  })
+  @ApiTemporalUnavailable()
+  relinquish(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
+    return this.decisions.relinquish(actor, ticketId(id), dto.comment);
+  }
+
   @Post(':id/retry')
   @Audited('ticket.retry', 'id')
   @AdminOnly()

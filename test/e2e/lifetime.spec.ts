@@ -1,0 +1,136 @@
+/**
+ * Access lifetime as people use it, through the API on the GitHub connector against its fake: the
+ * beneficiary ends their own access early (relinquish), removing it at the target.
+ */
+import { randomUUID } from 'node:crypto';
+import type { App } from '@gatehouse/domain';
+import type { TokenClaims } from '@gatehouse/tools';
+import type { RunningFake } from '../fakes/fake-http';
+import { startGithubServer, type GithubFakeState } from '../fakes/github-server';
+import { eventually, uniqueId } from '../support/harness';
+import { appBody, inHours, startTestStack, users, type TestStack } from '../support/stack';
+
+const TOKEN_ENV = 'GATEHOUSE_E2E_LIFETIME_GITHUB_TOKEN';
+const token = `ghp_fake_${randomUUID().replace(/-/g, '')}`;
+
+let stack: TestStack;
+let github: RunningFake<GithubFakeState>;
+
+beforeAll(async () => {
+  github = await startGithubServer({
+    token,
+    users: ['octo-ann', 'octo-ben'],
+    orgMembers: ['octo-ann', 'octo-ben'],
+    teams: { platform: [], ops: [] },
+  });
+  stack = await startTestStack({ worker: { env: { [TOKEN_ENV]: token } } });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await github?.close();
+});
+
+const root = () => stack.as(users.root);
+
+function person(name: string): TokenClaims {
+  return { sub: `${name}-${randomUUID().slice(0, 6)}`, name, roles: [], groups: [] };
+}
+
+/** A GitHub app whose single step carol approves, unless `policy` says otherwise. */
+async function putApp(policy: Partial<App['policy']> = {}): Promise<string> {
+  const id = uniqueId('app-');
+  const res = await root().put(
+    `/apps/${id}`,
+    appBody({
+      connector: { type: 'github', config: { org: 'acme', baseUrl: github.url, tokenEnv: TOKEN_ENV } },
+      entitlements: [
+        { id: 'platform', kind: 'group', name: 'Platform team' },
+        { id: 'ops', kind: 'group', name: 'Ops team' },
+      ],
+      policy: {
+        requireReason: false,
+        approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }] },
+        ...policy,
+      },
+    }),
+  );
+  if (res.status !== 201) throw new Error(`PUT /apps failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return id;
+}
+
+async function ticket(id: string) {
+  return (await root().get(`/tickets/${id}`)).body;
+}
+
+/** Raises a ticket for `who` (limited to `hours`), has carol approve it and waits until it is active. */
+async function activeAccess(who: TokenClaims, appId: string, entitlementId: string, hours = 4): Promise<string> {
+  const res = await stack.as(who).post('/tickets', {
+    appId,
+    changes: [{ op: 'add', entitlementId }],
+    duration: { type: 'limited', end: inHours(hours) },
+  });
+  if (res.status !== 201) throw new Error(`POST /tickets failed: ${res.status} ${JSON.stringify(res.body)}`);
+  expect((await stack.as(users.carol).post(`/tickets/${res.body.id}/approve`, {})).status).toBe(200);
+  await eventually(async () => (await ticket(res.body.id)).access.state === 'active', 20_000, 'granted');
+  return res.body.id;
+}
+
+const events = (t: { log: { event: string; actor: string }[] }) => t.log.map((e) => e.event);
+
+describe('relinquish', () => {
+  const ann = person('ann');
+  let app: string;
+
+  beforeAll(async () => {
+    await root().put(`/users/${ann.sub}`, { accounts: { github: 'octo-ann' } });
+    app = await putApp();
+  });
+
+  test('the beneficiary ends their own access: removed at the target, logged as relinquished by them', async () => {
+    const id = await activeAccess(ann, app, 'platform');
+    expect(github.state.teams.get('platform')!.has('octo-ann')).toBe(true);
+
+    const res = await stack.as(ann).post(`/tickets/${id}/relinquish`, { comment: 'done with the migration' });
+    expect(res.status).toBe(200);
+    expect(res.body.access.state).toBe('revoked');
+    expect(github.state.teams.get('platform')!.has('octo-ann')).toBe(false);
+
+    const after = await ticket(id);
+    const entry = after.log.find((e: { event: string }) => e.event === 'relinquished');
+    expect(entry).toMatchObject({ actor: ann.sub, comment: 'done with the migration' });
+    expect(events(after)).not.toContain('revoked');
+    const grants = await root().get(`/grants?userId=${ann.sub}&appId=${app}`);
+    expect(grants.body).toEqual([]);
+
+    // Nothing left to end.
+    const again = await stack.as(ann).post(`/tickets/${id}/relinquish`, {});
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('ACCESS_NOT_ACTIVE');
+  }, 60_000);
+
+  test('others cannot: an approver or admin gets 403, someone who cannot see the ticket 404', async () => {
+    const id = await activeAccess(ann, app, 'ops');
+    for (const who of [users.carol, users.root]) {
+      const res = await stack.as(who).post(`/tickets/${id}/relinquish`, {});
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('FORBIDDEN');
+    }
+    expect((await stack.as(users.mallory).post(`/tickets/${id}/relinquish`, {})).status).toBe(404);
+    expect((await ticket(id)).access.state).toBe('active');
+    expect(github.state.teams.get('ops')!.has('octo-ann')).toBe(true);
+  }, 60_000);
+
+  test('a pending ticket has no access to end: 409 ACCESS_NOT_ACTIVE, and the ticket still waits', async () => {
+    const res = await stack.as(ann).post('/tickets', {
+      appId: app,
+      changes: [{ op: 'add', entitlementId: 'platform' }],
+      duration: { type: 'limited', end: inHours(2) },
+    });
+    expect(res.status).toBe(201);
+    const refused = await stack.as(ann).post(`/tickets/${res.body.id}/relinquish`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('ACCESS_NOT_ACTIVE');
+    expect((await ticket(res.body.id)).status).toBe('pending');
+  }, 30_000);
+});
