@@ -33,7 +33,7 @@ function histories() {
 
 test('every recorded ticket history replays against the current workflow code', async () => {
   const recorded = histories();
-  expect(recorded.length).toBeGreaterThanOrEqual(19);
+  expect(recorded.length).toBeGreaterThanOrEqual(20);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
     // The sinks every worker registers (the bundle's tracing interceptors send their spans to one).
@@ -292,5 +292,21 @@ record('recording histories', () => {
     const log = (await a.get(`/tickets/${t.id}`)).body.log.map((e: { event: string }) => e.event);
     expect(log.slice(0, 5)).toEqual(['created', 'approver_removed', 'approved', 'escalated', 'approved']);
     await save('19-approver-removed-escalated', t.id);
+  }, 60_000);
+
+  test('approved at create by the access policies (input autoApproval)', async () => {
+    const app = await createApp(stack, { policy: { reraiseWindowSeconds: 1 } });
+    const doc = `replay-${app}`;
+    await stack.as(users.root).put(`/policies/${doc}`, {
+      cedar: `permit (principal, action == Gatehouse::Action::"Request", resource);
+@advice("replay")
+permit (principal, action == Gatehouse::Action::"AutoApprove", resource in Gatehouse::App::"${app}");`,
+    });
+    const t = (await stack.as(users.alice).post('/tickets', body(app))).body;
+    await waitState(t.id, 'expired');
+    await stack.as(users.root).put(`/policies/${doc}`, { cedar: '' });
+    const log = (await stack.as(users.alice).get(`/tickets/${t.id}`)).body.log.map((e: { event: string }) => e.event);
+    expect(log.slice(0, 2)).toEqual(['created', 'auto_approved']);
+    await save('20-policy-auto-approved', t.id);
   }, 60_000);
 });
