@@ -27,7 +27,15 @@ export interface Entitlement {
   externalId?: string;
   licenseId?: string;
   fields?: EntitlementField[];
+  /**
+   * This entitlement's own policy; absent fields inherit the app's. A ticket combines the policies of
+   * its entitlements with `effectivePolicy` (effective-policy.ts).
+   */
+  policy?: EntitlementPolicy;
 }
+
+/** An entitlement's policy: the app's shape, every field optional. `approval` replaces the app's steps. */
+export type EntitlementPolicy = Partial<AccessPolicy>;
 
 export interface License {
   id: string;

@@ -5,6 +5,7 @@ export * from './duration';
 export * from './errors';
 export * from './identity';
 export * from './policy';
+export * from './effective-policy';
 export * from './ticket';
 export * from './activities';
 export * from './connector-activities';

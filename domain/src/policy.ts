@@ -5,6 +5,7 @@
  */
 import type { AccessPolicy, App, Entitlement, EntitlementField } from './app';
 import { START_GRACE_MS } from './duration';
+import { effectivePolicy } from './effective-policy';
 import type { ChangeRequest, Duration, FieldValue } from './ticket';
 
 export type FlagCode =
@@ -146,11 +147,18 @@ export interface EvaluationContext {
   duration?: DurationCheckOptions;
 }
 
-/** Every policy flag of a request. Entitlements must exist (the caller answers 404 before this). */
+/**
+ * Every policy flag of a request, against the policy of its entitlements (effective-policy.ts).
+ * Entitlements must exist (the caller answers 404 before this).
+ */
 export function evaluateRequest(request: RequestToEvaluate, ctx: EvaluationContext): PolicyFlag[] {
   const { app } = ctx;
+  const policy = effectivePolicy(
+    app,
+    request.changes.map((c) => c.entitlementId),
+  ).policy;
   const flags: PolicyFlag[] = [];
-  if (app.policy.requireReason && !request.reason?.trim()) {
+  if (policy.requireReason && !request.reason?.trim()) {
     flags.push({ code: 'REASON_REQUIRED', message: 'A reason is required for this application.', field: 'reason' });
   }
   request.changes.forEach((change, index) => {
@@ -174,6 +182,6 @@ export function evaluateRequest(request: RequestToEvaluate, ctx: EvaluationConte
       });
     }
   });
-  if (request.duration) flags.push(...checkDuration(app.policy, request.duration, ctx.now, ctx.duration));
+  if (request.duration) flags.push(...checkDuration(policy, request.duration, ctx.now, ctx.duration));
   return flags;
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { isAdmin, type Actor, type App } from '@gatehouse/domain';
+import { isAdmin, type Actor, type App, type ApprovalStepPolicy } from '@gatehouse/domain';
 import { RevisionConflictError, Store, type RevisionedApp } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { Audited } from '../audit/audit';
@@ -75,8 +75,14 @@ function checkApp(dto: PutAppDto): void {
         fail('VALIDATION_FAILED', `entitlements[${i}].fields[${j}].pattern: only string fields take a pattern`);
     });
   });
-  dto.policy.approval.steps.forEach((s, i) => {
-    const where = `policy.approval.steps[${i}]`;
+  checkSteps(dto.policy.approval.steps, 'policy');
+  dto.entitlements.forEach((e, i) => checkSteps(e.policy?.approval?.steps ?? [], `entitlements[${i}].policy`));
+}
+
+/** A step's reminder and escalation settings, which only make sense together. */
+function checkSteps(steps: ApprovalStepPolicy[], policyPath: string): void {
+  steps.forEach((s, i) => {
+    const where = `${policyPath}.approval.steps[${i}]`;
     if (s.escalateAfterSeconds !== undefined && !s.escalateTo?.length)
       fail('VALIDATION_FAILED', `${where}.escalateTo: escalateAfterSeconds needs fallback approvers`);
     if (s.escalateTo?.length && s.escalateAfterSeconds === undefined)
@@ -118,7 +124,7 @@ export class AppsController {
     const principal = await this.policies.principalFor(userId, actor);
     const context = { at: new Date() };
     return async (app, entitlementId, held) =>
-      held || (await this.policies.decide({ principal, app, entitlementId, context })).request.allowed;
+      held || (await this.policies.mayRequest(principal, app, entitlementId, context));
   }
 
   @Put(':appId')

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -22,6 +22,7 @@ import {
   ENTITLEMENT_KINDS,
   FIELD_TYPES,
   type ConnectorType,
+  type EntitlementPolicy,
   type EntitlementKind,
   type FieldType,
 } from '@gatehouse/domain';
@@ -57,6 +58,15 @@ export class EntitlementDto {
   @ValidateNested({ each: true })
   @Type(() => FieldDto)
   fields?: FieldDto[];
+  @ApiPropertyOptional({
+    type: () => EntitlementPolicyDto,
+    description:
+      "this entitlement's own policy: absent fields inherit the app's, `approval` replaces its steps; a ticket for several entitlements gets the strictest limits and every distinct policy's steps",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EntitlementPolicyDto)
+  policy?: EntitlementPolicy; // the DTO class is declared below, after the app policy it extends
 }
 
 export class LicenseDto {
@@ -151,6 +161,9 @@ export class PolicyDto {
   @Max(365 * 86400)
   expiryNoticeSeconds?: number;
 }
+
+/** An entitlement's policy: the app policy's fields, each optional (absent ones inherit the app's). */
+export class EntitlementPolicyDto extends PartialType(PolicyDto) {}
 
 export class ConnectorDto {
   @ApiProperty({ enum: CONNECTOR_TYPES }) @IsIn(CONNECTOR_TYPES as unknown as string[]) type!: ConnectorType;

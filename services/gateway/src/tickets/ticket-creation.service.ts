@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   checkDuration,
   deriveAction,
+  effectivePolicy,
   evaluateRequest,
   isAdmin,
   managerLevelsUsed,
@@ -14,6 +15,7 @@ import {
   type AccessPolicy,
   type App,
   type Duration,
+  type PolicyExplanation,
   type PolicyFlag,
   type Ticket,
   type TicketChange,
@@ -128,14 +130,23 @@ export class TicketCreation {
     return { app, beneficiaryId, changes, action, duration, flags, now };
   }
 
-  async validate(actor: Actor, dto: CreateTicketDto): Promise<{ ok: boolean; flags: PolicyFlag[] }> {
+  async validate(
+    actor: Actor,
+    dto: CreateTicketDto,
+  ): Promise<{ ok: boolean; flags: PolicyFlag[]; policy: PolicyExplanation }> {
     const checked = await this.check(actor, dto);
     const { app, beneficiaryId, flags: policyFlags } = checked;
     const decided = await decideTicket(this.policies, actor, { ...checked, reason: dto.reason });
     // An auto-approved ticket has no steps, so nobody need be eligible to approve it.
-    const approverFlags = decided.autoApproval ? [] : (await this.approvers(app.policy, actor.id, beneficiaryId)).flags;
+    const effective = effectivePolicy(
+      app,
+      dto.changes.map((c) => c.entitlementId),
+    );
+    const approverFlags = decided.autoApproval
+      ? []
+      : (await this.approvers(effective.policy, actor.id, beneficiaryId)).flags;
     const flags = [...decided.flags, ...policyFlags, ...approverFlags];
-    return { ok: flags.length === 0, flags };
+    return { ok: flags.length === 0, flags, policy: effective.explanation };
   }
 
   /**
@@ -208,8 +219,13 @@ export class TicketCreation {
         fail('VALIDATION_FAILED', `end: must be later than the access's current end (${currentEnd})`);
       const now = new Date();
       const extended: Duration = { type: 'limited', start, end };
+      const changes = this.carriedChanges(parent, app);
+      const policy = effectivePolicy(
+        app,
+        changes.map((c) => c.entitlement.id),
+      ).policy;
       const flags = [
-        ...(app.policy.requireReason && !dto.reason?.trim()
+        ...(policy.requireReason && !dto.reason?.trim()
           ? [
               {
                 code: 'REASON_REQUIRED' as const,
@@ -219,12 +235,11 @@ export class TicketCreation {
             ]
           : []),
         // The maximum counts from the later of the access start and now.
-        ...checkDuration(app.policy, extended, now, {
+        ...checkDuration(policy, extended, now, {
           measureFrom: new Date(Math.max(now.getTime(), Date.parse(start))).toISOString(),
           allowPastStart: true,
         }),
       ];
-      const changes = this.carriedChanges(parent, app);
       return {
         app,
         beneficiaryId: parent.beneficiary.id,
@@ -366,7 +381,11 @@ export class TicketCreation {
     const decided = await decideTicket(this.policies, actor, p);
     if (decided.flags.length)
       throw new GatehouseError('NOT_ELIGIBLE', decided.flags.map((f) => f.message).join(' '), decided.flags);
-    const approvers = await this.approvers(p.app.policy, actor.id, p.beneficiaryId);
+    const policy = effectivePolicy(
+      p.app,
+      p.changes.map((c) => c.entitlement.id),
+    ).policy;
+    const approvers = await this.approvers(policy, actor.id, p.beneficiaryId);
     // An auto-approved ticket has no steps, so nobody need be eligible to approve it.
     const approverFlags = decided.autoApproval ? [] : approvers.flags;
     const flags = [...p.flags, ...approverFlags];
