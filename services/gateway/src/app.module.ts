@@ -20,6 +20,7 @@ import { GrantsController } from './grants/grants.controller';
 import { HealthController } from './health/health.controller';
 import { GatewayMetrics } from './observability/metrics';
 import { MetricsController } from './observability/metrics.controller';
+import { loadOnCallSettings, PagerDutyOnCall } from './oncall/pagerduty-oncall';
 import { PoliciesController } from './policies/policies.controller';
 import { PolicyDecisions } from './policies/policy-decisions.service';
 import { TracingFlush } from './observability/tracing';
@@ -71,6 +72,7 @@ export class GatewayModule {
         ReindexService,
         OffboardingService,
         PolicyDecisions,
+        { provide: PagerDutyOnCall, useValue: new PagerDutyOnCall(config.onCall ?? loadOnCallSettings({})) },
         DirectoryService,
         ScimDirectory,
         { provide: APP_GUARD, useClass: AuthGuard },

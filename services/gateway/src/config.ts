@@ -1,5 +1,6 @@
 import { loadNotifierSettings, NotifierSettingsError, type NotifierSettings } from '@gatehouse/notifiers';
 import type { TicketListSource } from '@gatehouse/store';
+import { loadOnCallSettings, type OnCallSettings } from './oncall/pagerduty-oncall';
 
 /** Gateway configuration, from the environment, validated once at boot. */
 export interface GatewayConfig {
@@ -58,6 +59,8 @@ export interface GatewayConfig {
   tracing?: TracingSettings | null;
   /** SCIM 2.0 at /scim/v2 (docs/identity.md). */
   directory?: DirectorySettings;
+  /** PagerDuty on-call lookups for the access policies (docs/policy.md, "On-call"); off without a token. */
+  onCall?: OnCallSettings;
 }
 
 export interface DirectorySettings {
@@ -182,7 +185,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     metricsToken: metricsToken(env),
     tracing: tracingSettings(env),
     directory: { scimToken: scimToken(env), cacheMs: int(env, 'DIRECTORY_CACHE_SECONDS', 10) * 1000 },
+    onCall: onCallSettings(env),
   };
+}
+
+function onCallSettings(env: NodeJS.ProcessEnv): OnCallSettings {
+  try {
+    return loadOnCallSettings(env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 function scimToken(env: NodeJS.ProcessEnv): string | null {

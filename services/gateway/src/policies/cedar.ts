@@ -149,6 +149,11 @@ export interface DeterminingPolicy {
   policyId: string;
   /** The policy's `@advice("…")` annotation, if it has one. */
   advice: string | null;
+  /**
+   * Set by `@endsWithOnCallShift("true")`: access this policy auto-approves ends when the requester's
+   * PagerDuty shift does (docs/policy.md, "On-call").
+   */
+  endsWithOnCallShift?: true;
 }
 
 interface CompiledPolicy extends DeterminingPolicy {
@@ -201,6 +206,7 @@ export class CompiledPolicySet {
           revision: source.revision,
           policyId,
           advice: json.json.annotations?.advice ?? null,
+          ...(json.json.annotations?.endsWithOnCallShift === 'true' ? { endsWithOnCallShift: true as const } : {}),
           actions: actionsOf(json.json),
         });
       });
@@ -243,7 +249,9 @@ export class CompiledPolicySet {
 
   describe(policyId: string): DeterminingPolicy | null {
     const p = this.meta.get(policyId);
-    return p ? { id: p.id, revision: p.revision, policyId: p.policyId, advice: p.advice } : null;
+    if (!p) return null;
+    const { id, revision, advice, endsWithOnCallShift } = p;
+    return { id, revision, policyId, advice, ...(endsWithOnCallShift ? { endsWithOnCallShift } : {}) };
   }
 }
 

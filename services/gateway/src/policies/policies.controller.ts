@@ -11,6 +11,7 @@ import { STORE } from '../tokens';
 import { checkPolicyText, type Diagnostic } from './cedar';
 import { InvalidPolicyError, InvalidPolicyFilter } from './invalid-policy.filter';
 import { PolicyQuery, PutPolicyDto, RequestersQuery, SimulateDto } from './policies.dto';
+import { PagerDutyOnCall } from '../oncall/pagerduty-oncall';
 import { PolicyDecisions } from './policy-decisions.service';
 import { GATEHOUSE_SCHEMA, GATEHOUSE_SCHEMA_JSON, NAMESPACE } from './schema';
 
@@ -51,6 +52,7 @@ export class PoliciesController {
   constructor(
     @Inject(STORE) private readonly store: Store,
     private readonly decisions: PolicyDecisions,
+    private readonly onCall: PagerDutyOnCall,
   ) {}
 
   @Get('policies')
@@ -143,7 +145,12 @@ export class PoliciesController {
       principal,
       app,
       entitlementId: dto.entitlementId,
-      context: { ...rest, ...(at ? { at: new Date(at) } : {}) },
+      context: {
+        ...rest,
+        // Not given: who PagerDuty says is on call now, as a ticket would be decided.
+        onCallFor: rest.onCallFor ?? (await this.onCall.shiftsOf(app.id, principal.email)).map((s) => s.scheduleId),
+        ...(at ? { at: new Date(at) } : {}),
+      },
     };
     if (!dto.draft) return { principal, ...(await this.decisions.decide(input)) };
     checked(dto.draft.cedar);

@@ -61,7 +61,8 @@ export class SimulateContextDto {
 
   @ApiPropertyOptional({
     type: [String],
-    description: 'On-call schedules the user is on (principal.onCall when not empty)',
+    description:
+      "On-call schedules the user is on (principal.onCall when not empty); absent: the app's PagerDuty schedules the user is on call in now",
   })
   @IsOptional()
   @IsArray()

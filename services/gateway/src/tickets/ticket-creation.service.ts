@@ -29,6 +29,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { fail, GatehouseError } from '../common/errors';
 import type { GatewayConfig } from '../config';
 import { PolicyDecisions } from '../policies/policy-decisions.service';
+import { PagerDutyOnCall } from '../oncall/pagerduty-oncall';
 import { TemporalService } from '../temporal/temporal.service';
 import { GATEWAY_CONFIG, STORE } from '../tokens';
 import { decideTicket } from './ticket-eligibility';
@@ -85,6 +86,7 @@ export class TicketCreation {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(TicketQueries) private readonly queries: TicketQueries,
     @Inject(PolicyDecisions) private readonly policies: PolicyDecisions,
+    @Inject(PagerDutyOnCall) private readonly onCall: PagerDutyOnCall,
   ) {}
 
   /** Every check of a create request, in the order a person fixes them: 403, 404, 400, then the policy flags. */
@@ -136,7 +138,7 @@ export class TicketCreation {
   ): Promise<{ ok: boolean; flags: PolicyFlag[]; policy: PolicyExplanation }> {
     const checked = await this.check(actor, dto);
     const { app, beneficiaryId, flags: policyFlags } = checked;
-    const decided = await decideTicket(this.policies, actor, { ...checked, reason: dto.reason });
+    const decided = await decideTicket(this.policies, actor, { ...checked, reason: dto.reason }, this.onCall);
     // An auto-approved ticket has no steps, so nobody need be eligible to approve it.
     const effective = effectivePolicy(
       app,
@@ -378,7 +380,7 @@ export class TicketCreation {
     const p = await prepare();
     if (p.type !== 'request') await this.refuseLeaver(actor, p.beneficiaryId); // requests: in check()
     // The access policies first: a user who may not ask at all is told so before what to ask differently.
-    const decided = await decideTicket(this.policies, actor, p);
+    const decided = await decideTicket(this.policies, actor, p, this.onCall);
     if (decided.flags.length)
       throw new GatehouseError('NOT_ELIGIBLE', decided.flags.map((f) => f.message).join(' '), decided.flags);
     const policy = effectivePolicy(
@@ -432,7 +434,8 @@ export class TicketCreation {
       beneficiary: { id: p.beneficiaryId, name: beneficiaryName ?? requesterName },
       app: { id: p.app.id, name: p.app.name },
       changes: p.changes,
-      duration: p.duration,
+      // An auto-approving policy marked @endsWithOnCallShift ends the access with the on-call shift.
+      duration: decided.duration ?? p.duration,
       reason: p.reason?.trim() || null,
       // Auto-approved: no steps, so the workflow approves it at start as for an app without approvals.
       policy: decided.autoApproval

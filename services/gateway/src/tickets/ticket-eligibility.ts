@@ -1,4 +1,5 @@
 import type { Actor, App, Duration, PolicyFlag, TicketAutoApproval, TicketChange } from '@gatehouse/domain';
+import type { OnCallShift, PagerDutyOnCall } from '../oncall/pagerduty-oncall';
 import type { PolicyDecisionResult, PolicyDecisions, PolicySetVersion } from '../policies/policy-decisions.service';
 
 /** A ticket about to be raised, as the access policies see it. */
@@ -19,6 +20,8 @@ export interface Eligibility {
   autoApproval?: TicketAutoApproval;
   /** The documents decided with; absent when none are published (the ticket's input stays as before policies). */
   policySet?: PolicySetVersion[];
+  /** The duration to raise the ticket with instead of the one asked for: cut at the end of an on-call shift. */
+  duration?: Duration;
 }
 
 /** Seconds of access asked for from now (or from a later start); null for indefinite access. */
@@ -62,17 +65,25 @@ function autoApprovalOf(decisions: PolicyDecisionResult[]): TicketAutoApproval {
  * is a Cedar `Request` (and `AutoApprove`) with the beneficiary as principal. Removals are not decided:
  * giving access up is never refused. Decided once, here, and carried in the workflow's input.
  */
-export async function decideTicket(policies: PolicyDecisions, actor: Actor, t: EligibilityInput): Promise<Eligibility> {
+export async function decideTicket(
+  policies: PolicyDecisions,
+  actor: Actor,
+  t: EligibilityInput,
+  onCall?: PagerDutyOnCall,
+): Promise<Eligibility> {
   const adds = t.changes.map((change, index) => ({ change, index })).filter((x) => x.change.op === 'add');
   // Without policies nothing is decided (the defaults would allow every request and approve none).
   if (!adds.length || !(await policies.published())) return { flags: [] };
   const principal = await policies.principalFor(t.beneficiaryId, actor);
+  const shifts = onCall ? await onCall.shiftsOf(t.app.id, principal.email) : [];
   const onBehalfOf = t.beneficiaryId !== actor.id;
   const context = {
     durationSeconds: durationSeconds(t.duration, t.now),
     reason: t.reason?.trim() ?? '',
     onBehalfOf,
     requesterIsManager: onBehalfOf && principal.manager === actor.id,
+    // The app's PagerDuty schedules the beneficiary is on call in now (docs/policy.md, "On-call").
+    onCallFor: shifts.map((s) => s.scheduleId),
     at: t.now,
   };
   const decisions = await Promise.all(
@@ -82,7 +93,34 @@ export async function decideTicket(policies: PolicyDecisions, actor: Actor, t: E
   const flags = adds.flatMap(({ change, index }, i) =>
     decisions[i].request.allowed ? [] : [forbidden(t.beneficiaryId, change, t.app, decisions[i], index)],
   );
-  const autoApproval =
+  let autoApproval =
     !flags.length && decisions.every((d) => d.autoApprove.allowed) ? autoApprovalOf(decisions) : undefined;
-  return { flags, ...(autoApproval ? { autoApproval } : {}), ...(policySet ? { policySet } : {}) };
+  let duration: Duration | undefined;
+  if (autoApproval && decisions.some((d) => d.autoApprove.policies.some((p) => p.endsWithOnCallShift))) {
+    duration = endedWithShift(t.duration, shifts, t.now) ?? undefined;
+    // No shift to end with (or the access would start after it): a person approves instead.
+    if (!duration) autoApproval = undefined;
+  }
+  return {
+    flags,
+    ...(autoApproval ? { autoApproval } : {}),
+    ...(policySet ? { policySet } : {}),
+    ...(duration ? { duration } : {}),
+  };
+}
+
+/**
+ * The duration asked for, ending no later than the requester's current on-call shift: the latest end of
+ * the shifts they are on now (a shift without an end leaves the duration as asked). Null when they are on
+ * no shift, or when the access would start only after the shift ends.
+ */
+export function endedWithShift(duration: Duration | null, shifts: OnCallShift[], now: Date): Duration | null {
+  if (!shifts.length) return null;
+  const asked: Duration = duration ?? { type: 'indefinite' };
+  if (shifts.some((s) => s.end === null)) return asked;
+  const end = Math.max(...shifts.map((s) => Date.parse(s.end ?? '')));
+  if (asked.type === 'indefinite')
+    return { type: 'limited', start: now.toISOString(), end: new Date(end).toISOString() };
+  if (Date.parse(asked.start) >= end) return null;
+  return Date.parse(asked.end) <= end ? asked : { ...asked, end: new Date(end).toISOString() };
 }
