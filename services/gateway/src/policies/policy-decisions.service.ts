@@ -194,6 +194,16 @@ export class PolicyDecisions implements OnModuleInit, OnModuleDestroy {
     );
   }
 
+  /** Whether the policies let the user request the entitlement: `decide`'s `request.allowed`, deciding nothing else. */
+  async mayRequest(
+    principal: PolicyPrincipal,
+    app: App,
+    entitlementId: string,
+    context: PolicyContextInput,
+  ): Promise<boolean> {
+    return decideAction(await this.current(), 'Request', principal, resourceOf(app, entitlementId), context).allowed;
+  }
+
   /** True when some policy document is published: without one every decision is the default. */
   async published(): Promise<boolean> {
     return (await this.current()).sources.length > 0;
