@@ -27,6 +27,10 @@ export interface PolicyFlag {
   code: FlagCode;
   message: string;
   field?: string;
+  /** ALREADY_HAS_ACCESS: the ticket whose access the beneficiary holds (the one to extend). */
+  ticketId?: string;
+  /** ALREADY_HAS_ACCESS of limited access: extend it (`POST /tickets/:ticketId/extend`) rather than ask again. */
+  suggest?: 'extend';
 }
 
 export interface DurationCheckOptions {
@@ -144,7 +148,16 @@ export interface EvaluationContext {
   now: Date;
   /** Whether the beneficiary currently holds an entitlement of this app. */
   holds: (entitlementId: string) => boolean;
+  /** The ticket that gave the beneficiary an entitlement they hold, and when that access ends (null: never). */
+  heldBy?: (entitlementId: string) => { ticketId: string; end: string | null } | undefined;
   duration?: DurationCheckOptions;
+}
+
+/** Where ALREADY_HAS_ACCESS points: the owning ticket, and `extend` when that access has an end to move. */
+function holding(ctx: EvaluationContext, entitlementId: string): Pick<PolicyFlag, 'ticketId' | 'suggest'> {
+  const held = ctx.heldBy?.(entitlementId);
+  if (!held) return {};
+  return held.end === null ? { ticketId: held.ticketId } : { ticketId: held.ticketId, suggest: 'extend' };
 }
 
 /**
@@ -172,6 +185,7 @@ export function evaluateRequest(request: RequestToEvaluate, ctx: EvaluationConte
           code: 'ALREADY_HAS_ACCESS',
           message: `The beneficiary already has ${entitlement.name}.`,
           field: `changes[${index}].entitlementId`,
+          ...holding(ctx, entitlement.id),
         });
       }
     } else if (!held) {

@@ -198,10 +198,18 @@ export class GrantRepository {
     return docs.map((d) => publicGrant(summarized(grantRecordFromDoc(d))));
   }
 
-  /** Which of these entitlements the user holds in the app: one `_id` lookup each (FerretDB pushes only those down). */
-  async activeAmong(userId: string, appId: string, entitlementIds: string[]): Promise<Set<string>> {
+  /**
+   * Which of these entitlements the user holds in the app, each with the ticket whose end is in force and
+   * that end: one `_id` lookup each (FerretDB pushes only those down).
+   */
+  async activeAmong(
+    userId: string,
+    appId: string,
+    entitlementIds: string[],
+  ): Promise<Map<string, { ticketId: string; end: string | null }>> {
     const docs = await Promise.all([...new Set(entitlementIds)].map((e) => this.current(appId, userId, e)));
-    return new Set(docs.filter((d): d is GrantDoc => d !== null && d.state === 'active').map((d) => d.entitlementId));
+    const active = docs.filter((d): d is GrantDoc => d !== null && d.state === 'active');
+    return new Map(active.map((d) => [d.entitlementId, { ticketId: d.ticketId, end: d.end }]));
   }
 
   /** Active access of one user in one app, by entitlement. */

@@ -1,6 +1,7 @@
 /**
  * Access lifetime as people use it, through the API on the GitHub connector against its fake: the
- * beneficiary ends their own access early (relinquish), removing it at the target.
+ * beneficiary ends their own access early (relinquish), removing it at the target; asking again for
+ * access already held points at the ticket to extend.
  */
 import { randomUUID } from 'node:crypto';
 import type { App } from '@gatehouse/domain';
@@ -133,4 +134,46 @@ describe('relinquish', () => {
     expect(refused.body.code).toBe('ACCESS_NOT_ACTIVE');
     expect((await ticket(res.body.id)).status).toBe('pending');
   }, 30_000);
+});
+
+describe('asking for access already held', () => {
+  const ben = person('ben');
+  let app: string;
+
+  beforeAll(async () => {
+    await root().put(`/users/${ben.sub}`, { accounts: { github: 'octo-ben' } });
+    app = await putApp({ allowIndefinite: true });
+  });
+
+  const ask = (entitlementId: string) => ({
+    appId: app,
+    changes: [{ op: 'add', entitlementId }],
+    duration: { type: 'limited', end: inHours(8) },
+  });
+
+  test('limited access: still 422 ALREADY_HAS_ACCESS, the flag names the owning ticket and suggests extend', async () => {
+    const owner = await activeAccess(ben, app, 'platform');
+    const res = await stack.as(ben).post('/tickets', ask('platform'));
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('POLICY_VIOLATION');
+    expect(res.body.flags).toEqual([
+      expect.objectContaining({ code: 'ALREADY_HAS_ACCESS', ticketId: owner, suggest: 'extend' }),
+    ]);
+    const validated = await stack.as(ben).post('/tickets/validate', ask('platform'));
+    expect(validated.body.ok).toBe(false);
+    expect(validated.body.flags).toEqual([
+      expect.objectContaining({ code: 'ALREADY_HAS_ACCESS', ticketId: owner, suggest: 'extend' }),
+    ]);
+  }, 60_000);
+
+  test('indefinite access has no end to move: the flag names the ticket without suggesting extend', async () => {
+    const res = await stack.as(ben).post('/tickets', { ...ask('ops'), duration: { type: 'indefinite' } });
+    expect(res.status).toBe(201);
+    expect((await stack.as(users.carol).post(`/tickets/${res.body.id}/approve`, {})).status).toBe(200);
+    await eventually(async () => (await ticket(res.body.id)).access.state === 'active', 20_000, 'granted');
+    const again = await stack.as(ben).post('/tickets', ask('ops'));
+    expect(again.status).toBe(422);
+    expect(again.body.flags).toEqual([expect.objectContaining({ code: 'ALREADY_HAS_ACCESS', ticketId: res.body.id })]);
+    expect(again.body.flags[0].suggest).toBeUndefined();
+  }, 60_000);
 });

@@ -127,7 +127,7 @@ export class TicketCreation {
     const held = await holdings;
     const flags = evaluateRequest(
       { changes: dto.changes, duration, reason: dto.reason },
-      { app, now, holds: (id) => held.has(id) },
+      { app, now, holds: (id) => held.has(id), heldBy: (id) => held.get(id) },
     );
     return { app, beneficiaryId, changes, action, duration, flags, now };
   }
@@ -287,7 +287,7 @@ export class TicketCreation {
           duration,
           reason: dto.reason,
         },
-        { app, now, holds: (id) => held.has(id) },
+        { app, now, holds: (id) => held.has(id), heldBy: (id) => held.get(id) },
       );
       return {
         app,

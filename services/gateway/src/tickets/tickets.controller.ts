@@ -54,7 +54,7 @@ export class TicketsController {
   @ApiResponse({
     status: 422,
     description:
-      'POLICY_VIOLATION with `flags`: the request breaks the policy; NO_ELIGIBLE_APPROVER: a step would have nobody to approve it (approver rule `manager` for a beneficiary without one, and no `escalateTo`)',
+      'POLICY_VIOLATION with `flags`: the request breaks the policy (an ALREADY_HAS_ACCESS flag names the owning `ticketId`, with `suggest: "extend"` when that access is limited); NO_ELIGIBLE_APPROVER: a step would have nobody to approve it (approver rule `manager` for a beneficiary without one, and no `escalateTo`)',
   })
   @ApiTemporalUnavailable()
   @ApiHeader(IDEMPOTENCY_HEADER)
