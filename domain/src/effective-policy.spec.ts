@@ -27,8 +27,9 @@ const app: App = {
 
 describe('effectivePolicy', () => {
   test('without entitlement policies the ticket runs with the app policy itself', () => {
-    const { policy, explanation } = effectivePolicy(app, ['read']);
+    const { policy, explanation, combined } = effectivePolicy(app, ['read']);
     expect(policy).toBe(app.policy);
+    expect(combined).toBe(false);
     expect(explanation).toEqual({
       maxDurationSeconds: { value: 86400, from: ['app'] },
       steps: [{ name: 'Manager', from: ['app'] }],

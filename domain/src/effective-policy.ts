@@ -55,6 +55,8 @@ export type PolicyExplanation = { [K in LimitKey]?: LimitSource<NonNullable<Limi
 export interface EffectivePolicy {
   policy: AccessPolicy;
   explanation: PolicyExplanation;
+  /** Whether an entitlement brought a policy of its own; if not, `policy` is the app's policy object. */
+  combined: boolean;
 }
 
 const sourceOf = (e: Entitlement, key: keyof AccessPolicy) =>
@@ -127,6 +129,6 @@ export function effectivePolicy(app: App, entitlementIds: readonly string[]): Ef
     (explanation as Record<string, unknown>)[key] = combined;
     (limits as Record<string, unknown>)[key] = combined.value;
   }
-  if (!contributors.some((e) => e.policy)) return { policy: app.policy, explanation };
-  return { policy: { ...limits, approval: { steps: steps.map((s) => s.step) } }, explanation };
+  if (!contributors.some((e) => e.policy)) return { policy: app.policy, explanation, combined: false };
+  return { policy: { ...limits, approval: { steps: steps.map((s) => s.step) } }, explanation, combined: true };
 }

@@ -135,7 +135,7 @@ export class TicketCreation {
   async validate(
     actor: Actor,
     dto: CreateTicketDto,
-  ): Promise<{ ok: boolean; flags: PolicyFlag[]; policy: PolicyExplanation }> {
+  ): Promise<{ ok: boolean; flags: PolicyFlag[]; policy?: PolicyExplanation }> {
     const checked = await this.check(actor, dto);
     const { app, beneficiaryId, flags: policyFlags } = checked;
     const decided = await decideTicket(this.policies, actor, { ...checked, reason: dto.reason }, this.onCall);
@@ -148,7 +148,8 @@ export class TicketCreation {
       ? []
       : (await this.approvers(effective.policy, actor.id, beneficiaryId)).flags;
     const flags = [...decided.flags, ...policyFlags, ...approverFlags];
-    return { ok: flags.length === 0, flags, policy: effective.explanation };
+    // Explained only when an entitlement brought its own policy: otherwise the answer is as it always was.
+    return { ok: flags.length === 0, flags, ...(effective.combined ? { policy: effective.explanation } : {}) };
   }
 
   /**
