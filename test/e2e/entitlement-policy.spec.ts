@@ -3,7 +3,7 @@
  * policies' approval steps (the step they share once), and `POST /tickets/validate` says which
  * entitlement asked for what. A ticket for the plain entitlement alone runs with the app's policy.
  */
-import { eventually } from '../support/harness';
+import { eventually, uniqueId } from '../support/harness';
 import { appBody, createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -100,4 +100,16 @@ test('a ticket for the plain entitlement alone keeps the app policy', async () =
   const created = await alice().post('/tickets', request(appId, plain, 3));
   expect(created.status).toBe(201);
   expect(stepNames(created.body)).toEqual(['Team lead']);
+});
+
+test('an entitlement policy is validated like the app policy, errors naming the entitlement', async () => {
+  const [team, maintainer] = appBody().entitlements;
+  const put = (policy: object) =>
+    stack.as(users.root).put(`/apps/${uniqueId('app-')}`, appBody({ entitlements: [team, { ...maintainer, policy }] }));
+
+  const zero = await put({ maxDurationSeconds: 0 });
+  expect([zero.status, zero.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+  const noDelay = await put({ approval: { steps: [{ ...security, escalateTo: ['group:it-admins'] }] } });
+  expect([noDelay.status, noDelay.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+  expect(noDelay.body.message).toContain('entitlements[1].policy.approval.steps[0].escalateAfterSeconds');
 });
