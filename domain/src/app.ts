@@ -69,6 +69,17 @@ export interface AccessPolicy {
   reraiseWindowSeconds?: number;
   /** How long before limited access ends its requester is told (with an Extend hint). Absent: 1 day. */
   expiryNoticeSeconds?: number;
+  /** Limits on extending the same access (docs/policy.md, "Lifetime"). Absent: extensions as any request. */
+  extensions?: ExtensionPolicy;
+}
+
+export interface ExtensionPolicy {
+  /** How many extensions one access may have. Absent: no limit. */
+  max?: number;
+  /** How far one extension may move the end, in seconds. Absent: no limit (beyond `maxDurationSeconds`). */
+  maxSecondsEach?: number;
+  /** An extension within these limits is approved without approval steps. Absent: false. */
+  autoApproveWithinMax?: boolean;
 }
 
 export const DEFAULT_EXPIRY_NOTICE_SECONDS = 86400;

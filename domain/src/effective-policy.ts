@@ -10,6 +10,7 @@ import {
   type App,
   type ApprovalStepPolicy,
   type Entitlement,
+  type ExtensionPolicy,
 } from './app';
 
 /** Names the app's own policy as the source of a limit or step; any other source is an entitlement id. */
@@ -27,6 +28,14 @@ interface LimitRule<T> {
 
 const shorter = (a: number, b: number) => a < b;
 
+function stricterExtensions(a: ExtensionPolicy, b: ExtensionPolicy): boolean {
+  const [aMax, bMax] = [a.max ?? Infinity, b.max ?? Infinity];
+  const [aEach, bEach] = [a.maxSecondsEach ?? Infinity, b.maxSecondsEach ?? Infinity];
+  if (aMax !== bMax) return aMax < bMax;
+  if (aEach !== bEach) return aEach < bEach;
+  return !a.autoApproveWithinMax && b.autoApproveWithinMax === true;
+}
+
 /**
  * How every limit combines. Typed over every field of the policy, so a new limit does not compile until
  * it says which of two values is the stricter.
@@ -39,6 +48,8 @@ const RULES: { [K in LimitKey]-?: LimitRule<NonNullable<Limits[K]>> } = {
   reraiseWindowSeconds: { absent: DEFAULT_RERAISE_WINDOW_SECONDS, stricter: shorter },
   // Not a limit but a notice: the earliest any entitlement asks for, so nobody is told later than promised.
   expiryNoticeSeconds: { absent: DEFAULT_EXPIRY_NOTICE_SECONDS, stricter: (a, b) => a > b },
+  // One entitlement's extension limits as a whole: fewer extensions, then shorter ones, then no auto-approval.
+  extensions: { stricter: stricterExtensions },
 };
 
 export interface LimitSource<T> {

@@ -38,6 +38,8 @@ export const ERROR_STATUS = {
   INVALID_POLICY: 422,
   /** A step's approver rules resolve to nobody (e.g. `manager` for a beneficiary without one, and no `escalateTo`). */
   NO_ELIGIBLE_APPROVER: 422,
+  /** An extension beyond the policy's `extensions.max` or longer than its `extensions.maxSecondsEach`. */
+  EXTENSION_LIMIT: 422,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   DEPENDENCY_UNAVAILABLE: 503,

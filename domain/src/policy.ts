@@ -21,7 +21,9 @@ export type FlagCode =
   /** A step's approver rules resolve to nobody for this beneficiary (see approver-rules.ts). */
   | 'NO_ELIGIBLE_APPROVER'
   /** The access policies (Cedar) do not let the beneficiary request an entitlement (docs/policy.md). */
-  | 'NOT_ELIGIBLE';
+  | 'NOT_ELIGIBLE'
+  /** An extension beyond the policy's `extensions` limits (docs/policy.md, "Lifetime"). */
+  | 'EXTENSION_LIMIT';
 
 export interface PolicyFlag {
   code: FlagCode;

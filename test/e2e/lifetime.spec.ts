@@ -20,8 +20,8 @@ let github: RunningFake<GithubFakeState>;
 beforeAll(async () => {
   github = await startGithubServer({
     token,
-    users: ['octo-ann', 'octo-ben'],
-    orgMembers: ['octo-ann', 'octo-ben'],
+    users: ['octo-ann', 'octo-ben', 'octo-cat'],
+    orgMembers: ['octo-ann', 'octo-ben', 'octo-cat'],
     teams: { platform: [], ops: [] },
   });
   stack = await startTestStack({ worker: { env: { [TOKEN_ENV]: token } } });
@@ -175,5 +175,67 @@ describe('asking for access already held', () => {
     expect(again.status).toBe(422);
     expect(again.body.flags).toEqual([expect.objectContaining({ code: 'ALREADY_HAS_ACCESS', ticketId: res.body.id })]);
     expect(again.body.flags[0].suggest).toBeUndefined();
+  }, 60_000);
+});
+
+describe('extension limits', () => {
+  const cat = person('cat');
+  let app: string;
+
+  beforeAll(async () => {
+    await root().put(`/users/${cat.sub}`, { accounts: { github: 'octo-cat' } });
+    app = await putApp({
+      maxDurationSeconds: 30 * 86400,
+      extensions: { max: 1, maxSecondsEach: 4 * 3600, autoApproveWithinMax: true },
+    });
+  });
+
+  test('within the limits an extension is approved without steps; beyond max or maxSecondsEach: 422 EXTENSION_LIMIT', async () => {
+    const owner = await activeAccess(cat, app, 'platform', 2);
+    const currentEnd: string = (await ticket(owner)).access.end;
+
+    const tooLong = await stack.as(cat).post(`/tickets/${owner}/extend`, {
+      end: inHours(5, Date.parse(currentEnd)),
+      reason: 'more',
+    });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.code).toBe('EXTENSION_LIMIT');
+    expect(tooLong.body.flags).toEqual([expect.objectContaining({ code: 'EXTENSION_LIMIT', field: 'end' })]);
+
+    const newEnd = inHours(3, Date.parse(currentEnd));
+    const ext = await stack.as(cat).post(`/tickets/${owner}/extend`, { end: newEnd, reason: 'more' });
+    expect(ext.status).toBe(201);
+    const approved = await eventually(
+      async () => {
+        const t = await ticket(owner);
+        return t.access.end === newEnd ? t : null;
+      },
+      20_000,
+      'extended without an approver',
+    );
+    expect(events(approved)).toContain('extended');
+    const child = await ticket(ext.body.id);
+    expect(child.status).toBe('approved');
+    expect(events(child)).toContain('auto_approved');
+    expect(child.approval.steps).toEqual([]);
+
+    // The one extension the policy allows is used.
+    const again = await stack
+      .as(cat)
+      .post(`/tickets/${owner}/extend`, { end: inHours(1, Date.parse(newEnd)), reason: 'more' });
+    expect(again.status).toBe(422);
+    expect(again.body.code).toBe('EXTENSION_LIMIT');
+  }, 60_000);
+
+  test('without autoApproveWithinMax an extension within the limits waits for its approvers', async () => {
+    const manual = await putApp({ extensions: { max: 3 } });
+    const owner = await activeAccess(cat, manual, 'ops', 2);
+    const currentEnd: string = (await ticket(owner)).access.end;
+    const ext = await stack.as(cat).post(`/tickets/${owner}/extend`, {
+      end: inHours(1, Date.parse(currentEnd)),
+      reason: 'more',
+    });
+    expect(ext.status).toBe(201);
+    expect(ext.body.status).toBe('pending');
   }, 60_000);
 });

@@ -129,6 +129,25 @@ export class ApprovalDto {
   steps!: ApprovalStepDto[];
 }
 
+export class ExtensionsDto {
+  @ApiPropertyOptional({ minimum: 0, description: 'how many extensions one access may have (absent: no limit)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  max?: number;
+  @ApiPropertyOptional({ minimum: 1, description: 'how far one extension may move the end, in seconds' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10 * 365 * 86400)
+  maxSecondsEach?: number;
+  @ApiPropertyOptional({ default: false, description: 'approve an extension within these limits without steps' })
+  @IsOptional()
+  @IsBoolean()
+  autoApproveWithinMax?: boolean;
+}
+
 export class PolicyDto {
   @ApiPropertyOptional({ minimum: 1 })
   @IsOptional()
@@ -160,6 +179,11 @@ export class PolicyDto {
   @Min(1)
   @Max(365 * 86400)
   expiryNoticeSeconds?: number;
+  @ApiPropertyOptional({ type: ExtensionsDto, description: 'limits on extending the same access' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ExtensionsDto)
+  extensions?: ExtensionsDto;
 }
 
 /** An entitlement's policy: the app policy's fields, each optional (absent ones inherit the app's). */

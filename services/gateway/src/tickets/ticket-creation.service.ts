@@ -19,9 +19,11 @@ import {
   type PolicyFlag,
   type Ticket,
   type TicketChange,
+  type TicketAutoApproval,
   type TicketType,
   type TicketWorkflowInput,
 } from '@gatehouse/domain';
+import { extensionLimits, extensionsOf } from './extension-limits';
 import { claimKey, newTicketDoc, Store, TICKET_ID_PREFIX, type TicketDoc } from '@gatehouse/store';
 import { requestExtensionUpdate, requestReraiseUpdate, RERAISE_WINDOW_CLOSED } from '@gatehouse/workflows';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -70,6 +72,8 @@ interface Prepared {
   type: TicketType;
   parentTicketId: string | null;
   reason?: string;
+  /** An extension within the policy's `extensions` limits that approve it themselves (`autoApproveWithinMax`). */
+  autoApproval?: TicketAutoApproval;
   /**
    * Starts the ticket's workflow: top-level, or as a child of the workflow owning the access. `exists`:
    * a workflow with this ticket's id was already there (a retried request, or an id taken by another).
@@ -243,6 +247,8 @@ export class TicketCreation {
           allowPastStart: true,
         }),
       ];
+      const limits = extensionLimits(policy.extensions, extensionsOf(parent), currentEnd, end);
+      if (limits.flag) fail('EXTENSION_LIMIT', limits.flag.message, [limits.flag]);
       return {
         app,
         beneficiaryId: parent.beneficiary.id,
@@ -251,6 +257,7 @@ export class TicketCreation {
         duration: extended,
         flags,
         now,
+        ...(limits.autoApproval ? { autoApproval: limits.autoApproval } : {}),
         type: 'extend',
         parentTicketId: parent._id,
         reason: dto.reason,
@@ -382,6 +389,7 @@ export class TicketCreation {
     if (p.type !== 'request') await this.refuseLeaver(actor, p.beneficiaryId); // requests: in check()
     // The access policies first: a user who may not ask at all is told so before what to ask differently.
     const decided = await decideTicket(this.policies, actor, p, this.onCall);
+    if (!decided.flags.length && !decided.autoApproval && p.autoApproval) decided.autoApproval = p.autoApproval;
     if (decided.flags.length)
       throw new GatehouseError('NOT_ELIGIBLE', decided.flags.map((f) => f.message).join(' '), decided.flags);
     const policy = effectivePolicy(
