@@ -225,6 +225,19 @@ describe('extension limits', () => {
       .post(`/tickets/${owner}/extend`, { end: inHours(1, Date.parse(newEnd)), reason: 'more' });
     expect(again.status).toBe(422);
     expect(again.body.code).toBe('EXTENSION_LIMIT');
+    // Asking for it anew is flagged: held, and no extension left.
+    const validated = await stack.as(cat).post('/tickets/validate', {
+      appId: app,
+      changes: [{ op: 'add', entitlementId: 'platform' }],
+      duration: { type: 'limited', end: inHours(1) },
+    });
+    expect(validated.body.ok).toBe(false);
+    expect(validated.body.flags).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'ALREADY_HAS_ACCESS', ticketId: owner }),
+        expect.objectContaining({ code: 'EXTENSION_LIMIT', field: 'changes[0].entitlementId' }),
+      ]),
+    );
   }, 60_000);
 
   test('without autoApproveWithinMax an extension within the limits waits for its approvers', async () => {

@@ -13,6 +13,20 @@ export interface ExtensionLimitCheck {
   autoApproval?: TicketAutoApproval;
 }
 
+/** EXTENSION_LIMIT when access extended `done` times may not be extended again. */
+export function extensionsExhausted(
+  limits: ExtensionPolicy | undefined,
+  done: number,
+  field: string,
+): PolicyFlag | undefined {
+  if (limits?.max === undefined || done < limits.max) return undefined;
+  return {
+    code: 'EXTENSION_LIMIT',
+    message: `This access was already extended ${done} time(s); the policy allows ${limits.max}.`,
+    field,
+  };
+}
+
 /** Checks one more extension of access (moving `currentEnd` to `end`) against the policy's `extensions`. */
 export function extensionLimits(
   limits: ExtensionPolicy | undefined,
@@ -21,15 +35,8 @@ export function extensionLimits(
   end: string,
 ): ExtensionLimitCheck {
   if (!limits) return {};
-  if (limits.max !== undefined && done >= limits.max) {
-    return {
-      flag: {
-        code: 'EXTENSION_LIMIT',
-        message: `This access was already extended ${done} time(s); the policy allows ${limits.max}.`,
-        field: 'end',
-      },
-    };
-  }
+  const exhausted = extensionsExhausted(limits, done, 'end');
+  if (exhausted) return { flag: exhausted };
   const seconds = (Date.parse(end) - Date.parse(currentEnd)) / 1000;
   if (limits.maxSecondsEach !== undefined && seconds > limits.maxSecondsEach) {
     return {

@@ -23,7 +23,7 @@ import {
   type TicketType,
   type TicketWorkflowInput,
 } from '@gatehouse/domain';
-import { extensionLimits, extensionsOf } from './extension-limits';
+import { extensionLimits, extensionsExhausted, extensionsOf } from './extension-limits';
 import { claimKey, newTicketDoc, Store, TICKET_ID_PREFIX, type TicketDoc } from '@gatehouse/store';
 import { requestExtensionUpdate, requestReraiseUpdate, RERAISE_WINDOW_CLOSED } from '@gatehouse/workflows';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -151,9 +151,28 @@ export class TicketCreation {
     const approverFlags = decided.autoApproval
       ? []
       : (await this.approvers(effective.policy, actor.id, beneficiaryId)).flags;
-    const flags = [...decided.flags, ...policyFlags, ...approverFlags];
+    const flags = [...decided.flags, ...policyFlags, ...(await this.unextendable(policyFlags)), ...approverFlags];
     // Explained only when an entitlement brought its own policy: otherwise the answer is as it always was.
     return { ok: flags.length === 0, flags, ...(effective.combined ? { policy: effective.explanation } : {}) };
+  }
+
+  /** EXTENSION_LIMIT for held access the validate answer suggests extending, once it may not be extended again. */
+  private async unextendable(flags: PolicyFlag[]): Promise<PolicyFlag[]> {
+    const suggested = flags.filter((f) => f.code === 'ALREADY_HAS_ACCESS' && f.suggest === 'extend' && f.ticketId);
+    const found = await Promise.all(
+      suggested.map(async (f) => {
+        const owner = await this.store.tickets.get(f.ticketId!);
+        const app = owner && (await this.store.apps.get(owner.app.id));
+        if (!owner || !app) return undefined;
+        const ids = (owner.changes as TicketChange[]).filter((c) => c.op === 'add').map((c) => c.entitlement.id);
+        return extensionsExhausted(
+          effectivePolicy(app, ids).policy.extensions,
+          extensionsOf(owner),
+          f.field ?? 'changes',
+        );
+      }),
+    );
+    return found.filter((f): f is PolicyFlag => f !== undefined);
   }
 
   /**

@@ -74,7 +74,7 @@ export class TicketsController {
   @ApiOperation({
     summary: 'Check a ticket against the policy without creating it',
     description:
-      'The flags a create would be refused with: `NOT_ELIGIBLE` (the access policies) first, `NO_ELIGIBLE_APPROVER` included.',
+      'The flags a create would be refused with: `NOT_ELIGIBLE` (the access policies) first, `NO_ELIGIBLE_APPROVER` included; `EXTENSION_LIMIT` next to `ALREADY_HAS_ACCESS` when the held access may not be extended again.',
   })
   validate(@CurrentActor() actor: Actor, @Body() dto: CreateTicketDto) {
     return this.creation.validate(actor, dto);
