@@ -2,11 +2,11 @@
  * Under `npm run dev` (DEV_TOKENS_FILE set) the sign-in page offers the demo people, and one click signs
  * in: the whole demo is usable with the mouse alone.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { startTestStack, users, type TestStack } from '../support/stack';
 
 const distDir = path.resolve(__dirname, '../../dashboard/dist');
@@ -24,17 +24,7 @@ beforeAll(async () => {
       users: [{ id: 'carol', name: 'Carol Chen', role: 'approver', token: await stack.token(users.carol) }],
     }),
   );
-  browser = await chromium.launch({
-    executablePath: execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim(),
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
