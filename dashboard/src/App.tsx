@@ -11,6 +11,7 @@ import { describeProblem, signOutAtProvider, startSso, type SsoProblem, type Sso
 import { TicketsPage } from './pages/Tickets';
 import { RequestAccess } from './pages/RequestAccess';
 import { TicketPanel } from './pages/TicketPanel';
+import { AdminConsole } from './pages/admin/AdminConsole';
 
 const storage = typeof window !== 'undefined' ? window.sessionStorage : undefined;
 
@@ -161,6 +162,11 @@ export function App() {
           <a href="#/request" aria-current={route.page === 'request' ? 'page' : undefined}>
             Request access
           </a>
+          {session.isAdmin && (
+            <a href="#/admin/apps" aria-current={route.page === 'admin' ? 'page' : undefined}>
+              Admin
+            </a>
+          )}
         </nav>
         <div className="whoami">
           <span>
@@ -185,6 +191,7 @@ export function App() {
         {route.page === 'tickets' && <TicketsPage />}
         {route.page === 'request' && <RequestAccess />}
         {route.page === 'ticket' && <TicketPanel key={route.id} id={route.id} />}
+        {route.page === 'admin' && <AdminConsole section={route.section} id={route.id} />}
       </main>
     </SessionContext.Provider>
   );
