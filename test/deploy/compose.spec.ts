@@ -287,16 +287,20 @@ describe('docker-compose.yml', () => {
     const env = envOf(services.gateway);
     expect(env).toMatchObject({ ...shared, PORT: '3000', HOST: '0.0.0.0', TEMPORAL_UI_URL: 'http://localhost:8233' });
     expect(env.AUTH_JWT_SECRET).toMatch(/^\$\{AUTH_JWT_SECRET:?\?[^}]*\}$/);
-    for (const name of ['AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE']) {
+    for (const name of ['AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'OIDC_ISSUER', 'OIDC_CLIENT_ID']) {
       expect({ name, passThrough: isPassThrough(env[name], name) }).toEqual({ name, passThrough: true });
     }
     expect(read('docker-compose.yml')).not.toMatch(/AUTH_JWT_SECRET:-/);
+    // The identity provider's inbound SCIM token is the gateway's alone: a worker given it could send it to a
+    // target application whose connector names SCIM_TOKEN.
+    expect(isPassThrough(env.SCIM_TOKEN, 'SCIM_TOKEN')).toBe(true);
+    expect('SCIM_TOKEN' in envOf(services.worker)).toBe(false);
   });
 
   it('configures the worker, gives it the connector secrets, and a stop timeout longer than its drain', () => {
     const env = envOf(services.worker);
     expect(env).toMatchObject({ ...shared, WORKER_SHUTDOWN_GRACE_SECONDS: '30' });
-    for (const name of ['GITHUB_TOKEN', 'SLACK_BOT_TOKEN', 'SALESFORCE_TOKEN', 'SCIM_TOKEN']) {
+    for (const name of ['GITHUB_TOKEN', 'SLACK_BOT_TOKEN', 'SALESFORCE_TOKEN', 'SCIM_APP_TOKEN']) {
       expect({ name, passThrough: isPassThrough(env[name], name) }).toEqual({ name, passThrough: true });
       // Only workers hold target applications' credentials (docs/architecture.md).
       expect({ name, onGateway: name in envOf(services.gateway) }).toEqual({ name, onGateway: false });
