@@ -151,4 +151,14 @@ export class GatehouseApi {
   reraise(id: string, body: { duration: Duration; reason: string }) {
     return this.request<Ticket>('POST', `/tickets/${encodeURIComponent(id)}/reraise`, body);
   }
+
+  /** The beneficiary ends their own access early, without an approval. */
+  relinquish(id: string, body: { comment?: string }) {
+    return this.request<Ticket>('POST', `/tickets/${encodeURIComponent(id)}/relinquish`, body);
+  }
+
+  /** An approver's or admin's after-the-fact decision on break-glass access. */
+  review(id: string, body: { decision: 'confirm' | 'revoke'; comment?: string }) {
+    return this.request<Ticket>('POST', `/tickets/${encodeURIComponent(id)}/review`, body);
+  }
 }

@@ -52,7 +52,9 @@ export interface Entitlement {
   membership: { hasAccess: boolean; ticketId: string | null; end: string | null };
 }
 
-export type Duration = { type: 'indefinite' } | { type: 'limited'; start?: string; end: string };
+/** `relative`: `seconds` long, counted from the grant (the approval), not from the request. */
+export type Duration =
+  { type: 'indefinite' } | { type: 'limited'; start?: string; end: string } | { type: 'relative'; seconds: number };
 
 export interface ChangeRequest {
   op: 'add' | 'remove';
@@ -66,6 +68,8 @@ export interface CreateTicketBody {
   duration?: Duration;
   reason?: string;
   onBehalfOf?: string;
+  /** Emergency access: granted at once, reviewed afterwards (reason required; BreakGlass policies decide who may). */
+  breakGlass?: boolean;
 }
 
 export interface PolicyFlag {
@@ -74,9 +78,16 @@ export interface PolicyFlag {
   field?: string;
 }
 
+/** The access policies would approve the ticket at create, with no approval steps. */
+export interface AutoApproval {
+  reason?: string | null;
+  policies?: { id: string; policyId?: string; advice?: string | null }[];
+}
+
 export interface ValidationResult {
   ok: boolean;
   flags: PolicyFlag[];
+  autoApproval?: AutoApproval | null;
 }
 
 export interface Person {
@@ -96,6 +107,9 @@ export interface TicketSummary {
   createdAt: string;
   resolvedAt: string | null;
   resolvedInSeconds: number | null;
+  /** Shown when the list carries them (break-glass tickets are marked; relative durations are spelled out). */
+  breakGlass?: boolean;
+  duration?: Ticket['duration'];
 }
 
 export interface TicketList {
@@ -126,8 +140,15 @@ export interface Ticket {
     fields?: Record<string, FieldValue>;
   }[];
   licenses: { id: string; name: string; seats: number; used: number; available: number }[];
-  duration: { type: 'indefinite' } | { type: 'limited'; start?: string | null; end: string } | null;
+  duration:
+    | { type: 'indefinite' }
+    | { type: 'limited'; start?: string | null; end: string }
+    | { type: 'relative'; seconds: number }
+    | null;
   reason?: string | null;
+  breakGlass?: boolean;
+  /** The after-the-fact review of break-glass access; null (or absent) for other tickets. */
+  review?: BreakGlassReview | null;
   approval: {
     currentStep: number;
     awaiting: string[];
@@ -136,6 +157,7 @@ export interface Ticket {
       minApprovals: number;
       state: 'waiting' | 'approved' | 'rejected' | 'skipped';
       approvedBy: string[];
+      approvers?: string[];
     }[];
   };
   access: {
@@ -153,6 +175,15 @@ export interface Ticket {
   resolvedAt: string | null;
   resolvedInSeconds: number | null;
   workflow?: { workflowId: string; runId?: string | null; uiUrl?: string | null } | null;
+}
+
+export interface BreakGlassReview {
+  state: 'pending' | 'confirmed' | 'revoked';
+  dueAt: string;
+  escalated: boolean;
+  by?: string | null;
+  at?: string | null;
+  comment?: string | null;
 }
 
 /** The error body of every failed call. */

@@ -66,4 +66,24 @@ describe('the tickets table', () => {
     expect(cells[3].textContent).toBe('Extension · modify');
     expect(cells[7].textContent).toBe('2h 5m');
   });
+
+  it('marks a break-glass ticket in words as well as red, and spells out a duration counted from approval', () => {
+    render(
+      <TicketTable
+        items={[
+          row({ id: 'TCK-1', breakGlass: true }),
+          row({ id: 'TCK-2', duration: { type: 'relative', seconds: 8 * 3600 } }),
+          row({ id: 'TCK-3' }),
+        ]}
+        now={NOW}
+        caption="All tickets"
+      />,
+    );
+    const [glass, relative, plain] = screen.getAllByRole('row').slice(1);
+    expect(glass.className).toBe('break-glass');
+    expect(within(glass).getAllByRole('cell')[0].textContent).toBe('◷Open⚠ Break glass (emergency access)');
+    expect(within(relative).getAllByRole('cell')[3].textContent).toBe('Request · add · 8 hours from approval');
+    expect(plain.className).toBe('');
+    expect(plain.textContent).not.toMatch(/Break glass|from approval/);
+  });
 });

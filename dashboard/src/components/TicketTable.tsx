@@ -1,5 +1,7 @@
 // The ticket list. On narrow screens each row becomes a card (CSS), its cells labelled by data-label.
+// Break-glass tickets are marked (red, with words); a duration counted from approval is spelled out.
 import type { TicketSummary } from '../api/types';
+import { durationText } from '../ticketText';
 import { formatDateTime, formatResolvedIn, relativeTime } from '../time';
 import { StatusBadge } from './Status';
 
@@ -33,9 +35,15 @@ export function TicketTable({ items, now, caption }: { items: TicketSummary[]; n
         </thead>
         <tbody>
           {items.map((t) => (
-            <tr key={t.id}>
+            <tr key={t.id} className={t.breakGlass ? 'break-glass' : undefined}>
               <td data-label="Status">
                 <StatusBadge status={t.status} />
+                {t.breakGlass && (
+                  <span className="badge break-glass">
+                    <span aria-hidden="true">⚠ </span>Break glass
+                    <span className="visually-hidden"> (emergency access)</span>
+                  </span>
+                )}
               </td>
               <td data-label="Ticket ID">
                 <a href={`#/tickets/${encodeURIComponent(t.id)}`} className="ticket-id">
@@ -48,7 +56,10 @@ export function TicketTable({ items, now, caption }: { items: TicketSummary[]; n
                   <span className="muted"> for {personLabel(t.beneficiary)}</span>
                 )}
               </td>
-              <td data-label="Request Type">{requestTypeLabel(t)}</td>
+              <td data-label="Request Type">
+                {requestTypeLabel(t)}
+                {t.duration?.type === 'relative' && <span className="muted"> · {durationText(t.duration)}</span>}
+              </td>
               <td data-label="Application">{t.app.name}</td>
               <td data-label="Comment" className="comment">
                 {t.comment ?? ''}

@@ -175,4 +175,113 @@ describe('the ticket panel', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Request extension' }));
     expect(await within(dialog).findByText(/does not offer extending access yet/)).toBeTruthy();
   });
+
+  const active = (over: Partial<Ticket> = {}) =>
+    ticket({
+      status: 'approved',
+      action: 'add',
+      changes: [ticket().changes[1]],
+      access: {
+        state: 'active',
+        start: new Date().toISOString(),
+        end: new Date(Date.now() + 3600_000).toISOString(),
+        grantedAt: new Date().toISOString(),
+        revokedAt: null,
+        error: null,
+      },
+      ...over,
+    });
+
+  it('the beneficiary ends their access after confirming; nobody else gets the button', async () => {
+    const ended = active({ access: { ...active().access, state: 'revoked', revokedAt: new Date().toISOString() } });
+    const { api, calls } = fakeApi((c) =>
+      c.path === '/tickets/TCK-1042'
+        ? { body: active() }
+        : c.path === '/tickets/TCK-1042/relinquish'
+          ? { body: ended }
+          : undefined,
+    );
+    render(
+      <SignedIn api={api} me={alice}>
+        <TicketPanel id="TCK-1042" />
+      </SignedIn>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'End my access' }));
+    const dialog = screen.getByRole('dialog', { name: 'End your access to GitHub?' });
+    expect(within(dialog).getByText(/engineering-team will be removed now/)).toBeTruthy();
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Keep it' }));
+    expect(calls.some((c) => c.path.endsWith('/relinquish'))).toBe(false);
+
+    fireEvent.click(screen.getByRole('button', { name: 'End my access' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Yes, end my access' }));
+    await screen.findByText('Your access has ended.');
+    expect(calls.filter((c) => c.path === '/tickets/TCK-1042/relinquish')).toEqual([
+      { method: 'POST', path: '/tickets/TCK-1042/relinquish', body: {} },
+    ]);
+    expect(screen.queryByRole('button', { name: 'End my access' })).toBeNull();
+    cleanup();
+
+    const other = fakeApi((c) => (c.path === '/tickets/TCK-1042' ? { body: active() } : undefined));
+    render(
+      <SignedIn api={other.api} me={carol}>
+        <TicketPanel id="TCK-1042" />
+      </SignedIn>,
+    );
+    await screen.findByRole('heading', { level: 1, name: /TCK-1042/ });
+    expect(screen.queryByRole('button', { name: 'End my access' })).toBeNull();
+  });
+
+  it('a break-glass ticket is marked in words, and a reviewer confirms it with the due time in view', async () => {
+    const dueAt = new Date(Date.now() + 4 * 3600_000).toISOString();
+    const glass = active({ breakGlass: true, review: { state: 'pending', dueAt, escalated: false } });
+    const { api, calls } = fakeApi((c) =>
+      c.path === '/tickets/TCK-1042'
+        ? { body: glass }
+        : c.path === '/tickets/TCK-1042/review'
+          ? { body: { ...glass, review: { state: 'confirmed', dueAt, escalated: false, by: 'carol' } } }
+          : undefined,
+    );
+    render(
+      <SignedIn api={api} me={carol}>
+        <TicketPanel id="TCK-1042" />
+      </SignedIn>,
+    );
+    const heading = await screen.findByRole('heading', { level: 1, name: /TCK-1042/ });
+    expect(heading.textContent).toContain('Break glass (emergency access)');
+    expect(screen.getByText(/^Waiting for review, due by /)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Confirm access' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Yes, confirm access' }));
+    await screen.findByText('Confirmed by carol');
+    expect(calls.find((c) => c.path === '/tickets/TCK-1042/review')!.body).toEqual({ decision: 'confirm' });
+    expect(screen.queryByRole('button', { name: 'Confirm access' })).toBeNull();
+  });
+
+  it('the beneficiary of break-glass access cannot review it', async () => {
+    const dueAt = new Date(Date.now() + 4 * 3600_000).toISOString();
+    const glass = active({ breakGlass: true, review: { state: 'pending', dueAt, escalated: false } });
+    const { api } = fakeApi((c) => (c.path === '/tickets/TCK-1042' ? { body: glass } : undefined));
+    render(
+      <SignedIn api={api} me={alice}>
+        <TicketPanel id="TCK-1042" />
+      </SignedIn>,
+    );
+    await screen.findByText(/^Waiting for review/);
+    expect(screen.queryByRole('button', { name: 'Confirm access' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Revoke access' })).toBeNull();
+  });
+
+  it('a relative duration reads "from approval" before the approval', async () => {
+    const { api } = fakeApi((c) =>
+      c.path === '/tickets/TCK-1042'
+        ? { body: ticket({ action: 'add', duration: { type: 'relative', seconds: 8 * 3600 } }) }
+        : undefined,
+    );
+    render(
+      <SignedIn api={api} me={alice}>
+        <TicketPanel id="TCK-1042" />
+      </SignedIn>,
+    );
+    expect(await screen.findByText('8 hours from approval')).toBeTruthy();
+    expect(screen.getByText('8 hours after approval')).toBeTruthy();
+  });
 });

@@ -1,6 +1,7 @@
 // One ticket: what changes, licenses, access state, approval steps, the log and the Temporal link, and
 // the actions the signed-in person may take: approve / reject (approvers), extend / re-raise / cancel
-// (requester or beneficiary). Refreshed every few seconds until nothing can change any more by itself.
+// (requester or beneficiary), end my access (beneficiary), confirm / revoke break-glass access (reviewers).
+// Refreshed every few seconds until nothing can change any more by itself.
 import { useId, useState, type FormEvent } from 'react';
 import type { Duration, Ticket } from '../api/types';
 import { ApiError } from '../api/client';
@@ -12,40 +13,15 @@ import { usePolling } from '../hooks';
 import { groupFlags } from '../requestForm';
 import { navigate } from '../route';
 import { matchesApproverRule, useSession } from '../session-context';
-import { formatDateTime, formatResolvedIn, fromLocalInput, relativeTime, toLocalInput } from '../time';
+import { durationText, eventDetail, eventLabel, mayRelinquish, mayReview, reviewText } from '../ticketText';
+import { formatDateTime, formatLength, formatResolvedIn, fromLocalInput, relativeTime, toLocalInput } from '../time';
 
 export const TICKET_POLL_MS = 3000;
-
-const EVENT_LABEL: Record<string, string> = {
-  created: 'Created',
-  approved: 'Approved',
-  auto_approved: 'Approved automatically',
-  rejected: 'Rejected',
-  duration_modified: 'Duration modified',
-  cancelled: 'Cancelled',
-  applying: 'Applying access',
-  granted: 'Access granted',
-  provisioning_failed: 'Applying failed',
-  retried: 'Retried',
-  extended: 'Extended',
-  expired: 'Expired',
-  revoked: 'Revoked',
-  removed: 'Removed',
-  reminder_sent: 'Approvers reminded',
-  escalated: 'Escalated',
-  expiring_soon: 'Expiry notice sent',
-};
 
 /** Access states that still move on their own (a timer or a worker), so the panel keeps polling. */
 const MOVING = new Set(['pending', 'scheduled', 'applying', 'active']);
 
-type Action = 'approve' | 'reject' | 'extend' | 'reraise' | 'cancel' | null;
-
-function durationText(d: Ticket['duration']): string {
-  if (!d) return 'No duration (removal)';
-  if (d.type === 'indefinite') return 'Indefinite';
-  return `${d.start ? formatDateTime(d.start) : 'From approval'} → ${formatDateTime(d.end)}`;
-}
+type Action = 'approve' | 'reject' | 'extend' | 'reraise' | 'cancel' | 'relinquish' | 'confirm' | 'revoke' | null;
 
 export function TicketPanel({ id }: { id: string }) {
   const { api, me, isAdmin } = useSession();
@@ -92,6 +68,8 @@ export function TicketPanel({ id }: { id: string }) {
   const canExtend = isRequester && ticket.access.state === 'active' && ticket.duration?.type === 'limited';
   const canReraise = isRequester && ticket.access.state === 'expired';
   const canCancel = ticket.status === 'pending' && (isRequester || isAdmin);
+  const canRelinquish = mayRelinquish(me, ticket);
+  const canReview = mayReview(me, isAdmin, ticket);
 
   const done = (t: Ticket, message: string) => {
     setTicket(t);
@@ -108,6 +86,12 @@ export function TicketPanel({ id }: { id: string }) {
       <header className="ticket-head">
         <h1 id={headingId}>
           {ticket.id} <StatusBadge status={ticket.status} />
+          {ticket.breakGlass && (
+            <>
+              {' '}
+              <BreakGlassBadge />
+            </>
+          )}
         </h1>
         <p className="muted">
           {requestTypeLabel(ticket)} in <strong>{ticket.app.name}</strong>
@@ -153,7 +137,35 @@ export function TicketPanel({ id }: { id: string }) {
             Cancel ticket
           </button>
         )}
+        {canRelinquish && (
+          <button type="button" className="danger" onClick={() => setAction('relinquish')}>
+            End my access
+          </button>
+        )}
       </div>
+
+      {ticket.breakGlass && ticket.review && (
+        <section className="card break-glass-review" aria-labelledby={`${headingId}-review`}>
+          <h2 id={`${headingId}-review`}>Break-glass review</h2>
+          <p>
+            This is emergency access, granted without approval. The approvers review it afterwards and may revoke it.
+          </p>
+          <p>
+            <strong>{reviewText(ticket.review)}</strong>
+            {ticket.review.comment && <q>{ticket.review.comment}</q>}
+          </p>
+          {canReview && (
+            <div className="actions">
+              <button type="button" className="primary" onClick={() => setAction('confirm')}>
+                Confirm access
+              </button>
+              <button type="button" className="danger" onClick={() => setAction('revoke')}>
+                Revoke access
+              </button>
+            </div>
+          )}
+        </section>
+      )}
 
       <div className="panel-grid">
         <section className="card" aria-labelledby={`${headingId}-summary`}>
@@ -248,7 +260,9 @@ export function TicketPanel({ id }: { id: string }) {
                   ? 'Never (indefinite)'
                   : ticket.duration?.type === 'limited'
                     ? formatDateTime(ticket.duration.end)
-                    : '—'}
+                    : ticket.duration?.type === 'relative'
+                      ? `${formatLength(ticket.duration.seconds)} after approval`
+                      : '—'}
             </dd>
             {ticket.access.error && (
               <>
@@ -289,8 +303,9 @@ export function TicketPanel({ id }: { id: string }) {
           <ol className="log">
             {ticket.log.map((entry, i) => (
               <li key={i}>
-                <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>{' '}
-                <strong>{EVENT_LABEL[entry.event] ?? entry.event}</strong> by {entry.actor}
+                <time dateTime={entry.at}>{formatDateTime(entry.at)}</time> <strong>{eventLabel(entry.event)}</strong>{' '}
+                by {entry.actor}
+                {eventDetail(entry) && <span className="muted"> ({eventDetail(entry)})</span>}
                 {entry.comment && <q>{entry.comment}</q>}
               </li>
             ))}
@@ -317,6 +332,23 @@ export function TicketPanel({ id }: { id: string }) {
           ticket={ticket}
           onClose={() => setAction(null)}
           onDone={(t) => done(t, 'The ticket is cancelled.')}
+        />
+      )}
+      {action === 'relinquish' && (
+        <RelinquishDialog
+          ticket={ticket}
+          onClose={() => setAction(null)}
+          onDone={(t) => done(t, 'Your access has ended.')}
+        />
+      )}
+      {(action === 'confirm' || action === 'revoke') && (
+        <ReviewDialog
+          ticket={ticket}
+          decision={action}
+          onClose={() => setAction(null)}
+          onDone={(t) =>
+            done(t, action === 'confirm' ? 'You confirmed this break-glass access.' : 'The access is revoked.')
+          }
         />
       )}
       {action === 'extend' && <ExtendDialog ticket={ticket} onClose={() => setAction(null)} />}
@@ -568,6 +600,102 @@ function CancelDialog({ ticket, onClose, onDone }: DialogProps) {
         </button>
         <button type="button" disabled={busy} onClick={onClose}>
           Keep it
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+/** Marked in words and with an icon, never by its red alone. */
+export function BreakGlassBadge() {
+  return (
+    <span className="badge break-glass">
+      <span aria-hidden="true">⚠ </span>Break glass<span className="visually-hidden"> (emergency access)</span>
+    </span>
+  );
+}
+
+function RelinquishDialog({ ticket, onClose, onDone }: DialogProps) {
+  const { api } = useSession();
+  const [comment, setComment] = useState('');
+  const { busy, error, run } = useSubmit();
+  const what = ticket.changes
+    .filter((c) => c.op === 'add')
+    .map((c) => c.entitlement.name)
+    .join(', ');
+  return (
+    <Dialog
+      title={`End your access to ${ticket.app.name}?`}
+      description={
+        <p>{what} will be removed now, without waiting for its end. To have it again you need a new request.</p>
+      }
+      onClose={onClose}
+      busy={busy}
+    >
+      <CommentField value={comment} onChange={setComment} />
+      <ErrorMessage
+        error={error}
+        context={{
+          ACCESS_NOT_ACTIVE: 'This access is no longer active: it has already ended.',
+          ACCESS_ENDING: 'This access is already being removed.',
+        }}
+      />
+      <div className="dialog-actions">
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          onClick={() =>
+            void run(async () =>
+              onDone(await api.relinquish(ticket.id, comment.trim() ? { comment: comment.trim() } : {})),
+            )
+          }
+        >
+          Yes, end my access
+        </button>
+        <button type="button" disabled={busy} onClick={onClose}>
+          Keep it
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+function ReviewDialog({ ticket, decision, onClose, onDone }: DialogProps & { decision: 'confirm' | 'revoke' }) {
+  const { api } = useSession();
+  const [comment, setComment] = useState('');
+  const { busy, error, run } = useSubmit();
+  const who = ticket.beneficiary.name || ticket.beneficiary.id;
+  return (
+    <Dialog
+      title={decision === 'confirm' ? `Confirm ${ticket.id}` : `Revoke ${ticket.id}`}
+      description={
+        <p>
+          {decision === 'confirm'
+            ? `${who} keeps this emergency access until it ends.`
+            : `${who}'s emergency access is removed now.`}
+        </p>
+      }
+      onClose={onClose}
+      busy={busy}
+    >
+      <CommentField value={comment} onChange={setComment} />
+      <ErrorMessage error={error} />
+      <div className="dialog-actions">
+        <button
+          type="button"
+          className={decision === 'confirm' ? 'primary' : 'danger'}
+          disabled={busy}
+          onClick={() =>
+            void run(async () =>
+              onDone(await api.review(ticket.id, { decision, ...(comment.trim() ? { comment: comment.trim() } : {}) })),
+            )
+          }
+        >
+          {decision === 'confirm' ? 'Yes, confirm access' : 'Yes, revoke access'}
+        </button>
+        <button type="button" disabled={busy} onClick={onClose}>
+          Cancel
         </button>
       </div>
     </Dialog>
