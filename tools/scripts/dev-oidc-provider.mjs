@@ -7,6 +7,9 @@
 //   port              where to listen on 127.0.0.1 (0: any free port)
 //   host              the host name in the issuer URL (default 127.0.0.1; `npm run dev` uses localhost)
 //   clientId          the dashboard's client id (a public client: PKCE, no secret)
+//   cliClientId       optional: the command line's client id (a public client for the device flow, RFC 8628,
+//                     with refresh tokens; no secret)
+//   deviceCodeTtl     seconds a device flow's user code can be entered (default 600)
 //   redirectUris      where the dashboard may be sent back after sign-in (and after sign-out)
 //   audience          the resource indicator access tokens are issued for: their `aud`
 //   accessTokenTtl    seconds an access token (and ID token) lives (default 600)
@@ -30,6 +33,8 @@ for (const key of ['clientId', 'redirectUris', 'audience', 'accounts'])
 const accounts = new Map(config.accounts.map((a) => [a.sub, a]));
 const ttl = config.accessTokenTtl ?? 600;
 const SCOPES = 'openid profile email groups';
+/** offline_access is what a client asks for to get a refresh token (the CLI does; the dashboard does not). */
+const OIDC_SCOPES = [...SCOPES.split(' '), 'offline_access'];
 
 const escape = (s) =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -83,7 +88,41 @@ function loginPage(uid, client) {
   );
 }
 
-/** Grants what the dashboard asked for (a first-party client: no consent screen). */
+/** The device flow's pages (RFC 8628): enter the code, confirm it, done. `form` is the provider's own. */
+const deviceFlowPages = {
+  async userCodeInputSource(ctx, form, _out, err) {
+    const problem = err ? `<p class="dev">That code is not valid (${escape(err.name ?? 'error')}). Try again.</p>` : '';
+    ctx.body = page(
+      'Connect a device',
+      `${problem}<p>Enter the code your terminal shows:</p>${form}<button type="submit" form="op.deviceInputForm">Continue</button>`,
+    );
+  },
+  async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+    ctx.body = page(
+      'Confirm the device',
+      `<p>${escape(client.clientName ?? client.clientId)} asks to sign in with the code <code>${escape(userCode)}</code>. ` +
+        `Continue only if your terminal shows the same code.</p>${form}` +
+        '<button autofocus type="submit" form="op.deviceConfirmForm">Continue</button>' +
+        '<button type="submit" form="op.deviceConfirmForm" value="yes" name="abort">Cancel</button>',
+    );
+  },
+  async successSource(ctx) {
+    ctx.body = page('Signed in', '<p>You are signed in. Go back to your terminal; you can close this page.</p>');
+  },
+};
+
+/** The command line's client: public (no secret), device flow and refresh tokens only. */
+const cliClient = (clientId) => ({
+  client_id: clientId,
+  client_name: 'Gatehouse CLI',
+  application_type: 'native',
+  token_endpoint_auth_method: 'none',
+  grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+  response_types: [],
+  redirect_uris: [],
+});
+
+/** Grants what the dashboard or the CLI asked for (first-party clients: no consent screen). */
 async function grantConsent(provider, details) {
   const {
     prompt: { details: missing },
@@ -149,12 +188,13 @@ server.listen(config.port ?? 0, '127.0.0.1', () => {
         redirect_uris: config.redirectUris,
         post_logout_redirect_uris: config.redirectUris,
       },
+      ...(config.cliClientId ? [cliClient(config.cliClientId)] : []),
     ],
     jwks: { keys: [{ ...jwk, kid: 'dev-1', alg: 'RS256', use: 'sig' }] },
     // Dev-only cookie signing key.
     cookies: { keys: ['gatehouse-dev-oidc-cookie-key-DO-NOT-USE-IN-PRODUCTION'] },
     pkce: { required: () => true },
-    scopes: SCOPES.split(' '),
+    scopes: OIDC_SCOPES,
     claims: { openid: ['sub'], profile: ['name'], email: ['email'], groups: ['groups', 'roles'] },
     async findAccount(_ctx, id) {
       const account = accounts.get(id);
@@ -168,10 +208,19 @@ server.listen(config.port ?? 0, '127.0.0.1', () => {
       const { sub: _sub, ...claims } = accountClaims(account);
       return claims;
     },
-    ttl: { AccessToken: ttl, IdToken: ttl, Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600 },
+    ttl: {
+      AccessToken: ttl,
+      IdToken: ttl,
+      Interaction: 600,
+      Session: 8 * 3600,
+      Grant: 8 * 3600,
+      DeviceCode: config.deviceCodeTtl ?? 600,
+      RefreshToken: 8 * 3600,
+    },
     interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
     features: {
       devInteractions: { enabled: false },
+      deviceFlow: { enabled: true, ...deviceFlowPages },
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => config.audience,

@@ -45,6 +45,10 @@ export function startDevOidcProvider(config: {
   port?: number;
   host?: string;
   clientId: string;
+  /** The command line's public client (device flow, refresh tokens); none when absent. */
+  cliClientId?: string;
+  /** Seconds a device flow's user code can be entered (default 600). */
+  deviceCodeTtl?: number;
   redirectUris: string[];
   audience: string;
   accessTokenTtl?: number;

@@ -36,6 +36,8 @@ const secret = process.env.AUTH_JWT_SECRET || DEV_JWT_SECRET;
 const DEV_OIDC = {
   port: Number(process.env.OIDC_DEV_PORT || 3001),
   clientId: 'gatehouse-dashboard',
+  /** `gatehouse login`'s client: public, device flow and refresh tokens. */
+  cliClientId: 'gatehouse-cli',
   audience: 'urn:gatehouse:api',
   accessTokenTtl: Number(process.env.OIDC_DEV_TOKEN_TTL || 600),
   /** Shown on the provider's sign-in page, and refused there: what a leaver sees. */
@@ -138,13 +140,19 @@ async function startOidcProvider(): Promise<Record<string, string>> {
     port: DEV_OIDC.port,
     host: 'localhost',
     clientId: DEV_OIDC.clientId,
+    cliClientId: DEV_OIDC.cliClientId,
     redirectUris: [`http://localhost:${port}/`, `http://127.0.0.1:${port}/`],
     audience: DEV_OIDC.audience,
     accessTokenTtl: DEV_OIDC.accessTokenTtl,
     accounts: [...Object.values(DEMO_USERS), DEV_OIDC.refused],
   });
   running.push({ name: 'oidc-provider', stop: provider.stop });
-  return { OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: DEV_OIDC.clientId, OIDC_AUDIENCE: DEV_OIDC.audience };
+  return {
+    OIDC_ISSUER: provider.issuer,
+    OIDC_CLIENT_ID: DEV_OIDC.clientId,
+    OIDC_CLI_CLIENT_ID: DEV_OIDC.cliClientId,
+    OIDC_AUDIENCE: DEV_OIDC.audience,
+  };
 }
 
 async function main(): Promise<void> {

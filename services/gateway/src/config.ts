@@ -86,6 +86,8 @@ export interface OidcSettings {
   /** Space-separated, as OAuth sends them. */
   scopes: string;
   audience: string | null;
+  /** OIDC_CLI_CLIENT_ID: the public client `gatehouse login` signs in as (device flow); null: the dashboard's. */
+  cliClientId: string | null;
 }
 
 export interface TracingSettings {
@@ -217,7 +219,7 @@ function oidcSettings(env: NodeJS.ProcessEnv, production: boolean): OidcSettings
     );
   const scopes = (env.OIDC_SCOPES || 'openid profile email groups').split(/[\s,]+/).filter(Boolean);
   if (!scopes.includes('openid')) throw new ConfigError(`OIDC_SCOPES must include openid, got "${env.OIDC_SCOPES}"`);
-  return { issuer, clientId, scopes: scopes.join(' '), audience };
+  return { issuer, clientId, scopes: scopes.join(' '), audience, cliClientId: env.OIDC_CLI_CLIENT_ID || null };
 }
 
 function claimsMapping(env: NodeJS.ProcessEnv): ClaimsMapping {

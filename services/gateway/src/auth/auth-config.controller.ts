@@ -25,6 +25,12 @@ export class OidcConfigResponse {
     description: 'The `aud` the gateway expects in the provider’s access tokens; null when not checked.',
   })
   audience!: string | null;
+  @ApiPropertyOptional({
+    example: 'gatehouse-cli',
+    description:
+      'The public client (no secret) `gatehouse login` signs in as with the device flow (RFC 8628); absent: the CLI uses `clientId`.',
+  })
+  cliClientId?: string;
 }
 
 export class AuthConfigResponse {
@@ -36,7 +42,7 @@ export class AuthConfigResponse {
   oidc!: OidcConfigResponse | null;
 }
 
-/** How the dashboard signs in: public, before anyone has a token. Never carries a secret. */
+/** How the dashboard and the CLI sign in: public, before anyone has a token. Never carries a secret. */
 @ApiTags('identity')
 @ApiRateLimited()
 @Controller('auth')
@@ -50,7 +56,13 @@ export class AuthConfigController {
     const oidc = this.config.oidc;
     return {
       oidc: oidc
-        ? { issuer: oidc.issuer, clientId: oidc.clientId, scopes: oidc.scopes, audience: oidc.audience }
+        ? {
+            issuer: oidc.issuer,
+            clientId: oidc.clientId,
+            scopes: oidc.scopes,
+            audience: oidc.audience,
+            ...(oidc.cliClientId ? { cliClientId: oidc.cliClientId } : {}),
+          }
         : null,
     };
   }
