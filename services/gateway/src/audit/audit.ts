@@ -5,20 +5,31 @@ import {
   Injectable,
   Logger,
   Query,
+  Req,
+  Res,
   SetMetadata,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { concatMap, type Observable } from 'rxjs';
 import type { Actor } from '@gatehouse/domain';
-import { Store, type AuditEntry } from '@gatehouse/store';
-import { AdminOnly } from '../auth/actor';
+import { Store, type AuditEntry, type AuditFilter } from '@gatehouse/store';
+import { AdminOnly, CurrentActor } from '../auth/actor';
 import { ID_PATTERN } from '../common/ids';
 import { STORE } from '../tokens';
 
@@ -90,6 +101,17 @@ export class AuditQuery {
   @IsString()
   @Matches(/^[a-z]+\.[a-z]+$/)
   action?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'entries at or after this instant' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'entries before this instant' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+}
+
+export class AuditQuery extends AuditFilterQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
   @IsOptional()
   @Type(() => Number)
@@ -105,21 +127,118 @@ export class AuditQuery {
   cursor?: string;
 }
 
+const EXPORT_FORMATS = {
+  csv: { contentType: 'text/csv; charset=utf-8', extension: 'csv' },
+  jsonl: { contentType: 'application/x-ndjson; charset=utf-8', extension: 'jsonl' },
+} as const;
+type ExportFormat = keyof typeof EXPORT_FORMATS;
+
+export class AuditExportQuery extends AuditFilterQuery {
+  @ApiProperty({ enum: Object.keys(EXPORT_FORMATS) })
+  @IsIn(Object.keys(EXPORT_FORMATS))
+  format!: ExportFormat;
+}
+
+const CSV_COLUMNS = ['id', 'at', 'actor', 'action', 'target', 'status', 'requestId', 'details'] as const;
+
+/**
+ * Entries as export lines. CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
+ * CR first) are prefixed with `'`: actors, targets and comments come from callers.
+ */
+export function exportLines(format: ExportFormat, entries: AuditEntry[], first: boolean): string {
+  if (format === 'jsonl') return entries.map((e) => `${JSON.stringify(e)}\n`).join('');
+  return stringifyCsv(
+    entries.map((e) => [e.id, e.at, e.actor, e.action, e.target, e.status, e.requestId, JSON.stringify(e.details)]),
+    {
+      header: first,
+      columns: [...CSV_COLUMNS],
+      escape_formulas: true,
+      record_delimiter: 'windows',
+      // Without this, a cell with a lone \n or \r goes out unquoted once the record delimiter is set.
+      quote_record_delimiter: true,
+    },
+  );
+}
+
+/** Resolves once `res` can take more, so a slow reader holds the export back instead of filling memory. */
+function writeRespectingBackpressure(res: Response, chunk: string): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      res.off('drain', done);
+      res.off('close', done);
+      if (err || res.destroyed) reject(err ?? new Error('client went away'));
+      else resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 @ApiTags('operations')
 @ApiBearerAuth()
 @Controller('audit')
 export class AuditController {
+  private readonly logger = new Logger('audit');
+
   constructor(@Inject(STORE) private readonly store: Store) {}
 
   @Get()
   @AdminOnly()
   list(@Query() q: AuditQuery) {
-    return this.store.audit.list({
-      actor: q.actor,
-      target: q.target,
-      action: q.action,
-      limit: q.limit ?? 100,
-      cursor: q.cursor,
-    });
+    return this.store.audit.list({ ...filterOf(q), limit: q.limit ?? 100, cursor: q.cursor });
   }
+
+  @Get('export')
+  @AdminOnly()
+  @ApiOperation({
+    summary: 'Every entry matching the filters, newest first, as a CSV or JSON Lines download (admin); audited',
+  })
+  @ApiProduces(EXPORT_FORMATS.csv.contentType, EXPORT_FORMATS.jsonl.contentType)
+  @ApiOkResponse({ schema: { type: 'string' }, description: 'an attachment, streamed' })
+  async export(
+    @CurrentActor() actor: Actor,
+    @Req() req: Request & { id?: string },
+    @Query() q: AuditExportQuery,
+    @Res() res: Response,
+  ): Promise<void> {
+    const filter = filterOf(q);
+    // Written first, so an export is on record even when the download breaks off.
+    await this.store.audit.append({
+      at: new Date().toISOString(),
+      actor: actor.id,
+      action: 'audit.export',
+      target: '',
+      status: 200,
+      requestId: req.id ?? '',
+      details: { format: q.format, ...filter },
+    });
+    const { contentType, extension } = EXPORT_FORMATS[q.format];
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    res.status(200);
+    res.setHeader('content-type', contentType);
+    res.setHeader('content-disposition', `attachment; filename="gatehouse-audit-${stamp}.${extension}"`);
+    res.setHeader('cache-control', 'no-store');
+    let first = true;
+    try {
+      for await (const entries of this.store.audit.all(filter)) {
+        await writeRespectingBackpressure(res, exportLines(q.format, entries, first));
+        first = false;
+      }
+      // An empty CSV export still names its columns.
+      if (first && q.format === 'csv') res.write(exportLines('csv', [], true));
+      res.end();
+    } catch (err) {
+      // The status line is gone already: cut the download short, so it cannot pass for a complete one.
+      this.logger.error(`audit export for ${actor.id} (request ${req.id}) broke off: ${String(err)}`);
+      res.destroy();
+    }
+  }
+}
+
+/** The filter fields only, without those left out (the details of an `audit.export` entry name them). */
+function filterOf(q: AuditFilterQuery): AuditFilter {
+  const filter: AuditFilter = {};
+  for (const key of ['actor', 'target', 'action', 'from', 'to'] as const) if (q[key]) filter[key] = q[key];
+  return filter;
 }
