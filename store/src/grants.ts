@@ -37,6 +37,18 @@ export interface Grant {
   preexisting: boolean;
 }
 
+export interface GrantPageFilter {
+  appId?: string;
+  userId?: string;
+  entitlementId?: string;
+  /** Default `active`. */
+  state?: GrantState;
+  /** ISO time: only access whose end is at or before it. */
+  endingBefore?: string;
+  limit: number;
+  cursor?: string;
+}
+
 /** A grant as its read-modify-writes see it. */
 export interface GrantRecord extends Omit<Grant, 'state'> {
   state: GrantDoc['state'];
@@ -190,6 +202,43 @@ export class GrantRepository {
       .lean<GrantDoc[]>()
       .exec();
     return docs.map((d) => publicGrant(summarized(grantRecordFromDoc(d))));
+  }
+
+  /**
+   * One page of grants for the admin console, by `_id` (`<appId>:<userId>:<entitlementId>`, so by app,
+   * then user, then entitlement). Keyset paging: `cursor` is the last `_id` of the previous page.
+   * `endingBefore`: only access that ends by then (indefinite access never does). With app, user and
+   * entitlement all given it is one lookup by `_id`, the only query FerretDB answers from an index.
+   */
+  async page(filter: GrantPageFilter): Promise<{ items: Grant[]; nextCursor: string | null }> {
+    const state = filter.state ?? 'active';
+    const matches = (d: GrantDoc) =>
+      d.state === state &&
+      (!filter.endingBefore || (d.end !== null && d.end !== undefined && d.end <= filter.endingBefore));
+    let docs: GrantDoc[];
+    if (filter.appId && filter.userId && filter.entitlementId) {
+      const key = grantKey(filter.appId, filter.userId, filter.entitlementId);
+      const doc = !filter.cursor || key > filter.cursor ? await this.model.findById(key).lean<GrantDoc>().exec() : null;
+      docs = doc && matches(doc) ? [doc] : [];
+    } else {
+      const q: Record<string, unknown> = { state };
+      if (filter.appId) q.appId = filter.appId;
+      if (filter.userId) q.userId = filter.userId;
+      if (filter.entitlementId) q.entitlementId = filter.entitlementId;
+      if (filter.endingBefore) q.end = { $ne: null, $lte: filter.endingBefore };
+      if (filter.cursor) q._id = { $gt: filter.cursor };
+      docs = await this.model
+        .find(q)
+        .sort({ _id: 1 })
+        .limit(filter.limit + 1)
+        .lean<GrantDoc[]>()
+        .exec();
+    }
+    const page = docs.slice(0, filter.limit);
+    return {
+      items: page.map((d) => publicGrant(summarized(grantRecordFromDoc(d)))),
+      nextCursor: docs.length > filter.limit ? page[page.length - 1]._id : null,
+    };
   }
 
   /** Every active grant of an app (the drift report compares them with the target's members). */

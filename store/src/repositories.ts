@@ -286,6 +286,32 @@ export class UserRepository {
     return doc?.offboarding ?? null;
   }
 
+  /**
+   * One page of users by id, for the admin console: `q` matches id, name, email or userName (any case,
+   * anywhere in it). Keyset paging on `_id` (`cursor`: the last id of the previous page), so a page costs
+   * the same however deep it is, and users added meanwhile never shift what the next page shows.
+   */
+  async page(options: {
+    q?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: User[]; nextCursor: string | null }> {
+    const filter: Record<string, unknown> = {};
+    if (options.cursor) filter._id = { $gt: options.cursor };
+    if (options.q) {
+      const anywhere = { $regex: options.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
+      filter.$or = [{ _id: anywhere }, { name: anywhere }, { email: anywhere }, { userName: anywhere }];
+    }
+    const docs = await this.model
+      .find(filter, { scim: 0 })
+      .sort({ _id: 1 })
+      .limit(options.limit + 1)
+      .lean<UserDoc[]>()
+      .exec();
+    const items = docs.slice(0, options.limit).map(userFromDoc);
+    return { items, nextCursor: docs.length > options.limit ? items[items.length - 1].id : null };
+  }
+
   /** Written by the leaver workflow only (one writer per user at a time), never creating a user. */
   async setOffboarding(id: string, progress: OffboardingProgress): Promise<void> {
     await this.model.updateOne({ _id: id }, { $set: { offboarding: progress } }).exec();

@@ -16,7 +16,7 @@ import { DirectoryService } from './directory/directory.service';
 import { ScimController, ScimTokenController } from './directory/scim.controller';
 import { ScimDirectory } from './directory/scim-directory';
 import type { GatewayConfig } from './config';
-import { GrantsController } from './grants/grants.controller';
+import { AdminGrantsController, GrantsController } from './grants/grants.controller';
 import { HealthController } from './health/health.controller';
 import { GatewayMetrics } from './observability/metrics';
 import { MetricsController } from './observability/metrics.controller';
@@ -48,6 +48,7 @@ export class GatewayModule {
         AppsController,
         TicketsController,
         GrantsController,
+        AdminGrantsController,
         AuditController,
         ConnectorController,
         DevController,

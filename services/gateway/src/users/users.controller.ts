@@ -1,14 +1,18 @@
-import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Inject, Param, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
   IsEmail,
+  IsInt,
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   MinLength,
 } from 'class-validator';
 import { CONNECTOR_TYPES, isAdmin, type Actor, type OffboardingProgress } from '@gatehouse/domain';
@@ -78,6 +82,49 @@ export class MeResponse {
   @ApiProperty({ type: [String] }) groups!: string[];
 }
 
+export class UsersQuery {
+  @ApiPropertyOptional({ description: 'part of the id, name, email or userName (any case)', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(ID_PATTERN, { message: 'cursor: the nextCursor of a previous page' })
+  cursor?: string;
+}
+
+class UserDto {
+  @ApiProperty() id!: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) name!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) email!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) accounts!: Record<string, string>;
+  @ApiProperty({ type: [String] }) roles!: string[];
+  @ApiProperty({ type: [String] }) groups!: string[];
+  @ApiProperty() active!: boolean;
+  @ApiPropertyOptional({ nullable: true, type: String }) manager!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) userName!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) department!: string | null;
+}
+
+export class UserPageResponse {
+  @ApiProperty({ type: [UserDto] }) items!: UserDto[];
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'pass as cursor for the next page; null: last page',
+  })
+  nextCursor!: string | null;
+}
+
 @ApiTags('users')
 @ApiBearerAuth()
 @Controller()
@@ -97,6 +144,14 @@ export class UsersController {
       roles: actor.roles,
       groups: actor.groups,
     };
+  }
+
+  @Get('users')
+  @AdminOnly()
+  @ApiOperation({ summary: 'Every user Gatehouse knows, by id, a page at a time (admin)' })
+  @ApiResponse({ status: 200, type: UserPageResponse })
+  page(@Query() q: UsersQuery): Promise<{ items: User[]; nextCursor: string | null }> {
+    return this.store.users.page({ q: q.q?.trim() || undefined, limit: q.limit ?? 50, cursor: q.cursor });
   }
 
   @Put('users/:id')
