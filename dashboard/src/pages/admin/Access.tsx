@@ -1,9 +1,7 @@
-// Admin console: Access (placeholder until the screen is built).
+// Admin console: Access — every active grant, filtered and paged, with revoke.
+import { AccessList } from './access/AccessList';
+import './people/admin-lists.css';
+
 export function AccessAdmin() {
-  return (
-    <>
-      <h1>Access</h1>
-      <p>Nothing here yet.</p>
-    </>
-  );
+  return <AccessList />;
 }

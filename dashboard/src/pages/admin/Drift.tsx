@@ -1,9 +1,8 @@
-// Admin console: Drift (placeholder until the screen is built).
+// Admin console: Drift — each app's latest report, and one app's report at #/admin/drift/<appId>.
+import { DriftList } from './drift/DriftList';
+import { DriftReportPage } from './drift/DriftReportPage';
+import './people/admin-lists.css';
+
 export function DriftAdmin({ id }: { id?: string }) {
-  return (
-    <>
-      <h1>Drift</h1>
-      <p>{id ? `Loading ${id}…` : 'Nothing here yet.'}</p>
-    </>
-  );
+  return id ? <DriftReportPage key={id} appId={id} /> : <DriftList />;
 }
