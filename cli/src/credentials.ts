@@ -12,6 +12,17 @@ export const DEFAULT_URL = 'http://localhost:3000';
 export interface Credentials {
   url: string;
   token: string | null;
+  /** A stored device-flow login's means to renew its token; absent for pasted and environment tokens. */
+  renewal?: Renewal;
+}
+
+/** What `gatehouse login` keeps besides the token when the provider gave a refresh token. */
+export interface Renewal {
+  tokenEndpoint: string;
+  clientId: string;
+  refreshToken: string;
+  /** When the access token expires (ISO), if the provider said. */
+  expiresAt: string | null;
 }
 
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -23,7 +34,7 @@ export function configDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export const credentialsFile = (env: NodeJS.ProcessEnv = process.env) => path.join(configDir(env), 'credentials.json');
 
-function stored(env: NodeJS.ProcessEnv): Partial<Credentials> {
+export function stored(env: NodeJS.ProcessEnv = process.env): Partial<Credentials> {
   try {
     const parsed = JSON.parse(readFileSync(credentialsFile(env), 'utf8')) as Partial<Credentials>;
     return typeof parsed === 'object' && parsed ? parsed : {};
@@ -34,10 +45,9 @@ function stored(env: NodeJS.ProcessEnv): Partial<Credentials> {
 
 export function resolveCredentials(env: NodeJS.ProcessEnv = process.env): Credentials {
   const saved = stored(env);
-  return {
-    url: (env.GATEHOUSE_URL || saved.url || DEFAULT_URL).replace(/\/+$/, ''),
-    token: env.GATEHOUSE_TOKEN || saved.token || null,
-  };
+  const url = (env.GATEHOUSE_URL || saved.url || DEFAULT_URL).replace(/\/+$/, '');
+  if (env.GATEHOUSE_TOKEN) return { url, token: env.GATEHOUSE_TOKEN };
+  return { url, token: saved.token || null, ...(saved.renewal ? { renewal: saved.renewal } : {}) };
 }
 
 export function saveCredentials(credentials: Credentials, env: NodeJS.ProcessEnv = process.env): string {

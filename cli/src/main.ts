@@ -8,6 +8,7 @@ import { recordRevisions, readConfig, renderConfig, SCHEMA_PATH, writeDocument }
 import { credentialsFile, removeCredentials, resolveCredentials, saveCredentials } from './credentials';
 import { CliError, EXIT } from './errors';
 import { makeOutput, paint, type Output } from './output';
+import { currentCredentials, deviceLogin, ssoConfig, type DeviceCode } from './oidc';
 import { exportConfig, fetchState, makePlan, type Change, type Plan } from './plan';
 import * as t from './tickets';
 import type { Me } from './types';
@@ -25,7 +26,7 @@ function action<A extends unknown[]>(
     const command = args[args.length - 1] as Command;
     const o = makeOutput(Boolean((command.opts() as JsonOption).json));
     try {
-      const code = await run(o, new Api(resolveCredentials()), ...args);
+      const code = await run(o, new Api(await currentCredentials((line) => o.err(line))), ...args);
       process.exitCode = typeof code === 'number' ? code : EXIT.OK;
     } catch (err) {
       const e = err instanceof CliError ? err : new CliError('ERROR', err instanceof Error ? err.message : String(err));
@@ -36,12 +37,13 @@ function action<A extends unknown[]>(
   };
 }
 
-async function readToken(): Promise<string> {
-  if (!process.stdin.isTTY) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8').trim();
-  }
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+async function promptToken(): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   process.stderr.write('Paste your token (input hidden): ');
   // Hide what is typed: the token is a password.
@@ -90,6 +92,15 @@ export function renderPlan(o: Output, plan: Plan): string {
   return lines.join('\n');
 }
 
+function deviceCodeText(o: Output, code: DeviceCode): string {
+  const minutes = Math.round(code.expiresInSeconds / 60);
+  return [
+    `To sign in, open ${paint(o, 'bold', code.verificationUri)} and enter the code ${paint(o, 'bold', code.userCode)}`,
+    ...(code.verificationUriComplete ? [`  (or open ${code.verificationUriComplete})`] : []),
+    `Waiting for the sign-in in your browser (the code expires in ${minutes} minute${minutes === 1 ? '' : 's'})…`,
+  ].join('\n');
+}
+
 const webhookSecretEnv = (id: string) => `GATEHOUSE_WEBHOOK_${id.replace(/^wh_/, '').toUpperCase()}_SECRET`;
 
 export function program(): Command {
@@ -103,16 +114,25 @@ export function program(): Command {
   const json = new Option('--json', 'machine-readable output');
   const command = (name: string, description: string) => cli.command(name).description(description).addOption(json);
 
-  command('login', 'store a token (pasted, or read from stdin) for this server in your config directory')
+  command(
+    'login',
+    'sign in with your identity provider (device flow), or store a token given on stdin or pasted; kept in your config directory',
+  )
     .option('--url <url>', 'the gateway (default: GATEHOUSE_URL, the stored one, or http://localhost:3000)')
+    .option('--paste', 'paste a token instead of signing in through the browser')
     .action(
-      action(async (o, _api, opts: { url?: string }) => {
+      action(async (o, _api, opts: { url?: string; paste?: boolean }) => {
         const current = resolveCredentials();
         const url = (opts.url ?? current.url).replace(/\/+$/, '');
-        const token = await readToken();
-        if (!token) throw new CliError('VALIDATION_FAILED', 'No token given.');
+        // A token on stdin (a pipe) or pasted wins; otherwise the device flow at the gateway's provider.
+        const given = !process.stdin.isTTY ? await readStdin() : opts.paste ? await promptToken() : '';
+        if (opts.paste && !given) throw new CliError('VALIDATION_FAILED', 'No token given.');
+        const login = given
+          ? { accessToken: given }
+          : await deviceLogin(await ssoConfig(url), (code) => o.err(deviceCodeText(o, code)));
+        const token = login.accessToken;
         const me = await new Api({ url, token }).get<Me>('/me');
-        const file = saveCredentials({ url, token });
+        const file = saveCredentials({ url, token, ...(login.renewal ? { renewal: login.renewal } : {}) });
         if (o.json) return o.out(JSON.stringify({ user: me, url, file }));
         o.out(`Signed in to ${url} as ${me.id}. Token stored in ${file}.`);
         if (process.env.GATEHOUSE_TOKEN) o.err('Note: GATEHOUSE_TOKEN is set and is used before the stored token.');

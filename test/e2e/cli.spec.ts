@@ -1,9 +1,12 @@
 /**
  * The built `gatehouse` CLI (cli/dist, run through its bin launcher as a child process) against a test
- * stack: requests that wait for a decision, approvals, the inbox, --json output, and configuration as
- * code (export → edit → plan → apply, conflicts, prune).
+ * stack: sign-in with the device flow at the dev OpenID provider, requests that wait for a decision,
+ * approvals, the inbox, --json output, and configuration as code (export → edit → plan → apply,
+ * conflicts, prune).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,20 +14,44 @@ import { parse, parseDocument } from 'yaml';
 import type { TokenClaims } from '@gatehouse/tools';
 import { eventually, uniqueId } from '../support/harness';
 import { appBody, inHours, startTestStack, users, type TestStack } from '../support/stack';
+import { startDevOidcProvider } from '../../tools/scripts/stack';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'node_modules', '.bin', 'gatehouse');
 
+const OIDC = { clientId: 'gatehouse-dashboard', cliClientId: 'gatehouse-cli', audience: 'urn:gatehouse:api' };
+/** Short-lived access tokens, so that a stored login is due for renewal 5 s after it was made. */
+const ACCESS_TOKEN_TTL = 35;
+const accounts = [
+  { sub: 'alice', name: 'Alice Requester', email: 'alice@example.com', groups: ['engineering'], roles: [] },
+  { sub: 'eve', name: 'Eve Leaver', groups: [], roles: [], refused: true },
+];
+
+let provider: Awaited<ReturnType<typeof startDevOidcProvider>>;
 let stack: TestStack;
 let home: string;
 beforeAll(async () => {
   if (!existsSync(path.join(root, 'cli', 'dist', 'main.js')))
     throw new Error('The CLI is not built: run `npm run build` (or npx tsc -b tsconfig.build.json) first.');
   home = mkdtempSync(path.join(tmpdir(), 'gatehouse-cli-'));
-  stack = await startTestStack();
+  provider = await startDevOidcProvider({
+    ...OIDC,
+    redirectUris: ['http://127.0.0.1/'],
+    accessTokenTtl: ACCESS_TOKEN_TTL,
+    accounts,
+  });
+  stack = await startTestStack({
+    env: {
+      OIDC_ISSUER: provider.issuer,
+      OIDC_CLIENT_ID: OIDC.clientId,
+      OIDC_CLI_CLIENT_ID: OIDC.cliClientId,
+      OIDC_AUDIENCE: OIDC.audience,
+    },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
+  await provider?.stop();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
@@ -34,18 +61,42 @@ interface Run {
   stderr: string;
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', ...env }, cwd: home });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+interface Running {
+  child: ChildProcess;
+  done: Promise<Run>;
+  /** Resolves with the first match of `re` in what the CLI has written to stderr so far or later. */
+  stderrMatch(re: RegExp): Promise<RegExpExecArray>;
+}
+
+function startCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Running {
+  const child = spawn(bin, args, { env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', ...env }, cwd: home });
+  let stdout = '';
+  let stderr = '';
+  const waiting: (() => void)[] = [];
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    for (const check of waiting) check();
+  });
+  const done = new Promise<Run>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
   });
+  child.stdin!.end(stdin);
+  const stderrMatch = (re: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(stderr);
+        if (m) resolve(m);
+      };
+      waiting.push(check);
+      check();
+      void done.then((run) => reject(new Error(`the CLI ended (${run.code}) before printing ${re}: ${run.stderr}`)));
+    });
+  return { child, done, stderrMatch };
 }
+
+const runCli = (args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Run> => startCli(args, env, stdin).done;
 
 /** Runs the CLI as `who` (a token in GATEHOUSE_TOKEN), asynchronously: the gateway runs in this process. */
 async function gatehouse(args: string[], who: TokenClaims | null): Promise<Run> {
@@ -76,6 +127,163 @@ function pendingTicket(appId: string): Promise<string> {
     `a pending ticket in ${appId}`,
   );
 }
+
+/**
+ * What a person does in their browser with the code the CLI shows, over HTTP with the provider's cookies:
+ * the device page (enter the code), the confirmation page, then the sign-in page, where they pick an
+ * account or cancel. Answers the last page's text.
+ */
+async function enterCodeInBrowser(verificationUri: string, userCode: string, pick: string | 'cancel'): Promise<string> {
+  const cookies = new Map<string, string>();
+  const hiddenFields = (html: string) =>
+    Object.fromEntries(
+      [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
+  const formAction = (html: string, id: string) =>
+    new RegExp(`<form[^>]*id="${id}"[^>]*action="([^"]+)"`).exec(html)![1];
+  /** Follows redirects itself, so that each one's cookies are kept. */
+  async function visit(url: string, form?: Record<string, string>): Promise<{ url: string; html: string }> {
+    let init: RequestInit = form
+      ? {
+          method: 'POST',
+          body: new URLSearchParams(form),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }
+      : {};
+    for (let hop = 0; hop < 10; hop++) {
+      const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...init.headers, cookie } });
+      for (const c of res.headers.getSetCookie()) {
+        const pair = c.split(';')[0];
+        cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+      }
+      const location = res.headers.get('location');
+      if (!location) return { url, html: await res.text() };
+      url = new URL(location, url).href;
+      init = {};
+    }
+    throw new Error('too many redirects');
+  }
+  const device = await visit(verificationUri);
+  const confirm = await visit(formAction(device.html, 'op.deviceInputForm'), {
+    ...hiddenFields(device.html),
+    user_code: userCode,
+  });
+  expect(confirm.html).toContain(userCode); // the page shows the code to compare with the terminal's
+  const signIn = await visit(formAction(confirm.html, 'op.deviceConfirmForm'), hiddenFields(confirm.html));
+  const uid = /\/interaction\/([^/]+)\/login/.exec(signIn.html)![1];
+  const interaction = new URL(`/interaction/${uid}/`, provider.issuer).href;
+  const last =
+    pick === 'cancel' ? await visit(interaction + 'abort', {}) : await visit(interaction + 'login', { account: pick });
+  return last.html.replace(/<[^>]+>/g, ' ');
+}
+
+/** Starts `gatehouse login` (no token on stdin) and answers it and the code it showed. */
+async function deviceLogin(env: NodeJS.ProcessEnv, url = stack.url) {
+  const running = startCli(['login', '--url', url], env);
+  const [, verificationUri, userCode] = await running.stderrMatch(/open (\S+) and enter the code (\S+)/);
+  return { running, verificationUri, userCode };
+}
+
+describe('gatehouse CLI: login with the device flow', () => {
+  it('signs in through the provider’s pages, stores the tokens (0600), whoami is the person; the token is renewed when due', async () => {
+    const config = { XDG_CONFIG_HOME: path.join(home, 'device') };
+    const { running, verificationUri, userCode } = await deviceLogin(config);
+    expect(verificationUri).toBe(`${provider.issuer}/device`);
+    const page = await enterCodeInBrowser(verificationUri, userCode, 'alice');
+    expect(page).toContain('You are signed in');
+
+    const login = await running.done;
+    expect({ code: login.code, stdout: login.stdout }).toEqual({
+      code: 0,
+      stdout: expect.stringContaining(`Signed in to ${stack.url} as alice.`),
+    });
+    expect(login.stderr).toContain('Waiting for the sign-in in your browser');
+    const file = path.join(home, 'device', 'gatehouse', 'credentials.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    expect(saved).toEqual({
+      url: stack.url,
+      token: expect.stringMatching(/^ey/),
+      renewal: {
+        tokenEndpoint: `${provider.issuer}/token`,
+        clientId: OIDC.cliClientId,
+        refreshToken: expect.any(String),
+        expiresAt: expect.any(String),
+      },
+    });
+    // The provider's JWT for Gatehouse's audience, issued to the CLI's own client.
+    const claims = JSON.parse(Buffer.from(saved.token.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ sub: 'alice', aud: OIDC.audience, client_id: OIDC.cliClientId });
+
+    const me = await runCli(['whoami', '--json'], config);
+    expect({ code: me.code, stderr: me.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(json(me)).toMatchObject({ id: 'alice', name: 'Alice Requester', groups: ['engineering'] });
+
+    // Within 30 s of its expiry the stored token is renewed with the refresh token before the call.
+    await new Promise((r) => setTimeout(r, Date.parse(saved.renewal.expiresAt) - 30_000 - Date.now() + 500));
+    const later = await runCli(['whoami'], config);
+    expect({ code: later.code, stderr: later.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(later.stdout).toContain('alice');
+    const renewed = JSON.parse(readFileSync(file, 'utf8'));
+    expect(renewed.token).not.toBe(saved.token);
+    expect(Date.parse(renewed.renewal.expiresAt)).toBeGreaterThan(Date.parse(saved.renewal.expiresAt));
+  });
+
+  it('a sign-in the person cancels, or the provider refuses, fails with ACCESS_DENIED and stores nothing', async () => {
+    const config = { XDG_CONFIG_HOME: path.join(home, 'denied') };
+    for (const pick of ['cancel', 'eve']) {
+      const { running, verificationUri, userCode } = await deviceLogin(config);
+      await enterCodeInBrowser(verificationUri, userCode, pick);
+      const run = await running.done;
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/gatehouse: ACCESS_DENIED: The sign-in was refused/);
+      expect(existsSync(path.join(home, 'denied', 'gatehouse', 'credentials.json'))).toBe(false);
+    }
+  });
+
+  it('a code nobody enters in time fails with CODE_EXPIRED and says to log in again', async () => {
+    // A provider whose codes live 2 s, offered by a stand-in for the gateway's GET /auth/config.
+    const shortLived = await startDevOidcProvider({
+      ...OIDC,
+      redirectUris: ['http://127.0.0.1/'],
+      deviceCodeTtl: 2,
+      accounts,
+    });
+    const gateway = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ oidc: { issuer: shortLived.issuer, ...OIDC, scopes: 'openid profile email groups' } }));
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      const { running } = await deviceLogin({ XDG_CONFIG_HOME: path.join(home, 'expired') }, url);
+      const run = await running.done;
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('gatehouse: CODE_EXPIRED: The code expired before the sign-in was finished');
+      expect(run.stderr).toContain('run gatehouse login again');
+    } finally {
+      gateway.close();
+      await shortLived.stop();
+    }
+  });
+
+  it('with no single sign-on at the gateway, login without a token says to give one', async () => {
+    const gateway = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ oidc: null }));
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      const run = await runCli(['login', '--url', url], { XDG_CONFIG_HOME: path.join(home, 'nosso') });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/NOT_SUPPORTED: .*offers no single sign-on.*--paste/);
+    } finally {
+      gateway.close();
+    }
+  });
+});
 
 describe('gatehouse CLI: requests and decisions', () => {
   it('runs from a fresh install: the bin answers --help', async () => {
