@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  endFromGrant,
   type App,
   type ApplyAccessInput,
   type ApplyAccessResult,
@@ -134,6 +135,8 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
     await targets.account();
     const grantedAt = new Date().toISOString();
     const limited = input.duration?.type === 'limited' ? input.duration : null;
+    // Relative access ends `seconds` after this grant; the workflow takes the same end from `grantedAt`.
+    const relativeEnd = input.duration?.type === 'relative' ? endFromGrant(input.duration, grantedAt) : null;
     const adds = input.changes.filter((c) => c.op === 'add');
     const removes = input.changes.filter((c) => c.op === 'remove');
     const alreadyHeld: string[] = [];
@@ -141,7 +144,7 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
       const held = await holders.hold(targets.of(change), {
         ticketId: input.ticketId,
         start: limited?.start ?? grantedAt,
-        end: limited?.end ?? null,
+        end: limited?.end ?? relativeEnd,
       });
       if (held.alreadyHeld) alreadyHeld.push(change.entitlement.id);
     }

@@ -6,6 +6,7 @@ export const START_GRACE_MS = 5 * 60 * 1000;
 
 export function resolveDuration(request: DurationRequest, now: Date): Duration {
   if (request.type === 'indefinite') return { type: 'indefinite' };
+  if (request.type === 'relative') return { type: 'relative', seconds: request.seconds };
   return { type: 'limited', start: request.start ?? now.toISOString(), end: request.end };
 }
 

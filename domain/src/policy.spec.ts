@@ -33,6 +33,14 @@ describe('duration policy', () => {
     expect(checkDuration(app.policy, { type: 'limited', start: at(0), end: at(3600) }, now)).toEqual([]);
   });
 
+  test('a relative duration is its seconds long: over the maximum is flagged on duration.seconds', () => {
+    expect(checkDuration(app.policy, { type: 'relative', seconds: 3600 }, now)).toEqual([]);
+    const [flag] = checkDuration(app.policy, { type: 'relative', seconds: 3601 }, now);
+    expect(flag).toMatchObject({ code: 'MAX_DURATION_EXCEEDED', field: 'duration.seconds' });
+    expect(flag.message).toContain('1h 1s');
+    expect(checkDuration({}, { type: 'relative', seconds: 10 * 365 * 86400 }, now)).toEqual([]);
+  });
+
   test('one second over the maximum is flagged on duration.end, with both lengths in words', () => {
     const [flag] = checkDuration(app.policy, { type: 'limited', start: at(0), end: at(3601) }, now);
     expect(flag).toMatchObject({ code: 'MAX_DURATION_EXCEEDED', field: 'duration.end' });

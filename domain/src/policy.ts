@@ -51,6 +51,18 @@ export function formatSeconds(total: number): string {
   return parts.filter(Boolean).join(' ') || '0s';
 }
 
+/** Relative access lasts `seconds` from its grant: only its length can break the policy. */
+function checkRelative(policy: Pick<AccessPolicy, 'maxDurationSeconds'>, seconds: number): PolicyFlag[] {
+  if (policy.maxDurationSeconds === undefined || seconds <= policy.maxDurationSeconds) return [];
+  return [
+    {
+      code: 'MAX_DURATION_EXCEEDED',
+      message: `Access may last at most ${formatSeconds(policy.maxDurationSeconds)}; this asks for ${formatSeconds(seconds)}.`,
+      field: 'duration.seconds',
+    },
+  ];
+}
+
 export function checkDuration(
   policy: Pick<AccessPolicy, 'maxDurationSeconds' | 'allowIndefinite'>,
   duration: Duration,
@@ -68,6 +80,7 @@ export function checkDuration(
         ]
       : [];
   }
+  if (duration.type === 'relative') return checkRelative(policy, duration.seconds);
   const flags: PolicyFlag[] = [];
   const start = Date.parse(duration.start);
   const end = Date.parse(duration.end);

@@ -40,10 +40,16 @@ export type LogEventType =
   /** Limited access ends within the policy's `expiryNoticeSeconds`: the requester is told. */
   | 'expiring_soon';
 
+/**
+ * Access that lasts `seconds` from the moment it is granted, however late it is approved. The ticket keeps
+ * it as asked ("8 hours from approval"); once granted, `access.start` and `access.end` are the instants.
+ */
+export type RelativeDuration = { type: 'relative'; seconds: number };
 /** A duration as a client asks for it: `start` may be omitted (it means now). */
-export type DurationRequest = { type: 'indefinite' } | { type: 'limited'; start?: string; end: string };
+export type DurationRequest =
+  { type: 'indefinite' } | { type: 'limited'; start?: string; end: string } | RelativeDuration;
 /** A duration once resolved: a limited one always has its start. */
-export type Duration = { type: 'indefinite' } | { type: 'limited'; start: string; end: string };
+export type Duration = { type: 'indefinite' } | { type: 'limited'; start: string; end: string } | RelativeDuration;
 
 export type FieldValue = string | number | boolean;
 
@@ -149,4 +155,17 @@ export function deriveAction(changes: ReadonlyArray<{ op: 'add' | 'remove' }>): 
 /** Whether a ticket's access is time-limited, i.e. whether the workflow must revoke it at its end. */
 export function isLimited(duration: Duration | null): duration is Extract<Duration, { type: 'limited' }> {
   return duration !== null && duration.type === 'limited';
+}
+
+/**
+ * Whether a ticket's access ends by itself, i.e. whether the workflow must revoke it at `access.end`:
+ * limited access, and relative access (whose end is set when it is granted).
+ */
+export function endsByItself(duration: Duration | null): duration is Exclude<Duration, { type: 'indefinite' }> {
+  return duration !== null && duration.type !== 'indefinite';
+}
+
+/** The end of access of `duration` granted at `grantedAt`: relative access counts from the grant. */
+export function endFromGrant(duration: RelativeDuration, grantedAt: string): string {
+  return new Date(Date.parse(grantedAt) + duration.seconds * 1000).toISOString();
 }

@@ -2,7 +2,13 @@
  * What a notification says, independent of the channel: Slack renders it as Block Kit, email as text and
  * HTML. Everything here is plain text; each channel escapes it for its own format.
  */
-import { ticketLink, type Duration, type Notification, type TicketEventSnapshot } from '@gatehouse/domain';
+import {
+  formatSeconds,
+  ticketLink,
+  type Duration,
+  type Notification,
+  type TicketEventSnapshot,
+} from '@gatehouse/domain';
 
 export interface MessageContent {
   /** One line: an email subject, a Slack header and notification text. */
@@ -39,6 +45,7 @@ export function formatTime(iso: string): string {
 export function formatDuration(duration: Duration | null): string {
   if (!duration) return 'none (removal)';
   if (duration.type === 'indefinite') return 'indefinite';
+  if (duration.type === 'relative') return `${formatSeconds(duration.seconds)} from approval`;
   return `${formatTime(duration.start)} → ${formatTime(duration.end)}`;
 }
 

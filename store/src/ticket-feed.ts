@@ -18,6 +18,7 @@ export type TicketRow = Pick<
   | 'action'
   | 'app'
   | 'reason'
+  | 'duration'
   | 'createdAt'
   | 'resolvedAt'
   | 'resolvedInSeconds'
@@ -39,6 +40,7 @@ export const TICKET_ROW_FIELDS = [
   'reason',
   'createdAt',
   'resolvedAt',
+  'duration',
   'resolvedInSeconds',
   'approverRules',
   'awaitingRules',

@@ -1,5 +1,5 @@
 import type { Collection, Connection, FilterQuery, Model } from 'mongoose';
-import type { PersistTicketStateInput, Ticket, TicketStatus, TicketType } from '@gatehouse/domain';
+import type { Duration, PersistTicketStateInput, Ticket, TicketStatus, TicketType } from '@gatehouse/domain';
 import { isDuplicateKeyError } from './connection';
 import { TicketSchema, type TicketDoc } from './schemas';
 import { TicketFeed, ticketRowOf, type TicketRow } from './ticket-feed';
@@ -46,6 +46,8 @@ export interface TicketListItem {
   action: string;
   app: { id: string; name: string };
   comment: string | null;
+  /** As asked (or as an approver modified it): a tracker shows "8 hours from approval" from a relative one. */
+  duration: Duration | null;
   createdAt: string;
   resolvedAt: string | null;
   resolvedInSeconds: number | null;
@@ -396,6 +398,7 @@ export class TicketRepository {
         .exec(),
     ]);
     return pageOf(docs, q.limit, new Map(grouped.map((g) => [g._id, g.n])));
+          duration: 1,
   }
 }
 
@@ -469,6 +472,8 @@ export function ticketFromDoc(doc: TicketDoc, uiBaseUrl: string, namespace: stri
     status: doc.status as Ticket['status'],
     requester: doc.requester,
     beneficiary: doc.beneficiary,
+      // Rows written before lists carried it have none.
+      duration: (d.duration ?? null) as Duration | null,
     app: doc.app,
     changes: doc.changes as Ticket['changes'],
     duration: (doc.duration ?? null) as Ticket['duration'],

@@ -8,7 +8,14 @@
  * continues as new when the history grows, unless a revoke or a moved end needs this run first.
  */
 import { condition, getExternalWorkflowHandle, patched } from '@temporalio/workflow';
-import { DEFAULT_RERAISE_WINDOW_SECONDS, isAdmin, isLimited, matchesApproverRules, msUntil } from '@gatehouse/domain';
+import {
+  DEFAULT_RERAISE_WINDOW_SECONDS,
+  endsByItself,
+  isAdmin,
+  isLimited,
+  matchesApproverRules,
+  msUntil,
+} from '@gatehouse/domain';
 import { accessEndedSignal, PATCHES, type ActorCommentInput } from './definitions';
 import { accessChanged } from './metrics';
 import { expiryNoticeAt, sendExpiryNotice } from './notification-timers';
@@ -69,7 +76,10 @@ export class AccessPeriod {
   extendable(): boolean {
     const { run } = this;
     return (
-      run.state.access.state === 'active' && run.revokeRequest === null && !run.ending && isLimited(run.state.duration)
+      run.state.access.state === 'active' &&
+      run.revokeRequest === null &&
+      !run.ending &&
+      endsByItself(run.state.duration)
     );
   }
 
@@ -78,9 +88,10 @@ export class AccessPeriod {
     const { run } = this;
     const current = run.state.access.end;
     const ok = this.extendable() && current !== null && Date.parse(end) > Date.parse(current);
-    if (ok && isLimited(run.state.duration)) {
+    if (ok) {
       run.state.access = { ...run.state.access, end };
-      run.state.duration = { ...run.state.duration, end };
+      // Relative access keeps its duration as asked ("8 hours from approval"); the access carries the end.
+      if (isLimited(run.state.duration)) run.state.duration = { ...run.state.duration, end };
       this.endMoved = true;
       run.log('extended', SYSTEM, null, { ticketId, from: current, to: end });
       run.changed();
@@ -102,7 +113,7 @@ export class AccessPeriod {
           sendExpiryNotice(run);
           continue;
         }
-      } else if (isLimited(state.duration))
+      } else if (endsByItself(state.duration))
         endTimerFired = !(await condition(wake, msUntil(state.access.end!, Date.now())));
       else await condition(wake);
       if (this.endMoved) {
@@ -117,7 +128,7 @@ export class AccessPeriod {
         continue;
       }
       // A fired end timer means the end came, whatever the clock of this task says (see decisions.ts).
-      const ended = isLimited(state.duration) && (endTimerFired || Date.now() >= Date.parse(state.access.end!));
+      const ended = endsByItself(state.duration) && (endTimerFired || Date.now() >= Date.parse(state.access.end!));
       if (run.revokeRequest === null && !ended && run.shouldContinueAsNew()) {
         await run.continueAsNew('active', () => run.revokeRequest !== null || this.endMoved);
         continue; // interrupted by a revoke or a moved end

@@ -35,6 +35,9 @@ export class Decisions {
     this.validateDecision(actor);
     if (!duration) return;
     if (input.action === 'remove') refuse('POLICY_VIOLATION', 'A remove ticket takes no duration.');
+    // An extension moves the end of running access: it needs an end, not a length from a grant.
+    if (input.type === 'extend' && duration.type === 'relative')
+      refuse('POLICY_VIOLATION', 'An extension moves the end of limited access: it needs an end date.');
     // Extensions measure the maximum from the later of the access start and now.
     const flags = checkDuration(
       input.policy,

@@ -97,6 +97,8 @@ export const PATCHES = {
    * with nobody escalates at once, when it is current or when it opens.
    */
   approverRemoval: 'approver-removal',
+  /** Relative access (`duration.type` `relative`) ends `seconds` after it is granted. */
+  relativeDuration: 'relative-duration',
 } as const;
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.

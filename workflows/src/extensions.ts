@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { isLimited, recordRejection, type TicketWorkflowInput } from '@gatehouse/domain';
+import { endsByItself, isLimited, recordRejection, type TicketWorkflowInput } from '@gatehouse/domain';
 import {
   extensionAppliedSignal,
   extensionApprovedSignal,
@@ -43,10 +43,10 @@ export class Extensions {
   validateExtensionRequest(): void {
     const { run } = this;
     const { state } = run;
-    if (state.access.state !== 'active' || !isLimited(state.duration) || run.input.type === 'extend') {
+    if (state.access.state !== 'active' || !endsByItself(state.duration) || run.input.type === 'extend') {
       refuse(
         'ACCESS_NOT_ACTIVE',
-        `The access of ${run.ticketId} is ${state.access.state}${isLimited(state.duration) ? '' : ' and not time-limited'}; only active limited access can be extended.`,
+        `The access of ${run.ticketId} is ${state.access.state}${endsByItself(state.duration) ? '' : ' and not time-limited'}; only active limited access can be extended.`,
       );
     }
     if (run.revokeRequest || run.ending)

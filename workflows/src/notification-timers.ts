@@ -5,7 +5,7 @@
  * While limited access is active, its requester hears before it ends (event `expiring_soon`), once per
  * end. Only runs that recorded the `notifications` patch keep these timers.
  */
-import { DEFAULT_EXPIRY_NOTICE_SECONDS, isLimited } from '@gatehouse/domain';
+import { DEFAULT_EXPIRY_NOTICE_SECONDS, endsByItself } from '@gatehouse/domain';
 import { approvalEscalated, approvalReminded } from './metrics';
 import { SYSTEM, type TicketRun } from './ticket-run';
 
@@ -79,7 +79,7 @@ export function expiryNoticeAt(run: TicketRun): number | null {
   const { state } = run;
   if (
     !run.notifying ||
-    !isLimited(state.duration) ||
+    !endsByItself(state.duration) ||
     state.access.end === null ||
     run.expiryNoticeFor === state.access.end
   )

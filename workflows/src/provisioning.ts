@@ -6,7 +6,7 @@
  * granted outlives the ticket (a retry after the end date expires instead of granting).
  */
 import { condition, patched } from '@temporalio/workflow';
-import { isAdmin, isLimited, msUntil } from '@gatehouse/domain';
+import { endFromGrant, isAdmin, isLimited, msUntil } from '@gatehouse/domain';
 import { PATCHES, type ActorCommentInput } from './definitions';
 import { revokeEvent, type AccessPeriod } from './access-period';
 import { applyAccess, releaseSeats } from './retry-policies';
@@ -41,6 +41,17 @@ export class Provisioning {
     });
     await run.persisted();
     return run.state;
+  }
+
+  /**
+   * Relative access ends `seconds` after this grant (the activity held it with the same end), however
+   * late it was approved; indefinite access has no end.
+   */
+  private relativeEnd(grantedAt: string): string | null {
+    const { duration } = this.run.state;
+    return duration?.type === 'relative' && patched(PATCHES.relativeDuration)
+      ? endFromGrant(duration, grantedAt)
+      : null;
   }
 
   /** Grants the approved access (after its start), then hands it to the access period. */
@@ -85,7 +96,7 @@ export class Provisioning {
         run.setAccess('active', {
           grantedAt,
           start: limited ? duration.start : grantedAt,
-          end: limited ? duration.end : null,
+          end: limited ? duration.end : this.relativeEnd(grantedAt),
         });
         // Held before this ticket: expiry will leave it in place (only an admin's revoke removes it).
         if (alreadyHeld?.length) run.log('already_held', SYSTEM, null, { entitlementIds: alreadyHeld });

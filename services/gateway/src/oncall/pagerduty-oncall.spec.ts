@@ -54,6 +54,14 @@ describe('endedWithShift', () => {
     );
   });
 
+  test('a relative duration (granted at once) within the shift is kept; past it, it ends with the shift', () => {
+    const relative = { type: 'relative' as const, seconds: 3600 };
+    expect(endedWithShift(relative, [shift('2026-01-01T12:00:00Z')], now)).toBe(relative);
+    expect(endedWithShift({ ...relative, seconds: 4 * 3600 }, [shift('2026-01-01T12:00:00Z')], now)).toEqual(
+      limited('2026-01-01T10:00:00.000Z', '2026-01-01T12:00:00.000Z'),
+    );
+  });
+
   test('no shift, or a start after the shift: nothing to end with; a shift without an end keeps the request', () => {
     const asked = limited('2026-01-01T13:00:00Z', '2026-01-01T18:00:00Z');
     expect(endedWithShift(asked, [], now)).toBeNull();

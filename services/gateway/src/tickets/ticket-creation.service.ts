@@ -4,6 +4,7 @@ import {
   checkDuration,
   deriveAction,
   effectivePolicy,
+  endsByItself,
   evaluateRequest,
   isAdmin,
   managerLevelsUsed,
@@ -125,7 +126,7 @@ export class TicketCreation {
     const action = deriveAction(changes);
     if (action === 'remove' && dto.duration) fail('VALIDATION_FAILED', 'duration: a remove ticket takes no duration');
     if (action !== 'remove' && !dto.duration)
-      fail('VALIDATION_FAILED', 'duration: required (indefinite, or limited with an end)');
+      fail('VALIDATION_FAILED', 'duration: required (indefinite, limited with an end, or relative with seconds)');
     const now = new Date();
     const duration: Duration | null = dto.duration ? resolveDuration(durationRequestOf(dto.duration), now) : null;
     const held = await holdings;
@@ -229,7 +230,7 @@ export class TicketCreation {
       const duration = parent.duration as Duration | null;
       if (
         parent.access.state !== 'active' ||
-        duration?.type !== 'limited' ||
+        !endsByItself(duration) ||
         start === null ||
         currentEnd === null ||
         parent.action === 'remove' ||

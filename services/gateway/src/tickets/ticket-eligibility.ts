@@ -38,6 +38,7 @@ function forbidden(
   decision: PolicyDecisionResult,
   index: number,
 ): PolicyFlag {
+  if (duration?.type === 'relative') return duration.seconds;
   const [forbid] = decision.request.policies;
   const why = forbid
     ? `forbidden by ${forbid.policyId}${forbid.advice ? `: ${forbid.advice}` : ''}`
@@ -124,3 +125,8 @@ export function endedWithShift(duration: Duration | null, shifts: OnCallShift[],
   if (Date.parse(asked.start) >= end) return null;
   return Date.parse(asked.end) <= end ? asked : { ...asked, end: new Date(end).toISOString() };
 }
+  // Relative: granted at once (auto-approved), so it would end `seconds` from now; past the shift, cut it there.
+  if (asked.type === 'relative')
+    return now.getTime() + asked.seconds * 1000 <= end
+      ? asked
+      : { type: 'limited', start: now.toISOString(), end: new Date(end).toISOString() };

@@ -22,9 +22,25 @@ import { ID_PATTERN } from '../common/ids';
 import { IsScalarMap } from '../common/validators';
 
 export class DurationDto {
-  @ApiProperty({ enum: ['indefinite', 'limited'] })
-  @IsIn(['indefinite', 'limited'])
-  type!: 'indefinite' | 'limited';
+/** The longest relative duration a body may ask for (the policy's maximum usually is far shorter). */
+const MAX_RELATIVE_SECONDS = 100 * 365 * 86_400;
+
+  @ApiProperty({
+    enum: ['indefinite', 'limited', 'relative'],
+    description: 'relative: `seconds` long, counted from the moment the access is granted (not for extend)',
+  })
+  @IsIn(['indefinite', 'limited', 'relative'])
+  type!: 'indefinite' | 'limited' | 'relative';
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    description: 'relative only (required): how long the access lasts once granted, in seconds',
+  })
+  @ValidateIf((d: DurationDto) => d.type === 'relative' || d.seconds !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RELATIVE_SECONDS)
+  seconds?: number;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'limited only; defaults to now' })
   @ValidateIf((d: DurationDto) => d.type === 'limited' && d.start !== undefined)
@@ -45,6 +61,13 @@ export function durationRequestOf(dto: DurationDto): DurationRequest {
     return { type: 'indefinite' };
   }
   if (dto.end === undefined) fail('VALIDATION_FAILED', 'duration.end: required when limited');
+  if (dto.type === 'relative') {
+    // It starts when it is granted: a start or end of its own would contradict that.
+    if (dto.start !== undefined || dto.end !== undefined)
+      fail('VALIDATION_FAILED', 'duration: a relative duration takes no start or end (it starts when granted)');
+    return { type: 'relative', seconds: dto.seconds! };
+  }
+  if (dto.seconds !== undefined) fail('VALIDATION_FAILED', 'duration.seconds: relative durations only');
   return { type: 'limited', end: toUtcIso(dto.end), ...(dto.start ? { start: toUtcIso(dto.start) } : {}) };
 }
 
