@@ -5,6 +5,7 @@ import { AdminController } from './admin/admin.controller';
 import { ReindexService } from './admin/reindex.service';
 import { AppsController } from './apps/apps.controller';
 import { ConnectorController } from './apps/connector.controller';
+import { ImpactController } from './apps/impact.controller';
 import { DriftService } from './apps/drift.service';
 import { AuditController, AuditInterceptor } from './audit/audit';
 import { AuthConfigController } from './auth/auth-config.controller';
@@ -51,6 +52,7 @@ export class GatewayModule {
         AdminGrantsController,
         AuditController,
         ConnectorController,
+        ImpactController,
         DevController,
         WebhooksController,
         SlackController,

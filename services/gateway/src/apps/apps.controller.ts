@@ -79,6 +79,40 @@ function checkApp(dto: PutAppDto): void {
   dto.entitlements.forEach((e, i) => checkSteps(e.policy?.approval?.steps ?? [], `entitlements[${i}].policy`));
 }
 
+/** Every check a PUT makes before it writes (the impact preview makes the same ones), and the app it would store. */
+export async function validatedApp(config: GatewayConfig, id: string, dto: PutAppDto): Promise<App> {
+  if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'appId: letters, digits and . _ @ - only');
+  checkApp(dto);
+  for (const [key, url] of connectorUrls(dto.connector.config))
+    await refuseNonPublicUrl(config, `connector.config.${key}`, url);
+  return appOf(id, dto);
+}
+
+/** The app a PUT body describes, as stored (only the DTO's fields, none the client added). */
+function appOf(id: string, dto: PutAppDto): App {
+  return {
+    id,
+    name: dto.name,
+    connector: { type: dto.connector.type, config: dto.connector.config },
+    entitlements: dto.entitlements.map((e) => ({ ...e })),
+    licenses: (dto.licenses ?? []).map((l) => ({ ...l })),
+    policy: {
+      ...dto.policy,
+      approval: {
+        steps: dto.policy.approval.steps.map((s) => ({
+          name: s.name,
+          approvers: [...s.approvers],
+          minApprovals: s.minApprovals,
+          ...(s.remindAfterSeconds !== undefined ? { remindAfterSeconds: s.remindAfterSeconds } : {}),
+          ...(s.escalateAfterSeconds !== undefined
+            ? { escalateAfterSeconds: s.escalateAfterSeconds, escalateTo: [...(s.escalateTo ?? [])] }
+            : {}),
+        })),
+      },
+    },
+  };
+}
+
 /** A step's reminder and escalation settings, which only make sense together. */
 function checkSteps(steps: ApprovalStepPolicy[], policyPath: string): void {
   steps.forEach((s, i) => {
@@ -139,31 +173,7 @@ export class AppsController {
     @Body() dto: PutAppDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AppWithRevision> {
-    if (!ID_PATTERN.test(id)) fail('VALIDATION_FAILED', 'appId: letters, digits and . _ @ - only');
-    checkApp(dto);
-    for (const [key, url] of connectorUrls(dto.connector.config))
-      await refuseNonPublicUrl(this.config, `connector.config.${key}`, url);
-    const app: App = {
-      id,
-      name: dto.name,
-      connector: { type: dto.connector.type, config: dto.connector.config },
-      entitlements: dto.entitlements.map((e) => ({ ...e })),
-      licenses: (dto.licenses ?? []).map((l) => ({ ...l })),
-      policy: {
-        ...dto.policy,
-        approval: {
-          steps: dto.policy.approval.steps.map((s) => ({
-            name: s.name,
-            approvers: [...s.approvers],
-            minApprovals: s.minApprovals,
-            ...(s.remindAfterSeconds !== undefined ? { remindAfterSeconds: s.remindAfterSeconds } : {}),
-            ...(s.escalateAfterSeconds !== undefined
-              ? { escalateAfterSeconds: s.escalateAfterSeconds, escalateTo: [...(s.escalateTo ?? [])] }
-              : {}),
-          })),
-        },
-      },
-    };
+    const app = await validatedApp(this.config, id, dto);
     const { created, revision } = await guarded(() =>
       this.store.apps.put(JSON.parse(JSON.stringify(app)) as App, dto.revision),
     );
