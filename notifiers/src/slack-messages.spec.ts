@@ -3,9 +3,11 @@ import { sampleTicketSnapshot } from '../../test/support/events';
 import { renderEmail } from './email';
 import { notificationContent, outcomeLine } from './message-content';
 import {
+  accessEndedMessage,
   approvalOutcomeMessage,
   decisionValue,
   parseDecisionValue,
+  parseTicketValue,
   SLACK_ACTIONS,
   slackMessage,
   type SlackBlock,
@@ -212,6 +214,47 @@ describe('requester messages', () => {
     expect(actionsOf(message.blocks)).toHaveLength(0);
     expect(texts(message.blocks)).toContain('Extend it');
     expect(texts(message.blocks)).toContain(LINK);
+  });
+
+  test('expiring, to the holder: End access now, naming the ticket, behind a confirm dialog', () => {
+    const t = snapshot({
+      status: 'approved',
+      access: { state: 'active', start: '2026-11-26T09:00:00.000Z', end: '2026-11-27T09:00:00.000Z' },
+    });
+    const c = notificationContent(
+      { ...notification('access_expiring', t, { type: 'expiring_soon' }), userId: 'alice' },
+      ctx,
+    )!;
+    const message = slackMessage(c, 'TCK-1042', undefined, { endAccess: true });
+    const [actions] = actionsOf(message.blocks);
+    expect(actions.elements).toEqual([
+      expect.objectContaining({
+        action_id: SLACK_ACTIONS.relinquish,
+        value: 'TCK-1042',
+        style: 'danger',
+        text: { type: 'plain_text', text: 'End access now' },
+        confirm: expect.objectContaining({ title: { type: 'plain_text', text: 'End your access now?' } }),
+      }),
+    ]);
+    expect(parseTicketValue(actions.elements[0].value)).toBe('TCK-1042');
+    // Still the notice: the extension hint and the link stay.
+    expect(texts(message.blocks)).toContain('Extend it');
+    expect(texts(message.blocks)).toContain(LINK);
+  });
+
+  test('a button value that is no ticket id is not read as one', () => {
+    for (const v of ['', 'TCK-1:0', 'TCK 1', 42, null, 'x'.repeat(65)]) expect(parseTicketValue(v)).toBeNull();
+  });
+
+  test('ended from the notice: what happened, no button', () => {
+    const t = snapshot({
+      status: 'approved',
+      access: { state: 'revoked', start: '2026-11-26T09:00:00.000Z', end: '2026-11-27T09:00:00.000Z' },
+    });
+    const m = accessEndedMessage(t, 'You ended this access now.', PUBLIC_URL);
+    expect(m.text).toBe(`TCK-1042: access to GitHub ended: You ended this access now. ${LINK}`);
+    expect(actionsOf(m.blocks)).toHaveLength(0);
+    expect(texts(m.blocks)).toContain('*You ended this access now.*');
   });
 });
 

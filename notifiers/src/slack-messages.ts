@@ -12,8 +12,15 @@ export interface SlackMessage {
   blocks: SlackBlock[];
 }
 
-/** `action_id`s of the two buttons of an approval request; the interactivity endpoint acts on these only. */
-export const SLACK_ACTIONS = { approve: 'gatehouse_approve', reject: 'gatehouse_reject' } as const;
+/**
+ * `action_id`s of our buttons (Approve / Reject on an approval request, End access now on an expiry notice);
+ * the interactivity endpoint acts on these only.
+ */
+export const SLACK_ACTIONS = {
+  approve: 'gatehouse_approve',
+  reject: 'gatehouse_reject',
+  relinquish: 'gatehouse_relinquish',
+} as const;
 
 /** A button's `value`: the ticket and the step it decides, so a click on an old step's message cannot decide a later step. */
 export function decisionValue(ticketId: string, step: number): string {
@@ -23,6 +30,11 @@ export function decisionValue(ticketId: string, step: number): string {
 export function parseDecisionValue(value: unknown): { ticketId: string; step: number } | null {
   const match = typeof value === 'string' ? /^([A-Za-z0-9_-]{1,64}):(\d{1,3})$/.exec(value) : null;
   return match ? { ticketId: match[1], step: Number(match[2]) } : null;
+}
+
+/** The End access now button's `value`: the ticket whose access it ends. */
+export function parseTicketValue(value: unknown): string | null {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value) ? value : null;
 }
 
 /** Slack's three control characters in `mrkdwn` text (docs.slack.dev/messaging/formatting-message-text). */
@@ -82,8 +94,43 @@ function decisionButtons(ticketId: string, step: number): SlackBlock {
   };
 }
 
-/** A notification as a Slack message; with `decision`, Approve and Reject buttons for that ticket's step. */
-export function slackMessage(content: MessageContent, ticketId: string, decision?: { step: number }): SlackMessage {
+/** For the holder of expiring access: end it now (the API's relinquish), behind a confirm dialog. */
+function endAccessButton(ticketId: string): SlackBlock {
+  return {
+    type: 'actions',
+    block_id: 'gatehouse_end_access',
+    elements: [
+      {
+        type: 'button',
+        action_id: SLACK_ACTIONS.relinquish,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'End access now' },
+        value: ticketId,
+        confirm: {
+          title: { type: 'plain_text', text: 'End your access now?' },
+          text: {
+            type: 'plain_text',
+            text: clip(`The access of ${ticketId} is removed now, before its end. You would need a new request.`, 300),
+          },
+          confirm: { type: 'plain_text', text: 'End access' },
+          deny: { type: 'plain_text', text: 'Keep it' },
+          style: 'danger',
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * A notification as a Slack message; with `decision`, Approve and Reject buttons for that ticket's step;
+ * with `endAccess`, an End access now button (only for the person who holds the access).
+ */
+export function slackMessage(
+  content: MessageContent,
+  ticketId: string,
+  decision?: { step: number },
+  options: { endAccess?: boolean } = {},
+): SlackMessage {
   const blocks: SlackBlock[] = [
     header(content.title),
     section(content.lines.map(escapeMrkdwn).join('\n')),
@@ -91,6 +138,7 @@ export function slackMessage(content: MessageContent, ticketId: string, decision
   ];
   if (content.hint) blocks.push(section(`:bulb: ${escapeMrkdwn(content.hint)}`));
   if (decision) blocks.push(decisionButtons(ticketId, decision.step));
+  if (options.endAccess) blocks.push(endAccessButton(ticketId));
   blocks.push(linkContext(content.link, ticketId));
   return { text: clip(`${content.title}: ${content.lines[0] ?? ''} ${content.link}`, 3000), blocks };
 }
@@ -112,5 +160,15 @@ export function approvalOutcomeMessage(
       factsSection(ticketFacts(t, step)),
       linkContext(link, t.id),
     ],
+  };
+}
+
+/** An expiry notice once its holder ended the access from it: `line` says so, no button. */
+export function accessEndedMessage(t: TicketEventSnapshot, line: string, publicUrl: string): SlackMessage {
+  const link = ticketLink(publicUrl, t.id);
+  const title = `${t.id}: access to ${t.app.name} ended`;
+  return {
+    text: clip(`${title}: ${line} ${link}`, 3000),
+    blocks: [header(title), section(`*${escapeMrkdwn(line)}*`), factsSection(ticketFacts(t)), linkContext(link, t.id)],
   };
 }

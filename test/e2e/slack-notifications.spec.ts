@@ -32,6 +32,9 @@ const people = [
   { id: 'erin', name: 'Erin IT', email: null, groups: ['it-admins'], slack: 'UERIN' },
   { id: 'frank', name: 'Frank IT', email: 'frank@example.com', groups: ['it-admins'], slack: 'UFRANK' },
   { id: 'mallory', name: 'Mallory Outsider', email: 'mallory@example.com', groups: ['sales'], slack: 'UMALLORY' },
+  // Holders of access who end it from the expiry notice.
+  { id: 'ivy', name: 'Ivy Holder', email: 'ivy@example.com', groups: [], slack: 'UIVY' },
+  { id: 'gus', name: 'Gus Leaver', email: 'gus@example.com', groups: [], slack: 'UGUS' },
 ];
 
 beforeAll(async () => {
@@ -474,6 +477,86 @@ describe('every request is Slack’s, every rule of the API holds', () => {
   });
 });
 
+describe('End access now, from the expiry notice', () => {
+  const holder = (id: 'ivy' | 'gus') => {
+    const p = people.find((x) => x.id === id)!;
+    return { sub: p.id, name: p.name, email: p.email!, roles: [], groups: [] };
+  };
+
+  /** Access of `who`, approved by carol, whose expiry notice has reached them in Slack. */
+  async function activeWithNotice(who: 'ivy' | 'gus') {
+    const appId = await createApp(stack, { policy: NOTICE_SOON });
+    const t = (await stack.as(holder(who)).post('/tickets', request(appId, 48))).body;
+    expect(t.id).toMatch(/^TCK-/);
+    expect((await stack.as(users.carol).post(`/tickets/${t.id}/approve`, {})).status).toBe(200);
+    const notice = await dmTo(who, t.id, (m) => m.text.includes('access to GitHub ends'), 30_000);
+    return { t, notice };
+  }
+
+  test('the holder’s click ends the access now: revoked, logged relinquished by them via Slack, audited, the notice says so; an approver’s click on a copy is refused', async () => {
+    const { t, notice } = await activeWithNotice('ivy');
+    expect(buttonsOf(notice)).toEqual([expect.objectContaining({ action_id: SLACK_ACTIONS.relinquish, value: t.id })]);
+    expect((await ticket(t.id)).access.state).toBe('active');
+
+    // carol approved it and may see it, but it is not hers to end.
+    slack.state.dms.set('UCAROL', slack.state.dms.get('UCAROL') ?? 'DCAROL');
+    const beforeCarol = ephemeralsTo('carol').length;
+    expect((await click('UCAROL', notice, SLACK_ACTIONS.relinquish, { channel: 'DCAROL' })).status).toBe(200);
+    const refusal = await eventually(async () => ephemeralsTo('carol')[beforeCarol], 10_000, 'ephemeral refusal');
+    expect(refusal.text).toBe(
+      `You cannot end this access: only the person who holds the access of ${t.id} may end it.`,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await ticket(t.id)).access.state).toBe('active');
+
+    const res = await click('UIVY', notice, SLACK_ACTIONS.relinquish);
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(3000);
+    const ended = await eventually(
+      async () => {
+        const now = await ticket(t.id);
+        return now.access.state === 'revoked' && now;
+      },
+      20_000,
+      'access revoked',
+    );
+    expect(ended.log.find((e: { event: string }) => e.event === 'relinquished')).toMatchObject({
+      actor: 'ivy',
+      comment: 'via Slack',
+    });
+    await eventually(async () => notice.text.includes(`${t.id}: access to GitHub ended`), 10_000, 'notice updated');
+    expect(buttonsOf(notice)).toEqual([]);
+    expect(JSON.stringify(notice.blocks)).toContain('You ended this access now');
+    const audit = await eventually(
+      async () => {
+        const entries = (await stack.as(users.root).get(`/audit?target=${t.id}`)).body.items ?? [];
+        return entries.find((e: { action: string }) => e.action === 'ticket.relinquish');
+      },
+      5000,
+      'audit entry',
+    );
+    expect(audit).toMatchObject({ actor: 'ivy', status: 200, details: { via: 'slack', comment: 'via Slack' } });
+
+    // A second click (a copy of the old message) finds nothing left to end.
+    const before = ephemeralsTo('ivy').length;
+    expect((await click('UIVY', notice, SLACK_ACTIONS.relinquish, { value: t.id })).status).toBe(200);
+    const again = await eventually(async () => ephemeralsTo('ivy')[before], 10_000, 'ephemeral refusal');
+    expect(again.text).toMatch(/^You cannot end this access: /);
+  });
+
+  test('a holder deactivated in the directory is refused, as the API refuses USER_INACTIVE', async () => {
+    const { t, notice } = await activeWithNotice('gus');
+    expect((await stack.as(users.root).put('/users/gus', { active: false })).status).toBe(200);
+    const before = ephemeralsTo('gus').length;
+    expect((await click('UGUS', notice, SLACK_ACTIONS.relinquish)).status).toBe(200);
+    const refusal = await eventually(async () => ephemeralsTo('gus')[before], 10_000, 'ephemeral refusal');
+    expect(refusal.text).toBe('You cannot end this access: your Gatehouse user has been deactivated.');
+    await new Promise((r) => setTimeout(r, 1000));
+    // Whatever the leaver process does with the access, nothing was relinquished by gus.
+    expect((await ticket(t.id)).log.map((e: { event: string }) => e.event)).not.toContain('relinquished');
+  });
+});
+
 // ── The channel itself, with hand-made events ────────────────────────────────────────────────────
 
 describe('the Slack channel', () => {
@@ -655,6 +738,21 @@ describe('the Slack channel', () => {
     const [m] = dms('alice', id);
     expect(m.text).toContain(`${id}: access to GitHub ends`);
     expect(JSON.stringify(m.blocks)).toContain(`POST ${PUBLIC_URL}/tickets/${id}/extend`);
+    // alice holds the access: she may end it from here.
+    expect(buttonsOf(m)).toEqual([expect.objectContaining({ action_id: SLACK_ACTIONS.relinquish, value: id })]);
+  });
+
+  test('access_expiring to someone who asked on another’s behalf: no End access now (only the holder may)', async () => {
+    const id = handMadeId();
+    const t = snapshot(id, {
+      status: 'approved',
+      requester: { id: 'carol', name: 'Carol Lead' },
+      beneficiary: { id: 'bob', name: 'Bob Beneficiary' },
+      access: { state: 'active', start: new Date().toISOString(), end: inHours(20) },
+    });
+    await channel.send(notification('access_expiring', 'carol', t, { type: 'expiring_soon', actor: 'system' }));
+    const [m] = dms('carol', id);
+    expect(m.text).toContain(`${id}: access to GitHub ends`);
     expect(buttonsOf(m)).toEqual([]);
   });
 });

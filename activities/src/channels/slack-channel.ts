@@ -1,8 +1,9 @@
 /**
  * Slack direct messages from the app. A person is found by the email Gatehouse has for them
  * (`users.lookupByEmail`); someone without one, or not in the workspace, is skipped, not retried.
- * Approval requests carry Approve / Reject buttons (answered by the gateway's `POST /slack/interactions`)
- * and are remembered, so that when the step is over every message its approvers got shows the outcome.
+ * Approval requests carry Approve / Reject buttons, and an expiry notice to the access's holder an End access
+ * now button (answered by the gateway's `POST /slack/interactions`). Approval requests are remembered, so
+ * that when the step is over every message its approvers got shows the outcome.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Notification } from '@gatehouse/domain';
@@ -64,7 +65,9 @@ export function createSlackChannel(deps: ChannelDeps, slack: { token: string; ap
     const target = await slackUserOf(n.userId);
     if (typeof target === 'string') return target;
     const content = notificationContent(n, { publicUrl: settings.publicUrl, actorName: await actorName(store, n) })!;
-    const message = slackMessage(content, n.event.ticketId, approval ? { step: n.step! } : undefined);
+    // Only the holder may end access early: someone who asked on their behalf gets the notice without the button.
+    const endAccess = n.kind === 'access_expiring' && n.userId === n.event.ticket.beneficiary.id;
+    const message = slackMessage(content, n.event.ticketId, approval ? { step: n.step! } : undefined, { endAccess });
     const posted = await client.postMessage({ channel: target.id, ...message });
     if (approval) {
       await store.slackMessages.add({

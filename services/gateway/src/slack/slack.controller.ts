@@ -1,11 +1,12 @@
 /**
- * `POST /slack/interactions`: Approve / Reject clicks from Slack (docs/notifications.md).
+ * `POST /slack/interactions`: Approve / Reject clicks from Slack, and End access now on an expiry notice
+ * (docs/notifications.md).
  *
  * Slack sends no bearer token: a request is Slack's when its signature and timestamp verify under the
  * app's signing secret (anything else is refused with 401 before it is read). The clicker is mapped to a
  * Gatehouse user by the email on both sides, and the decision goes through the same service as
- * `POST /tickets/:id/approve|reject`, with the directory's roles and groups standing in for a token's:
- * every rule of the API applies. Slack waits 3 s for an answer, so the click is acknowledged at once and
+ * `POST /tickets/:id/approve|reject` (End access now: `POST /tickets/:id/relinquish`), with the directory's
+ * roles and groups standing in for a token's: every rule of the API applies. Slack waits 3 s for an answer, so the click is acknowledged at once and
  * decided right after; a refusal comes back as a message only the clicker sees.
  */
 import { BeforeApplicationShutdown, Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
@@ -13,9 +14,11 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ticketEventSnapshot, ticketLink, type Actor, type Ticket } from '@gatehouse/domain';
 import {
+  accessEndedMessage,
   approvalOutcomeMessage,
   outcomeLine,
   parseDecisionValue,
+  parseTicketValue,
   SLACK_ACTIONS,
   SlackClient,
   verifySlackRequest,
@@ -34,10 +37,18 @@ export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
 /** The comment a decision made in Slack carries in the ticket's log. */
 const VIA_SLACK = 'via Slack';
 
+type ClickAction = 'approve' | 'reject' | 'relinquish';
+
+const ACTION_OF = new Map<unknown, ClickAction>([
+  [SLACK_ACTIONS.approve, 'approve'],
+  [SLACK_ACTIONS.reject, 'reject'],
+  [SLACK_ACTIONS.relinquish, 'relinquish'],
+]);
+
 interface Click {
-  decision: 'approve' | 'reject';
+  action: ClickAction;
   slackUserId: string;
-  /** The ticket and step of the button; null when its value is not one of ours. */
+  /** The ticket of the button and, for a decision, its step; null when its value is not one of ours. */
   target: { ticketId: string; step: number } | null;
   /** The conversation and message clicked in (absent for clicks outside a message). */
   channel: string | null;
@@ -66,16 +77,17 @@ function clickOf(rawBody: Buffer): Click | null {
     return fail('VALIDATION_FAILED', 'payload: not valid JSON');
   }
   if (payload?.type !== 'block_actions' || !Array.isArray(payload.actions)) return null;
-  const action = payload.actions.find(
-    (a) => a?.action_id === SLACK_ACTIONS.approve || a?.action_id === SLACK_ACTIONS.reject,
-  );
+  const action = payload.actions.find((a) => ACTION_OF.has(a?.action_id));
   if (!action) return null;
   const slackUserId = str(payload.user?.id);
   if (!slackUserId) fail('VALIDATION_FAILED', 'payload: user.id is required');
+  const kind = ACTION_OF.get(action.action_id)!;
+  const ticketId = kind === 'relinquish' ? parseTicketValue(action.value) : null;
   return {
-    decision: action.action_id === SLACK_ACTIONS.approve ? 'approve' : 'reject',
+    action: kind,
     slackUserId,
-    target: parseDecisionValue(action.value),
+    // End access now names a ticket only; its step is unused.
+    target: kind === 'relinquish' ? (ticketId ? { ticketId, step: 0 } : null) : parseDecisionValue(action.value),
     channel: str(payload.container?.channel_id) ?? str(payload.channel?.id),
     messageTs: str(payload.container?.message_ts),
     actionTs: str(action.action_ts),
@@ -83,6 +95,10 @@ function clickOf(rawBody: Buffer): Click | null {
 }
 
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+
+/** The start of a refusal: "You cannot approve this", "You cannot end this access". */
+const cannot = (action: ClickAction) =>
+  action === 'relinquish' ? 'You cannot end this access' : `You cannot ${action} this`;
 
 @ApiExcludeController()
 @Controller('slack')
@@ -115,9 +131,13 @@ export class SlackController implements BeforeApplicationShutdown {
     if (!verdict.ok) fail('UNAUTHENTICATED', `Not a valid request from Slack: ${verdict.reason}.`);
     const click = clickOf(rawBody);
     if (!click) return; // another interaction (a shortcut, a link): nothing to do
-    const work = this.decide(click, req.id ?? '').catch((err: unknown) => {
+    const handled =
+      click.action === 'relinquish'
+        ? this.endAccess(click, req.id ?? '')
+        : this.decide(click, click.action, req.id ?? '');
+    const work = handled.catch((err: unknown) => {
       this.logger.error(
-        `Slack ${click.decision} of ${click.target?.ticketId ?? 'an unknown ticket'} by Slack user ${click.slackUserId} failed: ${String(err)}`,
+        `Slack ${click.action} of ${click.target?.ticketId ?? 'an unknown ticket'} by Slack user ${click.slackUserId} failed: ${String(err)}`,
       );
     });
     this.inFlight.add(work);
@@ -128,19 +148,21 @@ export class SlackController implements BeforeApplicationShutdown {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async decide(click: Click, requestId: string): Promise<void> {
-    const verb = click.decision;
+  /**
+   * The clicker as the API would see them (the directory's roles and groups standing in for a token's), with
+   * the ticket the button names; null once they have been told why the click does nothing.
+   */
+  private async clicker(click: Click): Promise<{ user: User; actor: Actor; ticketId: string; step: number } | null> {
     const user = await this.gatehouseUser(click.slackUserId);
+    const refused = async (why: string) => {
+      await this.tell(click, `${cannot(click.action)}: ${why}`);
+      return null;
+    };
     if (!user)
-      return this.tell(
-        click,
-        `You cannot ${verb} this: you are not a Gatehouse user (no Gatehouse user has the email address of your Slack account).`,
-      );
+      return refused('you are not a Gatehouse user (no Gatehouse user has the email address of your Slack account).');
     // A leaver's Slack account may outlive their directory user: the API would answer USER_INACTIVE.
-    if (!user.active) return this.tell(click, `You cannot ${verb} this: your Gatehouse user has been deactivated.`);
-    if (!click.target) return this.tell(click, `You cannot ${verb} this: the button names no ticket.`);
-    const { ticketId, step } = click.target;
-    // The directory's view of the user: what a token would say about them.
+    if (!user.active) return refused('your Gatehouse user has been deactivated.');
+    if (!click.target) return refused('the button names no ticket.');
     const actor: Actor = {
       id: user.id,
       name: user.name ?? undefined,
@@ -148,6 +170,13 @@ export class SlackController implements BeforeApplicationShutdown {
       roles: user.roles,
       groups: user.groups,
     };
+    return { user, actor, ...click.target };
+  }
+
+  private async decide(click: Click, verb: 'approve' | 'reject', requestId: string): Promise<void> {
+    const who = await this.clicker(click);
+    if (!who) return;
+    const { user, actor, ticketId, step } = who;
 
     let ticket: Ticket;
     try {
@@ -183,6 +212,44 @@ export class SlackController implements BeforeApplicationShutdown {
     await this.showOutcome(click, ticket, step, user);
   }
 
+  /** End access now: the holder relinquishes it, as `POST /tickets/:id/relinquish` would. */
+  private async endAccess(click: Click, requestId: string): Promise<void> {
+    const who = await this.clicker(click);
+    if (!who) return;
+    const { user, actor, ticketId } = who;
+    let ticket: Ticket;
+    try {
+      ticket = await this.decisions.relinquish(actor, ticketId, VIA_SLACK);
+    } catch (err) {
+      const body = toErrorBody(err);
+      if (body.statusCode >= 500) {
+        this.logger.error(`Slack relinquish of ${ticketId} by ${user.id} failed: ${body.code} ${body.message}`);
+        return this.tell(
+          click,
+          `Gatehouse could not end your access of ${ticketId} right now. Try again, or end it in Gatehouse: ${ticketLink(this.config.notifier.publicUrl, ticketId)}`,
+        );
+      }
+      // Only the holder sees the button; anyone else clicking a copy of it is told whose access it is.
+      const reason =
+        body.code === 'TICKET_NOT_FOUND' || body.code === 'FORBIDDEN'
+          ? `only the person who holds the access of ${ticketId} may end it.`
+          : lowerFirst(body.message);
+      return this.tell(click, `${cannot('relinquish')}: ${reason}`);
+    }
+    await this.audit(user, 'relinquish', ticket, requestId);
+    if (!this.slack || !click.channel || !click.messageTs) return;
+    const line = `You ended this access now (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC).`;
+    try {
+      await this.slack.update({
+        channel: click.channel,
+        ts: click.messageTs,
+        ...accessEndedMessage(ticketEventSnapshot(ticket), line, this.config.notifier.publicUrl),
+      });
+    } catch (err) {
+      this.logger.warn(`could not update the Slack message of ${ticket.id} after ${user.id} ended it: ${String(err)}`);
+    }
+  }
+
   /**
    * The Gatehouse user behind a Slack user: the pair learned before (while their emails still agree),
    * else the Gatehouse user with the email of their Slack profile.
@@ -203,7 +270,7 @@ export class SlackController implements BeforeApplicationShutdown {
   }
 
   /** The audit entry the API's decision routes write. */
-  private async audit(user: User, verb: 'approve' | 'reject', ticket: Ticket, requestId: string): Promise<void> {
+  private async audit(user: User, verb: ClickAction, ticket: Ticket, requestId: string): Promise<void> {
     try {
       await this.store.audit.append({
         at: new Date().toISOString(),
@@ -236,7 +303,7 @@ export class SlackController implements BeforeApplicationShutdown {
       line = `You approved. The step still needs ${missing} more approval${missing === 1 ? '' : 's'}.`;
     } else {
       line = outcomeLine(snapshot, step, {
-        decision: click.decision === 'approve' ? 'approved' : 'rejected',
+        decision: click.action === 'approve' ? 'approved' : 'rejected',
         by,
         comment: VIA_SLACK,
       });
@@ -258,7 +325,7 @@ export class SlackController implements BeforeApplicationShutdown {
   private async tell(click: Click, text: string): Promise<void> {
     if (!this.slack || !click.channel) {
       this.logger.warn(
-        `Slack ${click.decision} by Slack user ${click.slackUserId} refused and not answered (no Slack token or channel): ${text}`,
+        `Slack ${click.action} by Slack user ${click.slackUserId} refused and not answered (no Slack token or channel): ${text}`,
       );
       return;
     }
