@@ -1,9 +1,10 @@
-// Admin console: Applications (placeholder until the screen is built).
+// Admin console: Applications — the list, and one app's editor at #/admin/apps/<id> (#/admin/apps/new).
+import { AppEditor } from './apps/AppEditor';
+import { AppList } from './apps/AppList';
+import './apps/apps.css';
+
 export function AppsAdmin({ id }: { id?: string }) {
-  return (
-    <>
-      <h1>Applications</h1>
-      <p>{id ? `Loading ${id}…` : 'Nothing here yet.'}</p>
-    </>
-  );
+  if (!id) return <AppList />;
+  // A key per app: opening another app starts from its own state.
+  return <AppEditor key={id} appId={id === 'new' ? null : id} />;
 }
