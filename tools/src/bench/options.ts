@@ -20,7 +20,7 @@ export interface BenchOptions {
   pollMs: number;
   stormSize: number;
   stormRounds: number;
-  /** Time between the start of a storm round's setup and T, the common end of every grant (0: 20 s + 150 ms per grant). */
+  /** Time between the start of a storm round's setup and T, the common end of every grant (0: from a calibrated setup rate). */
   stormLeadMs: number;
   /** The largest tracker size; the tracker measures at several sizes up to it (see trackerSizes). */
   trackerDocs: number;
