@@ -16,6 +16,7 @@ const app = (overrides: Partial<AppConfig> = {}): AppConfig => ({
 
 const plan = (overrides: Partial<Plan> = {}): Plan => ({
   changes: [{ kind: 'app', id: 'github', action: 'change', fields: ['name'] }],
+  impact: {},
   stale: [],
   unmanaged: [],
   activeGrants: {},

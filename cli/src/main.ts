@@ -82,6 +82,10 @@ export function renderPlan(o: Output, plan: Plan): string {
     const indent = c.kind === 'entitlement' ? '      ' : '  ';
     lines.push(`${indent}${symbol(o, c)} ${c.kind} ${c.app ? `${c.app}/` : ''}${c.id}${fields}${grants}`);
   }
+  const impacted = Object.entries(plan.impact).filter(([, i]) => i.summary.length);
+  if (impacted.length) lines.push('', 'Impact:');
+  for (const [appId, impact] of impacted)
+    lines.push(`  ${appId}:`, ...impact.summary.map((l) => `    ${'refused' in impact ? paint(o, 'red', l) : l}`));
   if (plan.unmanaged.length)
     lines.push(
       '',

@@ -1,6 +1,8 @@
 import { parseDocument } from 'yaml';
+import type { Api } from './api';
 import { parseConfig, recordRevisions, type AppConfig } from './config-file';
-import { appChanges, canonical } from './plan';
+import { CliError } from './errors';
+import { appChanges, canonical, makePlan } from './plan';
 
 const app = (overrides: Partial<AppConfig> = {}): AppConfig => ({
   id: 'github',
@@ -105,5 +107,61 @@ describe('the configuration file', () => {
       apps: [{ id: 'github', revision: 4 }],
       webhooks: [{ id: 'wh_0123456789abcdef', url: 'https://hooks.example.com/x' }],
     });
+  });
+});
+
+describe('plan: the server’s impact preview', () => {
+  /** A server holding `current`, answering impact previews through `impact` (which may throw). */
+  function server(current: AppConfig, impact: (path: string, body: unknown) => unknown) {
+    const posts: string[] = [];
+    const api = {
+      url: 'http://gatehouse.test',
+      post: async (path: string, body: unknown) => {
+        posts.push(path);
+        return impact(path, body);
+      },
+    } as unknown as Api;
+    return { api, posts, state: { apps: [current], policies: null, webhooks: [] } };
+  }
+  const preview = (summary: string[]) => ({ exists: true, summary, steps: [], openTickets: { count: 0, ids: [] } });
+
+  it('asks for each app added or changed (with the body apply would PUT), none for an unchanged one', async () => {
+    const { api, posts, state } = server(app(), (_path, body) => {
+      expect(body).not.toHaveProperty('revision');
+      return preview(['makes 2 people approvers of GitHub step 1 (Lead)']);
+    });
+    const changed = app({
+      policy: { approval: { steps: [{ name: 'Lead', approvers: ['group:leads'], minApprovals: 1 }] } },
+    });
+    const plan = await makePlan(
+      api,
+      { version: 1, apps: [changed, app({ id: 'payroll', name: 'Payroll' })] },
+      state,
+      false,
+    );
+    expect(posts).toEqual(['/apps/github/impact', '/apps/payroll/impact']);
+    expect(plan.impact.github.summary).toEqual(['makes 2 people approvers of GitHub step 1 (Lead)']);
+
+    const same = server(app(), () => preview([]));
+    expect((await makePlan(same.api, { version: 1, apps: [app()] }, same.state, false)).impact).toEqual({});
+    expect(same.posts).toEqual([]);
+  });
+
+  it('reports an app the server would refuse, and plans as before on a server without the preview', async () => {
+    const refusing = server(app(), () => {
+      throw new CliError('VALIDATION_FAILED', 'policy.approval.steps[0].approvers must be user:<id>', undefined, 400);
+    });
+    const plan = await makePlan(refusing.api, { version: 1, apps: [app({ name: 'Renamed' })] }, refusing.state, false);
+    expect(plan.impact.github).toEqual({
+      refused: 'policy.approval.steps[0].approvers must be user:<id>',
+      summary: ['the server would refuse it: policy.approval.steps[0].approvers must be user:<id>'],
+    });
+
+    const old = server(app(), () => {
+      throw new CliError('NOT_FOUND', 'Cannot POST /apps/github/impact', undefined, 404);
+    });
+    const before = await makePlan(old.api, { version: 1, apps: [app({ name: 'Renamed' })] }, old.state, false);
+    expect(before.impact).toEqual({});
+    expect(before.changes).toEqual([{ kind: 'app', id: 'github', action: 'change', fields: ['name'] }]);
   });
 });

@@ -38,8 +38,22 @@ export interface Stale {
   differs: Change[];
 }
 
+/** What the server says an app's change would do (POST /apps/:id/impact): its lines for people. */
+export interface AppImpact {
+  exists: boolean;
+  /** "makes 14 people approvers of GitHub step 1 (Team lead)", "2 open tickets are affected …" */
+  summary: string[];
+  steps: unknown[];
+  openTickets: { count: number; ids: string[] };
+}
+
+/** An app's impact, or why the server would refuse the app (its validation message). */
+export type PlanImpact = AppImpact | { refused: string; summary: string[] };
+
 export interface Plan {
   changes: Change[];
+  /** Per app added or changed: what the change does to approvers and open tickets (empty: an older server). */
+  impact: Record<string, PlanImpact>;
   stale: Stale[];
   /** Items on the server the file does not list, kept unless --prune. */
   unmanaged: { kind: Kind; id: string }[];
@@ -190,6 +204,24 @@ function staleness(
   };
 }
 
+/**
+ * The server's impact preview of each app the plan adds or changes. A server without the preview leaves
+ * the plan as before; a body it would refuse is reported here, before apply tries to write it.
+ */
+async function impactOf(api: Api, apps: AppConfig[]): Promise<Record<string, PlanImpact>> {
+  const impact: Record<string, PlanImpact> = {};
+  for (const app of apps) {
+    try {
+      impact[app.id] = await api.post<AppImpact>(`/apps/${encodeURIComponent(app.id)}/impact`, appBody(app));
+    } catch (err) {
+      if (isMissingRoute(err)) return {};
+      if (!(err instanceof CliError) || err.status !== 400) throw err;
+      impact[app.id] = { refused: err.message, summary: [`the server would refuse it: ${err.message}`] };
+    }
+  }
+  return impact;
+}
+
 /** The plan of making the server's state match the file. */
 export async function makePlan(api: Api, file: ConfigFile, state: ServerState, prune: boolean): Promise<Plan> {
   const changes: Change[] = [];
@@ -254,5 +286,10 @@ export async function makePlan(api: Api, file: ConfigFile, state: ServerState, p
       if (grants.length) activeGrants[app.id] = grants.length;
     }
   } else unmanaged.push(...removed.map(({ kind, id }) => ({ kind, id })));
-  return { changes, stale, unmanaged, activeGrants, policiesSupported: state.policies !== null };
+  const changedApps = new Set(changes.filter((c) => c.kind === 'app' && c.action !== 'remove').map((c) => c.id));
+  const impact = await impactOf(
+    api,
+    (file.apps ?? []).filter((a) => changedApps.has(a.id)),
+  );
+  return { changes, impact, stale, unmanaged, activeGrants, policiesSupported: state.policies !== null };
 }

@@ -455,8 +455,17 @@ describe('gatehouse CLI: configuration as code', () => {
         expect.objectContaining({ kind: 'entitlement', id: 'maintainer', app: appId, action: 'remove' }),
       ]),
     );
+    // With the server's impact preview of the change, as the admin console shows it.
+    expect(json(plan).impact[appId]).toMatchObject({
+      exists: true,
+      changes: { entitlements: { added: ['oncall'], removed: ['maintainer'] } },
+      summary: ['adds entitlement(s) oncall', 'removes entitlement(s) maintainer'],
+    });
     const human = await gatehouse(['plan', '-f', file], users.root);
     expect(human.stdout).toContain(`+ entitlement ${appId}/oncall`);
+    expect(human.stdout).toContain(
+      `Impact:\n  ${appId}:\n    adds entitlement(s) oncall\n    removes entitlement(s) maintainer`,
+    );
 
     const applied = await gatehouse(['apply', '-f', file], users.root);
     expect(applied.code).toBe(0);
