@@ -43,7 +43,7 @@ export async function planNotifications(store: Store, event: TicketEvent): Promi
     } else {
       const { approvers, excludeApproved } = planned.audience;
       step = planned.audience.step;
-      const approvedBy = excludeApproved ? (t.approval.steps[step]?.approvedBy ?? []) : [];
+      const approvedBy = excludeApproved && step !== undefined ? (t.approval.steps[step]?.approvedBy ?? []) : [];
       const users = await store.users.matchingRules(approvers);
       // Never the requester or the beneficiary: they cannot approve their own ticket.
       userIds = users

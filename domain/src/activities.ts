@@ -6,6 +6,7 @@ import type { Actor } from './identity';
 import type {
   AccessStatus,
   ApprovalState,
+  BreakGlassReview,
   Duration,
   LogEntry,
   PersonRef,
@@ -45,6 +46,11 @@ export interface TicketWorkflowInput {
    * published. Recorded so the decision can be traced; the workflow never evaluates policies.
    */
   policySet?: { id: string; revision: number }[];
+  /**
+   * Raised as break-glass (docs/policy.md, "Break-glass"): the workflow grants at once without approval
+   * (`policy` keeps its steps: their approvers review) and waits for the review. Absent: an ordinary ticket.
+   */
+  breakGlass?: TicketBreakGlass;
   /** Set when a long-lived workflow continued as new: where it was. */
   resume?: TicketResume;
   /** History length past which the workflow continues as new (default 5,000 events). */
@@ -57,6 +63,14 @@ export interface TicketAutoApproval {
   policies: { id: string; revision: number; policyId: string; advice: string | null }[];
   /** For the log: "auto-approved by <document>: <advice>". */
   reason: string;
+}
+
+/** How a break-glass ticket is reviewed, and why it was allowed. */
+export interface TicketBreakGlass {
+  /** When the review is due (the ticket's creation plus the policy's `breakGlass.reviewWithinSeconds`). */
+  reviewDueAt: string;
+  /** The BreakGlass permits that matched, for every entitlement the ticket adds. */
+  policies: { id: string; revision: number; policyId: string; advice: string | null }[];
 }
 
 /** What a ticket workflow carries into its next run when it continues as new. */
@@ -83,6 +97,8 @@ export interface TicketState {
   resolvedAt: string | null;
   resolvedInSeconds: number | null;
   childTicketIds: string[];
+  /** Break-glass tickets only: their post-hoc review. */
+  review?: BreakGlassReview;
 }
 
 export interface PersistTicketStateInput {

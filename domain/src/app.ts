@@ -71,6 +71,25 @@ export interface AccessPolicy {
   expiryNoticeSeconds?: number;
   /** Limits on extending the same access (docs/policy.md, "Lifetime"). Absent: extensions as any request. */
   extensions?: ExtensionPolicy;
+  /** Break-glass access: how long it may last and how soon it must be reviewed (docs/policy.md, "Break-glass"). */
+  breakGlass?: BreakGlassPolicy;
+}
+
+export interface BreakGlassPolicy {
+  /** The longest break-glass access, in seconds; no duration asked means this long from now. Absent: 4 hours. */
+  maxSeconds?: number;
+  /** How long after the ticket was raised an approver must confirm or revoke it. Absent: 24 hours. */
+  reviewWithinSeconds?: number;
+}
+
+export const DEFAULT_BREAK_GLASS = { maxSeconds: 4 * 3600, reviewWithinSeconds: 86400 } as const;
+
+/** A break-glass policy with its defaults filled in. */
+export function breakGlassLimits(policy: BreakGlassPolicy | undefined): Required<BreakGlassPolicy> {
+  return {
+    maxSeconds: policy?.maxSeconds ?? DEFAULT_BREAK_GLASS.maxSeconds,
+    reviewWithinSeconds: policy?.reviewWithinSeconds ?? DEFAULT_BREAK_GLASS.reviewWithinSeconds,
+  };
 }
 
 export interface ExtensionPolicy {

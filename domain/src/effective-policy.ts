@@ -6,8 +6,10 @@
 import {
   DEFAULT_EXPIRY_NOTICE_SECONDS,
   DEFAULT_RERAISE_WINDOW_SECONDS,
+  breakGlassLimits,
   type AccessPolicy,
   type App,
+  type BreakGlassPolicy,
   type ApprovalStepPolicy,
   type Entitlement,
   type ExtensionPolicy,
@@ -36,6 +38,13 @@ function stricterExtensions(a: ExtensionPolicy, b: ExtensionPolicy): boolean {
   return !a.autoApproveWithinMax && b.autoApproveWithinMax === true;
 }
 
+/** The shorter break-glass access, then the sooner review. */
+function stricterBreakGlass(a: BreakGlassPolicy, b: BreakGlassPolicy): boolean {
+  const [x, y] = [breakGlassLimits(a), breakGlassLimits(b)];
+  if (x.maxSeconds !== y.maxSeconds) return x.maxSeconds < y.maxSeconds;
+  return x.reviewWithinSeconds < y.reviewWithinSeconds;
+}
+
 /**
  * How every limit combines. Typed over every field of the policy, so a new limit does not compile until
  * it says which of two values is the stricter.
@@ -50,6 +59,8 @@ const RULES: { [K in LimitKey]-?: LimitRule<NonNullable<Limits[K]>> } = {
   expiryNoticeSeconds: { absent: DEFAULT_EXPIRY_NOTICE_SECONDS, stricter: (a, b) => a > b },
   // One entitlement's extension limits as a whole: fewer extensions, then shorter ones, then no auto-approval.
   extensions: { stricter: stricterExtensions },
+  // One entitlement's break-glass settings as a whole: shorter access, then a sooner review.
+  breakGlass: { absent: {}, stricter: stricterBreakGlass },
 };
 
 export interface LimitSource<T> {

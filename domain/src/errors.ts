@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   WEBHOOK_DISABLED: 409,
   /** A write carried a `revision` the resource has moved past: someone changed it since the writer read it. */
   REVISION_CONFLICT: 409,
+  /** `POST /tickets/:id/review` on a ticket that is not break-glass, or whose review is over. */
+  REVIEW_NOT_PENDING: 409,
   /** `DELETE /apps/:id` while someone holds access in the app: revoke it first. */
   APP_HAS_ACCESS: 409,
   POLICY_VIOLATION: 422,

@@ -13,3 +13,4 @@ export * from './notifications';
 export * from './ticket-state';
 export * from './reindex';
 export * from './offboarding';
+export * from './break-glass';

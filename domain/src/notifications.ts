@@ -8,6 +8,7 @@
  * webhook endpoint, and one `notifyWorkflow` for the people it concerns (Slack, email). Deliveries run
  * in workflows of their own, so a slow or dead endpoint never delays the ticket.
  */
+import { ADMIN_ROLE } from './identity';
 import type {
   AccessStatus,
   ApprovalState,
@@ -144,6 +145,10 @@ export const TICKET_EVENT_TYPES: readonly LogEventType[] = [
   'escalated',
   'approver_removed',
   'expiring_soon',
+  'break_glass',
+  'break_glass_confirmed',
+  'break_glass_revoked',
+  'break_glass_escalated',
 ];
 
 // ── Webhooks ─────────────────────────────────────────────────────────────────────────────────────
@@ -203,7 +208,11 @@ export type NotificationKind =
   /** To the requester and beneficiary: the access is live. */
   | 'access_granted'
   /** To the requester and beneficiary: the access ends soon (extend it). */
-  | 'access_expiring';
+  | 'access_expiring'
+  /** To every approver of the ticket's steps and every admin: access was taken by break-glass; review it. */
+  | 'break_glass'
+  /** To the fallback reviewers: a break-glass ticket was not reviewed in time. */
+  | 'break_glass_overdue';
 
 /** One message to one person about one event, on every channel configured for it. */
 export interface Notification {
@@ -255,9 +264,12 @@ export interface NotificationActivities {
 
 // ── Who hears about what ─────────────────────────────────────────────────────────────────────────
 
-/** Who a notification goes to, before approver rules are resolved to people. */
+/**
+ * Who a notification goes to, before approver rules are resolved to people. `step`: the approval step
+ * concerned (absent for break-glass reviewers, who review the whole ticket).
+ */
 export type NotificationAudience =
-  { approvers: string[]; step: number; excludeApproved: boolean } | { requester: true };
+  { approvers: string[]; step?: number; excludeApproved: boolean } | { requester: true };
 
 export interface PlannedNotification {
   kind: NotificationKind;
@@ -320,6 +332,15 @@ export function plannedNotifications(event: TicketEvent): PlannedNotification[] 
       return [{ kind: 'access_granted', audience: requester }];
     case 'expiring_soon':
       return [{ kind: 'access_expiring', audience: requester }];
+    case 'break_glass': {
+      // Every approver of every step (none of them approved it) and every admin, at once.
+      const reviewers = [...new Set([...t.approval.steps.flatMap((s) => s.approvers), `role:${ADMIN_ROLE}`])];
+      return [{ kind: 'break_glass', audience: { approvers: reviewers, excludeApproved: false } }];
+    }
+    case 'break_glass_escalated': {
+      const to = Array.isArray(event.details.to) ? event.details.to.map(String) : [];
+      return [{ kind: 'break_glass_overdue', audience: { approvers: to, excludeApproved: false } }];
+    }
     default:
       return [];
   }
@@ -335,4 +356,6 @@ export const NOTIFYING_EVENT_TYPES: readonly LogEventType[] = [
   'escalated',
   'granted',
   'expiring_soon',
+  'break_glass',
+  'break_glass_escalated',
 ];

@@ -27,5 +27,8 @@ export function newTicketState(input: TicketWorkflowInput): TicketState {
     resolvedAt: null,
     resolvedInSeconds: null,
     childTicketIds: [],
+    ...(input.breakGlass
+      ? { review: { state: 'pending' as const, dueAt: input.breakGlass.reviewDueAt, escalated: false } }
+      : {}),
   };
 }

@@ -38,7 +38,15 @@ export type LogEventType =
   /** A leaver was taken out of the approvers of the ticket's waiting steps (details: userId, steps). */
   | 'approver_removed'
   /** Limited access ends within the policy's `expiryNoticeSeconds`: the requester is told. */
-  | 'expiring_soon';
+  | 'expiring_soon'
+  /** Break-glass: access granted at create without approval, to be reviewed (details: dueAt, policies). */
+  | 'break_glass'
+  /** An approver confirmed a break-glass ticket in its review. */
+  | 'break_glass_confirmed'
+  /** An approver revoked a break-glass ticket in its review (the access then ends as on a revoke). */
+  | 'break_glass_revoked'
+  /** Nobody reviewed a break-glass ticket by its due time: its fallback reviewers are told (details: to). */
+  | 'break_glass_escalated';
 
 /**
  * Access that lasts `seconds` from the moment it is granted, however late it is approved. The ticket keeps
@@ -142,6 +150,23 @@ export interface Ticket {
   resolvedAt: string | null;
   resolvedInSeconds: number | null;
   workflow: WorkflowRef;
+  /** Raised as break-glass: granted at once, reviewed afterwards (`review`). */
+  breakGlass: boolean;
+  /** The post-hoc review of a break-glass ticket; null for any other ticket. */
+  review: BreakGlassReview | null;
+}
+
+export type ReviewState = 'pending' | 'confirmed' | 'revoked';
+
+/** The review of break-glass access: an approver confirms or revokes it by `dueAt`, else it escalates. */
+export interface BreakGlassReview {
+  state: ReviewState;
+  dueAt: string;
+  escalated: boolean;
+  /** Who confirmed or revoked it, when and why. */
+  by?: string;
+  at?: string;
+  comment?: string;
 }
 
 /** The action of a ticket follows from its changes: all add, all remove, or both (a move). */

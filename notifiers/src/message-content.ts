@@ -149,6 +149,26 @@ export function notificationContent(n: Notification, ctx: ContentContext): Messa
         hint: `Need it longer? Extend it from the ticket in Gatehouse, or with the API: POST ${api} with {"end": "<new end>", "reason": "…"}.`,
       };
     }
+    case 'break_glass':
+    case 'break_glass_overdue': {
+      const due = typeof event.details.dueAt === 'string' ? formatTime(event.details.dueAt) : 'soon';
+      const api = `${ctx.publicUrl.replace(/\/$/, '')}/tickets/${t.id}/review`;
+      return {
+        title:
+          n.kind === 'break_glass'
+            ? `Break-glass: ${personName(t.beneficiary)} took access to ${t.app.name} (${t.id})`
+            : `Overdue: break-glass ${t.id} was not reviewed`,
+        lines: [
+          `${personName(t.requester)} broke glass: access to ${t.app.name} (${t.changes.map((c) => `${c.op} ${c.entitlementName}`).join(', ')}) was granted at once, without approval.`,
+          n.kind === 'break_glass'
+            ? `An approver must confirm or revoke it by ${due}.`
+            : `Its review was due ${due} and nobody has confirmed or revoked it.`,
+        ],
+        facts: ticketFacts(t),
+        link,
+        hint: `Review it from the ticket in Gatehouse, or with the API: POST ${api} with {"decision": "confirm" | "revoke", "comment": "…"}.`,
+      };
+    }
   }
 }
 

@@ -42,11 +42,16 @@ export interface TicketDoc {
   resolvedInSeconds: number | null;
   workflow: { workflowId: string; runId: string | null };
   version: number;
+  /** Break-glass tickets only (absent on others): raised as break-glass, and their review. */
+  breakGlass?: boolean;
+  review?: unknown;
   /** Query helpers, derived from the fields above on every write. */
   entitlementIds: string[];
   approverRules: string[];
   awaitingRules: string[];
   awaitingExcluded: string[];
+  /** A break-glass review is still to be done: the tracker keeps the ticket in its Open tab. */
+  reviewPending?: boolean;
 }
 
 export const TicketSchema = new Schema<TicketDoc>(
@@ -74,10 +79,13 @@ export const TicketSchema = new Schema<TicketDoc>(
     resolvedInSeconds: { type: Number, default: null },
     workflow: { workflowId: String, runId: { type: String, default: null } },
     version: { type: Number, default: 0 },
+    breakGlass: Boolean,
+    review: Schema.Types.Mixed,
     entitlementIds: [String],
     approverRules: [String],
     awaitingRules: [String],
     awaitingExcluded: [String],
+    reviewPending: Boolean,
   },
   { ...opts, collection: 'tickets' },
 );

@@ -25,6 +25,8 @@ export type TicketRow = Pick<
   | 'approverRules'
   | 'awaitingRules'
   | 'awaitingExcluded'
+  | 'breakGlass'
+  | 'reviewPending'
 >;
 
 export const TICKET_ROW_FIELDS = [
@@ -38,14 +40,24 @@ export const TICKET_ROW_FIELDS = [
   'action',
   'app',
   'reason',
+  'duration',
   'createdAt',
   'resolvedAt',
-  'duration',
   'resolvedInSeconds',
   'approverRules',
   'awaitingRules',
   'awaitingExcluded',
+  'breakGlass',
+  'reviewPending',
 ] as const satisfies readonly (keyof TicketRow)[];
+
+/**
+ * The status a ticket is counted and listed under in the tracker's tabs: its own, except that approved
+ * break-glass access still awaiting its review stays open (`pending`) until reviewed.
+ */
+export function tabStatusOf(row: Pick<TicketRow, 'status' | 'reviewPending'>): string {
+  return row.reviewPending === true ? 'pending' : row.status;
+}
 
 export function ticketRowOf(doc: TicketDoc): TicketRow {
   return Object.fromEntries(TICKET_ROW_FIELDS.map((f) => [f, doc[f]])) as TicketRow;

@@ -1,5 +1,5 @@
 import type { Collection } from 'mongoose';
-import { TICKET_ROW_FIELDS, TicketFeed, type FeedEntry, type TicketRow } from './ticket-feed';
+import { tabStatusOf, TICKET_ROW_FIELDS, TicketFeed, type FeedEntry, type TicketRow } from './ticket-feed';
 
 /** How many feed slots one catch-up reads at once (in parallel, each a lookup by `_id`). */
 const BATCH = 16;
@@ -99,7 +99,7 @@ export class TicketListIndex {
 
   /**
    * One pass over the rows, newest first: the first `limit` rows that pass `page`, and how many rows pass
-   * `counted`, by status (`page` implies `counted`).
+   * `counted`, by the status their tab counts them under (`tabStatusOf`; `page` implies `counted`).
    */
   scan(
     counted: (row: TicketRow) => boolean,
@@ -110,7 +110,8 @@ export class TicketListIndex {
     const byStatus = new Map<string, number>();
     for (const row of this.rows) {
       if (!counted(row)) continue;
-      byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + 1);
+      const status = tabStatusOf(row);
+      byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
       if (rows.length < limit && page(row)) rows.push(row);
     }
     return { rows, byStatus };

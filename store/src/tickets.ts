@@ -2,7 +2,7 @@ import type { Collection, Connection, FilterQuery, Model } from 'mongoose';
 import type { Duration, PersistTicketStateInput, Ticket, TicketStatus, TicketType } from '@gatehouse/domain';
 import { isDuplicateKeyError } from './connection';
 import { TicketSchema, type TicketDoc } from './schemas';
-import { TicketFeed, ticketRowOf, type TicketRow } from './ticket-feed';
+import { tabStatusOf, TicketFeed, ticketRowOf, type TicketRow } from './ticket-feed';
 import { TicketListIndex } from './ticket-list-index';
 
 export const TICKET_ID_PREFIX = 'TCK-';
@@ -51,6 +51,16 @@ export interface TicketListItem {
   createdAt: string;
   resolvedAt: string | null;
   resolvedInSeconds: number | null;
+  /** Break-glass tickets only: raised as break-glass, and whether their review is still to be done. */
+  breakGlass?: true;
+  reviewPending?: boolean;
+}
+
+/** A tab's filter: the database form of `tabStatusOf`. */
+function tabFilter(tab: Exclude<TicketTab, 'all'>): FilterQuery<TicketDoc> {
+  if (tab === 'open') return { $or: [{ status: 'pending' }, { reviewPending: true }] };
+  if (tab === 'closed') return { status: 'approved', reviewPending: { $ne: true } };
+  return { status: TAB_STATUS[tab] };
 }
 
 /** Query helpers stored beside the ticket, derived on every write so the tracker needs no joins. */
@@ -67,6 +77,7 @@ function derived(t: PersistTicketStateInput['ticket'], s: PersistTicketStateInpu
     ],
     awaitingRules: s.status === 'pending' ? s.approval.awaiting : [],
     awaitingExcluded: [t.requester.id, t.beneficiary.id, ...(step?.approvedBy ?? [])],
+    ...(s.review ? { reviewPending: s.review.state === 'pending' } : {}),
   };
 }
 
@@ -96,6 +107,8 @@ export function newTicketDoc(input: PersistTicketStateInput): TicketDoc {
     resolvedInSeconds: s.resolvedInSeconds,
     workflow: { workflowId: t.ticketId, runId: input.runId || null },
     version: input.version,
+    ...(t.breakGlass ? { breakGlass: true } : {}),
+    ...(s.review ? { review: s.review } : {}),
     ...derived(t, s),
   };
 }
@@ -357,7 +370,7 @@ export class TicketRepository {
     const base = this.baseFilter(q);
     const page: FilterQuery<TicketDoc> = { ...base };
     const and = [...((base.$and as FilterQuery<TicketDoc>[]) ?? [])];
-    if (q.tab !== 'all') and.push({ status: TAB_STATUS[q.tab] });
+    if (q.tab !== 'all') and.push(tabFilter(q.tab));
     if (q.cursor !== undefined) and.push({ seq: { $lt: q.cursor } });
     if (and.length) page.$and = and;
     return { base, page };
@@ -385,20 +398,33 @@ export class TicketRepository {
           action: 1,
           app: 1,
           reason: 1,
+          duration: 1,
           createdAt: 1,
           resolvedAt: 1,
           resolvedInSeconds: 1,
+          breakGlass: 1,
+          reviewPending: 1,
         })
         .sort({ seq: -1 })
         .limit(q.limit + 1)
         .lean<TicketDoc[]>()
         .exec(),
       this.model
-        .aggregate<{ _id: string; n: number }>([{ $match: base }, { $group: { _id: '$status', n: { $sum: 1 } } }])
+        .aggregate<{
+          _id: { status: string; reviewPending?: boolean | null };
+          n: number;
+        }>([
+          { $match: base },
+          { $group: { _id: { status: '$status', reviewPending: '$reviewPending' }, n: { $sum: 1 } } },
+        ])
         .exec(),
     ]);
-    return pageOf(docs, q.limit, new Map(grouped.map((g) => [g._id, g.n])));
-          duration: 1,
+    const byTab = new Map<string, number>();
+    for (const g of grouped) {
+      const key = tabStatusOf({ status: g._id.status, reviewPending: g._id.reviewPending === true });
+      byTab.set(key, (byTab.get(key) ?? 0) + g.n);
+    }
+    return pageOf(docs, q.limit, byTab);
   }
 }
 
@@ -423,7 +449,7 @@ function rowPredicates(q: TicketListQuery): [(row: TicketRow) => boolean, (row: 
         r.awaitingRules.some((rule) => rules.has(rule)) &&
         !r.awaitingExcluded.includes(viewer.id)));
   const page = (r: TicketRow) =>
-    (tabStatus === undefined || r.status === tabStatus) && (q.cursor === undefined || r.seq < q.cursor);
+    (tabStatus === undefined || tabStatusOf(r) === tabStatus) && (q.cursor === undefined || r.seq < q.cursor);
   return [counted, page];
 }
 
@@ -446,9 +472,12 @@ function pageOf(rows: ShownRow[], limit: number, byStatus: Map<string, number>):
       action: d.action,
       app: d.app,
       comment: d.reason,
+      // Rows written before lists carried it have none.
+      duration: (d.duration ?? null) as Duration | null,
       createdAt: d.createdAt,
       resolvedAt: d.resolvedAt,
       resolvedInSeconds: d.resolvedInSeconds,
+      ...(d.breakGlass ? { breakGlass: true, reviewPending: d.reviewPending === true } : {}),
     })),
     nextCursor: rows.length > limit ? String(page[page.length - 1].seq) : null,
     counts: {
@@ -472,8 +501,6 @@ export function ticketFromDoc(doc: TicketDoc, uiBaseUrl: string, namespace: stri
     status: doc.status as Ticket['status'],
     requester: doc.requester,
     beneficiary: doc.beneficiary,
-      // Rows written before lists carried it have none.
-      duration: (d.duration ?? null) as Duration | null,
     app: doc.app,
     changes: doc.changes as Ticket['changes'],
     duration: (doc.duration ?? null) as Ticket['duration'],
@@ -496,6 +523,8 @@ export function ticketFromDoc(doc: TicketDoc, uiBaseUrl: string, namespace: stri
     createdAt: doc.createdAt,
     resolvedAt: doc.resolvedAt ?? null,
     resolvedInSeconds: doc.resolvedInSeconds ?? null,
+    breakGlass: doc.breakGlass === true,
+    review: (doc.review ?? null) as Ticket['review'],
     workflow: {
       workflowId: doc.workflow.workflowId,
       runId: doc.workflow.runId ?? null,

@@ -48,6 +48,7 @@ export class TicketQueries {
           resolvedAt: state.resolvedAt,
           resolvedInSeconds: state.resolvedInSeconds,
           childTicketIds: state.childTicketIds,
+          review: state.review ?? base.review,
         }
       : base;
     return { ...merged, licenses: await this.licenseUsage(doc, app) };
