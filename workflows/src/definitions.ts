@@ -64,6 +64,14 @@ export const removeApproverUpdate = defineUpdate<TicketState, [RemoveApproverInp
   TICKET_MESSAGE_NAMES.removeApprover,
 );
 
+/** An approver's post-hoc review of a break-glass ticket (break-glass.ts). */
+export interface ReviewInput {
+  actor: DecisionActor;
+  decision: 'confirm' | 'revoke';
+  comment?: string | null;
+}
+export const reviewBreakGlassUpdate = defineUpdate<TicketState, [ReviewInput]>('reviewBreakGlass');
+
 /** Sent to the workflow that owns the access: start this extension (or re-raise) ticket as your child. */
 export const requestExtensionUpdate = defineUpdate<TicketState, [TicketWorkflowInput]>('requestExtension');
 export const requestReraiseUpdate = defineUpdate<TicketState, [TicketWorkflowInput]>('requestReraise');
@@ -97,6 +105,8 @@ export const PATCHES = {
    * with nobody escalates at once, when it is current or when it opens.
    */
   approverRemoval: 'approver-removal',
+  /** Break-glass tickets (input `breakGlass`): granted at start without approval, then reviewed (break-glass.ts). */
+  breakGlass: 'break-glass',
   /** Relative access (`duration.type` `relative`) ends `seconds` after it is granted. */
   relativeDuration: 'relative-duration',
 } as const;

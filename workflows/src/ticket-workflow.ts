@@ -21,7 +21,7 @@
  * Every Update has a validator, so an ineligible caller is refused before anything enters history, and
  * every state-changing handler runs under the run's lock, re-validating inside it.
  */
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import type { TicketState, TicketWorkflowInput } from '@gatehouse/domain';
 import {
   accessEndedSignal,
@@ -34,15 +34,23 @@ import {
   requestExtensionUpdate,
   requestReraiseUpdate,
   retryApplyUpdate,
+  reviewBreakGlassUpdate,
   revokeAccessUpdate,
   ticketStateQuery,
+  PATCHES,
 } from './definitions';
 import { AccessPeriod } from './access-period';
+import { BreakGlass } from './break-glass';
 import { Decisions } from './decisions';
 import { Extensions } from './extensions';
 import { ticketCreated } from './metrics';
 import { Provisioning } from './provisioning';
-import { SYSTEM, TicketRun } from './ticket-run';
+import { refuse, SYSTEM, TicketRun } from './ticket-run';
+
+/** A review sent to a ticket that was not raised as break-glass. */
+function refuseReview(ticketId: string): never {
+  refuse('REVIEW_NOT_PENDING', `Ticket ${ticketId} is not a break-glass ticket awaiting review.`);
+}
 
 export async function ticketWorkflow(input: TicketWorkflowInput): Promise<TicketState> {
   const run = new TicketRun(input);
@@ -50,6 +58,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   const period = new AccessPeriod(run);
   const provisioning = new Provisioning(run, period);
   const extensions = new Extensions(run, period);
+  // Only break-glass tickets ask: histories of other tickets replay without the patch's marker.
+  const breakGlass = input.breakGlass && patched(PATCHES.breakGlass) ? new BreakGlass(run) : null;
 
   // ── Messages ──
   setHandler(ticketStateQuery, () => run.state);
@@ -70,6 +80,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   setHandler(extensionApprovedSignal, (s) => extensions.extensionApproved(s));
   setHandler(extensionAppliedSignal, (a) => extensions.extensionApplied(a));
   setHandler(accessEndedSignal, (s) => extensions.accessEndedFirst(s));
+  setHandler(reviewBreakGlassUpdate, (r) => (breakGlass ? breakGlass.reviewed(r) : refuseReview(input.ticketId)), {
+    validator: (r) => (breakGlass ? breakGlass.validateReview(r) : refuseReview(input.ticketId)),
+  });
 
   // ── Continued as new: back to the phase the previous run was in ──
   const resume = input.resume;
@@ -77,15 +90,18 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
     run.startWriters();
     void extensions.answerLoop();
     run.changed(); // records this run's id in the read model
+    const review = breakGlass?.awaitReview();
     if (resume.phase === 'active') await period.active();
     else await period.linger(run.lingerUntil ?? Date.now());
+    await review;
     return run.finish();
   }
 
   // ── Pending → decided ──
   run.startWriters();
   ticketCreated(input);
-  if (run.state.approval.steps.length === 0) {
+  if (breakGlass) breakGlass.grant();
+  else if (run.state.approval.steps.length === 0) {
     // The gateway decided an AutoApprove at create and gave the ticket no steps; histories without it replay as before.
     const auto = input.autoApproval;
     if (auto) run.log('auto_approved', SYSTEM, auto.reason, { policies: auto.policies });
@@ -95,11 +111,13 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   run.changed(); // the first version: `created` (and the policy's own approval) become its first events
   if ((await decisions.decided()) === false) await decisions.timedOut();
 
-  // ── Decided → active → ended ──
+  // ── Decided → active → ended (a break-glass review runs beside it, and is waited for) ──
+  const review = breakGlass?.awaitReview();
   void extensions.answerLoop();
   if (run.state.status === 'approved') {
     if (input.type === 'extend') await extensions.applyExtension();
     else await provisioning.provision();
   }
+  await review;
   return run.finish();
 }
