@@ -123,6 +123,16 @@ permit (principal in Gatehouse::Group::"sre", action == Gatehouse::Action::"Auto
 when { context has durationSeconds && context.durationSeconds <= 3600 };`,
   );
   const sre = person('sre-', ['sre']);
+  // Validate says beforehand that it would be approved at once, and by which policy, as the log will.
+  const validated = await stack.as(sre).post('/tickets/validate', request(appId, 'maintainer', inHours(0.9)));
+  expect(validated.body).toEqual({
+    ok: true,
+    flags: [],
+    autoApproval: {
+      reason: `auto-approved by ${doc}: on call for payments`,
+      policies: [{ id: doc, revision: 1, policyId: `${doc}#1`, advice: 'on call for payments' }],
+    },
+  });
   const created = await stack.as(sre).post('/tickets', request(appId, 'maintainer', inHours(0.9)));
   expect(created.status).toBe(201);
   const active = await waitForAccess(created.body.id, 'active');
@@ -136,7 +146,17 @@ when { context has durationSeconds && context.durationSeconds <= 3600 };`,
   });
   expect(active.log.map((e: { event: string }) => e.event)).not.toContain('approved');
 
-  // Longer than the policy allows: the app's approvers decide.
+  // Longer than the policy allows: the app's approvers decide, and validate says no auto-approval.
+  const longValidated = await stack
+    .as(person('sre-', ['sre']))
+    .post('/tickets/validate', request(appId, 'maintainer', inHours(4)));
+  expect(longValidated.body).toEqual({ ok: true, flags: [] });
+  // A relative duration is decided by its seconds.
+  const relative = await stack.as(person('sre-', ['sre'])).post('/tickets/validate', {
+    ...request(appId, 'maintainer'),
+    duration: { type: 'relative', seconds: 1800 },
+  });
+  expect(relative.body.autoApproval?.reason).toBe(`auto-approved by ${doc}: on call for payments`);
   const long = await stack.as(person('sre-', ['sre'])).post('/tickets', request(appId, 'maintainer', inHours(4)));
   expect(long.status).toBe(201);
   expect(long.body).toMatchObject({ status: 'pending', approval: { steps: [expect.anything()] } });
@@ -147,6 +167,10 @@ when { context has durationSeconds && context.durationSeconds <= 3600 };`,
     frozen,
     `forbid (principal, action == Gatehouse::Action::"AutoApprove", resource in Gatehouse::App::"${appId}");`,
   );
+  const frozenValidated = await stack
+    .as(person('sre-', ['sre']))
+    .post('/tickets/validate', request(appId, 'maintainer', inHours(0.9)));
+  expect(frozenValidated.body.autoApproval).toBeUndefined();
   const held = await stack.as(person('sre-', ['sre'])).post('/tickets', request(appId, 'maintainer', inHours(0.9)));
   expect(held.status).toBe(201);
   expect(held.body).toMatchObject({ status: 'pending', approval: { steps: [expect.anything()] } });
