@@ -12,6 +12,11 @@ export interface PolicyVersion {
   /** Who published it (the admin's user id). */
   author: string;
   at: string;
+  /**
+   * The document was deleted by this version (`DELETE /policies/:id`): it holds no text, and the document
+   * counts as absent until a later version publishes it again. Absent on every other version.
+   */
+  deleted?: true;
 }
 
 interface PolicyVersionDoc extends PolicyVersion {
@@ -28,6 +33,7 @@ const PolicyVersionSchema = new Schema<PolicyVersionDoc>(
     description: { type: String, default: null },
     author: String,
     at: String,
+    deleted: { type: Boolean, default: undefined },
   },
   { versionKey: false, minimize: false, collection: 'policy_versions' },
 );
@@ -41,6 +47,7 @@ function versionFromDoc(doc: PolicyVersionDoc): PolicyVersion {
     description: doc.description ?? null,
     author: doc.author,
     at: doc.at,
+    ...(doc.deleted ? { deleted: true as const } : {}),
   };
 }
 
@@ -48,6 +55,7 @@ function versionFromDoc(doc: PolicyVersionDoc): PolicyVersion {
  * Policy documents as an append-only list of versions. The store has no transactions and loses concurrent
  * guarded updates, so a revision is claimed by inserting its `<policyId>:<revision>` document: of two
  * writers of the same revision exactly one insert succeeds. The current version is the highest revision.
+ * A deletion is a version too (`deleted`), so it is claimed, counted and audited like any change.
  */
 export class PolicyRepository {
   readonly model: Model<PolicyVersionDoc>;
@@ -82,11 +90,14 @@ export class PolicyRepository {
     return docs.map(versionFromDoc);
   }
 
-  /** The current version of every document, by id. */
+  /** The current version of every document, by id; deleted documents are left out. */
   async current(): Promise<PolicyVersion[]> {
     const docs = await this.model.find({}).sort({ policyId: 1, revision: -1 }).lean<PolicyVersionDoc[]>().exec();
     const seen = new Set<string>();
-    return docs.filter((d) => !seen.has(d.policyId) && seen.add(d.policyId)).map(versionFromDoc);
+    return docs
+      .filter((d) => !seen.has(d.policyId) && seen.add(d.policyId))
+      .filter((d) => !d.deleted)
+      .map(versionFromDoc);
   }
 
   /**

@@ -227,3 +227,42 @@ test('a version another gateway publishes applies here within the reload interva
   );
   expect(refused.policies).toEqual([expect.objectContaining({ id, revision: 1 })]);
 });
+
+test('DELETE removes a document: it stops deciding at once, is audited, and honours revision', async () => {
+  const appId = await createApp(stack);
+  const user = uniqueId('del-');
+  await directoryUser(user, { groups: ['deleted-doc'] });
+  const id = uniqueId('gone-');
+  const forbid = 'forbid (principal in Gatehouse::Group::"deleted-doc", action, resource);';
+  expect((await admin().put(`/policies/${id}`, { cedar: forbid, revision: 0 })).status).toBe(201);
+  const simulate = () => admin().post('/policies/simulate', { userId: user, appId, entitlementId: 'maintainer' });
+  expect((await simulate()).body.request.allowed).toBe(false);
+
+  // Admins only; a stale revision changes nothing.
+  expect((await stack.as(users.alice).request('DELETE', `/policies/${id}`)).status).toBe(403);
+  const stale = await admin().request('DELETE', `/policies/${id}?revision=2`);
+  expect([stale.status, stale.body.code]).toEqual([409, 'REVISION_CONFLICT']);
+  expect((await simulate()).body.request.allowed).toBe(false);
+
+  expect((await admin().request('DELETE', `/policies/${id}?revision=1`)).status).toBe(204);
+  expect((await simulate()).body.request.allowed).toBe(true);
+  expect((await admin().get(`/policies/${id}`)).status).toBe(404);
+  expect((await admin().get('/policies')).body.map((p: { id: string }) => p.id)).not.toContain(id);
+  // What was published stays readable by its revision.
+  expect((await admin().get(`/policies/${id}?revision=1`)).body).toMatchObject({ revision: 1, cedar: forbid });
+  const audit = await admin().get(`/audit?action=policy.delete&target=${id}`);
+  expect(audit.body.items ?? audit.body).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ actor: 'root', action: 'policy.delete', target: id, status: 204 }),
+    ]),
+  );
+
+  // Gone: deleting again or deleting what never was is 404; publishing again starts it anew.
+  expect((await admin().request('DELETE', `/policies/${id}`)).status).toBe(404);
+  expect((await admin().request('DELETE', `/policies/${uniqueId('never-')}`)).status).toBe(404);
+  const again = await admin().put(`/policies/${id}`, { cedar: forbid, revision: 0 });
+  expect(again.status).toBe(201);
+  expect(again.body.revision).toBe(3);
+  expect((await simulate()).body.request.allowed).toBe(false);
+  expect((await admin().request('DELETE', `/policies/${id}`)).status).toBe(204);
+});

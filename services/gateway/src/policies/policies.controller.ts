@@ -1,5 +1,18 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Res, UseFilters } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Actor } from '@gatehouse/domain';
 import { Store, type PolicyVersion } from '@gatehouse/store';
@@ -30,6 +43,11 @@ function view(v: PolicyVersion) {
     author: v.author,
     at: v.at,
   };
+}
+
+/** The revision a guarded change must name: the current one, or 0 for a document that is absent or deleted. */
+function currentRevision(latest: PolicyVersion | null): number {
+  return latest && !latest.deleted ? latest.revision : 0;
 }
 
 function policyId(id: string): string {
@@ -72,11 +90,19 @@ export class PoliciesController {
   async get(@Param('id') id: string, @Query() q: PolicyQuery) {
     const versions = await this.store.policies.versions(policyId(id));
     const shown = q.revision === undefined ? versions[0] : versions.find((v) => v.revision === q.revision);
-    if (!shown) fail('NOT_FOUND', q.revision ? `No revision ${q.revision} of policy ${id}.` : `No policy ${id}.`);
+    // A deleted document is gone; its earlier revisions stay readable by number.
+    if (!shown || shown.deleted)
+      fail('NOT_FOUND', q.revision ? `No revision ${q.revision} of policy ${id}.` : `No policy ${id}.`);
     return {
       ...view(shown),
       current: shown.revision === versions[0].revision,
-      versions: versions.map((v) => ({ revision: v.revision, description: v.description, author: v.author, at: v.at })),
+      versions: versions.map((v) => ({
+        revision: v.revision,
+        description: v.description,
+        author: v.author,
+        at: v.at,
+        ...(v.deleted ? { deleted: true } : {}),
+      })),
     };
   }
 
@@ -101,13 +127,14 @@ export class PoliciesController {
     const warnings = checked(dto.cedar);
     for (let attempt = 1; ; attempt++) {
       const latest = await this.store.policies.latest(id);
-      const current = latest?.revision ?? 0;
+      const current = currentRevision(latest);
       if (dto.revision !== undefined && dto.revision !== current) {
         fail('REVISION_CONFLICT', `Policy ${id} is at revision ${current}, not ${dto.revision}: read it again.`);
       }
       const version: PolicyVersion = {
         policyId: id,
-        revision: current + 1,
+        // Numbers go on after a deletion: every revision ever published stays readable.
+        revision: (latest?.revision ?? 0) + 1,
         cedar: dto.cedar,
         // Omitted: the document keeps its description.
         description: dto.description ?? latest?.description ?? null,
@@ -117,11 +144,53 @@ export class PoliciesController {
       // The insert of `<id>:<revision>` is the lock: of two writers of the same revision one gets false.
       if (await this.store.policies.insert(version)) {
         await this.decisions.reload();
-        res.status(version.revision === 1 ? 201 : 200);
+        res.status(current === 0 ? 201 : 200);
         return { ...view(version), warnings };
       }
       if (dto.revision !== undefined) {
         fail('REVISION_CONFLICT', `Policy ${id} was changed meanwhile (revision ${current + 1}): read it again.`);
+      }
+      if (attempt === UNGUARDED_ATTEMPTS) fail('REVISION_CONFLICT', `Policy ${id} keeps changing: send its revision.`);
+    }
+  }
+
+  @Delete('policies/:id')
+  @HttpCode(204)
+  @AdminOnly()
+  @Audited('policy.delete', 'id')
+  @ApiOperation({
+    summary: 'Delete a policy document (admin): it stops deciding at once; its earlier revisions stay readable',
+  })
+  @ApiNoContentResponse()
+  @ApiResponse({ status: 404, description: 'NOT_FOUND: no such document, or it is deleted already' })
+  @ApiResponse({ status: 409, description: 'REVISION_CONFLICT: `?revision=` is not the current revision' })
+  async delete(@Param('id') id: string, @Query() q: PolicyQuery, @CurrentActor() actor: Actor): Promise<void> {
+    policyId(id);
+    for (let attempt = 1; ; attempt++) {
+      const latest = await this.store.policies.latest(id);
+      if (!latest || latest.deleted) fail('NOT_FOUND', `No policy ${id}.`);
+      if (q.revision !== undefined && q.revision !== latest.revision) {
+        fail('REVISION_CONFLICT', `Policy ${id} is at revision ${latest.revision}, not ${q.revision}: read it again.`);
+      }
+      // A version of its own (claimed like any other), so other gateways notice it and reload.
+      const tombstone: PolicyVersion = {
+        policyId: id,
+        revision: latest.revision + 1,
+        cedar: '',
+        description: latest.description,
+        author: actor.id,
+        at: new Date().toISOString(),
+        deleted: true,
+      };
+      if (await this.store.policies.insert(tombstone)) {
+        await this.decisions.reload();
+        return;
+      }
+      if (q.revision !== undefined) {
+        fail(
+          'REVISION_CONFLICT',
+          `Policy ${id} was changed meanwhile (revision ${latest.revision + 1}): read it again.`,
+        );
       }
       if (attempt === UNGUARDED_ATTEMPTS) fail('REVISION_CONFLICT', `Policy ${id} keeps changing: send its revision.`);
     }
