@@ -71,6 +71,11 @@ export interface AccessPolicy {
   expiryNoticeSeconds?: number;
   /** Limits on extending the same access (docs/policy.md, "Lifetime"). Absent: extensions as any request. */
   extensions?: ExtensionPolicy;
+  /**
+   * Whose PagerDuty on-call counts as on call for this app or entitlement (docs/policy.md, "On-call").
+   * Absent: the gateway's `PAGERDUTY_SCHEDULES` entry for the app.
+   */
+  onCall?: OnCallPolicy;
   /** Break-glass access: how long it may last and how soon it must be reviewed (docs/policy.md, "Break-glass"). */
   breakGlass?: BreakGlassPolicy;
 }
@@ -90,6 +95,11 @@ export function breakGlassLimits(policy: BreakGlassPolicy | undefined): Required
     maxSeconds: policy?.maxSeconds ?? DEFAULT_BREAK_GLASS.maxSeconds,
     reviewWithinSeconds: policy?.reviewWithinSeconds ?? DEFAULT_BREAK_GLASS.reviewWithinSeconds,
   };
+}
+
+export interface OnCallPolicy {
+  /** PagerDuty schedule ids; the people on call in any of them now are on call for it. Empty: nobody. */
+  schedules: string[];
 }
 
 export interface ExtensionPolicy {

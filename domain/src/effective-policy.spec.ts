@@ -1,5 +1,5 @@
 import type { App, ApprovalStepPolicy } from './app';
-import { effectivePolicy } from './effective-policy';
+import { effectivePolicy, onCallSchedules } from './effective-policy';
 import { evaluateRequest } from './policy';
 
 const manager: ApprovalStepPolicy = { name: 'Manager', approvers: ['manager'], minApprovals: 1 };
@@ -112,5 +112,28 @@ describe('effectivePolicy', () => {
     expect(evaluate(['read'])).toEqual([]);
     expect(evaluate(['read', 'admin'])).toEqual(['MAX_DURATION_EXCEEDED']);
     expect(evaluate(['billing'])).toEqual(['REASON_REQUIRED']);
+  });
+});
+
+describe('onCallSchedules', () => {
+  const paged: App = {
+    ...app,
+    policy: { ...app.policy, onCall: { schedules: ['PAPP'] } },
+    entitlements: [
+      ...app.entitlements,
+      { id: 'oncall', kind: 'role', name: 'On call', policy: { onCall: { schedules: ['PENT1', 'PENT2'] } } },
+      { id: 'nobody', kind: 'role', name: 'Nobody', policy: { onCall: { schedules: [] } } },
+    ],
+  };
+
+  test("an entitlement's own schedules replace its app's; without its own it has the app's", () => {
+    expect(onCallSchedules(paged, 'oncall')).toEqual(['PENT1', 'PENT2']);
+    expect(onCallSchedules(paged, 'nobody')).toEqual([]);
+    expect(onCallSchedules(paged, 'admin')).toEqual(['PAPP']);
+  });
+
+  test('neither sets any: undefined, so the gateway setting applies; the combined policy never carries them', () => {
+    expect(onCallSchedules(app, 'admin')).toBeUndefined();
+    expect(effectivePolicy(paged, ['oncall', 'admin']).policy.onCall).toBeUndefined();
   });
 });

@@ -18,7 +18,8 @@ import {
 /** Names the app's own policy as the source of a limit or step; any other source is an entitlement id. */
 export const APP_POLICY_SOURCE = 'app';
 
-type Limits = Omit<AccessPolicy, 'approval'>;
+// On-call is no limit: each entitlement is decided with its own schedules (`onCallSchedules`).
+type Limits = Omit<AccessPolicy, 'approval' | 'onCall'>;
 type LimitKey = keyof Limits;
 
 interface LimitRule<T> {
@@ -131,6 +132,15 @@ function combineSteps(app: App, entitlements: Entitlement[]) {
     }
   });
   return merged.map((m) => ({ step: m.step, from: uniqueSources(m.from) }));
+}
+
+/**
+ * The PagerDuty schedules whose on-call people are on call for an entitlement of `app`: its own policy's
+ * `onCall`, else the app's. Undefined when neither sets one (the gateway's setting then applies).
+ */
+export function onCallSchedules(app: App, entitlementId: string): string[] | undefined {
+  const entitlement = app.entitlements.find((e) => e.id === entitlementId);
+  return (entitlement?.policy?.onCall ?? app.policy.onCall)?.schedules;
 }
 
 /**

@@ -134,3 +134,70 @@ when { principal.onCall };`,
   expect(Date.parse(longer.body.duration.end)).toBe(Date.parse(shiftEnd));
   await publish(doc, '');
 });
+
+test('schedules per app or entitlement (policy.onCall) come before PAGERDUTY_SCHEDULES, an entitlement’s before its app’s', async () => {
+  pagerduty.state.oncalls.push(
+    { userId: 'PUSER01', scheduleId: 'PAPP03', start: inHours(-1), end: inHours(2) },
+    { userId: 'PUSER02', scheduleId: 'PENT04', start: inHours(-1), end: inHours(2) },
+  );
+  // The app names its own schedule; prod-deploy names another. PAGERDUTY_SCHEDULES has SCHEDULE for it.
+  const res = await stack.as(users.root).put(`/apps/${appId}`, {
+    ...appBody({ policy: { onCall: { schedules: ['PAPP03'] } } }),
+    entitlements: appBody().entitlements.map((e) =>
+      e.id === 'prod-deploy' ? { ...e, policy: { onCall: { schedules: ['PENT04'] } } } : e,
+    ),
+  });
+  expect(res.status).toBe(200);
+  const doc = uniqueId('oncall-mapped-');
+  await publish(
+    doc,
+    `permit (principal, action == Gatehouse::Action::"Request", resource);
+@advice("on call")
+permit (principal, action == Gatehouse::Action::"AutoApprove", resource in Gatehouse::App::"${appId}")
+when { principal.onCall };`,
+  );
+  const deploy = { jira: 'OPS-2', env: 'eu' };
+  const ask = (entitlementId: string) => ({
+    ...request(appId, entitlementId),
+    changes: [{ op: 'add', entitlementId, ...(entitlementId === 'prod-deploy' ? { fields: deploy } : {}) }],
+  });
+  const autoApproved = async (who: typeof olive, entitlementId: string) =>
+    (await stack.as(who).post('/tickets/validate', ask(entitlementId))).body.autoApproval !== undefined;
+  // The same PagerDuty people (matched by email) without the access the tests above gave them.
+  const olive2 = { ...olive, sub: uniqueId('olive-') };
+  const otto2 = { ...otto, sub: uniqueId('otto-') };
+
+  // maintainer inherits the app's schedule: Olive is on call in it (and in SCHEDULE, which no longer counts).
+  expect(await autoApproved(olive2, 'maintainer')).toBe(true);
+  expect(await autoApproved(otto2, 'maintainer')).toBe(false);
+  // prod-deploy has its own: Otto is on call in it, Olive is not.
+  expect(await autoApproved(otto2, 'prod-deploy')).toBe(true);
+  expect(await autoApproved(olive2, 'prod-deploy')).toBe(false);
+  const asked = pagerduty.state.requests.filter((r) => r.path === '/oncalls').map((r) => r.query['schedule_ids[]']);
+  expect(asked).toEqual(expect.arrayContaining(['PAPP03', 'PENT04']));
+
+  // A ticket for both is decided per entitlement: nobody is on call for both, so a person approves.
+  const both = await stack.as(otto2).post('/tickets', {
+    ...request(appId, 'maintainer'),
+    changes: [
+      { op: 'add', entitlementId: 'maintainer' },
+      { op: 'add', entitlementId: 'prod-deploy', fields: deploy },
+    ],
+  });
+  expect(both.status).toBe(201);
+  expect(both.body.approval.steps).toHaveLength(1);
+
+  // Without onCall in the policy, PAGERDUTY_SCHEDULES applies again.
+  expect((await stack.as(users.root).put(`/apps/${appId}`, appBody())).status).toBe(200);
+  expect(await autoApproved(olive2, 'maintainer')).toBe(true);
+  expect(await autoApproved(olive2, 'prod-deploy')).toBe(true);
+  expect(await autoApproved(otto2, 'prod-deploy')).toBe(false);
+  await publish(doc, '');
+});
+
+test('policy.onCall is validated: schedule ids are letters and digits', async () => {
+  const res = await stack
+    .as(users.root)
+    .put(`/apps/${uniqueId('oncall-bad-')}`, appBody({ policy: { onCall: { schedules: ['not a schedule'] } } }));
+  expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+});

@@ -148,6 +148,21 @@ export class ExtensionsDto {
   autoApproveWithinMax?: boolean;
 }
 
+/** PagerDuty schedule ids, as PAGERDUTY_SCHEDULES takes them (letters and digits). */
+const SCHEDULE_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
+
+export class OnCallDto {
+  @ApiProperty({
+    type: [String],
+    pattern: SCHEDULE_ID_PATTERN.source,
+    description: 'PagerDuty schedule ids whose on-call people count as on call (empty: nobody)',
+  })
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(SCHEDULE_ID_PATTERN, { each: true })
+  schedules!: string[];
+}
+
 export class PolicyDto {
   @ApiPropertyOptional({ minimum: 1 })
   @IsOptional()
@@ -184,6 +199,14 @@ export class PolicyDto {
   @ValidateNested()
   @Type(() => ExtensionsDto)
   extensions?: ExtensionsDto;
+  @ApiPropertyOptional({
+    type: OnCallDto,
+    description: 'whose PagerDuty on-call counts as on call for the access policies (absent: PAGERDUTY_SCHEDULES)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OnCallDto)
+  onCall?: OnCallDto;
 }
 
 /** An entitlement's policy: the app policy's fields, each optional (absent ones inherit the app's). */

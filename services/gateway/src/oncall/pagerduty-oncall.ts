@@ -13,7 +13,10 @@ export interface OnCallSettings {
   token: string | null;
   /** PAGERDUTY_API_URL, without a trailing slash. */
   apiUrl: string;
-  /** PAGERDUTY_SCHEDULES: app id → the PagerDuty schedule ids whose on-call people count as on call for it. */
+  /**
+   * PAGERDUTY_SCHEDULES: app id → the PagerDuty schedule ids whose on-call people count as on call for it,
+   * for apps and entitlements whose policy names no schedules of its own (`policy.onCall`).
+   */
   schedulesByApp: Map<string, string[]>;
 }
 
@@ -71,9 +74,15 @@ export class PagerDutyOnCall {
 
   constructor(private readonly settings: OnCallSettings) {}
 
-  /** The shifts `email` is on now in the schedules mapped to `appId`; empty when lookups are off or failed. */
-  async shiftsOf(appId: string, email: string | null): Promise<OnCallShift[]> {
-    const schedules = this.settings.schedulesByApp.get(appId);
+  /**
+   * The shifts `email` is on now in `schedules` (the policy's `onCall`), or when the policy names none in
+   * the schedules PAGERDUTY_SCHEDULES maps to `appId`; empty when lookups are off or failed.
+   */
+  async shiftsOf(
+    appId: string,
+    email: string | null,
+    schedules = this.settings.schedulesByApp.get(appId),
+  ): Promise<OnCallShift[]> {
     if (!this.settings.token || !schedules?.length || !email) return [];
     let entries: OnCallEntry[];
     try {

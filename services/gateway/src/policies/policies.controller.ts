@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { Actor } from '@gatehouse/domain';
+import { onCallSchedules, type Actor } from '@gatehouse/domain';
 import { Store, type PolicyVersion } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { Audited } from '../audit/audit';
@@ -217,7 +217,11 @@ export class PoliciesController {
       context: {
         ...rest,
         // Not given: who PagerDuty says is on call now, as a ticket would be decided.
-        onCallFor: rest.onCallFor ?? (await this.onCall.shiftsOf(app.id, principal.email)).map((s) => s.scheduleId),
+        onCallFor:
+          rest.onCallFor ??
+          (await this.onCall.shiftsOf(app.id, principal.email, onCallSchedules(app, dto.entitlementId))).map(
+            (s) => s.scheduleId,
+          ),
         ...(at ? { at: new Date(at) } : {}),
       },
     };

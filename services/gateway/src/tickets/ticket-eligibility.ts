@@ -1,4 +1,12 @@
-import type { Actor, App, Duration, PolicyFlag, TicketAutoApproval, TicketChange } from '@gatehouse/domain';
+import {
+  onCallSchedules,
+  type Actor,
+  type App,
+  type Duration,
+  type PolicyFlag,
+  type TicketAutoApproval,
+  type TicketChange,
+} from '@gatehouse/domain';
 import type { OnCallShift, PagerDutyOnCall } from '../oncall/pagerduty-oncall';
 import type { PolicyDecisionResult, PolicyDecisions, PolicySetVersion } from '../policies/policy-decisions.service';
 
@@ -76,19 +84,30 @@ export async function decideTicket(
   // Without policies nothing is decided (the defaults would allow every request and approve none).
   if (!adds.length || !(await policies.published())) return { flags: [] };
   const principal = await policies.principalFor(t.beneficiaryId, actor);
-  const shifts = onCall ? await onCall.shiftsOf(t.app.id, principal.email) : [];
+  // Each entitlement's PagerDuty schedules (its policy's `onCall`, else the app's, else the setting) the
+  // beneficiary is on call in now (docs/policy.md, "On-call"). Entitlements sharing schedules share a lookup.
+  const shifts = await Promise.all(
+    adds.map(({ change }) =>
+      onCall ? onCall.shiftsOf(t.app.id, principal.email, onCallSchedules(t.app, change.entitlement.id)) : [],
+    ),
+  );
   const onBehalfOf = t.beneficiaryId !== actor.id;
   const context = {
     durationSeconds: durationSeconds(t.duration, t.now),
     reason: t.reason?.trim() ?? '',
     onBehalfOf,
     requesterIsManager: onBehalfOf && principal.manager === actor.id,
-    // The app's PagerDuty schedules the beneficiary is on call in now (docs/policy.md, "On-call").
-    onCallFor: shifts.map((s) => s.scheduleId),
     at: t.now,
   };
   const decisions = await Promise.all(
-    adds.map(({ change }) => policies.decide({ principal, app: t.app, entitlementId: change.entitlement.id, context })),
+    adds.map(({ change }, i) =>
+      policies.decide({
+        principal,
+        app: t.app,
+        entitlementId: change.entitlement.id,
+        context: { ...context, onCallFor: shifts[i].map((s) => s.scheduleId) },
+      }),
+    ),
   );
   const policySet = decisions[0].policySet.length ? decisions[0].policySet : undefined;
   const flags = adds.flatMap(({ change, index }, i) =>
@@ -97,8 +116,12 @@ export async function decideTicket(
   let autoApproval =
     !flags.length && decisions.every((d) => d.autoApprove.allowed) ? autoApprovalOf(decisions) : undefined;
   let duration: Duration | undefined;
-  if (autoApproval && decisions.some((d) => d.autoApprove.policies.some((p) => p.endsWithOnCallShift))) {
-    duration = endedWithShift(t.duration, shifts, t.now) ?? undefined;
+  const ending = decisions.flatMap((d, i) =>
+    d.autoApprove.policies.some((p) => p.endsWithOnCallShift) ? [endedWithShift(t.duration, shifts[i], t.now)] : [],
+  );
+  if (autoApproval && ending.length) {
+    // Each such entitlement ends with its own schedules' shift: the ticket ends with the earliest.
+    duration = ending.every((d): d is Duration => d !== null) ? earliest(ending, t.now) : undefined;
     // No shift to end with (or the access would start after it): a person approves instead.
     if (!duration) autoApproval = undefined;
   }
@@ -108,6 +131,16 @@ export async function decideTicket(
     ...(policySet ? { policySet } : {}),
     ...(duration ? { duration } : {}),
   };
+}
+
+/** When `d` would end if granted `now`: limited at its end, relative `seconds` on, indefinite never. */
+function endOf(d: Duration, now: Date): number {
+  if (d.type === 'limited') return Date.parse(d.end);
+  return d.type === 'relative' ? now.getTime() + d.seconds * 1000 : Infinity;
+}
+
+function earliest(durations: Duration[], now: Date): Duration {
+  return durations.reduce((a, b) => (endOf(b, now) < endOf(a, now) ? b : a));
 }
 
 /**
