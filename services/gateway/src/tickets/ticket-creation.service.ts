@@ -56,22 +56,6 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** What `POST /tickets/validate` answers. */
-export interface ValidateResult {
-  ok: boolean;
-  flags: PolicyFlag[];
-  policy?: PolicyExplanation;
-  /**
-   * Present when a create would be approved at once by the access policies: the `auto_approved` log entry
-   * it would get (`reason` its comment, `policies` its details) and, when an on-call shift cuts it, the duration.
-   */
-  autoApproval?: TicketAutoApproval & { duration?: Duration };
-}
-
-function validatedAutoApproval({ reason, policies }: TicketAutoApproval, duration?: Duration) {
-  return { reason, policies, ...(duration ? { duration } : {}) };
-}
-
 export interface CreateResult {
   ticket: Ticket;
   created: boolean;
@@ -89,6 +73,8 @@ interface Prepared {
   type: TicketType;
   parentTicketId: string | null;
   reason?: string;
+  /** The beneficiary's name, when the checks looked them up (someone other than the caller). */
+  beneficiaryName?: string;
   /** An extension within the policy's `extensions` limits that approve it themselves (`autoApproveWithinMax`). */
   autoApproval?: TicketAutoApproval;
   /**
@@ -97,6 +83,17 @@ interface Prepared {
    */
   launch(input: TicketWorkflowInput): Promise<'started' | 'exists'>;
 }
+
+/** What a caller of `raise` knows before the checks. */
+interface RaiseOptions {
+  /** The claim keys the request needs, if the body alone names them: claimed while the checks run. */
+  claimKeys?: string[];
+  /** Writes the request's audit entry for the new ticket, alongside the ticket itself (see `record`). */
+  audit?: AuditNew;
+}
+
+/** Writes the audit entry of a created ticket (its id and first status; the answer is 201). */
+export type AuditNew = (ticket: { id: string; status: string }) => Promise<void>;
 
 /** New tickets: requests, extensions of active access and re-raises of expired access. */
 @Injectable()
@@ -126,7 +123,7 @@ export class TicketCreation {
     const leaver = this.refuseLeaver(actor, beneficiaryId);
     leaver.catch(() => undefined); // awaited below, a 403 before the app's 404
     const app = await this.store.apps.get(dto.appId);
-    await leaver;
+    const beneficiaryName = await leaver;
     if (!app) fail('APP_NOT_FOUND', `No application ${dto.appId}.`);
     const changes: TicketChange[] = dto.changes.map((c) => {
       const e = app.entitlements.find((x) => x.id === c.entitlementId);
@@ -150,10 +147,13 @@ export class TicketCreation {
       { changes: dto.changes, duration, reason: dto.reason },
       { app, now, holds: (id) => held.has(id), heldBy: (id) => held.get(id) },
     );
-    return { app, beneficiaryId, changes, action, duration, flags, now };
+    return { app, beneficiaryId, beneficiaryName, changes, action, duration, flags, now };
   }
 
-  async validate(actor: Actor, dto: CreateTicketDto): Promise<ValidateResult> {
+  async validate(
+    actor: Actor,
+    dto: CreateTicketDto,
+  ): Promise<{ ok: boolean; flags: PolicyFlag[]; policy?: PolicyExplanation }> {
     const checked = await this.check(actor, dto);
     const { app, beneficiaryId, flags: policyFlags } = checked;
     const decided = await decideTicket(this.policies, actor, { ...checked, reason: dto.reason }, this.onCall);
@@ -167,14 +167,7 @@ export class TicketCreation {
       : (await this.approvers(effective.policy, actor.id, beneficiaryId)).flags;
     const flags = [...decided.flags, ...policyFlags, ...(await this.unextendable(policyFlags)), ...approverFlags];
     // Explained only when an entitlement brought its own policy: otherwise the answer is as it always was.
-    return {
-      ok: flags.length === 0,
-      flags,
-      ...(effective.combined ? { policy: effective.explanation } : {}),
-      ...(decided.autoApproval && !flags.length
-        ? { autoApproval: validatedAutoApproval(decided.autoApproval, decided.duration) }
-        : {}),
-    };
+    return { ok: flags.length === 0, flags, ...(effective.combined ? { policy: effective.explanation } : {}) };
   }
 
   /** EXTENSION_LIMIT for held access the validate answer suggests extending, once it may not be extended again. */
@@ -199,12 +192,14 @@ export class TicketCreation {
   /**
    * A leaver gets nothing new: an admin cannot raise a ticket for a user the directory deactivated (whose
    * offboarding may already have ended everything else). The caller's own status is the auth guard's.
+   * Answers the beneficiary's name (their id when the directory has none), undefined for the caller.
    */
-  private async refuseLeaver(actor: Actor, beneficiaryId: string): Promise<void> {
-    if (beneficiaryId === actor.id) return;
+  private async refuseLeaver(actor: Actor, beneficiaryId: string): Promise<string | undefined> {
+    if (beneficiaryId === actor.id) return undefined;
     const user = await this.store.users.get(beneficiaryId);
     if (user && !user.active)
       fail('USER_INACTIVE', `${beneficiaryId} is no longer active in the directory: no ticket can be raised for them.`);
+    return user?.name ?? beneficiaryId;
   }
 
   /**
@@ -223,12 +218,20 @@ export class TicketCreation {
     return resolveApproverRules(policy, { requesterId, beneficiaryId, managers });
   }
 
-  async create(actor: Actor, dto: CreateTicketDto, idempotencyKey?: string): Promise<CreateResult> {
-    return this.raise(actor, dto, idempotencyKey, async () => {
-      const { app, beneficiaryId, changes, action, duration, flags, now } = await this.check(actor, dto);
+  /** `audit`: writes the request's audit entry alongside the new ticket, instead of after it. */
+  async create(actor: Actor, dto: CreateTicketDto, idempotencyKey?: string, audit?: AuditNew): Promise<CreateResult> {
+    const beneficiaryId = dto.onBehalfOf ?? actor.id;
+    // Only for a request the caller may make for this beneficiary (the 403 comes first, claiming nothing).
+    const mayClaim = beneficiaryId === actor.id || isAdmin(actor);
+    const claimKeys = mayClaim
+      ? dto.changes.map((c) => claimKey(beneficiaryId, dto.appId, c.entitlementId))
+      : undefined;
+    return this.raise(actor, dto, idempotencyKey, { claimKeys, audit }, async () => {
+      const { app, changes, action, duration, flags, now, beneficiaryName } = await this.check(actor, dto);
       return {
         app,
         beneficiaryId,
+        ...(beneficiaryName !== undefined ? { beneficiaryName } : {}),
         changes,
         action,
         duration,
@@ -244,7 +247,7 @@ export class TicketCreation {
 
   /** More time on active limited access: an `extend` ticket, run as a child of the workflow that owns the access. */
   async extend(actor: Actor, parentId: string, dto: ExtendDto, idempotencyKey?: string): Promise<CreateResult> {
-    return this.raise(actor, dto, idempotencyKey, async () => {
+    return this.raise(actor, dto, idempotencyKey, {}, async () => {
       const { parent, app } = await this.parentOf(actor, parentId);
       const { start, end: currentEnd } = parent.access;
       const duration = parent.duration as Duration | null;
@@ -317,7 +320,7 @@ export class TicketCreation {
 
   /** Access again after it expired: a `reraise` ticket, a child of the expired access's workflow while it is open. */
   async reraise(actor: Actor, parentId: string, dto: ReraiseDto, idempotencyKey?: string): Promise<CreateResult> {
-    return this.raise(actor, dto, idempotencyKey, async () => {
+    return this.raise(actor, dto, idempotencyKey, {}, async () => {
       const { parent, app } = await this.parentOf(actor, parentId);
       if (parent.access.state !== 'expired')
         fail('ACCESS_NOT_EXPIRED', `The access of ${parentId} is ${parent.access.state}, not expired.`);
@@ -402,6 +405,7 @@ export class TicketCreation {
     actor: Actor,
     body: object,
     idempotencyKey: string | undefined,
+    options: RaiseOptions,
     prepare: () => Promise<Prepared>,
     collisions = 0,
   ): Promise<CreateResult> {
@@ -425,8 +429,71 @@ export class TicketCreation {
     // every create). A request they refuse leaves its number unused: ids grow, with gaps.
     const number = reservedId === null ? this.store.ticketNumbers.next() : null;
     number?.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
+    // Claims the body alone names are taken as soon as the number is, while the checks run (one round
+    // trip fewer on every create); a refused request gives them back before it answers.
+    const early = number && options.claimKeys ? this.claimNumbered(number, options.claimKeys) : null;
+    early?.catch(() => undefined); // awaited below, after the checks' refusals
+    const giveBack = async () => {
+      const taken = early && (await early.catch(() => null));
+      if (taken && taken.holder === null) await this.store.claims.release(taken.ticketId, options.claimKeys!);
+    };
+    // Set once the workflow is being started: from then on its claims are the ticket's (a failed start releases them).
+    const progress = { launching: false };
+    try {
+      return await this.checkAndLaunch(actor, body, idempotencyKey, options, prepare, collisions, {
+        number,
+        reservedId,
+        recordId,
+        bodyHash,
+        early,
+        giveBack,
+        progress,
+      });
+    } catch (err) {
+      if (!progress.launching) await giveBack().catch(() => undefined); // else taken over once stale
+      throw err;
+    }
+  }
+
+  private async claimNumbered(number: Promise<number>, keys: string[]) {
+    const ticketId = this.ticketIdOf(await number);
+    return { ticketId, holder: await this.claim(keys, ticketId) };
+  }
+
+  private ticketIdOf(n: number): string {
+    return `${TICKET_ID_PREFIX}${this.config.ticketNumberStart + n}`;
+  }
+
+  /** Claims the keys for the ticket; answers the pending ticket that holds one of them, if any. */
+  private claim(keys: string[], ticketId: string): Promise<string | null> {
+    return this.store.claims.claim(keys, ticketId, async (claim) => {
+      const doc = await this.store.tickets.get(claim.ticketId);
+      if (doc) return doc.status !== 'pending';
+      return Date.now() - Date.parse(claim.createdAt) > STALE_CLAIM_MS;
+    });
+  }
+
+  private async checkAndLaunch(
+    actor: Actor,
+    body: object,
+    idempotencyKey: string | undefined,
+    options: RaiseOptions,
+    prepare: () => Promise<Prepared>,
+    collisions: number,
+    taken: {
+      number: Promise<number> | null;
+      reservedId: string | null;
+      recordId: string | null;
+      bodyHash: string;
+      early: Promise<{ ticketId: string; holder: string | null }> | null;
+      giveBack: () => Promise<void>;
+      progress: { launching: boolean };
+    },
+  ): Promise<CreateResult> {
+    const { number, reservedId, recordId, bodyHash, early, giveBack, progress } = taken;
     const p = await prepare();
-    if (p.type !== 'request') await this.refuseLeaver(actor, p.beneficiaryId); // requests: in check()
+    const leaver = p.type !== 'request' ? await this.refuseLeaver(actor, p.beneficiaryId) : undefined; // requests: in check()
+    const lookedUp = p.beneficiaryName ?? leaver;
     // The access policies first: a user who may not ask at all is told so before what to ask differently.
     const decided = await decideTicket(this.policies, actor, p, this.onCall);
     if (!decided.flags.length && !decided.autoApproval && p.autoApproval) decided.autoApproval = p.autoApproval;
@@ -446,15 +513,14 @@ export class TicketCreation {
       throw new GatehouseError(code, flags.map((f) => f.message).join(' '), flags);
     }
 
-    // The names do not depend on the number or the claims: look them up while those are taken.
+    // The names do not depend on the number or the claims: look them up while those are taken (the
+    // beneficiary's was read by the checks).
     const names = Promise.all([
       this.nameOf(actor.id, actor.name),
-      p.beneficiaryId === actor.id ? null : this.nameOf(p.beneficiaryId),
+      p.beneficiaryId === actor.id ? null : (lookedUp ?? this.nameOf(p.beneficiaryId)),
     ]);
     names.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
-    const ticketId = number
-      ? `${TICKET_ID_PREFIX}${this.config.ticketNumberStart + (await number)}`
-      : String(reservedId);
+    const ticketId = number ? this.ticketIdOf(await number) : String(reservedId);
     if (recordId && !reservedId) {
       const record = await this.store.idempotency.insertOrGet({
         _id: recordId,
@@ -462,15 +528,14 @@ export class TicketCreation {
         ticketId,
         createdAt: p.now.toISOString(),
       });
-      if (record.ticketId !== ticketId) return this.raise(actor, body, idempotencyKey, prepare, collisions); // lost a race with the same key
+      if (record.ticketId !== ticketId) {
+        await giveBack(); // lost a race with the same key: its winner claims for its own ticket
+        return this.raise(actor, body, idempotencyKey, options, prepare, collisions);
+      }
     }
 
     const claimKeys = p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id));
-    const holder = await this.store.claims.claim(claimKeys, ticketId, async (claim) => {
-      const doc = await this.store.tickets.get(claim.ticketId);
-      if (doc) return doc.status !== 'pending';
-      return Date.now() - Date.parse(claim.createdAt) > STALE_CLAIM_MS;
-    });
+    const holder = early ? (await early).holder : await this.claim(claimKeys, ticketId);
     if (holder) fail('DUPLICATE_OPEN_TICKET', `Ticket ${holder} for the same access is still pending.`);
 
     const [requesterName, beneficiaryName] = await names;
@@ -497,6 +562,7 @@ export class TicketCreation {
       ...(decided.policySet ? { policySet: decided.policySet } : {}),
     };
     let launched: 'started' | 'exists';
+    progress.launching = true;
     try {
       launched = await p.launch(input);
     } catch (err) {
@@ -516,16 +582,17 @@ export class TicketCreation {
           `Ticket ids ${ticketId} and the ${MAX_ID_COLLISIONS} before it are taken by other workflows: check TICKET_NUMBER_START.`,
         );
       }
-      return this.raise(actor, body, idempotencyKey, prepare, collisions + 1);
+      return this.raise(actor, body, idempotencyKey, options, prepare, collisions + 1);
     }
-    return { ticket: await this.record(input, p.app), created: true };
+    return { ticket: await this.record(input, p.app, options.audit), created: true };
   }
 
   /**
    * Writes the ticket of a started workflow. In that order a crash leaves no ticket without a
-   * workflow; a workflow without a ticket writes its own ticket with its first activity.
+   * workflow; a workflow without a ticket writes its own ticket with its first activity. The audit
+   * entry of the request (the started workflow is the ticket) is written alongside: one round trip less.
    */
-  private async record(input: TicketWorkflowInput, app: App): Promise<Ticket> {
+  private async record(input: TicketWorkflowInput, app: App, audit?: AuditNew): Promise<Ticket> {
     const doc = newTicketDoc({
       ticketId: input.ticketId,
       version: 0,
@@ -533,10 +600,12 @@ export class TicketCreation {
       ticket: input,
       state: newTicketState(input),
     });
+    const [inserted] = await Promise.all([
+      this.store.tickets.insertIfAbsent(doc),
+      audit?.({ id: input.ticketId, status: doc.status }),
+    ]);
     // Only when the workflow's first write got there first is the stored ticket newer than this one.
-    const stored = (await this.store.tickets.insertIfAbsent(doc))
-      ? doc
-      : ((await this.store.tickets.get(input.ticketId)) ?? doc);
+    const stored = inserted ? doc : ((await this.store.tickets.get(input.ticketId)) ?? doc);
     return this.queries.toTicket(stored, undefined, app);
   }
 

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Actor, Ticket } from '@gatehouse/domain';
 import { AdminOnly, CurrentActor } from '../auth/actor';
-import { Audited } from '../audit/audit';
+import { Audited, auditWriteOf } from '../audit/audit';
 import { ApiRateLimited, ApiTemporalUnavailable } from '../common/api-responses';
 import { fail } from '../common/errors';
 import { TICKET_ID_PATTERN } from '../common/ids';
@@ -62,9 +62,16 @@ export class TicketsController {
     @CurrentActor() actor: Actor,
     @Body() dto: CreateTicketDto,
     @Headers('idempotency-key') key: string | undefined,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Ticket> {
-    const { ticket, created } = await this.creation.create(actor, dto, idempotencyKey(key));
+    const audit = auditWriteOf(req);
+    const { ticket, created } = await this.creation.create(
+      actor,
+      dto,
+      idempotencyKey(key),
+      audit && ((t) => audit(t, 201)),
+    );
     res.status(created ? 201 : 200);
     return ticket;
   }
@@ -74,7 +81,7 @@ export class TicketsController {
   @ApiOperation({
     summary: 'Check a ticket against the policy without creating it',
     description:
-      'The flags a create would be refused with: `NOT_ELIGIBLE` (the access policies) first, `NO_ELIGIBLE_APPROVER` included; `EXTENSION_LIMIT` next to `ALREADY_HAS_ACCESS` when the held access may not be extended again. With no flags, `autoApproval: { reason, policies, duration? }` when the access policies would approve the ticket at create (its `auto_approved` log entry); absent when a person approves.',
+      'The flags a create would be refused with: `NOT_ELIGIBLE` (the access policies) first, `NO_ELIGIBLE_APPROVER` included; `EXTENSION_LIMIT` next to `ALREADY_HAS_ACCESS` when the held access may not be extended again.',
   })
   validate(@CurrentActor() actor: Actor, @Body() dto: CreateTicketDto) {
     return this.creation.validate(actor, dto);
