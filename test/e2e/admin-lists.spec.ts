@@ -4,7 +4,7 @@
  */
 import { grantKey, type GrantRecord } from '@gatehouse/store';
 import { eventually } from '../support/harness';
-import { createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
+import { createApp, inHours, startTestStack, users, type HttpResult, type TestStack } from '../support/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -21,7 +21,9 @@ async function walk<T>(path: string): Promise<{ items: T[]; pages: number }> {
   let pages = 0;
   do {
     const sep = path.includes('?') ? '&' : '?';
-    const res = await root().get(`${path}${cursor ? `${sep}cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const res: HttpResult<{ items: T[]; nextCursor: string | null }> = await root().get(
+      `${path}${cursor ? `${sep}cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     expect(res.status).toBe(200);
     items.push(...res.body.items);
     cursor = res.body.nextCursor;

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { isAdmin, type Actor } from '@gatehouse/domain';
@@ -106,6 +106,7 @@ export class AdminGrantsController {
   @Get()
   @AdminOnly()
   @ApiOperation({ summary: 'Grants by app, user and entitlement, a page at a time (admin)' })
+  @ApiResponse({ status: 200, type: GrantPageResponse })
   page(@Query() q: GrantPageQuery): Promise<GrantPageResponse> {
     return this.store.grants.page({
       appId: q.appId,
