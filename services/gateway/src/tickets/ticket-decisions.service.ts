@@ -88,12 +88,12 @@ export class TicketDecisions {
         };
         fail('POLICY_VIOLATION', flag.message, [flag]);
       }
+      if (duration.type === 'relative')
+        fail('VALIDATION_FAILED', 'duration.type: an extension moves the end of limited access: it needs an end date');
       const parent = doc.parentTicketId ? await this.store.tickets.get(doc.parentTicketId) : null;
       const currentEnd = (parent?.access as TicketState['access'] | undefined)?.end ?? null;
       if (currentEnd !== null && Date.parse(duration.end) <= Date.parse(currentEnd)) {
         fail('VALIDATION_FAILED', `duration.end: must be later than the access's current end (${currentEnd})`);
-      if (duration.type === 'relative')
-        fail('VALIDATION_FAILED', 'duration.type: an extension moves the end of limited access: it needs an end date');
       }
     }
     // Extensions measure the maximum from now, as the workflow does.

@@ -34,6 +34,7 @@ export interface Eligibility {
 
 /** Seconds of access asked for from now (or from a later start); null for indefinite access. */
 function durationSeconds(duration: Duration | null, now: Date): number | null {
+  if (duration?.type === 'relative') return duration.seconds;
   if (duration?.type !== 'limited') return null;
   const from = Math.max(now.getTime(), Date.parse(duration.start));
   return Math.max(0, Math.round((Date.parse(duration.end) - from) / 1000));
@@ -46,7 +47,6 @@ function forbidden(
   decision: PolicyDecisionResult,
   index: number,
 ): PolicyFlag {
-  if (duration?.type === 'relative') return duration.seconds;
   const [forbid] = decision.request.policies;
   const why = forbid
     ? `forbidden by ${forbid.policyId}${forbid.advice ? `: ${forbid.advice}` : ''}`
@@ -155,11 +155,11 @@ export function endedWithShift(duration: Duration | null, shifts: OnCallShift[],
   const end = Math.max(...shifts.map((s) => Date.parse(s.end ?? '')));
   if (asked.type === 'indefinite')
     return { type: 'limited', start: now.toISOString(), end: new Date(end).toISOString() };
-  if (Date.parse(asked.start) >= end) return null;
-  return Date.parse(asked.end) <= end ? asked : { ...asked, end: new Date(end).toISOString() };
-}
   // Relative: granted at once (auto-approved), so it would end `seconds` from now; past the shift, cut it there.
   if (asked.type === 'relative')
     return now.getTime() + asked.seconds * 1000 <= end
       ? asked
       : { type: 'limited', start: now.toISOString(), end: new Date(end).toISOString() };
+  if (Date.parse(asked.start) >= end) return null;
+  return Date.parse(asked.end) <= end ? asked : { ...asked, end: new Date(end).toISOString() };
+}

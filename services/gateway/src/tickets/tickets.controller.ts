@@ -81,7 +81,7 @@ export class TicketsController {
   @ApiOperation({
     summary: 'Check a ticket against the policy without creating it',
     description:
-      'The flags a create would be refused with: `NOT_ELIGIBLE` (the access policies) first, `NO_ELIGIBLE_APPROVER` included; `EXTENSION_LIMIT` next to `ALREADY_HAS_ACCESS` when the held access may not be extended again.',
+      'The flags a create would be refused with: `NOT_ELIGIBLE` (the access policies) first, `NO_ELIGIBLE_APPROVER` included; `EXTENSION_LIMIT` next to `ALREADY_HAS_ACCESS` when the held access may not be extended again. With no flags, `autoApproval: { reason, policies, duration? }` when the access policies would approve the ticket at create (its `auto_approved` log entry); absent when a person approves.',
   })
   validate(@CurrentActor() actor: Actor, @Body() dto: CreateTicketDto) {
     return this.creation.validate(actor, dto);

@@ -21,10 +21,10 @@ import { fail } from '../common/errors';
 import { ID_PATTERN } from '../common/ids';
 import { IsScalarMap } from '../common/validators';
 
-export class DurationDto {
 /** The longest relative duration a body may ask for (the policy's maximum usually is far shorter). */
 const MAX_RELATIVE_SECONDS = 100 * 365 * 86_400;
 
+export class DurationDto {
   @ApiProperty({
     enum: ['indefinite', 'limited', 'relative'],
     description: 'relative: `seconds` long, counted from the moment the access is granted (not for extend)',
@@ -60,7 +60,6 @@ export function durationRequestOf(dto: DurationDto): DurationRequest {
       fail('VALIDATION_FAILED', 'duration: an indefinite duration takes no start or end');
     return { type: 'indefinite' };
   }
-  if (dto.end === undefined) fail('VALIDATION_FAILED', 'duration.end: required when limited');
   if (dto.type === 'relative') {
     // It starts when it is granted: a start or end of its own would contradict that.
     if (dto.start !== undefined || dto.end !== undefined)
@@ -68,6 +67,7 @@ export function durationRequestOf(dto: DurationDto): DurationRequest {
     return { type: 'relative', seconds: dto.seconds! };
   }
   if (dto.seconds !== undefined) fail('VALIDATION_FAILED', 'duration.seconds: relative durations only');
+  if (dto.end === undefined) fail('VALIDATION_FAILED', 'duration.end: required when limited');
   return { type: 'limited', end: toUtcIso(dto.end), ...(dto.start ? { start: toUtcIso(dto.start) } : {}) };
 }
 
