@@ -33,7 +33,7 @@ function histories() {
 
 test('every recorded ticket history replays against the current workflow code', async () => {
   const recorded = histories();
-  expect(recorded.length).toBeGreaterThanOrEqual(20);
+  expect(recorded.length).toBeGreaterThanOrEqual(21);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
     // The sinks every worker registers (the bundle's tracing interceptors send their spans to one).
@@ -308,5 +308,18 @@ permit (principal, action == Gatehouse::Action::"AutoApprove", resource in Gateh
     const log = (await stack.as(users.alice).get(`/tickets/${t.id}`)).body.log.map((e: { event: string }) => e.event);
     expect(log.slice(0, 2)).toEqual(['created', 'auto_approved']);
     await save('20-policy-auto-approved', t.id);
+  }, 60_000);
+
+  test('a relative duration counted from the grant (patch relative-duration)', async () => {
+    const app = await createApp(stack, { policy: { reraiseWindowSeconds: 1 } });
+    const t = (await stack.as(users.alice).post('/tickets', body(app, { duration: { type: 'relative', seconds: 2 } })))
+      .body;
+    // Approved later than the access lasts: its end still counts from the grant.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await stack.as(users.carol).post(`/tickets/${t.id}/approve`, {});
+    await waitState(t.id, 'expired');
+    const { access } = (await stack.as(users.alice).get(`/tickets/${t.id}`)).body;
+    expect(Date.parse(access.end) - Date.parse(access.start)).toBe(2000);
+    await save('21-relative-duration', t.id);
   }, 60_000);
 });
