@@ -161,6 +161,40 @@ test('removing an entitlement concerns its open tickets', async () => {
   expect(res.body.steps).toEqual([]);
 });
 
+test('says what else changes, and nothing for the same app with its keys in another order', async () => {
+  const id = uniqueId('app-');
+  await root().put(`/apps/${id}`, appBody());
+  const stored = (await root().get(`/apps/${id}`)).body;
+  const { id: _id, revision: _revision, ...body } = stored;
+  const reversed = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).reverse());
+  const reordered = {
+    ...reversed(body),
+    policy: reversed(body.policy),
+    entitlements: body.entitlements.map(reversed),
+  };
+  const same = await root().post(`/apps/${id}/impact`, reordered);
+  expect([same.status, same.body.summary, same.body.steps]).toEqual([200, [], []]);
+
+  const [team, maintainer, deploy] = appBody().entitlements;
+  const edited = await root().post(
+    `/apps/${id}/impact`,
+    appBody({
+      name: 'GitHub EU',
+      connector: { type: 'demo', config: { region: 'eu' } },
+      entitlements: [team, { ...maintainer, name: 'Maintainers' }, deploy],
+      licenses: [{ id: 'seat', name: 'Seat', seats: 5 }],
+      policy: { maxDurationSeconds: 86400, allowIndefinite: false },
+    }),
+  );
+  expect(edited.body.summary).toEqual([
+    'renames GitHub to GitHub EU',
+    'changes the connector settings',
+    'changes entitlement(s) maintainer',
+    'changes license(s) seat',
+    "changes the policy's allowIndefinite, maxDurationSeconds",
+  ]);
+});
+
 test('validates exactly as the PUT, and is for admins only', async () => {
   const id = uniqueId('app-');
   const bodies = [

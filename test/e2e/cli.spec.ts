@@ -459,12 +459,12 @@ describe('gatehouse CLI: configuration as code', () => {
     expect(json(plan).impact[appId]).toMatchObject({
       exists: true,
       changes: { entitlements: { added: ['oncall'], removed: ['maintainer'] } },
-      summary: ['adds entitlement(s) oncall', 'removes entitlement(s) maintainer'],
+      summary: ['renames Before to After', 'adds entitlement(s) oncall', 'removes entitlement(s) maintainer'],
     });
     const human = await gatehouse(['plan', '-f', file], users.root);
     expect(human.stdout).toContain(`+ entitlement ${appId}/oncall`);
     expect(human.stdout).toContain(
-      `Impact:\n  ${appId}:\n    adds entitlement(s) oncall\n    removes entitlement(s) maintainer`,
+      `Impact:\n  ${appId}:\n    renames Before to After\n    adds entitlement(s) oncall\n    removes entitlement(s) maintainer`,
     );
 
     const applied = await gatehouse(['apply', '-f', file], users.root);

@@ -3,7 +3,7 @@
  * entitlement's own) the people who become approvers and who stop being approvers, and the open tickets
  * it concerns. Pure: the caller resolves approver rules to people and finds the open tickets.
  */
-import { approverRulesOf, managerLevel, type App, type ApprovalStepPolicy } from '@gatehouse/domain';
+import { approverRulesOf, managerLevel, type AccessPolicy, type App, type ApprovalStepPolicy } from '@gatehouse/domain';
 
 /** How many people or ticket ids an answer lists at most; counts are always whole. */
 export const IMPACT_LIST_LIMIT = 50;
@@ -53,7 +53,14 @@ export interface AppImpact {
   summary: string[];
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** JSON with sorted keys: the stored app and a client's body may order an object's keys differently. */
+const canonical = (value: unknown) =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
 /** Who may approve a step, as rules: its approvers and its fallback approvers (once it escalated). */
 const stepRules = (s: ApprovalStepPolicy | undefined) => (s ? [...s.approvers, ...(s.escalateTo ?? [])] : []);
@@ -149,6 +156,14 @@ function stepLabel(app: App, before: App | null, s: StepImpact): string {
   return `${app.name}${e ? ` / ${e.name}` : ''} step ${s.index + 1} (${s.name})`;
 }
 
+/** The policy's settings other than its approval steps (which `steps` describes) that differ. */
+function policySettingsChanged(before: AccessPolicy | undefined, after: AccessPolicy): string[] {
+  const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after)]);
+  keys.delete('approval');
+  const at = (p: AccessPolicy | undefined, k: string) => (p as Record<string, unknown> | undefined)?.[k];
+  return [...keys].sort().filter((k) => !same(at(before, k), at(after, k)));
+}
+
 function summarize(impact: Omit<AppImpact, 'summary'>, before: App | null, after: App): string[] {
   const lines: string[] = [];
   const { entitlements } = impact.changes;
@@ -158,8 +173,16 @@ function summarize(impact: Omit<AppImpact, 'summary'>, before: App | null, after
       `${after.name} is new: ${after.entitlements.length} entitlement(s), ${steps} approval step(s) in its policy`,
     );
   } else {
+    if (before && before.name !== after.name) lines.push(`renames ${before.name} to ${after.name}`);
+    if (impact.changes.connector) lines.push('changes the connector settings');
     if (entitlements.added.length) lines.push(`adds entitlement(s) ${entitlements.added.join(', ')}`);
+    if (entitlements.changed.length) lines.push(`changes entitlement(s) ${entitlements.changed.join(', ')}`);
     if (entitlements.removed.length) lines.push(`removes entitlement(s) ${entitlements.removed.join(', ')}`);
+    const { licenses } = impact.changes;
+    const licenseIds = [...licenses.added, ...licenses.changed, ...licenses.removed];
+    if (licenseIds.length) lines.push(`changes license(s) ${licenseIds.join(', ')}`);
+    const limits = policySettingsChanged(before?.policy, after.policy);
+    if (limits.length) lines.push(`changes the policy's ${limits.join(', ')}`);
   }
   for (const s of impact.steps) {
     const where = stepLabel(after, before, s);
