@@ -43,6 +43,21 @@ describe('errors in plain words', () => {
     );
     expect(flagText({ code: 'SOMETHING_NEW', message: 'Server words.' })).toBe('Server words.');
   });
+  it('says plainly when the access policies refuse, keeping the entitlement and the policy’s advice', () => {
+    expect(errorText({ status: 403, code: 'NOT_ELIGIBLE', message: 'not eligible' })).toMatch(
+      /access policies do not let you request/,
+    );
+    expect(
+      flagText({
+        code: 'NOT_ELIGIBLE',
+        field: 'changes[0].entitlementId',
+        message: 'prod-admin: forbidden by contractors-baseline: contractors never get production access',
+      }),
+    ).toBe(
+      'You may not request this: the access policies do not permit it. prod-admin: forbidden by contractors-baseline: contractors never get production access',
+    );
+    expect(errorText({ status: 403, code: 'USER_INACTIVE', message: 'inactive' })).toMatch(/deactivated/);
+  });
 });
 
 describe('pasted tokens', () => {

@@ -13,6 +13,9 @@ const CODE_TEXT: Record<string, string> = {
   NETWORK_ERROR: 'The Gatehouse API could not be reached. Check your connection and try again.',
   UNAUTHENTICATED: 'Your sign-in is missing, expired or was not accepted. Please sign in again.',
   FORBIDDEN: 'You are not allowed to do this.',
+  USER_INACTIVE: 'Your Gatehouse user has been deactivated, so you cannot do anything here any more.',
+  NOT_ELIGIBLE:
+    'The access policies do not let you request some of this access. Ask your Gatehouse admins if you need it.',
   NOT_AN_APPROVER:
     'You are not an approver of this ticket’s current step. Requesters and beneficiaries can never approve or reject their own tickets.',
   NOT_FOUND: 'This was not found on the server.',
@@ -29,6 +32,10 @@ const CODE_TEXT: Record<string, string> = {
   ACCESS_NOT_ACTIVE: 'Only access that is active and time-limited can be extended.',
   ACCESS_NOT_EXPIRED: 'Only access that has expired can be re-raised.',
   ACCESS_NOT_FAILED: 'Only access that failed to apply can be retried.',
+  ACCESS_ENDING: 'This access is being removed right now.',
+  EXTENSION_LIMIT: 'This access may not be extended any further under its policy.',
+  NO_ELIGIBLE_APPROVER: 'Nobody could approve this request: a step of its policy has no approver for you.',
+  REVIEW_NOT_PENDING: 'This break-glass access has already been reviewed.',
   POLICY_VIOLATION: 'The request does not meet the application’s policy.',
   VALIDATION_FAILED: 'Some values were not accepted.',
   PAYLOAD_TOO_LARGE: 'This is too much text to send at once.',
@@ -46,6 +53,9 @@ const FLAG_TEXT: Record<string, string> = {
   START_IN_PAST: 'The start lies in the past: choose a start from now on, or leave it empty to start now.',
   ALREADY_HAS_ACCESS: 'You already have this access, so it cannot be requested again. Use Modify to change it.',
   NOT_A_MEMBER: 'This access is not held, so it cannot be removed.',
+  NOT_ELIGIBLE: 'You may not request this: the access policies do not permit it.',
+  NO_ELIGIBLE_APPROVER: 'Nobody could approve this step for you.',
+  EXTENSION_LIMIT: 'This access may not be extended any further.',
 };
 
 /** Flags whose server message adds specifics (limits, field names) worth showing after our sentence. */
@@ -55,6 +65,10 @@ const KEEP_SERVER_MESSAGE = new Set([
   'FIELD_INVALID',
   'ALREADY_HAS_ACCESS',
   'NOT_A_MEMBER',
+  // Names the entitlement and the policy's advice (who to ask, why not).
+  'NOT_ELIGIBLE',
+  'NO_ELIGIBLE_APPROVER',
+  'EXTENSION_LIMIT',
 ]);
 
 export function flagText(flag: PolicyFlag): string {

@@ -58,6 +58,59 @@ describe('the request body', () => {
   });
 });
 
+describe('a duration counted from approval', () => {
+  const base = { ...emptyRequest(), appId: 'github', adds: [{ entitlementId: 'team', fields: {} }] };
+
+  it('asks for hours, and sends them as seconds', () => {
+    const empty = buildRequest({ ...base, durationType: 'relative' }, known);
+    expect(empty.body).toBeNull();
+    expect(empty.missing).toEqual([expect.objectContaining({ code: 'HOURS_MISSING', field: 'duration.seconds' })]);
+    for (const hours of ['0', '-2', 'soon'])
+      expect(buildRequest({ ...base, durationType: 'relative', hours }, known).body).toBeNull();
+    expect(buildRequest({ ...base, durationType: 'relative', hours: '8' }, known).body!.duration).toEqual({
+      type: 'relative',
+      seconds: 28800,
+    });
+    expect(buildRequest({ ...base, durationType: 'relative', hours: '1.5' }, known).body!.duration).toEqual({
+      type: 'relative',
+      seconds: 5400,
+    });
+  });
+
+  it('its flags (over the maximum) go next to the hours', () => {
+    expect(flagPlace({ code: 'MAX_DURATION_EXCEEDED', message: '', field: 'duration.seconds' }, [])).toBe(
+      'duration.seconds',
+    );
+  });
+});
+
+describe('break glass', () => {
+  const base = {
+    ...emptyRequest(),
+    appId: 'github',
+    adds: [{ entitlementId: 'team', fields: {} }],
+    breakGlass: true,
+  };
+
+  it('needs a reason, and sends breakGlass: true', () => {
+    const noReason = buildRequest(base, known);
+    expect(noReason.body).toBeNull();
+    expect(noReason.missing).toEqual([expect.objectContaining({ code: 'BREAK_GLASS_REASON', field: 'reason' })]);
+    const body = buildRequest({ ...base, reason: 'prod is down' }, known).body!;
+    expect(body).toMatchObject({ breakGlass: true, reason: 'prod is down' });
+  });
+
+  it('may leave the end to the policy (no duration); a normal request may not', () => {
+    expect(buildRequest({ ...base, reason: 'prod is down' }, known).body!.duration).toBeUndefined();
+    expect(buildRequest({ ...base, breakGlass: false, reason: 'x' }, known).body).toBeNull();
+  });
+
+  it('is absent from a normal request body', () => {
+    const body = buildRequest({ ...base, breakGlass: false, durationType: 'indefinite' }, known).body!;
+    expect('breakGlass' in body).toBe(false);
+  });
+});
+
 describe('flags go next to the field that caused them', () => {
   it('routes duration, reason, field and entitlement flags', () => {
     const changes = ['old', 'deploy'];

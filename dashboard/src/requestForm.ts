@@ -9,12 +9,17 @@ export interface RequestFormState {
   adds: { entitlementId: string; fields: Record<string, FieldValue | ''> }[];
   /** Current memberships marked "Modify": removed when the ticket is applied. */
   removes: string[];
-  durationType: 'indefinite' | 'limited';
+  /** `relative`: `hours` long, counted from the approval (the grant), not from the request. */
+  durationType: 'indefinite' | 'limited' | 'relative';
   /** datetime-local values (browser's zone); empty start means "from now". */
   start: string;
   end: string;
+  /** As typed: hours (decimals allowed) of a relative duration. */
+  hours: string;
   reason: string;
   onBehalfOf: string;
+  /** Emergency access, granted at once and reviewed afterwards: needs a reason; the end may be left to the policy. */
+  breakGlass: boolean;
 }
 
 export interface BuiltRequest {
@@ -33,8 +38,10 @@ export const emptyRequest = (): RequestFormState => ({
   durationType: 'limited',
   start: '',
   end: '',
+  hours: '',
   reason: '',
   onBehalfOf: '',
+  breakGlass: false,
 });
 
 export function buildRequest(
@@ -67,7 +74,18 @@ export function buildRequest(
   let duration: CreateTicketBody['duration'];
   if (needsDuration) {
     if (state.durationType === 'indefinite') duration = { type: 'indefinite' };
-    else {
+    else if (state.durationType === 'relative') {
+      const seconds = Math.round(Number(state.hours) * 3600);
+      if (!state.hours.trim() || !Number.isFinite(seconds) || seconds <= 0)
+        missing.push({
+          code: 'HOURS_MISSING',
+          message: 'Say for how many hours from approval you need the access.',
+          field: 'duration.seconds',
+        });
+      else duration = { type: 'relative', seconds };
+    } else if (state.breakGlass && !state.start && !state.end) {
+      // Break glass without an end: the policy's break-glass maximum from now.
+    } else {
       const end = fromLocalInput(state.end);
       const start = fromLocalInput(state.start);
       if (state.start && !start)
@@ -82,6 +100,13 @@ export function buildRequest(
     }
   }
 
+  if (state.breakGlass && !state.reason.trim())
+    missing.push({
+      code: 'BREAK_GLASS_REASON',
+      message: 'Breaking glass needs a reason: say what the emergency is.',
+      field: 'reason',
+    });
+
   const ready = missing.length === 0;
   const body: CreateTicketBody | null = ready
     ? {
@@ -90,6 +115,7 @@ export function buildRequest(
         ...(duration ? { duration } : {}),
         ...(state.reason.trim() ? { reason: state.reason.trim() } : {}),
         ...(state.onBehalfOf.trim() ? { onBehalfOf: state.onBehalfOf.trim() } : {}),
+        ...(state.breakGlass ? { breakGlass: true } : {}),
       }
     : null;
   return { body, missing, changeEntitlements };
@@ -109,6 +135,8 @@ export function flagPlace(flag: PolicyFlag, changeEntitlements: string[]): strin
     f === 'duration.type' ||
     f === 'duration.start' ||
     f === 'duration.end' ||
+    f === 'duration.seconds' ||
+    f === 'breakGlass' ||
     f === 'reason' ||
     f === 'onBehalfOf' ||
     f === 'appId'
@@ -133,6 +161,7 @@ export function valueAt(body: CreateTicketBody | null, place: string): string {
   if (place === 'reason') return body.reason ?? '';
   if (place.startsWith('duration.')) return JSON.stringify(body.duration ?? null);
   if (place === 'onBehalfOf') return body.onBehalfOf ?? '';
+  if (place === 'breakGlass') return String(body.breakGlass ?? false);
   const field = /^field:([^:]+):(.+)$/.exec(place);
   if (field)
     return JSON.stringify(

@@ -1,7 +1,6 @@
 // What a ticket says in words (its log events, its duration) and who may end or review its access.
 // Pure, so the rules are tested without rendering a panel.
 import type { LogEntry, Me, Ticket } from './api/types';
-import { matchesApproverRule } from './session-context';
 import { formatDateTime, formatLength } from './time';
 
 /** Every log event type of the API (docs/api.md), in words. An unknown one shows its code (a newer server). */
@@ -87,15 +86,14 @@ export function mayRelinquish(me: Pick<Me, 'id'>, t: Ticket): boolean {
 }
 
 /**
- * Confirm / Revoke of break-glass access: admins and the ticket's approvers, never its beneficiary. The
- * server decides; this only keeps the buttons away from people it would refuse anyway.
+ * Confirm / Revoke of break-glass access: admins and the ticket's approvers, never its beneficiary nor whoever
+ * broke glass for them. A non-admin who sees a ticket they neither raised nor benefit from is one of its
+ * approvers; the server decides the rest.
  */
-export function mayReview(me: Me, isAdmin: boolean, t: Ticket): boolean {
-  if (!t.breakGlass || t.review?.state !== 'pending' || me.id === t.beneficiary.id) return false;
-  if (isAdmin) return true;
-  const rules = [...t.approval.awaiting, ...t.approval.steps.flatMap((s) => s.approvers ?? [])];
-  // A non-admin who sees a ticket they did not raise sees it as one of its approvers.
-  return me.id !== t.requester.id || matchesApproverRule(me, rules);
+export function mayReview(me: Pick<Me, 'id'>, t: Ticket): boolean {
+  return (
+    t.breakGlass === true && t.review?.state === 'pending' && me.id !== t.beneficiary.id && me.id !== t.requester.id
+  );
 }
 
 export function reviewText(review: NonNullable<Ticket['review']>, now = Date.now()): string {

@@ -142,3 +142,120 @@ describe('Request Access', () => {
     expect(calls.some((c) => c.path === '/tickets')).toBe(false);
   });
 });
+
+/** Like setup(), with some answers replaced. */
+function setupWith(route: (call: Call) => { status?: number; body: unknown } | undefined) {
+  const fake = fakeApi((call) => {
+    const answer = route(call);
+    if (answer) return answer;
+    if (call.path.startsWith('/apps?') || call.path === '/apps') return { body: apps };
+    if (call.path.startsWith('/apps/github/entitlements')) return { body: entitlements };
+    if (call.path === '/tickets/validate') return validate(call);
+    return undefined;
+  });
+  render(
+    <SignedIn api={fake.api} me={alice}>
+      <RequestAccess />
+    </SignedIn>,
+  );
+  return fake;
+}
+
+const created = { id: 'TCK-9' };
+
+describe('Request Access under access policies', () => {
+  it('with nothing the person may request, says so instead of an empty list', async () => {
+    setupWith((c) => (c.path === '/apps' ? { body: [] } : undefined));
+    expect(await screen.findByText(/There is nothing you may request right now/)).toBeTruthy();
+    expect(screen.getByText(/Ask your Gatehouse admins/)).toBeTruthy();
+    expect(screen.queryByText(/No applications are set up yet/)).toBeNull();
+  });
+
+  it('an app with no entitlement left to request says so (not "nothing matches")', async () => {
+    setupWith((c) => (c.path.startsWith('/apps/github/entitlements') ? { body: [] } : undefined));
+    fireEvent.click(await screen.findByRole('radio', { name: /GitHub/ }));
+    expect(await screen.findByText('There is nothing in GitHub you may request.')).toBeTruthy();
+  });
+
+  it('announces an auto-approval before submitting, only for the body it was answered for', async () => {
+    setupWith((c) =>
+      c.path === '/tickets/validate'
+        ? {
+            body: {
+              ok: true,
+              flags: [],
+              autoApproval: { reason: 'auto-approved by sre-baseline: on-call SREs', policies: [] },
+            },
+          }
+        : undefined,
+    );
+    fireEvent.click(await screen.findByRole('radio', { name: /GitHub/ }));
+    fireEvent.click(await screen.findByRole('checkbox', { name: 'Maintainer' }));
+    fireEvent.change(screen.getByLabelText('End'), { target: { value: inHours(2) } });
+    const notice = await screen.findByText(/will be approved automatically/, {}, { timeout: 3000 });
+    expect(notice.closest('[role="status"]')!.textContent).toContain('auto-approved by sre-baseline: on-call SREs');
+    // An edit hides it until the next answer.
+    fireEvent.change(screen.getByLabelText('End'), { target: { value: inHours(3) } });
+    expect(screen.queryByText(/will be approved automatically/)).toBeNull();
+    expect(await screen.findByText(/will be approved automatically/, {}, { timeout: 3000 })).toBeTruthy();
+  });
+
+  it('a 403 NOT_ELIGIBLE on create is said plainly, its flag next to the access it names', async () => {
+    const flag = {
+      code: 'NOT_ELIGIBLE',
+      field: 'changes[0].entitlementId',
+      message: 'Maintainer: forbidden by contractors: no admin roles for contractors',
+    };
+    setupWith((c) =>
+      c.path === '/tickets' && c.method === 'POST'
+        ? { status: 403, body: { statusCode: 403, code: 'NOT_ELIGIBLE', message: 'not eligible', flags: [flag] } }
+        : undefined,
+    );
+    fireEvent.click(await screen.findByRole('radio', { name: /GitHub/ }));
+    fireEvent.click(await screen.findByRole('checkbox', { name: 'Maintainer' }));
+    fireEvent.change(screen.getByLabelText('End'), { target: { value: inHours(2) } });
+    fireEvent.change(screen.getByLabelText(/Reason/), { target: { value: 'release' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create Ticket' }));
+    expect(await screen.findByText(/do not let you request the marked access/)).toBeTruthy();
+    const next = await screen.findByText(/no admin roles for contractors/);
+    expect(next.closest('li')!.textContent).toContain('Maintainer');
+  });
+
+  it('asks for hours from approval, says how long it lasts, and sends a relative duration', async () => {
+    const { calls } = setupWith((c) =>
+      c.path === '/tickets' && c.method === 'POST' ? { status: 201, body: created } : undefined,
+    );
+    fireEvent.click(await screen.findByRole('radio', { name: /GitHub/ }));
+    fireEvent.click(await screen.findByRole('checkbox', { name: 'Maintainer' }));
+    fireEvent.click(screen.getByRole('radio', { name: 'For N hours from approval' }));
+    fireEvent.change(screen.getByLabelText('Hours from approval'), { target: { value: '8' } });
+    expect(screen.getByText(/The access lasts 8 hours from approval/)).toBeTruthy();
+    fireEvent.change(screen.getByLabelText(/Reason/), { target: { value: 'release' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create Ticket' }));
+    await waitFor(() => expect(calls.some((c) => c.path === '/tickets' && c.method === 'POST')).toBe(true));
+    expect(calls.find((c) => c.path === '/tickets')!.body).toMatchObject({
+      duration: { type: 'relative', seconds: 28800 },
+    });
+  });
+
+  it('break glass warns clearly, needs a reason, and sends breakGlass: true', async () => {
+    const { calls } = setupWith((c) =>
+      c.path === '/tickets' && c.method === 'POST' ? { status: 201, body: created } : undefined,
+    );
+    fireEvent.click(await screen.findByRole('radio', { name: /GitHub/ }));
+    fireEvent.click(await screen.findByRole('checkbox', { name: 'Maintainer' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Break glass (emergency)' }));
+    expect(screen.getByRole('alert').textContent).toMatch(/granted at once, without approval/);
+    const submit = screen.getByRole('button', { name: 'Break glass: get access now' });
+    fireEvent.click(submit);
+    expect(await screen.findByText(/Breaking glass needs a reason/)).toBeTruthy();
+    expect(calls.some((c) => c.path === '/tickets')).toBe(false);
+
+    fireEvent.change(screen.getByLabelText(/Reason \(required\)/), { target: { value: 'prod is down' } });
+    fireEvent.click(submit);
+    await waitFor(() => expect(calls.some((c) => c.path === '/tickets' && c.method === 'POST')).toBe(true));
+    const body = calls.find((c) => c.path === '/tickets')!.body as Record<string, unknown>;
+    expect(body).toMatchObject({ breakGlass: true, reason: 'prod is down' });
+    expect(body.duration).toBeUndefined();
+  });
+});

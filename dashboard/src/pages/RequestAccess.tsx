@@ -1,14 +1,25 @@
 // Request Access: 1. application, 2. access (search, Modify, extra fields), 3. duration, 4. reason,
 // 5. Create Ticket. The policy is checked while typing (POST /tickets/validate, debounced) and each flag
-// is shown next to the field that caused it, before anything is submitted.
+// is shown next to the field that caused it, before anything is submitted; so is an approval the access
+// policies would give at once. The catalog holds only what the person may request. Break glass asks for
+// emergency access, granted at once and reviewed afterwards.
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
-import type { AppSummary, CreateTicketBody, Entitlement, EntitlementField, FieldValue, PolicyFlag } from '../api/types';
+import type {
+  AppSummary,
+  AutoApproval,
+  CreateTicketBody,
+  Entitlement,
+  EntitlementField,
+  FieldValue,
+  PolicyFlag,
+} from '../api/types';
 import { ApiError } from '../api/client';
 import { ErrorMessage, FieldFlags } from '../components/Messages';
 import { useDebounced } from '../hooks';
 import { buildRequest, currentFlags, emptyRequest, groupFlags, type RequestFormState } from '../requestForm';
 import { navigate } from '../route';
 import { useSession } from '../session-context';
+import { durationText } from '../ticketText';
 import { formatDateTime, formatLength } from '../time';
 
 export const VALIDATE_DEBOUNCE_MS = 400;
@@ -33,7 +44,11 @@ export function RequestAccess() {
   const [known, setKnown] = useState<Record<string, Entitlement>>({});
 
   // The flags of the last validated (or submitted) body, with that body.
-  const [validated, setValidated] = useState<{ body: CreateTicketBody | null; flags: PolicyFlag[] }>({
+  const [validated, setValidated] = useState<{
+    body: CreateTicketBody | null;
+    flags: PolicyFlag[];
+    autoApproval?: AutoApproval | null;
+  }>({
     body: null,
     flags: [],
   });
@@ -78,7 +93,7 @@ export function RequestAccess() {
     const body = JSON.parse(debouncedBodyKey) as CreateTicketBody;
     api.validate(body, controller.signal).then(
       (result) => {
-        setValidated({ body, flags: result.flags });
+        setValidated({ body, flags: result.flags, autoApproval: result.autoApproval ?? null });
         setValidateError(null);
       },
       (err: unknown) => {
@@ -101,14 +116,26 @@ export function RequestAccess() {
     const list = grouped.get(place) ?? [];
     return SHOW_WHEN_TOUCHED(place) && !attempted && !touched.has(place) ? [] : list;
   };
+  // Said only for the body as it is now: any edit waits for the next answer.
+  const autoApproval =
+    validated.autoApproval && validated.body && bodyKey === JSON.stringify(validated.body) && flags.length === 0
+      ? validated.autoApproval
+      : null;
   const generalFlags = [
+    ...(grouped.get('breakGlass') ?? []),
     ...(grouped.get('general') ?? []),
     ...(grouped.get('changes') ?? []),
     ...(grouped.get('appId') ?? []),
   ];
 
   function chooseApp(appId: string) {
-    setState((s) => ({ ...emptyRequest(), onBehalfOf: s.onBehalfOf, reason: s.reason, appId }));
+    setState((s) => ({
+      ...emptyRequest(),
+      onBehalfOf: s.onBehalfOf,
+      reason: s.reason,
+      breakGlass: s.breakGlass,
+      appId,
+    }));
     setSearch('');
     setValidated({ body: null, flags: [] });
     setAttempted(false);
@@ -197,9 +224,7 @@ export function RequestAccess() {
           </legend>
           <ErrorMessage error={appsError} />
           {!apps && !appsError && <p aria-busy="true">Loading applications…</p>}
-          {apps && apps.length === 0 && (
-            <p className="empty">No applications are set up yet. An admin adds them with PUT /apps/:id.</p>
-          )}
+          {apps && apps.length === 0 && <EmptyCatalog isAdmin={isAdmin} />}
           <div className="choices apps">
             {apps?.map((a) => (
               <label key={a.id} className={`choice ${state.appId === a.id ? 'selected' : ''}`}>
@@ -236,7 +261,11 @@ export function RequestAccess() {
             <ErrorMessage error={entError} />
             <div className="access-layout">
               <ul className="entitlements" aria-label={`Access in ${app.name}`}>
-                {entitlements?.length === 0 && <li className="empty">Nothing matches “{q}”.</li>}
+                {entitlements?.length === 0 && (
+                  <li className="empty">
+                    {q ? `Nothing matches “${q}”.` : `There is nothing in ${app.name} you may request.`}
+                  </li>
+                )}
                 {entitlements?.map((e) => {
                   const picked = state.adds.some((a) => a.entitlementId === e.id);
                   const modifying = state.removes.includes(e.id);
@@ -356,8 +385,39 @@ export function RequestAccess() {
                 />
                 Indefinitely
               </label>
+              <label className={`choice ${state.durationType === 'relative' ? 'selected' : ''}`}>
+                <input
+                  type="radio"
+                  name={`${id}-duration`}
+                  checked={state.durationType === 'relative'}
+                  onChange={() => set({ durationType: 'relative' })}
+                />
+                For N hours from approval
+              </label>
             </div>
             <FieldFlags flags={flagsAt('duration.type')} id={`${id}-duration.type-flags`} />
+            {state.durationType === 'relative' && (
+              <div className="field">
+                <label htmlFor={`${id}-hours`}>Hours from approval</label>
+                <input
+                  id={`${id}-hours`}
+                  type="number"
+                  inputMode="decimal"
+                  min="0.25"
+                  step="0.25"
+                  value={state.hours}
+                  onChange={(e) => set({ hours: e.target.value })}
+                  aria-describedby={describe('duration.seconds', `${id}-hours-hint`)}
+                  aria-invalid={flagsAt('duration.seconds').length > 0}
+                />
+                <p className="hint" id={`${id}-hours-hint`}>
+                  {built.body?.duration?.type === 'relative'
+                    ? `The access lasts ${durationText(built.body.duration)}: the clock starts when it is granted, so a late approval does not shorten it.`
+                    : 'The clock starts when the access is granted, so a late approval does not shorten it.'}
+                </p>
+                <FieldFlags flags={flagsAt('duration.seconds')} id={`${id}-duration.seconds-flags`} />
+              </div>
+            )}
             {state.durationType === 'limited' && (
               <div className="row">
                 <div className="field">
@@ -398,7 +458,7 @@ export function RequestAccess() {
             <div className="field">
               <label htmlFor={`${id}-reason`}>
                 <span className="step-number">{needsDuration ? 4 : 3}</span> Reason
-                {policy.requireReason ? ' (required)' : ' (optional)'}
+                {policy.requireReason || state.breakGlass ? ' (required)' : ' (optional)'}
               </label>
               <textarea
                 id={`${id}-reason`}
@@ -409,11 +469,47 @@ export function RequestAccess() {
                 onBlur={() => touch('reason')}
                 aria-describedby={describe('reason')}
                 aria-invalid={flagsAt('reason').length > 0}
-                aria-required={policy.requireReason || undefined}
+                aria-required={policy.requireReason || state.breakGlass || undefined}
               />
               <FieldFlags flags={flagsAt('reason')} id={`${id}-reason-flags`} />
             </div>
           </div>
+        )}
+
+        {app && state.adds.length > 0 && (
+          <div className={`card ${state.breakGlass ? 'break-glass-warning' : ''}`}>
+            <div className="field toggle">
+              <input
+                id={`${id}-break-glass`}
+                type="checkbox"
+                checked={state.breakGlass}
+                onChange={(e) => set({ breakGlass: e.target.checked })}
+                aria-describedby={`${id}-break-glass-hint`}
+              />
+              <label htmlFor={`${id}-break-glass`}>Break glass (emergency)</label>
+            </div>
+            <p className="hint" id={`${id}-break-glass-hint`}>
+              {state.breakGlass ? (
+                <strong role="alert">
+                  <span aria-hidden="true">⚠ </span>Emergency access is granted at once, without approval. Use it only
+                  when something is broken and cannot wait: your reason is required, the approvers are told, review it
+                  afterwards and may revoke it, and everything is logged. Only people an access policy allows to break
+                  glass may use it. With no end chosen, it lasts as long as the policy allows break glass.
+                </strong>
+              ) : (
+                'Only in an emergency: the access is granted at once and reviewed by the approvers afterwards.'
+              )}
+            </p>
+          </div>
+        )}
+
+        {autoApproval && (
+          <p className="notice auto-approval" role="status">
+            <span aria-hidden="true">✓ </span>
+            This request will be approved automatically when you create it: the access is set up at once, with no
+            approvers to wait for.
+            {autoApproval.reason && <span className="muted"> ({autoApproval.reason})</span>}
+          </p>
         )}
 
         <div className="actions">
@@ -427,11 +523,19 @@ export function RequestAccess() {
             }
             context={{
               POLICY_VIOLATION: 'The request does not meet the application’s policy yet: see the marked fields above.',
+              NOT_ELIGIBLE: state.breakGlass
+                ? 'The access policies do not let you break glass for this access. Request it normally instead.'
+                : 'The access policies do not let you request the marked access. Ask your Gatehouse admins if you need it.',
             }}
             showFlags={false}
           />
-          <button type="submit" className="primary" disabled={submitting} aria-busy={submitting}>
-            {submitting ? 'Creating…' : 'Create Ticket'}
+          <button
+            type="submit"
+            className={state.breakGlass ? 'danger' : 'primary'}
+            disabled={submitting}
+            aria-busy={submitting}
+          >
+            {submitting ? 'Creating…' : state.breakGlass ? 'Break glass: get access now' : 'Create Ticket'}
           </button>
           <a href="#/tickets" className="button">
             Cancel
@@ -439,6 +543,17 @@ export function RequestAccess() {
         </div>
       </form>
     </section>
+  );
+}
+
+/** Nothing to choose from: no apps at all (admins see every app), or nothing the access policies let this person request. */
+function EmptyCatalog({ isAdmin }: { isAdmin: boolean }) {
+  if (isAdmin) return <p className="empty">No applications are set up yet. An admin adds them with PUT /apps/:id.</p>;
+  return (
+    <p className="empty">
+      There is nothing you may request right now: the access policies allow you no application. Ask your Gatehouse
+      admins if you need access.
+    </p>
   );
 }
 

@@ -69,7 +69,7 @@ export function TicketPanel({ id }: { id: string }) {
   const canReraise = isRequester && ticket.access.state === 'expired';
   const canCancel = ticket.status === 'pending' && (isRequester || isAdmin);
   const canRelinquish = mayRelinquish(me, ticket);
-  const canReview = mayReview(me, isAdmin, ticket);
+  const canReview = mayReview(me, ticket);
 
   const done = (t: Ticket, message: string) => {
     setTicket(t);
