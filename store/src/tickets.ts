@@ -73,6 +73,8 @@ function derived(t: PersistTicketStateInput['ticket'], s: PersistTicketStateInpu
       ...new Set([
         ...t.policy.approval.steps.flatMap((st) => st.approvers),
         ...s.approval.steps.flatMap((st) => st.approvers),
+        // An overdue break-glass review is open to the steps' fallback approvers, who must then see it.
+        ...(s.review?.escalated ? t.policy.approval.steps.flatMap((st) => st.escalateTo ?? []) : []),
       ]),
     ],
     awaitingRules: s.status === 'pending' ? s.approval.awaiting : [],

@@ -14,6 +14,7 @@
  *   access-period.ts       active → ended: the movable end, revoke, expiry, the re-raise window
  *   extensions.ts          extension and re-raise children, on the owner's side and the child's
  *   notification-timers.ts reminders, escalations and the expiry notice
+ *   break-glass.ts         break-glass tickets: approved at start, then the post-hoc review and its escalation
  *   retry-policies.ts      every activity the workflow calls, with its named retry policy
  *
  * A leaver's offboarding cancels, revokes and takes them out of pending steps (Update `removeApprover`).

@@ -163,6 +163,29 @@ export class OnCallDto {
   schedules!: string[];
 }
 
+export class BreakGlassDto {
+  @ApiPropertyOptional({
+    minimum: 60,
+    default: 14400,
+    description: 'the longest break-glass access, in seconds (no duration asked: this long from now)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(30 * 86400)
+  maxSeconds?: number;
+  @ApiPropertyOptional({
+    minimum: 1,
+    default: 86400,
+    description: 'how soon after it was raised an approver must confirm or revoke break-glass access',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(30 * 86400)
+  reviewWithinSeconds?: number;
+}
+
 export class PolicyDto {
   @ApiPropertyOptional({ minimum: 1 })
   @IsOptional()
@@ -199,6 +222,11 @@ export class PolicyDto {
   @ValidateNested()
   @Type(() => ExtensionsDto)
   extensions?: ExtensionsDto;
+  @ApiPropertyOptional({ type: BreakGlassDto, description: 'limits of break-glass access and its review' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BreakGlassDto)
+  breakGlass?: BreakGlassDto;
   @ApiPropertyOptional({
     type: OnCallDto,
     description: 'whose PagerDuty on-call counts as on call for the access policies (absent: PAGERDUTY_SCHEDULES)',

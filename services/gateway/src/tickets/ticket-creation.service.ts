@@ -35,6 +35,7 @@ import { PolicyDecisions } from '../policies/policy-decisions.service';
 import { PagerDutyOnCall } from '../oncall/pagerduty-oncall';
 import { TemporalService } from '../temporal/temporal.service';
 import { GATEWAY_CONFIG, STORE } from '../tokens';
+import { breakGlassDurationDto, breakGlassFlags, breakGlassReview, refuseUnlessAdd } from './break-glass';
 import { decideTicket } from './ticket-eligibility';
 import { TicketQueries } from './ticket-queries.service';
 import { durationRequestOf, type CreateTicketDto, type ExtendDto, type ReraiseDto } from './tickets.dto';
@@ -77,6 +78,8 @@ interface Prepared {
   beneficiaryName?: string;
   /** An extension within the policy's `extensions` limits that approve it themselves (`autoApproveWithinMax`). */
   autoApproval?: TicketAutoApproval;
+  /** Raised as break-glass (docs/policy.md, "Break-glass"): granted at once if a `BreakGlass` permit allows it. */
+  breakGlass?: boolean;
   /**
    * Starts the ticket's workflow: top-level, or as a child of the workflow owning the access. `exists`:
    * a workflow with this ticket's id was already there (a retried request, or an id taken by another).
@@ -154,7 +157,7 @@ export class TicketCreation {
     actor: Actor,
     dto: CreateTicketDto,
   ): Promise<{ ok: boolean; flags: PolicyFlag[]; policy?: PolicyExplanation }> {
-    const checked = await this.check(actor, dto);
+    const checked = await this.checkRequest(actor, dto);
     const { app, beneficiaryId, flags: policyFlags } = checked;
     const decided = await decideTicket(this.policies, actor, { ...checked, reason: dto.reason }, this.onCall);
     // An auto-approved ticket has no steps, so nobody need be eligible to approve it.
@@ -162,12 +165,30 @@ export class TicketCreation {
       app,
       dto.changes.map((c) => c.entitlementId),
     );
-    const approverFlags = decided.autoApproval
-      ? []
-      : (await this.approvers(effective.policy, actor.id, beneficiaryId)).flags;
+    // Nor a break-glass one: its approvers review it afterwards, and admins always may.
+    const approverFlags =
+      decided.autoApproval || dto.breakGlass
+        ? []
+        : (await this.approvers(effective.policy, actor.id, beneficiaryId)).flags;
     const flags = [...decided.flags, ...policyFlags, ...(await this.unextendable(policyFlags)), ...approverFlags];
     // Explained only when an entitlement brought its own policy: otherwise the answer is as it always was.
     return { ok: flags.length === 0, flags, ...(effective.combined ? { policy: effective.explanation } : {}) };
+  }
+
+  /**
+   * `check`, and for break-glass its own rules on top: only additions, a reason, at most the policy's
+   * `breakGlass.maxSeconds` (asked for no duration: that long from now).
+   */
+  private async checkRequest(actor: Actor, dto: CreateTicketDto) {
+    if (!dto.breakGlass) return this.check(actor, dto);
+    const ids = dto.changes.map((c) => c.entitlementId);
+    const app = dto.duration ? null : await this.store.apps.get(dto.appId);
+    const asked = app ? { ...dto, duration: breakGlassDurationDto(effectivePolicy(app, ids).policy, new Date()) } : dto;
+    const checked = await this.check(actor, asked);
+    refuseUnlessAdd(checked.action);
+    const policy = effectivePolicy(checked.app, ids).policy;
+    const extra = breakGlassFlags(policy, checked.duration!, dto.reason, checked.now, checked.flags);
+    return { ...checked, flags: [...checked.flags, ...extra], breakGlass: true };
   }
 
   /** EXTENSION_LIMIT for held access the validate answer suggests extending, once it may not be extended again. */
@@ -227,7 +248,7 @@ export class TicketCreation {
       ? dto.changes.map((c) => claimKey(beneficiaryId, dto.appId, c.entitlementId))
       : undefined;
     return this.raise(actor, dto, idempotencyKey, { claimKeys, audit }, async () => {
-      const { app, changes, action, duration, flags, now, beneficiaryName } = await this.check(actor, dto);
+      const { app, changes, action, duration, flags, now, beneficiaryName } = await this.checkRequest(actor, dto);
       return {
         app,
         beneficiaryId,
@@ -240,6 +261,7 @@ export class TicketCreation {
         type: 'request',
         parentTicketId: null,
         reason: dto.reason,
+        ...(dto.breakGlass ? { breakGlass: true } : {}),
         launch: async (input) => ((await this.temporal.startTicket(input)) === null ? 'exists' : 'started'),
       };
     });
@@ -505,7 +527,7 @@ export class TicketCreation {
     ).policy;
     const approvers = await this.approvers(policy, actor.id, p.beneficiaryId);
     // An auto-approved ticket has no steps, so nobody need be eligible to approve it.
-    const approverFlags = decided.autoApproval ? [] : approvers.flags;
+    const approverFlags = decided.autoApproval || p.breakGlass ? [] : approvers.flags;
     const flags = [...p.flags, ...approverFlags];
     if (flags.length) {
       // A ticket nobody could approve is refused as such, whatever else the request got wrong.
@@ -560,6 +582,7 @@ export class TicketCreation {
       createdBy: { id: actor.id },
       ...(decided.autoApproval ? { autoApproval: decided.autoApproval } : {}),
       ...(decided.policySet ? { policySet: decided.policySet } : {}),
+      ...(p.breakGlass ? { breakGlass: breakGlassReview(policy, p.now, decided.breakGlassPolicies ?? []) } : {}),
     };
     let launched: 'started' | 'exists';
     progress.launching = true;

@@ -4,6 +4,9 @@ import {
   decisionRefusal,
   isAdmin,
   resolveDuration,
+  reviewRefusal,
+  type AccessPolicy,
+  type BreakGlassReview,
   type Actor,
   type App,
   type Duration,
@@ -17,6 +20,7 @@ import {
   cancelTicketUpdate,
   rejectTicketUpdate,
   retryApplyUpdate,
+  reviewBreakGlassUpdate,
   revokeAccessUpdate,
   type DecisionActor,
   type DecisionInput,
@@ -26,7 +30,7 @@ import { fail } from '../common/errors';
 import { TemporalService } from '../temporal/temporal.service';
 import { STORE } from '../tokens';
 import { TicketQueries } from './ticket-queries.service';
-import { durationRequestOf, type ApproveDto } from './tickets.dto';
+import { durationRequestOf, type ApproveDto, type ReviewDto } from './tickets.dto';
 
 function decisionActor(actor: Actor): DecisionActor {
   return { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups };
@@ -184,6 +188,36 @@ export class TicketDecisions {
     } catch (err) {
       if ((err as Error)?.name === 'WorkflowNotFoundError')
         fail('ACCESS_NOT_ACTIVE', `The access of ${ticketId} has already ended.`);
+      throw err;
+    }
+  }
+
+  /**
+   * The post-hoc review of a break-glass ticket: confirm it, or revoke it (the access ends as on a revoke,
+   * and the answer comes once it has). By an admin or an approver of a step, never the beneficiary.
+   */
+  async review(actor: Actor, ticketId: string, dto: ReviewDto): Promise<Ticket> {
+    const doc = await this.queries.visibleDoc(actor, ticketId);
+    const refusal = reviewRefusal(
+      {
+        requesterId: doc.requester.id,
+        beneficiaryId: doc.beneficiary.id,
+        steps: (doc.policy as AccessPolicy).approval.steps,
+        review: doc.review as BreakGlassReview | undefined,
+      },
+      actor,
+    );
+    if (refusal === 'REVIEW_NOT_PENDING')
+      fail(refusal, `Ticket ${ticketId} is not a break-glass ticket awaiting review.`);
+    if (refusal === 'FORBIDDEN')
+      fail(refusal, 'Only an admin or an approver of this ticket, not its beneficiary, may review it.');
+    try {
+      return await this.send(doc, reviewBreakGlassUpdate, [
+        { actor: decisionActor(actor), decision: dto.decision, comment: dto.comment ?? null },
+      ]);
+    } catch (err) {
+      if ((err as Error)?.name === 'WorkflowNotFoundError')
+        fail('REVIEW_NOT_PENDING', `Ticket ${ticketId} is no longer awaiting review.`);
       throw err;
     }
   }

@@ -18,6 +18,8 @@ export interface EligibilityInput {
   duration: Duration | null;
   reason?: string;
   now: Date;
+  /** Break-glass: decided by `BreakGlass` permits instead of `Request`, never auto-approved; refused without policies. */
+  breakGlass?: boolean;
 }
 
 /** What the access policies decided for a ticket. */
@@ -30,6 +32,8 @@ export interface Eligibility {
   policySet?: PolicySetVersion[];
   /** The duration to raise the ticket with instead of the one asked for: cut at the end of an on-call shift. */
   duration?: Duration;
+  /** Break-glass only: the BreakGlass permits that matched, for every added entitlement. */
+  breakGlassPolicies?: PolicyDecisionResult['breakGlass']['policies'];
 }
 
 /** Seconds of access asked for from now (or from a later start); null for indefinite access. */
@@ -82,7 +86,8 @@ export async function decideTicket(
 ): Promise<Eligibility> {
   const adds = t.changes.map((change, index) => ({ change, index })).filter((x) => x.change.op === 'add');
   // Without policies nothing is decided (the defaults would allow every request and approve none).
-  if (!adds.length || !(await policies.published())) return { flags: [] };
+  if (!adds.length || !(await policies.published()))
+    return { flags: t.breakGlass ? adds.map(({ change, index }) => noBreakGlass(t, change, index)) : [] };
   const principal = await policies.principalFor(t.beneficiaryId, actor);
   // Each entitlement's PagerDuty schedules (its policy's `onCall`, else the app's, else the setting) the
   // beneficiary is on call in now (docs/policy.md, "On-call"). Entitlements sharing schedules share a lookup.
@@ -110,6 +115,7 @@ export async function decideTicket(
     ),
   );
   const policySet = decisions[0].policySet.length ? decisions[0].policySet : undefined;
+  if (t.breakGlass) return breakGlassEligibility(t, adds, decisions, policySet);
   const flags = adds.flatMap(({ change, index }, i) =>
     decisions[i].request.allowed ? [] : [forbidden(t.beneficiaryId, change, t.app, decisions[i], index)],
   );
@@ -131,6 +137,50 @@ export async function decideTicket(
     ...(policySet ? { policySet } : {}),
     ...(duration ? { duration } : {}),
   };
+}
+
+/** When `d` would end if granted `now`: limited at its end, relative `seconds` on, indefinite never. */
+function endOf(d: Duration, now: Date): number {
+  if (d.type === 'limited') return Date.parse(d.end);
+  return d.type === 'relative' ? now.getTime() + d.seconds * 1000 : Infinity;
+}
+
+function earliest(durations: Duration[], now: Date): Duration {
+  return durations.reduce((a, b) => (endOf(b, now) < endOf(a, now) ? b : a));
+}
+
+/** NOT_ELIGIBLE for break-glass on an entitlement no `BreakGlass` permit covers (or, without policies, any). */
+function noBreakGlass(
+  t: EligibilityInput,
+  change: TicketChange,
+  index: number,
+  why = 'no policy permits it',
+): PolicyFlag {
+  return {
+    code: 'NOT_ELIGIBLE',
+    message: `The access policies do not let ${t.beneficiaryId} break glass for ${t.app.id}/${change.entitlement.id} (${change.entitlement.name}): ${why}.`,
+    field: `changes[${index}].entitlementId`,
+  };
+}
+
+/** Break-glass is decided by `BreakGlass` alone: permitted for every added entitlement, or refused. */
+function breakGlassEligibility(
+  t: EligibilityInput,
+  adds: { change: TicketChange; index: number }[],
+  decisions: PolicyDecisionResult[],
+  policySet: PolicySetVersion[] | undefined,
+): Eligibility {
+  const flags = adds.flatMap(({ change, index }, i) => {
+    const d = decisions[i].breakGlass;
+    if (d.allowed) return [];
+    const [forbid] = d.policies;
+    return [noBreakGlass(t, change, index, forbid ? `forbidden by ${forbid.policyId}` : undefined)];
+  });
+  const seen = new Set<string>();
+  const breakGlassPolicies = decisions
+    .flatMap((d) => d.breakGlass.policies)
+    .filter((p) => !seen.has(p.policyId) && seen.add(p.policyId));
+  return { flags, ...(policySet ? { policySet } : {}), ...(flags.length ? {} : { breakGlassPolicies }) };
 }
 
 /** When `d` would end if granted `now`: limited at its end, relative `seconds` on, indefinite never. */

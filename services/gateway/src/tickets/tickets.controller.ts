@@ -7,7 +7,15 @@ import { Audited, auditWriteOf } from '../audit/audit';
 import { ApiRateLimited, ApiTemporalUnavailable } from '../common/api-responses';
 import { fail } from '../common/errors';
 import { TICKET_ID_PATTERN } from '../common/ids';
-import { ApproveDto, CommentDto, CreateTicketDto, ExtendDto, ListTicketsQuery, ReraiseDto } from './tickets.dto';
+import {
+  ApproveDto,
+  CommentDto,
+  CreateTicketDto,
+  ExtendDto,
+  ListTicketsQuery,
+  ReraiseDto,
+  ReviewDto,
+} from './tickets.dto';
 import { TicketCreation } from './ticket-creation.service';
 import { TicketDecisions } from './ticket-decisions.service';
 import { TicketQueries } from './ticket-queries.service';
@@ -49,7 +57,7 @@ export class TicketsController {
   @ApiResponse({
     status: 403,
     description:
-      'NOT_ELIGIBLE with `flags`: the access policies do not let the beneficiary request an entitlement the ticket adds (the message names the forbidding policy and its advice). When they auto-approve every added entitlement the ticket is created with no approval steps and approved at once (log `auto_approved`)',
+      'NOT_ELIGIBLE with `flags`: the access policies do not let the beneficiary request an entitlement the ticket adds (the message names the forbidding policy and its advice). When they auto-approve every added entitlement the ticket is created with no approval steps and approved at once (log `auto_approved`). With `breakGlass: true` a `BreakGlass` permit is needed instead (none published: refused); then the ticket is approved and granted at once (log `break_glass`) and awaits its review',
   })
   @ApiResponse({
     status: 422,
@@ -226,6 +234,23 @@ export class TicketsController {
   @ApiTemporalUnavailable()
   relinquish(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: CommentDto): Promise<Ticket> {
     return this.decisions.relinquish(actor, ticketId(id), dto.comment);
+  }
+
+  @Post(':id/review')
+  @Audited('ticket.review', 'id')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Review break-glass access: confirm it, or revoke it now (an approver of a step or an admin)',
+  })
+  @ApiResponse({ status: 200, description: 'The ticket with its review done (revoked: once the access ended)' })
+  @ApiResponse({ status: 403, description: 'FORBIDDEN: not an approver of the ticket or an admin, or its beneficiary' })
+  @ApiResponse({
+    status: 409,
+    description: 'REVIEW_NOT_PENDING: not a break-glass ticket, or its review is already done',
+  })
+  @ApiTemporalUnavailable()
+  review(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() dto: ReviewDto): Promise<Ticket> {
+    return this.decisions.review(actor, ticketId(id), dto);
   }
 
   @Post(':id/retry')

@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsISO8601,
@@ -121,6 +122,26 @@ export class CreateTicketDto {
   @IsString()
   @Matches(ID_PATTERN)
   onBehalfOf?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "Break glass: granted at once without approval when a Cedar `BreakGlass` policy permits it, then reviewed by an approver (`POST /tickets/:id/review`). Adds only; a reason is required; at most the policy's `breakGlass.maxSeconds` (no duration: that long from now)",
+  })
+  @IsOptional()
+  @IsBoolean()
+  breakGlass?: boolean;
+}
+
+export class ReviewDto {
+  @ApiProperty({ enum: ['confirm', 'revoke'], description: 'confirm the break-glass access, or revoke it now' })
+  @IsIn(['confirm', 'revoke'])
+  decision!: 'confirm' | 'revoke';
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  comment?: string;
 }
 
 export class CommentDto {
