@@ -139,16 +139,6 @@ export async function decideTicket(
   };
 }
 
-/** When `d` would end if granted `now`: limited at its end, relative `seconds` on, indefinite never. */
-function endOf(d: Duration, now: Date): number {
-  if (d.type === 'limited') return Date.parse(d.end);
-  return d.type === 'relative' ? now.getTime() + d.seconds * 1000 : Infinity;
-}
-
-function earliest(durations: Duration[], now: Date): Duration {
-  return durations.reduce((a, b) => (endOf(b, now) < endOf(a, now) ? b : a));
-}
-
 /** NOT_ELIGIBLE for break-glass on an entitlement no `BreakGlass` permit covers (or, without policies, any). */
 function noBreakGlass(
   t: EligibilityInput,
