@@ -1,6 +1,6 @@
 // One delivery's attempts, run by run (the first run, then each replay), refreshed while it is retrying.
 import { useState } from 'react';
-import { webhooksApi, type WebhookDeliveryDetail } from '../../../api/admin-ops';
+import { webhooksApi, type WebhookDelivery, type WebhookDeliveryDetail } from '../../../api/admin-ops';
 import { ErrorMessage } from '../../../components/Messages';
 import { usePolling } from '../../../hooks';
 import { useSession } from '../../../session-context';
@@ -9,7 +9,16 @@ import { nextAttemptAt } from './timing';
 
 const POLL_MS = 2_000;
 
-export function DeliveryAttempts({ endpointId, deliveryId }: { endpointId: string; deliveryId: string }) {
+/** `listed` is the delivery as the list last showed it: a change there (a replay started) refreshes the attempts. */
+export function DeliveryAttempts({
+  endpointId,
+  deliveryId,
+  listed,
+}: {
+  endpointId: string;
+  deliveryId: string;
+  listed?: Pick<WebhookDelivery, 'status' | 'replays' | 'attempts'>;
+}) {
   const { api } = useSession();
   const [detail, setDetail] = useState<WebhookDeliveryDetail | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -26,8 +35,8 @@ export function DeliveryAttempts({ endpointId, deliveryId }: { endpointId: strin
       }
     },
     POLL_MS,
-    detail?.status !== 'delivered' && detail?.status !== 'failed',
-    [api, endpointId, deliveryId],
+    listed?.status === 'pending' || (detail?.status !== 'delivered' && detail?.status !== 'failed'),
+    [api, endpointId, deliveryId, listed?.status, listed?.replays, listed?.attempts],
   );
 
   const next = detail ? nextAttemptAt(detail, detail.history) : null;

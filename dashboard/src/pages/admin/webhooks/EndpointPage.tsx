@@ -341,7 +341,14 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
           Older →
         </button>
       </nav>
-      {open && <DeliveryAttempts key={open} endpointId={endpoint.id} deliveryId={open} />}
+      {open && (
+        <DeliveryAttempts
+          key={open}
+          endpointId={endpoint.id}
+          deliveryId={open}
+          listed={page?.items.find((d) => d.id === open)}
+        />
+      )}
     </section>
   );
 }

@@ -15,7 +15,7 @@ export function SecretOnce({ secret, onDone, rotated }: { secret: string; onDone
   }
 
   return (
-    <div className="card secret-once" role="region" aria-label="Signing secret">
+    <div className="card secret-once" role="region" aria-label="New secret, shown once">
       <p className="notice" role="alert">
         <strong>Copy this signing secret now: it will not be shown again.</strong>{' '}
         {rotated
