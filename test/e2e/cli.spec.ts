@@ -405,6 +405,74 @@ describe('gatehouse CLI: requests and decisions', () => {
     expect(run.code).toBe(3);
   });
 
+  it('tickets --open and inbox are tables with relative times; approve --until shortens the access; extend asks for more', async () => {
+    const appId = await newApp();
+    const raised = await gatehouse(
+      ['request', appId, 'engineering-team', '--for', '4h', '--reason', 'release'],
+      users.alice,
+    );
+    expect(raised.code).toBe(0);
+    const ticketId = /^(TCK-\d+)\s+pending\s+/.exec(raised.stdout)![1];
+    expect(raised.stdout).toContain(`${appId}: +engineering-team`);
+
+    // People's output: a table with a header, the ticket and "now" for just created; no colour off a terminal.
+    const open = await gatehouse(['tickets', '--open'], users.alice);
+    expect(open.stdout).toMatch(/^TICKET\s+STATUS\s+APP\s+KIND\s+FOR\s+CREATED\s+REASON$/m);
+    expect(open.stdout).toMatch(
+      new RegExp(`^${ticketId}\\s+pending\\s+${appId}\\s+add\\s+alice\\s+now\\s+release$`, 'm'),
+    );
+    const inbox = await gatehouse(['inbox'], users.carol);
+    expect(inbox.stdout).toMatch(new RegExp(`^${ticketId}\\s+pending\\s+${appId}\\s`, 'm'));
+    const uncoloured = await runCli(['tickets', '--open'], {
+      GATEHOUSE_URL: stack.url,
+      GATEHOUSE_TOKEN: await stack.token(users.alice),
+      NO_COLOR: '',
+    });
+    expect(uncoloured.stdout).toContain(ticketId);
+    expect(uncoloured.stdout).not.toContain('\x1b[');
+
+    // Approved for 1 h instead of the 4 h asked.
+    const approved = await gatehouse(['approve', ticketId, '--until', '1h', '--json'], users.carol);
+    expect(approved.code).toBe(0);
+    const end = Date.parse(json(approved).duration.end);
+    expect(end - Date.now()).toBeGreaterThan(55 * 60_000);
+    expect(end - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+    const stillOpen = json(await gatehouse(['tickets', '--open', '--json'], users.alice)) as { id: string }[];
+    expect(stillOpen.map((t) => t.id)).not.toContain(ticketId);
+    await eventually(
+      async () =>
+        json(await gatehouse(['access', '--json'], users.alice)).some(
+          (g: { ticketId: string }) => g.ticketId === ticketId,
+        ),
+      20_000,
+      'active access',
+    );
+
+    // Extending: an extend ticket for carol to decide; once approved the access ends an hour later.
+    const extended = await gatehouse(
+      ['extend', ticketId, '--for', '1h', '--reason', 'release slipped', '--json'],
+      users.alice,
+    );
+    expect(extended.code).toBe(0);
+    expect(json(extended)).toMatchObject({ type: 'extend', status: 'pending' });
+    const extendId = json(extended).id as string;
+    expect((await gatehouse(['approve', extendId, '--json'], users.carol)).code).toBe(0);
+    await eventually(
+      async () => {
+        const grants = json(await gatehouse(['access', '--json'], users.alice)) as { ticketId: string; end: string }[];
+        const grant = grants.find((g) => g.ticketId === ticketId);
+        return grant && Date.parse(grant.end) - end > 55 * 60_000;
+      },
+      20_000,
+      'access extended by an hour',
+    );
+    const refused = await gatehouse(['extend', ticketId, '--for', '1h'], users.alice);
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({
+      code: 1,
+      stderr: 'gatehouse: VALIDATION_FAILED: --reason is required\n',
+    });
+  });
+
   it('reports an API error with its code on stderr and exits 1 (--json: as JSON)', async () => {
     const run = await gatehouse(['request', 'no-such-app', 'x', '--for', '1h', '--reason', 'r'], users.alice);
     expect(run.code).toBe(1);
