@@ -117,9 +117,10 @@ export class AuditInterceptor implements NestInterceptor {
   }
 }
 
-export class AuditQuery {
+/** What the audit log is searched by; the list and the export take the same. */
+export class AuditFilterQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(ID_PATTERN) actor?: string;
-  @ApiPropertyOptional({ description: 'a ticket, app or user id' })
+  @ApiPropertyOptional({ description: 'a ticket, app, user or webhook id' })
   @IsOptional()
   @IsString()
   @Matches(ID_PATTERN)
