@@ -19,7 +19,10 @@ afterAll(async () => {
 const root = () => stack.as(users.root);
 
 /** The raw export: its headers and text (a one-line JSON Lines body would otherwise be parsed as JSON). */
-async function download(query: string, who = users.root): Promise<{ status: number; headers: Headers; text: string }> {
+async function download(
+  query: string,
+  who: Parameters<TestStack['token']>[0] = users.root,
+): Promise<{ status: number; headers: Headers; text: string }> {
   const res = await fetch(`${stack.url}/audit/export?${query}`, {
     headers: { authorization: `Bearer ${await stack.token(who)}` },
   });
