@@ -33,7 +33,7 @@ function histories() {
 
 test('every recorded ticket history replays against the current workflow code', async () => {
   const recorded = histories();
-  expect(recorded.length).toBeGreaterThanOrEqual(21);
+  expect(recorded.length).toBeGreaterThanOrEqual(22);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
     // The sinks every worker registers (the bundle's tracing interceptors send their spans to one).
@@ -308,6 +308,31 @@ permit (principal, action == Gatehouse::Action::"AutoApprove", resource in Gateh
     const log = (await stack.as(users.alice).get(`/tickets/${t.id}`)).body.log.map((e: { event: string }) => e.event);
     expect(log.slice(0, 2)).toEqual(['created', 'auto_approved']);
     await save('20-policy-auto-approved', t.id);
+  }, 60_000);
+
+  test('break-glass: granted at create, review escalated, then confirmed (patch break-glass)', async () => {
+    const app = await createApp(stack, {
+      policy: { reraiseWindowSeconds: 1, breakGlass: { maxSeconds: 3600, reviewWithinSeconds: 1 } },
+    });
+    const doc = `replay-bg-${app}`;
+    await stack.as(users.root).put(`/policies/${doc}`, {
+      cedar: `permit (principal, action == Gatehouse::Action::"Request", resource);
+permit (principal in Gatehouse::Group::"engineering", action == Gatehouse::Action::"BreakGlass", resource in Gatehouse::App::"${app}");`,
+    });
+    const t = (await stack.as(users.alice).post('/tickets', body(app, { breakGlass: true }))).body;
+    await stack.as(users.root).put(`/policies/${doc}`, { cedar: '' });
+    await eventually(
+      async () => (await stack.as(users.alice).get(`/tickets/${t.id}`)).body.review?.escalated === true,
+      15_000,
+      'review escalated',
+    );
+    expect((await stack.as(users.carol).post(`/tickets/${t.id}/review`, { decision: 'confirm' })).status).toBe(200);
+    await waitState(t.id, 'expired');
+    const log = (await stack.as(users.alice).get(`/tickets/${t.id}`)).body.log.map((e: { event: string }) => e.event);
+    expect(log).toEqual(
+      expect.arrayContaining(['break_glass', 'granted', 'break_glass_escalated', 'break_glass_confirmed']),
+    );
+    await save('22-break-glass-escalated-confirmed', t.id);
   }, 60_000);
 
   test('a relative duration counted from the grant (patch relative-duration)', async () => {
