@@ -287,7 +287,14 @@ describe('docker-compose.yml', () => {
     const env = envOf(services.gateway);
     expect(env).toMatchObject({ ...shared, PORT: '3000', HOST: '0.0.0.0', TEMPORAL_UI_URL: 'http://localhost:8233' });
     expect(env.AUTH_JWT_SECRET).toMatch(/^\$\{AUTH_JWT_SECRET:?\?[^}]*\}$/);
-    for (const name of ['AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'OIDC_ISSUER', 'OIDC_CLIENT_ID']) {
+    for (const name of [
+      'AUTH_JWKS_URL',
+      'AUTH_JWT_ISSUER',
+      'AUTH_JWT_AUDIENCE',
+      'OIDC_ISSUER',
+      'OIDC_CLIENT_ID',
+      'OIDC_CLI_CLIENT_ID',
+    ]) {
       expect({ name, passThrough: isPassThrough(env[name], name) }).toEqual({ name, passThrough: true });
     }
     expect(read('docker-compose.yml')).not.toMatch(/AUTH_JWT_SECRET:-/);
