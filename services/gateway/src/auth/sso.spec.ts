@@ -19,6 +19,7 @@ describe('settings', () => {
       clientId: 'gh',
       scopes: 'openid profile email groups',
       audience: null,
+      cliClientId: null, // the CLI signs in as the dashboard's client
     });
     expect(config.auth.claims).toEqual({ groups: 'groups', roles: 'roles', adminGroups: [] });
     expect(config.auth.oidcIssuer).toBe('https://login.example.com/realms/corp');
@@ -31,6 +32,7 @@ describe('settings', () => {
     const config = loadGatewayConfig({
       OIDC_ISSUER: 'https://idp.example.com',
       OIDC_CLIENT_ID: 'gatehouse',
+      OIDC_CLI_CLIENT_ID: 'gatehouse-cli',
       OIDC_SCOPES: 'openid,profile offline_access',
       OIDC_AUDIENCE: 'api://gatehouse',
       AUTH_GROUPS_CLAIM: 'realm_access.groups',
@@ -38,7 +40,11 @@ describe('settings', () => {
       AUTH_ADMIN_GROUPS: 'gatehouse-admins, it-admins ,',
       AUTH_JWT_SECRET: SECRET,
     });
-    expect(config.oidc).toMatchObject({ scopes: 'openid profile offline_access', audience: 'api://gatehouse' });
+    expect(config.oidc).toMatchObject({
+      scopes: 'openid profile offline_access',
+      audience: 'api://gatehouse',
+      cliClientId: 'gatehouse-cli',
+    });
     expect(config.auth).toMatchObject({
       jwtSecret: SECRET, // kept next to the provider: verified by each token's alg
       oidcAudience: 'api://gatehouse',
