@@ -368,6 +368,8 @@ describe('tracking', () => {
       action: 'add',
       app: { id: appId, name: 'GitHub' },
       comment: 'On-call rotation',
+      // As asked, so a tracker can say "until …" or "8 hours from approval" without fetching each ticket.
+      duration: { type: 'limited', start: expect.any(String), end: expect.any(String) },
       createdAt: expect.any(String),
       resolvedAt: null,
       resolvedInSeconds: null,
