@@ -57,6 +57,22 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** What `POST /tickets/validate` answers. */
+export interface ValidateResult {
+  ok: boolean;
+  flags: PolicyFlag[];
+  policy?: PolicyExplanation;
+  /**
+   * Present when a create would be approved at once by the access policies: the `auto_approved` log entry
+   * it would get (`reason` its comment, `policies` its details) and, when an on-call shift cuts it, the duration.
+   */
+  autoApproval?: TicketAutoApproval & { duration?: Duration };
+}
+
+function validatedAutoApproval({ reason, policies }: TicketAutoApproval, duration?: Duration) {
+  return { reason, policies, ...(duration ? { duration } : {}) };
+}
+
 export interface CreateResult {
   ticket: Ticket;
   created: boolean;
@@ -153,10 +169,7 @@ export class TicketCreation {
     return { app, beneficiaryId, beneficiaryName, changes, action, duration, flags, now };
   }
 
-  async validate(
-    actor: Actor,
-    dto: CreateTicketDto,
-  ): Promise<{ ok: boolean; flags: PolicyFlag[]; policy?: PolicyExplanation }> {
+  async validate(actor: Actor, dto: CreateTicketDto): Promise<ValidateResult> {
     const checked = await this.checkRequest(actor, dto);
     const { app, beneficiaryId, flags: policyFlags } = checked;
     const decided = await decideTicket(this.policies, actor, { ...checked, reason: dto.reason }, this.onCall);
@@ -172,7 +185,14 @@ export class TicketCreation {
         : (await this.approvers(effective.policy, actor.id, beneficiaryId)).flags;
     const flags = [...decided.flags, ...policyFlags, ...(await this.unextendable(policyFlags)), ...approverFlags];
     // Explained only when an entitlement brought its own policy: otherwise the answer is as it always was.
-    return { ok: flags.length === 0, flags, ...(effective.combined ? { policy: effective.explanation } : {}) };
+    return {
+      ok: flags.length === 0,
+      flags,
+      ...(effective.combined ? { policy: effective.explanation } : {}),
+      ...(decided.autoApproval && !flags.length
+        ? { autoApproval: validatedAutoApproval(decided.autoApproval, decided.duration) }
+        : {}),
+    };
   }
 
   /**
