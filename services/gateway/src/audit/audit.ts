@@ -23,8 +23,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
 import type { Request, Response } from 'express';
 import { concatMap, type Observable } from 'rxjs';
 import type { Actor } from '@gatehouse/domain';
@@ -32,6 +31,7 @@ import { Store, type AuditEntry, type AuditFilter } from '@gatehouse/store';
 import { AdminOnly, CurrentActor } from '../auth/actor';
 import { ID_PATTERN } from '../common/ids';
 import { STORE } from '../tokens';
+import { PageCursor, PageLimit } from '../common/paging';
 
 const AUDITED = 'gatehouse:audited';
 /** Marks a route whose successful calls are appended to the audit log as `action`, acting on `:param`. */
@@ -141,18 +141,9 @@ export class AuditFilterQuery {
 }
 
 export class AuditQuery extends AuditFilterQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimit(500, 100)
   limit?: number;
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(40)
-  @Matches(/^[0-9]{15}-[a-z0-9]{1,10}$/)
+  @PageCursor(/^[0-9]{15}-[a-z0-9]{1,10}$/, 40)
   cursor?: string;
 }
 

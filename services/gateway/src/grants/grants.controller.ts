@@ -8,6 +8,7 @@ import { AdminOnly, CurrentActor } from '../auth/actor';
 import { fail } from '../common/errors';
 import { ID_PATTERN } from '../common/ids';
 import { STORE } from '../tokens';
+import { PageCursor, PageLimit } from '../common/paging';
 
 export class GrantsQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(ID_PATTERN) userId?: string;
@@ -33,17 +34,9 @@ export class GrantPageQuery extends GrantsQuery {
   @Min(1)
   @Max(10 * 365 * 86400)
   endingWithinSeconds?: number;
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit?: number;
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Matches(GRANT_CURSOR, { message: 'cursor: the nextCursor of a previous page' })
+  @PageCursor(GRANT_CURSOR)
   cursor?: string;
 }
 

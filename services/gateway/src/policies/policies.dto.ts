@@ -15,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ID_PATTERN } from '../common/ids';
+import { PageLimit } from '../common/paging';
 
 /** Cedar text of one document: generous, but bounded (it is parsed on every change and held in memory). */
 const MAX_CEDAR_LENGTH = 100_000;
@@ -108,11 +109,6 @@ export class SimulateDto {
 }
 
 export class RequestersQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @PageLimit(1000, 100)
   limit?: number;
 }

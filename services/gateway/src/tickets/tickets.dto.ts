@@ -21,6 +21,7 @@ import { toUtcIso, type DurationRequest, type FieldValue } from '@gatehouse/doma
 import { fail } from '../common/errors';
 import { ID_PATTERN } from '../common/ids';
 import { IsScalarMap } from '../common/validators';
+import { PageCursor, PageLimit } from '../common/paging';
 
 /** The longest relative duration a body may ask for (the policy's maximum usually is far shorter). */
 const MAX_RELATIVE_SECONDS = 100 * 365 * 86_400;
@@ -188,18 +189,10 @@ export class ListTicketsQuery {
   @IsIn(['me'])
   awaiting?: 'me';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[0-9]{1,15}$/)
+  @PageCursor(/^[0-9]{1,15}$/)
   cursor?: string;
 }
 

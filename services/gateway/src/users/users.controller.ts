@@ -1,18 +1,14 @@
 import { Body, Controller, Get, Inject, Param, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
   IsEmail,
-  IsInt,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   MinLength,
 } from 'class-validator';
 import { CONNECTOR_TYPES, isAdmin, type Actor, type OffboardingProgress } from '@gatehouse/domain';
@@ -25,6 +21,7 @@ import { IsScalarMap } from '../common/validators';
 import { DirectoryService } from '../directory/directory.service';
 import { STORE } from '../tokens';
 import { OffboardingService } from './offboarding.service';
+import { PageCursor, PageLimit } from '../common/paging';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
@@ -88,17 +85,9 @@ export class UsersQuery {
   @IsString()
   @MaxLength(100)
   q?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit?: number;
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Matches(ID_PATTERN, { message: 'cursor: the nextCursor of a previous page' })
+  @PageCursor(ID_PATTERN)
   cursor?: string;
 }
 

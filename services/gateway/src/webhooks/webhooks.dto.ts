@@ -1,21 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsBoolean,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
-  Matches,
-  Max,
   MaxLength,
-  Min,
   ValidateIf,
 } from 'class-validator';
 import { TICKET_EVENT_TYPES, type WebhookDeliveryStatus } from '@gatehouse/domain';
+import { PageCursor, PageLimit } from '../common/paging';
 
 /** What `events` may name: a ticket event type, or `*` for all of them. */
 export const WEBHOOK_EVENT_NAMES = [...TICKET_EVENT_TYPES, '*'];
@@ -75,17 +71,9 @@ export class ListDeliveriesQuery {
   @IsOptional()
   @IsIn(DELIVERY_STATUSES)
   status?: WebhookDeliveryStatus;
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit?: number;
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,600}$/)
+  @PageCursor(/^[A-Za-z0-9_-]{1,600}$/)
   cursor?: string;
 }
 
