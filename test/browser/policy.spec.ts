@@ -1,7 +1,7 @@
 // The access policies as requesters and approvers meet them in the dashboard (Chromium via playwright-core)
 // against a whole Gatehouse and the GitHub fake: the catalog holds only what each person may request (one
-// Cedar document, two people), an auto-approved ticket goes active at once, the holder ends their own
-// access (gone at the GitHub fake), a duration counted from approval
+// Cedar document, two people), an auto-approval is announced before submitting and the ticket goes active
+// at once, the holder ends their own access (gone at the GitHub fake), a duration counted from approval
 // reads "8 hours from approval" until it is approved, and a break-glass request is marked red (with words)
 // and confirmed by an approver. Screenshots for docs/dashboard.md go to docs/images/policy-*.png.
 import { randomUUID } from 'node:crypto';
@@ -148,15 +148,18 @@ permit (principal in Gatehouse::Group::"sre", action == Gatehouse::Action::"Brea
     await sre.getByRole('checkbox', { name: 'Platform team' }).waitFor();
   }, 120_000);
 
-  it('an auto-approved ticket goes active at once, and its holder ends it', async () => {
+  it('an auto-approval is announced before submitting; the ticket goes active at once, and its holder ends it', async () => {
     const page = await signIn(sam);
     await requestForm(page);
     await page.getByRole('radio', { name: new RegExp(githubName) }).check();
     await page.getByRole('checkbox', { name: 'Platform team' }).check();
     await page.getByLabel('End', { exact: true }).fill(await localInHours(page, 1));
     await page.getByLabel(/Reason/).fill('Deploy freeze follow-up');
-    // The form's announcement before submitting (validate's autoApproval) is left to the component tests
-    // until the gateway's validate answers it.
+    await orShot(page, 'policy-auto-approval-not-announced', () =>
+      page.getByText(/will be approved automatically/).waitFor({ timeout: 10_000 }),
+    );
+    await page.getByText(/auto-approved by catalog-/).waitFor();
+    await shot(page, 'policy-auto-approval');
     await page.getByRole('button', { name: 'Create Ticket' }).click();
 
     const id = await openedTicket(page, 'policy-auto-approved-not-created');
