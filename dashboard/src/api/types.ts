@@ -109,6 +109,8 @@ export interface TicketSummary {
   resolvedInSeconds: number | null;
   /** Shown when the list carries them (break-glass tickets are marked; relative durations are spelled out). */
   breakGlass?: boolean;
+  /** A break-glass ticket whose post-hoc review is still awaited (it stays under Open until reviewed). */
+  reviewPending?: boolean;
   duration?: Ticket['duration'];
 }
 

@@ -71,7 +71,7 @@ describe('the tickets table', () => {
     render(
       <TicketTable
         items={[
-          row({ id: 'TCK-1', breakGlass: true }),
+          row({ id: 'TCK-1', breakGlass: true, reviewPending: true }),
           row({ id: 'TCK-2', duration: { type: 'relative', seconds: 8 * 3600 } }),
           row({ id: 'TCK-3' }),
         ]}
@@ -81,7 +81,9 @@ describe('the tickets table', () => {
     );
     const [glass, relative, plain] = screen.getAllByRole('row').slice(1);
     expect(glass.className).toBe('break-glass');
-    expect(within(glass).getAllByRole('cell')[0].textContent).toBe('◷Open⚠ Break glass (emergency access)');
+    expect(within(glass).getAllByRole('cell')[0].textContent).toBe(
+      '◷Open⚠ Break glass (emergency access) review pending',
+    );
     expect(within(relative).getAllByRole('cell')[3].textContent).toBe('Request · add · 8 hours from approval');
     expect(plain.className).toBe('');
     expect(plain.textContent).not.toMatch(/Break glass|from approval/);

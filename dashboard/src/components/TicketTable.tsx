@@ -44,6 +44,7 @@ export function TicketTable({ items, now, caption }: { items: TicketSummary[]; n
                     <span className="visually-hidden"> (emergency access)</span>
                   </span>
                 )}
+                {t.reviewPending && <span className="muted"> review pending</span>}
               </td>
               <td data-label="Ticket ID">
                 <a href={`#/tickets/${encodeURIComponent(t.id)}`} className="ticket-id">
