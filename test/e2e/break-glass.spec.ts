@@ -13,7 +13,7 @@ import type { RunningFake } from '../fakes/fake-http';
 import { startGithubServer, type GithubFakeState } from '../fakes/github-server';
 import { startWebhookReceiver, type WebhookReceiver } from '../fakes/webhook-receiver';
 import { eventually, uniqueId } from '../support/harness';
-import { appBody, inHours, startTestStack, users, type TestStack } from '../support/stack';
+import { createApp, githubTeamsApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
 
 const TOKEN_ENV = 'GATEHOUSE_E2E_BREAK_GLASS_GITHUB_TOKEN';
 const token = `ghp_fake_${randomUUID().replace(/-/g, '')}`;
@@ -66,36 +66,25 @@ async function sre(name: string, login: string): Promise<TokenClaims> {
 }
 
 /** A GitHub app whose single step carol approves (fallback: the IT admins); `policy` adds to it. */
-async function putApp(policy: Partial<App['policy']> = {}): Promise<string> {
-  const id = uniqueId('app-');
-  const res = await root().put(
-    `/apps/${id}`,
-    appBody({
-      connector: { type: 'github', config: { org: 'acme', baseUrl: github.url, tokenEnv: TOKEN_ENV } },
-      entitlements: [
-        { id: 'platform', kind: 'group', name: 'Platform team' },
-        { id: 'ops', kind: 'group', name: 'Ops team' },
-      ],
-      policy: {
-        requireReason: false,
-        approval: {
-          steps: [
-            {
-              name: 'Lead',
-              approvers: ['user:carol'],
-              minApprovals: 1,
-              escalateAfterSeconds: 86400,
-              escalateTo: ['group:it-admins'],
-            },
-          ],
-        },
-        breakGlass: { maxSeconds: 3600, reviewWithinSeconds: 3600 },
-        ...policy,
+function putApp(policy: Partial<App['policy']> = {}): Promise<string> {
+  return createApp(
+    stack,
+    githubTeamsApp(github.url, TOKEN_ENV, {
+      approval: {
+        steps: [
+          {
+            name: 'Lead',
+            approvers: ['user:carol'],
+            minApprovals: 1,
+            escalateAfterSeconds: 86400,
+            escalateTo: ['group:it-admins'],
+          },
+        ],
       },
+      breakGlass: { maxSeconds: 3600, reviewWithinSeconds: 3600 },
+      ...policy,
     }),
   );
-  if (res.status !== 201) throw new Error(`PUT /apps failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return id;
 }
 
 const breakGlass = (appId: string, extra: Record<string, unknown> = {}) => ({

@@ -8,8 +8,8 @@ import type { App } from '@gatehouse/domain';
 import type { TokenClaims } from '@gatehouse/tools';
 import type { RunningFake } from '../fakes/fake-http';
 import { startGithubServer, type GithubFakeState } from '../fakes/github-server';
-import { eventually, uniqueId } from '../support/harness';
-import { appBody, inHours, startTestStack, users, type TestStack } from '../support/stack';
+import { eventually } from '../support/harness';
+import { createApp, githubTeamsApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
 
 const TOKEN_ENV = 'GATEHOUSE_E2E_LIFETIME_GITHUB_TOKEN';
 const token = `ghp_fake_${randomUUID().replace(/-/g, '')}`;
@@ -39,25 +39,8 @@ function person(name: string): TokenClaims {
 }
 
 /** A GitHub app whose single step carol approves, unless `policy` says otherwise. */
-async function putApp(policy: Partial<App['policy']> = {}): Promise<string> {
-  const id = uniqueId('app-');
-  const res = await root().put(
-    `/apps/${id}`,
-    appBody({
-      connector: { type: 'github', config: { org: 'acme', baseUrl: github.url, tokenEnv: TOKEN_ENV } },
-      entitlements: [
-        { id: 'platform', kind: 'group', name: 'Platform team' },
-        { id: 'ops', kind: 'group', name: 'Ops team' },
-      ],
-      policy: {
-        requireReason: false,
-        approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }] },
-        ...policy,
-      },
-    }),
-  );
-  if (res.status !== 201) throw new Error(`PUT /apps failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return id;
+function putApp(policy: Partial<App['policy']> = {}): Promise<string> {
+  return createApp(stack, githubTeamsApp(github.url, TOKEN_ENV, policy));
 }
 
 async function ticket(id: string) {

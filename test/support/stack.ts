@@ -166,6 +166,29 @@ export function appBody(
   };
 }
 
+/**
+ * An app on the GitHub connector (the fake at `githubUrl`, its token in `tokenEnv`) with two teams, `platform`
+ * and `ops`, whose single step carol approves; `policy` adds to or replaces that policy's fields.
+ */
+export function githubTeamsApp(
+  githubUrl: string,
+  tokenEnv: string,
+  policy: Partial<App['policy']> = {},
+): Parameters<typeof appBody>[0] {
+  return {
+    connector: { type: 'github', config: { org: 'acme', baseUrl: githubUrl, tokenEnv } },
+    entitlements: [
+      { id: 'platform', kind: 'group', name: 'Platform team' },
+      { id: 'ops', kind: 'group', name: 'Ops team' },
+    ],
+    policy: {
+      requireReason: false,
+      approval: { steps: [{ name: 'Lead', approvers: ['user:carol'], minApprovals: 1 }] },
+      ...policy,
+    },
+  };
+}
+
 export async function createApp(stack: TestStack, overrides: Parameters<typeof appBody>[0] = {}): Promise<string> {
   const id = uniqueId('app-');
   const res = await stack.as(users.root).put(`/apps/${id}`, appBody(overrides));
