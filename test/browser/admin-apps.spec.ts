@@ -11,21 +11,12 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startGithubServer, type GithubFakeState } from '../fakes/github-server';
 import type { RunningFake } from '../fakes/fake-http';
 import { eventually, uniqueId } from '../support/harness';
-import { distDir, ensureDashboardBuilt, launchChromium } from '../support/browser';
+import { distDir, ensureDashboardBuilt, launchChromium, localInHours } from '../support/browser';
 import { createApp, startTestStack, users, type TestStack } from '../support/stack';
 
 const docsImages = path.resolve(__dirname, '../../docs/images');
 const TOKEN_ENV = 'GATEHOUSE_BROWSER_GITHUB_TOKEN';
 const token = `ghp_fake_${randomUUID().replace(/-/g, '')}`;
-
-/** The value a datetime-local input takes for "now + hours", computed in the browser's own zone. */
-function localInHours(page: Page, hours: number): Promise<string> {
-  return page.evaluate((h) => {
-    const d = new Date(Date.now() + h * 3600_000);
-    const pad = (n: number) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  }, hours);
-}
 
 /** Whether `l` has the keyboard focus (the spec compiles without the DOM's types, hence the cast). */
 const isFocused = (l: Locator) =>

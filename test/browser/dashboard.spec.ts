@@ -6,17 +6,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { distDir, ensureDashboardBuilt, launchChromium, screenshotsDir as shots } from '../support/browser';
+import {
+  distDir,
+  ensureDashboardBuilt,
+  launchChromium,
+  screenshotsDir as shots,
+  localInHours,
+} from '../support/browser';
 import { createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
-
-/** The value a datetime-local input takes for "now + hours", computed in the browser's own zone. */
-function localInHours(page: Page, hours: number): Promise<string> {
-  return page.evaluate((h) => {
-    const d = new Date(Date.now() + h * 3600_000);
-    const pad = (n: number) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  }, hours);
-}
 
 describe('the dashboard in a browser', () => {
   let stack: TestStack;

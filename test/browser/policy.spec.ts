@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { TokenClaims } from '@gatehouse/tools';
 import type { RunningFake } from '../fakes/fake-http';
 import { startGithubServer, type GithubFakeState } from '../fakes/github-server';
-import { distDir, ensureDashboardBuilt, launchChromium, screenshotsDir } from '../support/browser';
+import { distDir, ensureDashboardBuilt, launchChromium, screenshotsDir, localInHours } from '../support/browser';
 import { eventually } from '../support/harness';
 import { appBody, startTestStack, users, type TestStack } from '../support/stack';
 
@@ -24,15 +24,6 @@ const suffix = Date.now().toString(36);
 const sam: TokenClaims = { sub: `sam-${suffix}`, name: 'Sam Sre', roles: [], groups: ['sre'] };
 /** Anyone else: may request the Platform team only. */
 const kim: TokenClaims = { sub: `kim-${suffix}`, name: 'Kim Sales', roles: [], groups: ['sales'] };
-
-/** The value a datetime-local input takes for "now + hours", computed in the browser's own zone. */
-function localInHours(page: Page, hours: number): Promise<string> {
-  return page.evaluate((h) => {
-    const d = new Date(Date.now() + h * 3600_000);
-    const pad = (n: number) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  }, hours);
-}
 
 describe('access policies in the dashboard', () => {
   let stack: TestStack;

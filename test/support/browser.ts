@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 const root = path.resolve(__dirname, '../..');
 const dashboardDir = path.join(root, 'dashboard');
@@ -62,4 +62,13 @@ export function launchChromium(): Promise<Browser> {
       '--disable-component-update',
     ],
   });
+}
+
+/** The value a datetime-local input takes for "now + hours", computed in the browser's own zone. */
+export function localInHours(page: Page, hours: number): Promise<string> {
+  return page.evaluate((h) => {
+    const d = new Date(Date.now() + h * 3600_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }, hours);
 }
