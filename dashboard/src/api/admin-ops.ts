@@ -61,10 +61,14 @@ export interface WebhookInput {
   enabled?: boolean;
 }
 
-/** What `events` may name (the ticket event types), `*` for all. */
+/**
+ * What `events` may name (the ticket event types), `*` for all: the server's TICKET_EVENT_TYPES, in its order
+ * (admin-ops.test.ts holds the two lists equal).
+ */
 export const WEBHOOK_EVENTS = [
   'created',
   'approved',
+  'auto_approved',
   'rejected',
   'duration_modified',
   'cancelled',
@@ -76,12 +80,16 @@ export const WEBHOOK_EVENTS = [
   'extended',
   'expired',
   'revoked',
+  'relinquished',
   'removed',
   'reminder_sent',
   'escalated',
   'approver_removed',
   'expiring_soon',
-  'auto_approved',
+  'break_glass',
+  'break_glass_confirmed',
+  'break_glass_revoked',
+  'break_glass_escalated',
 ] as const;
 
 export interface AuditEntry {
