@@ -1,7 +1,10 @@
 // Small React hooks the pages share: polling while a view is open, and debouncing a value.
 import { useEffect, useRef, useState } from 'react';
 
-/** Runs `tick` now and every `ms` while `enabled`, skipping ticks while the tab is hidden. */
+/**
+ * Runs `tick` now and every `ms` while `enabled`, skipping later ticks while the tab is hidden (the first one
+ * always runs: a view opened in a background tab has its data when it is looked at).
+ */
 export function usePolling(
   tick: (signal: AbortSignal) => void | Promise<void>,
   ms: number,
@@ -14,9 +17,11 @@ export function usePolling(
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
+    let first = true;
     const run = async () => {
       if (stopped) return;
-      if (typeof document === 'undefined' || document.visibilityState !== 'hidden') {
+      if (first || typeof document === 'undefined' || document.visibilityState !== 'hidden') {
+        first = false;
         try {
           await tickRef.current(controller.signal);
         } catch {

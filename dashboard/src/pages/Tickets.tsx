@@ -1,9 +1,10 @@
 // Tickets: tabs with counts, filters, "Waiting for me", paging by cursor, refreshed every few seconds.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import type { AppSummary, Tab, TicketList } from '../api/types';
+import type { AppSummary, Tab } from '../api/types';
+import { CursorPager, useCursorPages } from '../components/CursorPager';
 import { ErrorMessage } from '../components/Messages';
 import { TicketTable } from '../components/TicketTable';
-import { useDebounced, usePolling } from '../hooks';
+import { useDebounced } from '../hooks';
 import { useSession } from '../session-context';
 
 const TABS: { id: Tab; label: string }[] = [
@@ -25,10 +26,6 @@ export function TicketsPage() {
   const [requesterInput, setRequesterInput] = useState('');
   const requesterId = useDebounced(requesterInput.trim(), 400);
   const [awaitingMe, setAwaitingMe] = useState(false);
-  // Cursors of the pages before this one: [null] is the first page.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [data, setData] = useState<TicketList | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [now, setNow] = useState(() => Date.now());
   const [apps, setApps] = useState<AppSummary[]>([]);
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
@@ -39,37 +36,23 @@ export function TicketsPage() {
     return () => controller.abort();
   }, [api]);
 
-  // A new filter starts again from the first page.
-  useEffect(() => setCursors([null]), [tab, appId, type, requesterId, awaitingMe]);
-  const cursor = cursors[cursors.length - 1];
-
-  usePolling(
-    async (signal) => {
-      try {
-        const list = await api.tickets(
-          {
-            tab,
-            appId: appId || undefined,
-            type: type || undefined,
-            requesterId: requesterId || undefined,
-            awaitingMe,
-            limit: PAGE_SIZE,
-            cursor,
-          },
-          signal,
-        );
-        if (signal.aborted) return;
-        setData(list);
-        setError(null);
-        setNow(Date.now());
-      } catch (err) {
-        if (!signal.aborted) setError(err);
-      }
+  const filter = {
+    tab,
+    appId: appId || undefined,
+    type: type || undefined,
+    requesterId: requesterId || undefined,
+    awaitingMe,
+  };
+  const pages = useCursorPages(
+    async (cursor, signal) => {
+      const list = await api.tickets({ ...filter, limit: PAGE_SIZE, cursor }, signal);
+      setNow(Date.now());
+      return list;
     },
-    POLL_MS,
-    true,
-    [api, tab, appId, type, requesterId, awaitingMe, cursor],
+    JSON.stringify(filter),
+    { pollMs: POLL_MS },
   );
+  const data = pages.page;
 
   function onTabKey(e: KeyboardEvent, index: number) {
     const delta = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
@@ -162,27 +145,15 @@ export function TicketsPage() {
           </div>
         </form>
 
-        <ErrorMessage error={error} />
+        <ErrorMessage error={pages.error} />
 
         {data && data.items.length === 0 && (
           <p className="empty">{awaitingMe ? 'Nothing is waiting for your approval.' : 'No tickets here yet.'}</p>
         )}
         {data && data.items.length > 0 && <TicketTable items={data.items} now={now} caption={`${tabLabel} tickets`} />}
-        {!data && !error && <p aria-busy="true">Loading tickets…</p>}
+        {!data && !pages.error && <p aria-busy="true">Loading tickets…</p>}
 
-        <nav className="pager" aria-label="Pages">
-          <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            ← Newer
-          </button>
-          <span>Page {cursors.length}</span>
-          <button
-            type="button"
-            disabled={!data?.nextCursor}
-            onClick={() => data?.nextCursor != null && setCursors((c) => [...c, String(data.nextCursor)])}
-          >
-            Older →
-          </button>
-        </nav>
+        <CursorPager pages={pages} label="Pages" />
       </div>
     </section>
   );

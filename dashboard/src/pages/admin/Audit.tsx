@@ -1,16 +1,9 @@
 // Admin console: Audit log. Search by actor, target, action and time range; pages come from the server
 // (cursor), newest first; Export downloads every matching entry, not just the page shown, as CSV or JSON Lines.
 import { useId, useState, type FormEvent } from 'react';
-import {
-  auditApi,
-  fetchAuditExport,
-  type AuditEntry,
-  type AuditFilter,
-  type ExportFormat,
-  type Page,
-} from '../../api/admin-ops';
+import { auditApi, fetchAuditExport, type AuditFilter, type ExportFormat } from '../../api/admin-ops';
+import { CursorPager, useCursorPages } from '../../components/CursorPager';
 import { ErrorMessage } from '../../components/Messages';
-import { usePolling } from '../../hooks';
 import { useSession } from '../../session-context';
 import { loadToken } from '../../session';
 import { formatDateTime, fromLocalInput } from '../../time';
@@ -69,36 +62,21 @@ export function AuditAdmin() {
   const { api } = useSession();
   const id = useId();
   const [form, setForm] = useState<FormState>(EMPTY);
-  const [filter, setFilter] = useState<AuditFilter>({});
-  // The cursors of the pages seen so far: the last one is the page shown, null the first page.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [page, setPage] = useState<Page<AuditEntry> | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  // Each search is a new one, even with the same filter: it starts from the first page of what is there now.
+  const [search, setSearch] = useState<{ number: number; filter: AuditFilter }>({ number: 0, filter: {} });
+  const filter = search.filter;
   const [exporting, setExporting] = useState<ExportFormat | null>(null);
   const [exportError, setExportError] = useState<unknown>(null);
-  const cursor = cursors[cursors.length - 1];
-
-  usePolling(
-    async (signal) => {
-      try {
-        const p = await auditApi(api).list({ ...filter, limit: PAGE_SIZE, cursor }, signal);
-        if (signal.aborted) return;
-        setPage(p);
-        setError(null);
-      } catch (err) {
-        if (!signal.aborted) setError(err);
-      }
-    },
-    60_000,
-    false,
-    [api, filter, cursor],
+  const pages = useCursorPages(
+    (cursor, signal) => auditApi(api).list({ ...filter, limit: PAGE_SIZE, cursor }, signal),
+    String(search.number),
+    { clearOnNewKey: true },
   );
+  const { page, error } = pages;
 
-  function search(e: FormEvent) {
+  function onSearch(e: FormEvent) {
     e.preventDefault();
-    setPage(null);
-    setFilter(filterOf(form));
-    setCursors([null]);
+    setSearch((s) => ({ number: s.number + 1, filter: filterOf(form) }));
   }
 
   async function download(format: ExportFormat) {
@@ -135,7 +113,7 @@ export function AuditAdmin() {
         <h1 id={`${id}-title`}>Audit log</h1>
       </div>
       <p className="lede">Every decision and administrative change, as it reached the API, newest first.</p>
-      <form className="filters" onSubmit={search} aria-label="Search the audit log">
+      <form className="filters" onSubmit={onSearch} aria-label="Search the audit log">
         {field('actor', 'Actor (user id)', { type: 'search', placeholder: 'e.g. root' })}
         {field('action', 'Action', { type: 'search', placeholder: 'e.g. webhook.create', list: `${id}-actions` })}
         <datalist id={`${id}-actions`}>
@@ -201,19 +179,7 @@ export function AuditAdmin() {
           </table>
         </div>
       )}
-      <nav className="pager" aria-label="Pages of the audit log">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          ← Newer
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page?.nextCursor}
-          onClick={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
-        >
-          Older →
-        </button>
-      </nav>
+      <CursorPager pages={pages} label="Pages of the audit log" />
     </section>
   );
 }

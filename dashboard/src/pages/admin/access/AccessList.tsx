@@ -2,12 +2,12 @@
 // GET /admin/grants; "Revoke" ends it through the tickets that hold it (POST /tickets/:id/revoke).
 import { useEffect, useId, useRef, useState } from 'react';
 import { adminPeople, type AdminApp, type Grant, type GrantFilter } from '../../../api/admin-people';
+import { CursorPager, useCursorPages } from '../../../components/CursorPager';
 import { ErrorMessage } from '../../../components/Messages';
 import { useDebounced } from '../../../hooks';
 import { useSession } from '../../../session-context';
 import { formatDateTime, relativeTime } from '../../../time';
 import { EndCell } from '../people/EndCell';
-import { Pager, usePaged } from '../people/paging';
 import { TicketLinks } from '../people/PersonPage';
 import { RevokeDialog } from './RevokeDialog';
 
@@ -55,7 +55,7 @@ export function AccessList() {
     userId: /^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(userId) ? userId : undefined,
     endingWithinSeconds: ENDING_WITHIN[ending][1],
   };
-  const paged = usePaged(
+  const paged = useCursorPages(
     (cursor, signal) => adminPeople.grants(api, { ...filter, limit: PAGE_SIZE, cursor }, signal),
     JSON.stringify(filter),
   );
@@ -170,7 +170,7 @@ export function AccessList() {
         </div>
       )}
       {paged.page && !grants.length && <p className="empty">No active access matches.</p>}
-      <Pager paged={paged} label="Access" />
+      <CursorPager pages={paged} label="Access pages" words="order" hideSinglePage />
       {revoking && (
         <RevokeDialog
           grant={revoking}

@@ -2,10 +2,10 @@
 // time from GET /users: a directory holds thousands, so the server pages and searches.
 import { useId, useState } from 'react';
 import { adminPeople } from '../../../api/admin-people';
+import { CursorPager, useCursorPages } from '../../../components/CursorPager';
 import { ErrorMessage } from '../../../components/Messages';
 import { useDebounced } from '../../../hooks';
 import { useSession } from '../../../session-context';
-import { Pager, usePaged } from './paging';
 
 const PAGE_SIZE = 25;
 
@@ -14,7 +14,7 @@ export function PeopleList() {
   const id = useId();
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim(), 250);
-  const paged = usePaged(
+  const paged = useCursorPages(
     (cursor, signal) => adminPeople.users(api, { q, limit: PAGE_SIZE, cursor }, signal),
     `people:${q}`,
   );
@@ -71,7 +71,7 @@ export function PeopleList() {
           {q ? `Nobody matches “${q}”.` : 'Nobody yet: people appear once they sign in or a directory provisions them.'}
         </p>
       )}
-      <Pager paged={paged} label="People" />
+      <CursorPager pages={paged} label="People pages" words="order" hideSinglePage />
     </>
   );
 }
