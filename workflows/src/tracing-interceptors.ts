@@ -16,42 +16,64 @@ import {
   patched,
   type WorkflowInboundCallsInterceptor,
   type WorkflowInterceptors,
+  type WorkflowInternalsInterceptor,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import type * as OtelWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
 
 export const TRACING_PATCH = 'otel-tracing';
 export const TRACED_START_PATCH = 'otel-tracing-when-traced';
 /** Where Temporal's OpenTelemetry interceptors carry a trace (their `TRACE_HEADER`). */
 const TRACE_HEADER = '_tracer-data';
 
+/**
+ * Temporal's OpenTelemetry workflow interceptors, loaded by the first traced run that needs them. Each run
+ * has its own copy of every module it loads (the worker's reused V8 context isolates module state per run),
+ * so importing them up front made every run, traced or not, carry OpenTelemetry's modules, a tracer
+ * provider and its globals: about 0.3 MiB a cached run, which is most of the worker's memory with
+ * thousands of open tickets (docs/performance.md, "Open tickets: memory per cached run").
+ */
+function otel(): typeof OtelWorkflow {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+  return require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof OtelWorkflow;
+}
+
 export const interceptors = (): WorkflowInterceptors => {
-  const otelInbound = new OpenTelemetryInboundInterceptor();
-  const otelOutbound = new OpenTelemetryOutboundInterceptor();
+  let otelInbound: OtelWorkflow.OpenTelemetryInboundInterceptor | undefined;
+  let otelOutbound: OtelWorkflow.OpenTelemetryOutboundInterceptor | undefined;
+  let otelInternals: OtelWorkflow.OpenTelemetryInternalsInterceptor | undefined;
   // Decided once, as the run starts: before its code runs and before any message reaches a handler.
   let traced = false;
   const inbound: WorkflowInboundCallsInterceptor = {
     execute: (input, next) => {
       traced = patched(TRACED_START_PATCH) ? input.headers[TRACE_HEADER] !== undefined : patched(TRACING_PATCH);
-      return traced ? otelInbound.execute(input, next) : next(input);
+      if (!traced) return next(input);
+      const o = otel();
+      otelInbound = new o.OpenTelemetryInboundInterceptor();
+      otelOutbound = new o.OpenTelemetryOutboundInterceptor();
+      otelInternals = new o.OpenTelemetryInternalsInterceptor();
+      return otelInbound.execute(input, next);
     },
-    handleSignal: (input, next) => (traced ? otelInbound.handleSignal(input, next) : next(input)),
-    handleUpdate: (input, next) => (traced ? otelInbound.handleUpdate(input, next) : next(input)),
-    validateUpdate: (input, next) => (traced ? otelInbound.validateUpdate(input, next) : next(input)),
-    handleQuery: (input, next) => (traced ? otelInbound.handleQuery(input, next) : next(input)),
+    handleSignal: (input, next) => (otelInbound ? otelInbound.handleSignal(input, next) : next(input)),
+    handleUpdate: (input, next) => (otelInbound ? otelInbound.handleUpdate(input, next) : next(input)),
+    validateUpdate: (input, next) => (otelInbound ? otelInbound.validateUpdate(input, next) : next(input)),
+    handleQuery: (input, next) => (otelInbound ? otelInbound.handleQuery(input, next) : next(input)),
   };
   const outbound: WorkflowOutboundCallsInterceptor = {
-    scheduleActivity: (input, next) => (traced ? otelOutbound.scheduleActivity(input, next) : next(input)),
-    scheduleLocalActivity: (input, next) => (traced ? otelOutbound.scheduleLocalActivity(input, next) : next(input)),
+    scheduleActivity: (input, next) => (otelOutbound ? otelOutbound.scheduleActivity(input, next) : next(input)),
+    scheduleLocalActivity: (input, next) =>
+      otelOutbound ? otelOutbound.scheduleLocalActivity(input, next) : next(input),
     startChildWorkflowExecution: (input, next) =>
-      traced ? otelOutbound.startChildWorkflowExecution(input, next) : next(input),
-    signalWorkflow: (input, next) => (traced ? otelOutbound.signalWorkflow(input, next) : next(input)),
-    continueAsNew: (input, next) => (traced ? otelOutbound.continueAsNew(input, next) : next(input)),
-    getLogAttributes: (input, next) => (traced ? otelOutbound.getLogAttributes(input, next) : next(input)),
+      otelOutbound ? otelOutbound.startChildWorkflowExecution(input, next) : next(input),
+    signalWorkflow: (input, next) => (otelOutbound ? otelOutbound.signalWorkflow(input, next) : next(input)),
+    continueAsNew: (input, next) => (otelOutbound ? otelOutbound.continueAsNew(input, next) : next(input)),
+    getLogAttributes: (input, next) => (otelOutbound ? otelOutbound.getLogAttributes(input, next) : next(input)),
   };
-  return { inbound: [inbound], outbound: [outbound], internals: [new OpenTelemetryInternalsInterceptor()] };
+  const internals: WorkflowInternalsInterceptor = {
+    dispose: (input, next) => {
+      if (otelInternals) void otelInternals.dispose(input, next);
+      else next(input);
+    },
+  };
+  return { inbound: [inbound], outbound: [outbound], internals: [internals] };
 };
