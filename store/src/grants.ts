@@ -9,8 +9,12 @@
  * Every read-modify-write of a grant runs under its lease (`exclusive`), together with the target call it
  * decides on: two tickets' activities changing one grant at once would otherwise lose a holder on
  * FerretDB, whose guarded updates are not atomic.
+ *
+ * Every save also appends the grant's row to the grant feed (`grant_feed`, see `Feed`), from which the
+ * admin console's list (`page`) reads in memory on FerretDB.
  */
 import type { Connection, Model } from 'mongoose';
+import { Feed, FeedIndex, firstIndex, ListSourceSetting } from './feed';
 import type { LeaseOptions, LeaseRepository } from './leases';
 import { GrantSchema, type GrantDoc, type GrantHolderDoc, type GrantState } from './schemas';
 
@@ -116,14 +120,52 @@ function publicGrant(record: GrantRecord): Grant {
   return { ...grant, state: grant.state as GrantState };
 }
 
+export interface GrantPage {
+  items: Grant[];
+  nextCursor: string | null;
+}
+
+/** `page`'s filter (but the cursor) as a predicate over stored grants: the database query's filter, mirrored. */
+function pageMatcher(filter: GrantPageFilter): (d: GrantDoc) => boolean {
+  const state = filter.state ?? 'active';
+  const { endingBefore } = filter;
+  return (d) =>
+    d.state === state &&
+    (!filter.appId || d.appId === filter.appId) &&
+    (!filter.userId || d.userId === filter.userId) &&
+    (!filter.entitlementId || d.entitlementId === filter.entitlementId) &&
+    (!endingBefore || (typeof d.end === 'string' && d.end <= endingBefore));
+}
+
+/** A page from up to `limit + 1` grants in `_id` order (one more than the page says whether another follows). */
+function grantPageOf(docs: GrantDoc[], limit: number): GrantPage {
+  const page = docs.slice(0, limit);
+  return {
+    items: page.map((d) => publicGrant(summarized(grantRecordFromDoc(d)))),
+    nextCursor: docs.length > limit ? page[page.length - 1]._id : null,
+  };
+}
+
 export class GrantRepository {
   readonly model: Model<GrantDoc>;
+  /** Every grant saved, in order (`grant_feed`); rows carry the grant's `revision`. */
+  readonly feed: Feed<GrantDoc>;
+  /** Every grant in memory, by `_id`: what `page` reads on FerretDB. */
+  readonly index: FeedIndex<GrantDoc>;
 
+  /** `listSource`: where `page` reads (shared by the store's in-memory lists). */
   constructor(
     connection: Connection,
     private readonly leases: LeaseRepository,
+    private readonly listSource = new ListSourceSetting(connection),
   ) {
     this.model = connection.model<GrantDoc>('Grant', GrantSchema);
+    this.feed = new Feed(connection.collection('grant_feed'), 'grant feed');
+    this.index = new FeedIndex(this.feed, {
+      scan: () => this.model.find().lean<GrantDoc[]>().exec(),
+      compare: (a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0),
+      version: (row) => row.revision ?? 0,
+    });
   }
 
   /**
@@ -146,11 +188,16 @@ export class GrantRepository {
     return doc ? grantRecordFromDoc(doc) : null;
   }
 
-  /** Writes the whole grant (summary derived from its holders). Call inside `exclusive`. */
+  /**
+   * Writes the whole grant (summary derived from its holders) with the next revision, then its row to the
+   * grant feed. Call inside `exclusive`: the lease is what keeps two saves from taking one revision.
+   */
   async save(record: GrantRecord, endedAs?: Exclude<GrantState, 'active'>): Promise<GrantRecord> {
     const saved = summarized(record, endedAs);
+    const _id = grantKey(saved.appId, saved.userId, saved.entitlementId);
+    const previous = await this.model.findById(_id, { revision: 1 }).lean<Pick<GrantDoc, 'revision'>>().exec();
     const doc: GrantDoc = {
-      _id: grantKey(saved.appId, saved.userId, saved.entitlementId),
+      _id,
       userId: saved.userId,
       appId: saved.appId,
       entitlementId: saved.entitlementId,
@@ -162,9 +209,18 @@ export class GrantRepository {
       preexisting: saved.preexisting,
       granting: saved.granting,
       updatedAt: now(),
+      revision: (previous?.revision ?? 0) + 1,
     };
     await this.model.replaceOne({ _id: doc._id }, doc, { upsert: true }).exec();
+    await this.feed.append(doc);
     return saved;
+  }
+
+  /** Inserts new grants in bulk (imports, benchmarks) at revision 1, and their rows into the feed. */
+  async insertMany(docs: GrantDoc[]): Promise<void> {
+    const first = docs.map((d) => ({ ...d, revision: 1 }));
+    await this.model.collection.insertMany(first.map((d) => ({ ...d })) as never[], { ordered: false });
+    await this.feed.appendMany(first);
   }
 
   // Lookups by `_id` alone, conditions checked here: FerretDB scans the collection for any other filter.
@@ -207,19 +263,47 @@ export class GrantRepository {
   /**
    * One page of grants for the admin console, by `_id` (`<appId>:<userId>:<entitlementId>`, so by app,
    * then user, then entitlement). Keyset paging: `cursor` is the last `_id` of the previous page.
-   * `endingBefore`: only access that ends by then (indefinite access never does). With app, user and
-   * entitlement all given it is one lookup by `_id`, the only query FerretDB answers from an index.
+   * `endingBefore`: only access that ends by then (indefinite access never does). Reads memory or the
+   * database as the list source says (`ListSource`).
    */
-  async page(filter: GrantPageFilter): Promise<{ items: Grant[]; nextCursor: string | null }> {
+  async page(filter: GrantPageFilter): Promise<GrantPage> {
+    return this.listSource.read(
+      this.index,
+      () => this.pageFromIndex(filter),
+      () => this.pageFromDatabase(filter),
+    );
+  }
+
+  /** Loads the index when lists read memory; resolves once loaded (gateways call it at start). */
+  async warm(): Promise<void> {
+    if ((await this.listSource.resolve()) === 'memory') await this.index.load();
+  }
+
+  /** The page from the index, brought up to date with every save before the call. */
+  async pageFromIndex(filter: GrantPageFilter): Promise<GrantPage> {
+    const rows = await this.index.upToDate();
+    const matches = pageMatcher(filter);
+    const { cursor } = filter;
+    const docs: GrantDoc[] = [];
+    for (let i = cursor ? firstIndex(rows, (r) => r._id > cursor) : 0; i < rows.length; i++) {
+      if (!matches(rows[i])) continue;
+      docs.push(rows[i]);
+      if (docs.length > filter.limit) break;
+    }
+    return grantPageOf(docs, filter.limit);
+  }
+
+  /**
+   * The page as the database answers it. With app, user and entitlement all given it is one lookup by
+   * `_id`, the only query FerretDB answers from an index.
+   */
+  async pageFromDatabase(filter: GrantPageFilter): Promise<GrantPage> {
     const state = filter.state ?? 'active';
-    const matches = (d: GrantDoc) =>
-      d.state === state &&
-      (!filter.endingBefore || (d.end !== null && d.end !== undefined && d.end <= filter.endingBefore));
     let docs: GrantDoc[];
     if (filter.appId && filter.userId && filter.entitlementId) {
       const key = grantKey(filter.appId, filter.userId, filter.entitlementId);
       const doc = !filter.cursor || key > filter.cursor ? await this.model.findById(key).lean<GrantDoc>().exec() : null;
-      docs = doc && matches(doc) ? [doc] : [];
+      docs = doc && pageMatcher(filter)(doc) ? [doc] : [];
     } else {
       const q: Record<string, unknown> = { state };
       if (filter.appId) q.appId = filter.appId;
@@ -234,11 +318,7 @@ export class GrantRepository {
         .lean<GrantDoc[]>()
         .exec();
     }
-    const page = docs.slice(0, filter.limit);
-    return {
-      items: page.map((d) => publicGrant(summarized(grantRecordFromDoc(d)))),
-      nextCursor: docs.length > filter.limit ? page[page.length - 1]._id : null,
-    };
+    return grantPageOf(docs, filter.limit);
   }
 
   /** Every active grant of an app (the drift report compares them with the target's members). */

@@ -3,6 +3,7 @@ export * from './connection';
 export * from './directory';
 export * from './drift';
 export * from './events';
+export * from './feed';
 export * from './grants';
 export * from './leases';
 export * from './notifications';

@@ -207,6 +207,11 @@ export interface GrantDoc {
   /** Tickets whose connector grant may have reached the target without being recorded as a holder yet. */
   granting?: string[];
   updatedAt: string;
+  /**
+   * How many times the grant was saved (absent before the grant feed existed: 0). Every save runs under the
+   * grant's lease, so revisions of one grant never repeat; readers of the grant feed keep the highest.
+   */
+  revision?: number;
 }
 
 export const GrantSchema = new Schema<GrantDoc>(
@@ -223,6 +228,7 @@ export const GrantSchema = new Schema<GrantDoc>(
     preexisting: { type: Boolean, default: undefined },
     granting: { type: [String], default: undefined },
     updatedAt: String,
+    revision: { type: Number, default: undefined },
   },
   { ...opts, collection: 'grants' },
 );

@@ -12,6 +12,7 @@ import {
   UserRepository,
 } from './repositories';
 import { DriftReportRepository } from './drift';
+import { ListSourceSetting, type ListSource } from './feed';
 import { GrantRepository } from './grants';
 import { LeaseRepository } from './leases';
 import { PolicyRepository } from './policies';
@@ -43,21 +44,24 @@ export class Store {
   readonly sentNotifications: SentNotificationRepository;
   readonly slackMessages: SlackMessageRepository;
   readonly slackIdentities: SlackIdentityRepository;
+  /** Where the lists with an in-memory index read: the tracker's tickets, the audit log, the console's grants. */
+  private readonly listSource: ListSourceSetting;
 
   constructor(readonly connection: Connection) {
-    this.tickets = new TicketRepository(connection);
+    this.listSource = new ListSourceSetting(connection);
+    this.tickets = new TicketRepository(connection, this.listSource);
     this.apps = new AppRepository(connection);
     this.users = new UserRepository(connection);
     this.directory = new DirectoryRepository(connection, this.users.model);
     this.leases = new LeaseRepository(connection);
-    this.grants = new GrantRepository(connection, this.leases);
+    this.grants = new GrantRepository(connection, this.leases, this.listSource);
     this.ticketNumbers = new TicketNumberRepository(connection);
     this.seats = new SeatRepository(connection);
     this.idempotency = new IdempotencyRepository(connection);
     this.claims = new OpenClaimRepository(connection);
     this.demoMemberships = new DemoMembershipRepository(connection);
     this.driftReports = new DriftReportRepository(connection);
-    this.audit = new AuditRepository(connection);
+    this.audit = new AuditRepository(connection, this.listSource);
     this.policies = new PolicyRepository(connection);
     this.ticketEvents = new TicketEventRepository(connection);
     this.webhooks = new WebhookRepository(connection);
@@ -74,6 +78,20 @@ export class Store {
   /** Creates the indexes the schemas declare (also done lazily by mongoose; this waits for it). */
   async ensureIndexes(): Promise<void> {
     await Promise.all(Object.values(this.connection.models).map((m) => m.init()));
+  }
+
+  /** Sets where the in-memory lists read (the gateway's `LIST_SOURCE`). */
+  useListSource(source: ListSource): void {
+    this.listSource.use(source);
+  }
+
+  /**
+   * Loads every list index when lists read memory (gateways call it at start rather than wait for the
+   * first list); resolves with each index's size once all have loaded.
+   */
+  async warmListIndexes(): Promise<{ tickets: number; audit: number; grants: number }> {
+    await Promise.all([this.tickets.warmListIndex(), this.audit.warm(), this.grants.warm()]);
+    return { tickets: this.tickets.listIndex.size, audit: this.audit.index.size, grants: this.grants.index.size };
   }
 
   async ping(): Promise<void> {

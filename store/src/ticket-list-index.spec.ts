@@ -10,7 +10,8 @@ import { openTestStore, sameDatabase } from '../../test/support/harness';
 import { testApp, workflowInput } from '../../test/support/fixtures';
 import { Random } from '../../test/random/prng';
 import { Store } from './store';
-import { feedKey, ticketRowOf } from './ticket-feed';
+import { feedKey } from './feed';
+import { ticketRowOf } from './ticket-feed';
 import { newTicketDoc, type TicketListQuery, type TicketTab } from './tickets';
 
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];

@@ -1,6 +1,7 @@
 import type { Collection, Connection, FilterQuery, Model } from 'mongoose';
 import type { Duration, PersistTicketStateInput, Ticket, TicketStatus, TicketType } from '@gatehouse/domain';
 import { isDuplicateKeyError } from './connection';
+import { ListSourceSetting } from './feed';
 import { TicketSchema, type TicketDoc } from './schemas';
 import { tabStatusOf, TicketFeed, ticketRowOf, type TicketRow } from './ticket-feed';
 import { TicketListIndex } from './ticket-list-index';
@@ -138,23 +139,18 @@ function slotId(ticketId: string, version: number, slot: number): string {
 /** The slots after one version are a handful (attempts of one persist and their checks); this bounds a runaway loop. */
 const MAX_SLOTS = 1000;
 
-/**
- * Where `list` reads: `memory`, the list index kept from the ticket feed (what FerretDB needs: it serves no
- * query but `_id` from an index); `database`, a query MongoDB serves from the declared indexes; `auto`
- * (the default), `memory` on FerretDB and `database` on MongoDB.
- */
-export type TicketListSource = 'auto' | 'memory' | 'database';
-
 export class TicketRepository {
   readonly model: Model<TicketDoc>;
   readonly versions: Collection;
   /** Every ticket row written, in order (see TicketFeed). */
   readonly feed: TicketFeed;
   readonly listIndex: TicketListIndex;
-  private source: TicketListSource = 'auto';
-  private listSource: Promise<'memory' | 'database'> | null = null;
 
-  constructor(private readonly connection: Connection) {
+  /** `listSource`: where `list` reads (shared by the store's in-memory lists). */
+  constructor(
+    connection: Connection,
+    private readonly listSource = new ListSourceSetting(connection),
+  ) {
     this.model = connection.model<TicketDoc>('Ticket', TicketSchema);
     this.versions = connection.collection('ticket_versions');
     this.feed = new TicketFeed(connection.collection('ticket_feed'));
@@ -333,39 +329,20 @@ export class TicketRepository {
   }
 
   /**
-   * A tracker page and the counts per tab. Where it reads depends on the list source (`TicketListSource`);
+   * A tracker page and the counts per tab. Where it reads depends on the list source (`ListSource`);
    * while the list index loads, the database answers.
    */
   async list(q: TicketListQuery): Promise<TicketListPage> {
-    if ((await this.resolveListSource()) === 'memory') {
-      if (this.listIndex.state === 'ready') return this.listFromIndex(q);
-      this.listIndex.load().catch(() => undefined); // the next list after it loads reads from memory
-    }
-    return this.listFromDatabase(q);
+    return this.listSource.read(
+      this.listIndex,
+      () => this.listFromIndex(q),
+      () => this.listFromDatabase(q),
+    );
   }
 
-  /** Sets where `list` reads (the gateway's `TICKET_LIST_SOURCE`). */
-  useListSource(source: TicketListSource): void {
-    this.source = source;
-    this.listSource = null;
-  }
-
-  /** Starts loading the list index when lists read from memory; resolves once loaded (gateways call it at start). */
+  /** Loads the list index when lists read memory; resolves once loaded (gateways call it at start). */
   async warmListIndex(): Promise<void> {
-    if ((await this.resolveListSource()) === 'memory') await this.listIndex.load();
-  }
-
-  /** The source `list` reads from (`auto` resolved: FerretDB says so in `buildInfo`). */
-  resolveListSource(): Promise<'memory' | 'database'> {
-    this.listSource ??= (async (): Promise<'memory' | 'database'> => {
-      if (this.source !== 'auto') return this.source;
-      const info = await this.connection.db!.admin().command({ buildInfo: 1 });
-      return 'ferretdbVersion' in info ? 'memory' : 'database';
-    })().catch((err: unknown) => {
-      this.listSource = null;
-      throw err;
-    });
-    return this.listSource;
+    if ((await this.listSource.resolve()) === 'memory') await this.listIndex.load();
   }
 
   private filters(q: TicketListQuery): { base: FilterQuery<TicketDoc>; page: FilterQuery<TicketDoc> } {
@@ -380,8 +357,7 @@ export class TicketRepository {
 
   /** The page from the list index, brought up to date with every ticket written before the call. */
   async listFromIndex(q: TicketListQuery): Promise<TicketListPage> {
-    await this.listIndex.load();
-    await this.listIndex.refresh();
+    await this.listIndex.upToDate();
     const { rows, byStatus } = this.listIndex.scan(...rowPredicates(q), q.limit + 1);
     return pageOf(rows, q.limit, byStatus);
   }

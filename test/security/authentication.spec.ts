@@ -153,7 +153,9 @@ describe('booting', () => {
     expect(loadGatewayConfig({}).auth.usingDevSecret).toBe(true);
     expect(() => loadGatewayConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadGatewayConfig({ TICKET_LIST_SOURCE: 'fast' })).toThrow(/TICKET_LIST_SOURCE must be auto/);
-    expect(loadGatewayConfig({ TICKET_LIST_SOURCE: 'database' }).ticketListSource).toBe('database');
+    expect(loadGatewayConfig({ TICKET_LIST_SOURCE: 'database' }).listSource).toBe('database');
+    expect(() => loadGatewayConfig({ LIST_SOURCE: 'fast' })).toThrow(/LIST_SOURCE must be auto/);
+    expect(loadGatewayConfig({ LIST_SOURCE: 'memory', TICKET_LIST_SOURCE: 'database' }).listSource).toBe('memory');
   });
 
   test('the gateway process exits non-zero with a clear message', () => {

@@ -1,5 +1,5 @@
 import { loadNotifierSettings, NotifierSettingsError, type NotifierSettings } from '@gatehouse/notifiers';
-import type { TicketListSource } from '@gatehouse/store';
+import type { ListSource } from '@gatehouse/store';
 import { loadOnCallSettings, type OnCallSettings } from './oncall/pagerduty-oncall';
 
 /** Gateway configuration, from the environment, validated once at boot. */
@@ -51,8 +51,11 @@ export interface GatewayConfig {
   ticketNumberStart: number;
   /** Slack's signing secret and Web API, the dashboard's public URL (docs/notifications.md). */
   notifier: NotifierSettings;
-  /** Where tracker lists read (`TICKET_LIST_SOURCE`; absent: `auto`, memory on FerretDB, the database on MongoDB). */
-  ticketListSource?: TicketListSource;
+  /**
+   * Where the lists with an in-memory index read: tracker tickets, audit log, admin grants (`LIST_SOURCE`,
+   * formerly `TICKET_LIST_SOURCE`; absent: `auto`, memory on FerretDB, the database on MongoDB).
+   */
+  listSource?: ListSource;
   /** GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>` when set, and is open otherwise. */
   metricsToken?: string | null;
   /** Traces, when an OTLP endpoint is set (the standard `OTEL_*` variables); null: tracing off. */
@@ -183,7 +186,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ticketNumberStart: int(env, 'TICKET_NUMBER_START', 1000),
     devTokensFile: devTokensFile(env, production),
     notifier: notifierSettings(env),
-    ticketListSource: ticketListSource(env),
+    listSource: listSource(env),
     metricsToken: metricsToken(env),
     tracing: tracingSettings(env),
     directory: { scimToken: scimToken(env), cacheMs: int(env, 'DIRECTORY_CACHE_SECONDS', 10) * 1000 },
@@ -262,8 +265,10 @@ function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | null {
   return { serviceName: env.OTEL_SERVICE_NAME || 'gatehouse-gateway' };
 }
 
-function ticketListSource(env: NodeJS.ProcessEnv): TicketListSource {
-  const value = env.TICKET_LIST_SOURCE || 'auto';
+/** `LIST_SOURCE`; `TICKET_LIST_SOURCE`, its name when it chose for tracker lists alone, is still read when it is unset. */
+function listSource(env: NodeJS.ProcessEnv): ListSource {
+  const name = env.LIST_SOURCE ? 'LIST_SOURCE' : env.TICKET_LIST_SOURCE ? 'TICKET_LIST_SOURCE' : null;
+  const value = name ? env[name] : 'auto';
   if (value === 'auto' || value === 'memory' || value === 'database') return value;
-  throw new ConfigError(`TICKET_LIST_SOURCE must be auto, memory or database, got "${value}"`);
+  throw new ConfigError(`${name} must be auto, memory or database, got "${value}"`);
 }

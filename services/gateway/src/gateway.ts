@@ -117,11 +117,12 @@ export async function createGateway(
     app.useStaticAssets(config.dashboardDir, { index: 'index.html' });
   }
 
-  // On FerretDB, tracker lists read an index in memory: load it now rather than on the first list.
-  store.tickets.useListSource(config.ticketListSource ?? 'auto');
-  store.tickets.warmListIndex().then(
-    () => logger.debug({ tickets: store.tickets.listIndex.size }, 'ticket list index loaded'),
-    (err: unknown) => logger.warn({ err }, 'ticket list index not loaded; lists read the database until it is'),
+  // On FerretDB, tracker tickets, the audit log and the console's grants list from indexes in memory:
+  // load them now rather than on the first list.
+  store.useListSource(config.listSource ?? 'auto');
+  store.warmListIndexes().then(
+    (sizes) => logger.debug(sizes, 'list indexes loaded'),
+    (err: unknown) => logger.warn({ err }, 'list indexes not loaded; lists read the database until they are'),
   );
 
   return {
