@@ -1,7 +1,7 @@
 /**
  * Activities that tell people and systems what happened (docs/notifications.md): publishing a ticket's
- * events, planning who hears about each, and sending on Slack and email; webhook deliveries come from
- * ./webhook-activities.
+ * events (alone, or right after the read-model write they came with), planning who hears about each, and
+ * sending on Slack and email; webhook deliveries come from ./webhook-activities.
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -17,6 +17,7 @@ import {
 import type { NotifierSettings } from '@gatehouse/notifiers';
 import type { Store } from '@gatehouse/store';
 import { createChannels, type NotificationChannel } from './channels';
+import { persistTicket } from './ticket-activities';
 import { createWebhookActivities, enqueueWebhookDeliveries } from './webhook-activities';
 
 export interface NotificationDeps {
@@ -68,28 +69,38 @@ export function createNotificationActivities(deps: NotificationDeps): Notificati
   const channels = deps.channels ?? createChannels(deps);
   const notifying = new Set<string>(NOTIFYING_EVENT_TYPES);
 
-  return {
-    async publishTicketEvents({ events }) {
-      await store.ticketEvents.add(events);
-      const client = Context.current().client;
-      const taskQueue = deps.notificationQueue;
-      await enqueueWebhookDeliveries(deps, client, taskQueue, events);
-      if (!channels.length) return;
-      for (const event of events) {
-        if (!notifying.has(event.type)) continue;
-        try {
-          await client.workflow.start(NOTIFY_WORKFLOW_TYPE, {
-            workflowId: `notify:${event.id}`,
-            taskQueue,
-            args: [event],
-            // A publish retried after the notifications went out must not send them again.
-            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            staticSummary: `Notify about ${event.type} of ${event.ticketId}`,
-          });
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
+  /** Stores the events and starts their deliveries; a repeat stores and starts nothing twice. */
+  async function publish(events: TicketEvent[]): Promise<void> {
+    await store.ticketEvents.add(events);
+    const client = Context.current().client;
+    const taskQueue = deps.notificationQueue;
+    await enqueueWebhookDeliveries(deps, client, taskQueue, events);
+    if (!channels.length) return;
+    for (const event of events) {
+      if (!notifying.has(event.type)) continue;
+      try {
+        await client.workflow.start(NOTIFY_WORKFLOW_TYPE, {
+          workflowId: `notify:${event.id}`,
+          taskQueue,
+          args: [event],
+          // A publish retried after the notifications went out must not send them again.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: `Notify about ${event.type} of ${event.ticketId}`,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
+    }
+  }
+
+  return {
+    publishTicketEvents: ({ events }) => publish(events),
+
+    // Persist first: an event never reaches a consumer before the read model shows the change it records.
+    // A retry after the persist landed writes nothing new (same version) and publishes again (same ids).
+    async writeTicket({ events, ...write }) {
+      await persistTicket(store, write);
+      await publish(events);
     },
 
     planNotifications: (event) => planNotifications(store, event),

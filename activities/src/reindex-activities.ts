@@ -3,8 +3,9 @@
  * Temporal. Phase one lists the ticket workflows through visibility and writes each ticket as its workflow
  * last persisted it; phase two rebuilds what the read model derives from the tickets (./reindex-derived).
  *
- * A ticket is read from its workflow's history, not from a query: the newest `persistTicketState` the run
- * scheduled carries the whole write (ticket, state, version, run id), so the rebuilt document is the one
+ * A ticket is read from its workflow's history, not from a query: the newest `persistTicketState` or
+ * `writeTicket` (the same write, with the events it published after it) the run scheduled carries the
+ * whole write (ticket, state, version, run id), so the rebuilt document is the one
  * the workflow wrote, version included. A query answers the state without its version, and would make a
  * worker replay every workflow it does not have cached; the history is read from the server alone, so the
  * rebuild also runs with the workers stopped. A completed workflow's result (its final state) is preferred
@@ -18,6 +19,7 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import type { temporal } from '@temporalio/proto';
 import {
   newTicketState,
+  type NotificationActivities,
   type PersistTicketStateInput,
   type ReindexActivities,
   type ReindexDerivedInput,
@@ -28,12 +30,16 @@ import {
   type TicketActivities,
   type TicketState,
   type TicketWorkflowInput,
+  type WriteTicketInput,
 } from '@gatehouse/domain';
 import { isDuplicateKeyError, type Store } from '@gatehouse/store';
 import { derive, DERIVING_TICKET_FIELDS, type DerivingTicket } from './reindex-derived';
 
-/** The activity whose scheduled input is a whole read-model write. */
-const PERSIST: keyof TicketActivities = 'persistTicketState';
+/** The activities whose scheduled input is a whole read-model write. */
+const WRITES = new Set<string>([
+  'persistTicketState' satisfies keyof TicketActivities,
+  'writeTicket' satisfies keyof NotificationActivities,
+]);
 /** Tickets read and written at once within a page. */
 const PARALLEL = 8;
 
@@ -73,8 +79,11 @@ export function createReindexer({ store, client, namespace, onProgress = () => u
         const completed = event.workflowExecutionCompletedEventAttributes;
         if (completed) result = await decode<TicketState>(completed.result);
         const scheduled = event.activityTaskScheduledEventAttributes;
-        if (scheduled?.activityType?.name === PERSIST) {
-          const write = await decode<PersistTicketStateInput>(scheduled.input);
+        if (scheduled && WRITES.has(scheduled.activityType?.name ?? '')) {
+          // The events are not part of the ticket: the write alone goes to `persistState`.
+          const { events: _, ...write } = await decode<PersistTicketStateInput & Partial<WriteTicketInput>>(
+            scheduled.input,
+          );
           return result ? { ...write, state: result } : write;
         }
         const started = event.workflowExecutionStartedEventAttributes;

@@ -18,7 +18,7 @@ import {
   type TicketChange,
 } from '@gatehouse/domain';
 import type { Connector } from '@gatehouse/connectors';
-import { claimKey, type User } from '@gatehouse/store';
+import { claimKey, type Store, type User } from '@gatehouse/store';
 import { createGrantHolders, type GrantTarget } from './grant-holders';
 import { accessChange, connectorFactory, loadApp as loadAppFrom, requireAccount, type ActivityDeps } from './targets';
 
@@ -34,6 +34,26 @@ async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } finally {
     clearInterval(timer);
+  }
+}
+
+/**
+ * Writes a version of the ticket into the read model (`persistTicketState`, and the first half of
+ * `writeTicket`). Safe to run again with the same version: the store keeps the newest, and claims are
+ * released again.
+ */
+export async function persistTicket(store: Store, input: PersistTicketStateInput): Promise<void> {
+  const { written, previousStatus } = await store.tickets.persistState(input);
+  // Claims end when the ticket leaves `pending`. Once a later state is written over an already decided
+  // one, the earlier persist (completed before this one started: the workflow persists in order)
+  // released them; a retried write (written = false) releases again, in case it crashed before.
+  const releasedBefore = written && previousStatus !== null && previousStatus !== 'pending';
+  if (input.state.status !== 'pending' && !releasedBefore) {
+    const t = input.ticket;
+    await store.claims.release(
+      input.ticketId,
+      t.changes.map((c) => claimKey(t.beneficiary.id, t.app.id, c.entitlement.id)),
+    );
   }
 }
 
@@ -68,20 +88,7 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
   }
 
   return {
-    async persistTicketState(input: PersistTicketStateInput): Promise<void> {
-      const { written, previousStatus } = await store.tickets.persistState(input);
-      // Claims end when the ticket leaves `pending`. Once a later state is written over an already decided
-      // one, the earlier persist (completed before this one started: the workflow persists in order)
-      // released them; a retried write (written = false) releases again, in case it crashed before.
-      const releasedBefore = written && previousStatus !== null && previousStatus !== 'pending';
-      if (input.state.status !== 'pending' && !releasedBefore) {
-        const t = input.ticket;
-        await store.claims.release(
-          input.ticketId,
-          t.changes.map((c) => claimKey(t.beneficiary.id, t.app.id, c.entitlement.id)),
-        );
-      }
-    },
+    persistTicketState: (input: PersistTicketStateInput) => persistTicket(store, input),
 
     applyAccess: (input: ApplyAccessInput) => heartbeating(() => apply(input)),
     revokeAccess: (input: RevokeAccessInput) => heartbeating(() => revoke(input)),

@@ -2,13 +2,14 @@
  * Telling people and systems what happens to tickets.
  *
  * Every entry of a ticket's log is a **ticket event**. The ticket workflow publishes its events, in
- * order, through the `publishTicketEvents` activity (at least once: a retried publish repeats events
- * with the same `id`). Publishing stores each event in the permanent `ticket_events` collection and
+ * order, through the `publishTicketEvents` activity, or with the read-model write they came with through
+ * `writeTicket` (at least once: a retried publish repeats events with the same `id`). Publishing stores each event in the permanent `ticket_events` collection and
  * starts, per event, the deliveries that follow from it: one `webhookDeliveryWorkflow` per subscribed
  * webhook endpoint, and one `notifyWorkflow` for the people it concerns (Slack, email). Deliveries run
  * in workflows of their own, so a slow or dead endpoint never delays the ticket.
  */
 import { ADMIN_ROLE } from './identity';
+import type { PersistTicketStateInput } from './activities';
 import type {
   AccessStatus,
   ApprovalState,
@@ -239,6 +240,11 @@ export interface PublishTicketEventsInput {
   events: TicketEvent[];
 }
 
+/** A version of the ticket and the events queued with it: persisted as `persistTicketState` does, then published. */
+export interface WriteTicketInput extends PersistTicketStateInput {
+  events: TicketEvent[];
+}
+
 export interface WebhookDeliveryInput {
   deliveryId: string;
   /** Attempts before the delivery is given up as failed (default 12: about an hour of backoff, 2 s doubling up to 30 min apart). */
@@ -252,6 +258,11 @@ export interface DeliverWebhookResult {
 export interface NotificationActivities {
   /** Stores the events (idempotently) and starts their deliveries. */
   publishTicketEvents(input: PublishTicketEventsInput): Promise<void>;
+  /**
+   * Writes the read model, then publishes the events: one activity for a state change and its events.
+   * Here, not with `persistTicketState`, because publishing needs the notifier settings and queues.
+   */
+  writeTicket(input: WriteTicketInput): Promise<void>;
   /** Who must hear about this event, and what. */
   planNotifications(event: TicketEvent): Promise<Notification[]>;
   /** Sends one notification on every configured channel (Slack, email); idempotent per notification id. */

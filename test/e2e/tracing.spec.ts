@@ -187,9 +187,9 @@ test('a ticket workflow started without a trace makes no workflow spans (tracing
       exporter.getFinishedSpans().filter((s) => s.attributes[TICKET_ID_ATTRIBUTE] === input.ticketId);
     // The worker traces the activities it runs (a root span each): the run has done work by then.
     await eventually(
-      async () => ofTicket().some((s) => s.name === 'RunActivity:persistTicketState'),
+      async () => ofTicket().some((s) => s.name === 'RunActivity:writeTicket'),
       30_000,
-      'the first persist',
+      'the first write',
     );
     await client.workflow.getHandle(input.ticketId).terminate('test over');
     expect(ofTicket().filter((s) => /^(StartActivity|RunWorkflow|HandleUpdate):/.test(s.name))).toEqual([]);

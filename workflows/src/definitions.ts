@@ -109,6 +109,11 @@ export const PATCHES = {
   breakGlass: 'break-glass',
   /** Relative access (`duration.type` `relative`) ends `seconds` after it is granted. */
   relativeDuration: 'relative-duration',
+  /**
+   * A version and the events queued with it are written by one activity, `writeTicket` (persist, then
+   * publish), unless an Update waits for that version (see TicketRun.writeLoop).
+   */
+  persistAndPublish: 'persist-and-publish',
 } as const;
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.

@@ -32,8 +32,11 @@ export const { persistTicketState } = proxyActivities<TicketActivities>({
   retry: RETRY_POLICIES.untilStored,
 });
 
-/** At least once, in order: a batch is retried until it lands, and nothing later is published before it. */
-export const { publishTicketEvents } = proxyActivities<NotificationActivities>({
+/**
+ * At least once, in order: a batch is retried until it lands, and nothing later is published before it.
+ * `writeTicket` persists a version, then publishes a batch: its retries are the persist's and the publish's.
+ */
+export const { publishTicketEvents, writeTicket } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '30 seconds',
   retry: RETRY_POLICIES.untilStored,
 });

@@ -28,6 +28,7 @@ import {
   type ErrorCode,
   type LogEntry,
   type LogEventType,
+  type PersistTicketStateInput,
   type SeatsInput,
   type TicketEvent,
   type TicketState,
@@ -35,9 +36,12 @@ import {
 } from '@gatehouse/domain';
 import { PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
 import { accessChanged, ticketDecided, type AccessChange, type DecisionOutcome } from './metrics';
-import { persistTicketState, publishTicketEvents } from './retry-policies';
+import { persistTicketState, publishTicketEvents, writeTicket } from './retry-policies';
 
 export const SYSTEM = 'system';
+
+/** Events published by one activity at most. */
+const EVENT_BATCH = 25;
 
 /** Refuses an Update with a code the gateway maps to its HTTP answer. */
 export function refuse(code: ErrorCode, message: string, details: unknown[] = []): never {
@@ -75,6 +79,10 @@ export class TicketRun {
   readonly notifying: boolean;
   /** This run writes the read model and publishes its events from one loop (see `writeLoop`). */
   readonly singleWriter: boolean;
+  /** That loop writes a version and the events queued with it in one activity (see `writeLoop`). */
+  readonly persistAndPublish: boolean;
+  /** Update handlers waiting in `persisted()`. */
+  private updatesWaiting = 0;
   /** Events not yet published, oldest first; the first `evented` log entries have become events. */
   private readonly outbox: TicketEvent[] = [];
   private evented: number;
@@ -110,6 +118,7 @@ export class TicketRun {
     this.pendingExtensions = new Set(resume?.pendingExtensions ?? []);
     this.notifying = patched(PATCHES.notifications);
     this.singleWriter = this.notifying && patched(PATCHES.singleWriter);
+    this.persistAndPublish = this.singleWriter && patched(PATCHES.persistAndPublish);
     // A new ticket's `created` entry becomes its first event; a resumed run published its log already.
     this.evented = resume ? this.state.log.length : 0;
   }
@@ -185,7 +194,12 @@ export class TicketRun {
    */
   async persisted(): Promise<void> {
     const v = this.version;
-    await condition(() => this.persistedVersion >= v, 5000);
+    this.updatesWaiting++;
+    try {
+      await condition(() => this.persistedVersion >= v, 5000);
+    } finally {
+      this.updatesWaiting--;
+    }
   }
 
   /**
@@ -194,11 +208,24 @@ export class TicketRun {
    * With two loops, each waking on its own condition, one workflow task could schedule the two activities
    * in either order, and a replay after a worker restart did not always pick the order the live run had
    * picked: the run then failed with a nondeterminism error and stayed stuck.
+   *
+   * Runs that recorded the `persist-and-publish` patch write a version and the next batch of events in
+   * one activity, `writeTicket`: a new ticket or an expiry costs one activity and one workflow task less
+   * on the Temporal server (docs/performance.md, "Create"). Not while an Update waits for the version in
+   * `persisted()`: its caller would wait for the publish too, so that version is persisted alone and its
+   * events follow, as before the patch.
    */
   async writeLoop(): Promise<never> {
     for (;;) {
       await condition(() => this.version > this.persistedVersion || this.outbox.length > 0);
-      if (this.version > this.persistedVersion) await this.persistOnce();
+      if (this.version > this.persistedVersion) {
+        if (this.persistAndPublish && this.outbox.length > 0 && this.updatesWaiting === 0) {
+          await this.writeOnce();
+          // Events queued meanwhile came with a newer version: written together on the next turn.
+          continue;
+        }
+        await this.persistOnce();
+      }
       // Then the events, so they never wait for the ticket to stop changing.
       if (this.outbox.length > 0) await this.publishOnce();
     }
@@ -220,22 +247,36 @@ export class TicketRun {
     }
   }
 
-  private async persistOnce(): Promise<void> {
-    const v = this.version;
-    await persistTicketState({
+  /** The read-model write of the current version, chained to the version persisted before it. */
+  private newestWrite(): PersistTicketStateInput {
+    return {
       ticketId: this.input.ticketId,
-      version: v,
+      version: this.version,
       previousVersion: this.persistedVersion,
       state: this.state,
       ticket: this.input,
       runId: workflowInfo().runId,
-    });
-    this.persistedVersion = v;
+    };
+  }
+
+  private async persistOnce(): Promise<void> {
+    const write = this.newestWrite();
+    await persistTicketState(write);
+    this.persistedVersion = write.version;
   }
 
   private async publishOnce(): Promise<void> {
-    const batch = this.outbox.slice(0, 25);
+    const batch = this.outbox.slice(0, EVENT_BATCH);
     await publishTicketEvents({ events: batch });
+    this.outbox.splice(0, batch.length);
+  }
+
+  /** The newest version and the oldest batch of events, in one activity; each leaves its queue once it landed. */
+  private async writeOnce(): Promise<void> {
+    const write = this.newestWrite();
+    const batch = this.outbox.slice(0, EVENT_BATCH);
+    await writeTicket({ ...write, events: batch });
+    this.persistedVersion = write.version;
     this.outbox.splice(0, batch.length);
   }
 

@@ -700,3 +700,74 @@ describe('failure paths leave nothing behind', () => {
     await recordHistory('18-already-held-single-writer', input.ticketId);
   });
 });
+
+describe('the read model and the events', () => {
+  test('a new ticket and an expiry each write the read model and publish their events in one activity; an approval is answered once persisted, its events published after (patch persist-and-publish)', async () => {
+    const app = testApp();
+    const now = Date.now();
+    const { input, handle } = await start(app, {
+      duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 5000).toISOString() },
+    });
+    type HistoryEvent = NonNullable<Awaited<ReturnType<typeof handle.fetchHistory>>['events']>[number];
+    const history = async () => (await handle.fetchHistory()).events ?? [];
+    const activities = (events: HistoryEvent[]) =>
+      events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    const count = (events: HistoryEvent[], key: keyof HistoryEvent) => events.filter((e) => e[key]).length;
+    const published = (type: string) =>
+      eventually(
+        async () => (await store.ticketEvents.forTicket(input.ticketId)).some((e) => e.type === type),
+        10_000,
+        `the ${type} event stored`,
+      );
+
+    // Created: one activity wrote the ticket and stored its `created` event; the run then waits.
+    await published('created');
+    const atCreate = await eventually(
+      async () => {
+        const events = await history();
+        return count(events, 'activityTaskCompletedEventAttributes') === 1 &&
+          events.at(-1)?.workflowTaskCompletedEventAttributes
+          ? events
+          : null;
+      },
+      10_000,
+      'the first write completed',
+    );
+    expect(activities(atCreate)).toEqual(['writeTicket']);
+    expect(count(atCreate, 'workflowTaskCompletedEventAttributes')).toBe(2);
+    expect((await store.tickets.get(input.ticketId))?.status).toBe('pending');
+
+    // Approved: the Update waits for the read model only, so its version is persisted alone.
+    expect((await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] })).status).toBe('approved');
+    const atApproval = await history();
+    const accepted = atApproval.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    const answered = atApproval.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+    expect(activities(atApproval.slice(accepted, answered))).toContain('persistTicketState');
+    expect(activities(atApproval.slice(accepted, answered))).not.toContain('writeTicket');
+
+    // Expired: the revoke, then one activity for the `expired` version and its event.
+    await published('expired');
+    const atExpiry = await eventually(
+      async () => {
+        const events = await history();
+        const revoked = events.findIndex(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'revokeAccess',
+        );
+        const after = events.slice(revoked);
+        return revoked >= 0 && count(after, 'activityTaskCompletedEventAttributes') === 2 && after;
+      },
+      10_000,
+      'the expiry written',
+    );
+    expect(activities(atExpiry)).toEqual(['revokeAccess', 'writeTicket']);
+    expect((await store.tickets.get(input.ticketId))?.access.state).toBe('expired');
+    expect((await store.ticketEvents.forTicket(input.ticketId)).map((e) => e.type)).toEqual([
+      'created',
+      'approved',
+      'applying',
+      'granted',
+      'expired',
+    ]);
+    await recordHistory('23-persist-and-publish-expired', input.ticketId);
+  });
+});
