@@ -1,14 +1,9 @@
 // One webhook endpoint: its settings (edit, enable or disable, delete), its signing secret's rotation, and its
 // recent deliveries, paged by the server, with each one's attempts and a replay for those that failed.
 import { useState } from 'react';
-import {
-  webhooksApi,
-  type DeliveryStatus,
-  type Page,
-  type WebhookDelivery,
-  type WebhookEndpoint,
-} from '../../../api/admin-ops';
-import { Dialog } from '../../../components/Dialog';
+import { webhooksApi, type DeliveryStatus, type WebhookDelivery, type WebhookEndpoint } from '../../../api/admin-ops';
+import { CursorPager, useCursorPages } from '../../../components/CursorPager';
+import { ConfirmDialog } from '../../../components/ConfirmDialog';
 import { ErrorMessage } from '../../../components/Messages';
 import { usePolling } from '../../../hooks';
 import { navigate } from '../../../route';
@@ -133,58 +128,36 @@ export function EndpointPage({ id }: { id: string }) {
       <ErrorMessage error={actionError} context={NOT_FOUND} />
 
       {confirm === 'rotate' && (
-        <Dialog
-          title="Rotate the signing secret?"
-          description="The current secret stops signing at once: every delivery from now on, retries included, is signed with the new one. Your consumer fails verification until it has the new secret."
-          busy={busy}
+        <ConfirmDialog
+          confirmation={{
+            title: 'Rotate the signing secret?',
+            text: 'The current secret stops signing at once: every delivery from now on, retries included, is signed with the new one. Your consumer fails verification until it has the new secret.',
+            confirm: 'Yes, rotate secret',
+            tone: 'primary',
+            errors: NOT_FOUND,
+          }}
           onClose={() => setConfirm(null)}
-        >
-          <div className="row">
-            <button
-              type="button"
-              className="primary"
-              disabled={busy}
-              onClick={() =>
-                void act(async () => {
-                  setSecret((await hooks.rotateSecret(id)).secret);
-                  setConfirm(null);
-                })
-              }
-            >
-              Yes, rotate secret
-            </button>
-            <button type="button" onClick={() => setConfirm(null)} disabled={busy}>
-              Cancel
-            </button>
-          </div>
-        </Dialog>
+          onConfirm={async () => {
+            setSecret((await hooks.rotateSecret(id)).secret);
+            setConfirm(null);
+          }}
+        />
       )}
       {confirm === 'delete' && (
-        <Dialog
-          title="Delete this endpoint?"
-          description="Its delivery history goes with it, and its pending deliveries stop at their next attempt."
-          busy={busy}
+        <ConfirmDialog
+          confirmation={{
+            title: 'Delete this endpoint?',
+            text: 'Its delivery history goes with it, and its pending deliveries stop at their next attempt.',
+            confirm: 'Yes, delete endpoint',
+            tone: 'danger',
+            errors: NOT_FOUND,
+          }}
           onClose={() => setConfirm(null)}
-        >
-          <div className="row">
-            <button
-              type="button"
-              className="danger"
-              disabled={busy}
-              onClick={() =>
-                void act(async () => {
-                  await hooks.remove(id);
-                  navigate('#/admin/webhooks');
-                })
-              }
-            >
-              Yes, delete endpoint
-            </button>
-            <button type="button" onClick={() => setConfirm(null)} disabled={busy}>
-              Cancel
-            </button>
-          </div>
-        </Dialog>
+          onConfirm={async () => {
+            await hooks.remove(id);
+            navigate('#/admin/webhooks');
+          }}
+        />
       )}
 
       <Deliveries endpoint={endpoint} />
@@ -196,37 +169,28 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
   const { api } = useSession();
   const hooks = webhooksApi(api);
   const [status, setStatus] = useState<DeliveryStatus | ''>('');
-  // The cursors of the pages seen so far: the last one is the page shown, null the first page.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [page, setPage] = useState<Page<WebhookDelivery> | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [replaying, setReplaying] = useState<string | null>(null);
   const [replayed, setReplayed] = useState<string | null>(null);
-  const cursor = cursors[cursors.length - 1];
-
-  const load = async (signal?: AbortSignal) => {
-    try {
-      const p = await hooks.deliveries(endpoint.id, { status: status || undefined, limit: PAGE_SIZE, cursor }, signal);
-      if (signal?.aborted) return;
-      setPage(p);
-      setError(null);
-    } catch (err) {
-      if (!signal?.aborted) setError(err);
-    }
-  };
-  usePolling(load, POLL_MS, true, [api, endpoint.id, status, cursor]);
+  const [replayError, setReplayError] = useState<unknown>(null);
+  const pages = useCursorPages(
+    (cursor, signal) =>
+      hooks.deliveries(endpoint.id, { status: status || undefined, limit: PAGE_SIZE, cursor }, signal),
+    JSON.stringify([endpoint.id, status]),
+    { pollMs: POLL_MS },
+  );
+  const { page, reload } = pages;
 
   async function replay(d: WebhookDelivery) {
     setReplaying(d.id);
-    setError(null);
+    setReplayError(null);
     try {
       const r = await hooks.replay(endpoint.id, d.id);
       setReplayed(`Replay ${r.replay} of ${d.eventType} ${d.ticketId} started.`);
       setOpen(d.id);
-      await load();
+      reload();
     } catch (err) {
-      setError(err);
+      setReplayError(err);
     } finally {
       setReplaying(null);
     }
@@ -241,10 +205,7 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
           <select
             id="delivery-status"
             value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as DeliveryStatus | '');
-              setCursors([null]);
-            }}
+            onChange={(e) => setStatus(e.target.value as DeliveryStatus | '')}
           >
             <option value="">All</option>
             <option value="pending">Retrying</option>
@@ -253,12 +214,13 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
           </select>
         </div>
       </form>
+      <ErrorMessage error={pages.error} />
       <ErrorMessage
-        error={error}
+        error={replayError}
         context={{ WEBHOOK_DISABLED: 'This endpoint is disabled: enable it before replaying its deliveries.' }}
       />
       <p role="status">{replayed}</p>
-      {!page && !error && <p aria-busy="true">Loading deliveries…</p>}
+      {!page && !pages.error && <p aria-busy="true">Loading deliveries…</p>}
       {page && page.items.length === 0 && <p className="empty">No deliveries {status ? 'with this status' : 'yet'}.</p>}
       {page && page.items.length > 0 && (
         <div className="table-wrap">
@@ -328,19 +290,7 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
           </table>
         </div>
       )}
-      <nav className="pager" aria-label="Pages of deliveries">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          ← Newer
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page?.nextCursor}
-          onClick={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
-        >
-          Older →
-        </button>
-      </nav>
+      <CursorPager pages={pages} label="Pages of deliveries" />
       {open && (
         <DeliveryAttempts
           key={open}
