@@ -1,6 +1,6 @@
 /** Command-line options of `npm run bench`, with the full-run defaults and the `--smoke` sizes. */
 
-export const SCENARIOS = ['create', 'approve', 'storm', 'tracker', 'open'] as const;
+export const SCENARIOS = ['create', 'approve', 'storm', 'tracker', 'open', 'lists'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -29,6 +29,10 @@ export interface BenchOptions {
   trackerSamples: number;
   openTickets: number;
   openBatch: number;
+  /** The admin lists: audit entries and grants at the largest size (also measured at a quarter and a fifth). */
+  listsAuditEntries: number;
+  listsGrants: number;
+  listsSamples: number;
   /** Where `<timestamp>.json` goes. */
   outDir: string;
   /** Also write `<timestamp>.html` and one SVG per chart beside the JSON. */
@@ -67,6 +71,9 @@ export const FULL_DEFAULTS: Omit<
   trackerSamples: 1,
   openTickets: 250,
   openBatch: 250,
+  listsAuditEntries: 20_000,
+  listsGrants: 10_000,
+  listsSamples: 10,
 };
 
 export const SMOKE_SIZES: Partial<BenchOptions> = {
@@ -81,6 +88,9 @@ export const SMOKE_SIZES: Partial<BenchOptions> = {
   trackerSamples: 2,
   openTickets: 20,
   openBatch: 10,
+  listsAuditEntries: 200,
+  listsGrants: 50,
+  listsSamples: 2,
 };
 
 const NUMERIC: Record<string, keyof BenchOptions> = {
@@ -98,6 +108,9 @@ const NUMERIC: Record<string, keyof BenchOptions> = {
   '--tracker-samples': 'trackerSamples',
   '--open-n': 'openTickets',
   '--open-batch': 'openBatch',
+  '--lists-audit-n': 'listsAuditEntries',
+  '--lists-grants-n': 'listsGrants',
+  '--lists-samples': 'listsSamples',
 };
 
 export const USAGE = `Usage: npm run bench -- [options]

@@ -12,6 +12,7 @@ import {
   approveScenario,
   createScenario,
   errorSamples,
+  listsScenario,
   openScenario,
   stormScenario,
   trackerScenario,
@@ -24,6 +25,7 @@ const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<ScenarioResult>> = {
   storm: stormScenario,
   tracker: trackerScenario,
   open: openScenario,
+  lists: listsScenario,
 };
 
 export interface BenchReport {

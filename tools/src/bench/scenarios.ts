@@ -3,7 +3,15 @@ import { performance } from 'node:perf_hooks';
 import { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common';
 import { approverRulesOf, type App, type TicketState, type TicketWorkflowInput } from '@gatehouse/domain';
-import { grantKey, newTicketDoc, Store, type TicketListQuery, type TicketTab } from '@gatehouse/store';
+import {
+  grantKey,
+  newTicketDoc,
+  Store,
+  type AuditDoc,
+  type GrantDoc,
+  type TicketListQuery,
+  type TicketTab,
+} from '@gatehouse/store';
 import { approveTicketUpdate, TICKET_WORKFLOW_TYPE, ticketWorkflowStartOptions } from '@gatehouse/workflows';
 import type { TokenClaims } from '../tokens';
 import {
@@ -1297,5 +1305,194 @@ export async function openScenario(ctx: Ctx): Promise<ScenarioResult> {
   } finally {
     await gw.close();
     await worker.stop();
+  }
+}
+
+// ── 6. Admin lists: the audit log and the console's grants ──────────────────────────────────────
+
+const LISTS_TARGET_MS = 300;
+const LIST_ACTORS = 50;
+const LIST_ACTIONS = ['ticket.approve', 'ticket.reject', 'ticket.create', 'app.put', 'user.put', 'policy.put'];
+const LIST_APPS = 10;
+/** Audit entries are spread over this many days before the run, one every few minutes at 20,000. */
+const AUDIT_DAYS = 60;
+
+/** Audit entry `i` of `n`, oldest first (ids ascend with `i`). */
+function auditDoc(i: number, n: number, start: number): AuditDoc {
+  const seq = start + Math.floor((i * AUDIT_DAYS * DAY) / n);
+  return {
+    _id: `${String(seq).padStart(15, '0')}-b${String(i).padStart(7, '0')}`,
+    seq,
+    at: new Date(seq).toISOString(),
+    actor: `u${(i * 7919) % LIST_ACTORS}`,
+    action: LIST_ACTIONS[i % LIST_ACTIONS.length],
+    target: `TCK-${1000 + (i % 5000)}`,
+    status: 200,
+    requestId: `bench-${i}`,
+    details: { comment: 'benchmark' },
+  };
+}
+
+/** Grant `i`: one per (app, user), a fifth ended, the rest ending within 60 days or (one in ten) never. */
+function grantDoc(i: number, at: number): GrantDoc {
+  const appId = `app-${i % LIST_APPS}`;
+  const userId = `u${Math.floor(i / LIST_APPS)}`;
+  const end = i % 10 === 0 ? null : new Date(at + ((i * 7919) % 60) * DAY + DAY).toISOString();
+  const ended = i % 5 === 1;
+  return {
+    _id: grantKey(appId, userId, ENTITLEMENT),
+    appId,
+    userId,
+    entitlementId: ENTITLEMENT,
+    state: ended ? 'expired' : 'active',
+    start: new Date(at - DAY).toISOString(),
+    end,
+    ticketId: `TCK-${i}`,
+    holders: ended ? [] : [{ ticketId: `TCK-${i}`, start: new Date(at - DAY).toISOString(), end }],
+    preexisting: false,
+    granting: [],
+    updatedAt: new Date(at).toISOString(),
+  };
+}
+
+interface ListShape {
+  list: 'audit' | 'grants';
+  name: string;
+  url: string;
+}
+
+/**
+ * `GET /audit` and `GET /admin/grants` (the admin console's long lists), 50 a page, at two sizes each,
+ * from two gateways on the same data: one reading where `LIST_SOURCE=auto` reads (memory on FerretDB), one
+ * with `LIST_SOURCE=database` (what every list read before the audit and grant feeds). Entries and grants
+ * are inserted in bulk with their feed rows, as an import would.
+ */
+export async function listsScenario(ctx: Ctx): Promise<ScenarioResult> {
+  const { stack, opts } = ctx;
+  const t0 = Date.now();
+  const auditSizes = [...new Set([Math.round(opts.listsAuditEntries / 4), opts.listsAuditEntries])];
+  const grantSizes = [...new Set([Math.round(opts.listsGrants / 5), opts.listsGrants])];
+  const dbName = `${stack.dbName}_lists`;
+  const store = await Store.connect(stack.mongoUri, dbName);
+  const databaseStore = await Store.connect(stack.mongoUri, dbName);
+  const gateways: GatewayHandle[] = [];
+  try {
+    await store.ensureIndexes();
+    const auto = await stack.startGateway(store, stack.gatehouseQueue);
+    gateways.push(auto);
+    const database = await stack.startGateway(databaseStore, stack.gatehouseQueue);
+    gateways.push(database);
+    databaseStore.useListSource('database');
+    const source = await store
+      .warmListIndexes()
+      .then(() => (store.audit.index.state === 'ready' ? 'memory' : 'database'));
+    const token = await stack.token(ADMIN);
+    const get = async (url: string, path: string) => {
+      const res = await stack.http('GET', url, path, token);
+      if (res.status !== 200) throw new Error(`GET ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body as { items: Array<{ id?: string }>; nextCursor: string | null };
+    };
+
+    const auditStart = Date.now() - AUDIT_DAYS * DAY - DAY;
+    const largestAudit = auditSizes[auditSizes.length - 1];
+    const perSize: Array<Record<string, unknown>> = [];
+    const metrics: Metric[] = [];
+    const measure = async (shapes: ListShape[], size: number, largest: boolean) => {
+      const rows = [];
+      for (const shape of shapes) {
+        const returned = (await get(auto.url, shape.url)).items.length;
+        const memory = await sampleMs(opts.listsSamples, () => get(auto.url, shape.url).then(() => undefined));
+        const db = await sampleMs(opts.listsSamples, () => get(database.url, shape.url).then(() => undefined));
+        rows.push({ ...shape, size, returned, api: stats(memory), databaseApi: stats(db) });
+        ctx.log(
+          `  lists ${shape.list} ${size} ${shape.name}: p50 ${round(percentile(memory, 50))} p95 ${round(percentile(memory, 95))} ms` +
+            ` (${source}); database p50 ${round(percentile(db, 50))} p95 ${round(percentile(db, 95))} ms`,
+        );
+        if (largest) {
+          const p95 = percentile(memory, 95);
+          metrics.push(
+            metric(
+              `${shape.list} ${shape.name} p95`,
+              'ms',
+              p95,
+              percentile(db, 95),
+              target(`< ${LISTS_TARGET_MS} ms`, p95 < LISTS_TARGET_MS),
+            ),
+          );
+        }
+      }
+      perSize.push({ list: shapes[0].list, size, shapes: rows });
+    };
+
+    // The audit log: entries oldest first, so the newest inserted is the first of the first page.
+    let inserted = 0;
+    for (const size of auditSizes) {
+      for (let from = inserted; from < size; from += 1000) {
+        const docs = Array.from({ length: Math.min(1000, size - from) }, (_, k) =>
+          auditDoc(from + k, largestAudit, auditStart),
+        );
+        await store.audit.appendMany(docs);
+      }
+      inserted = size;
+      const newest = auditDoc(size - 1, largestAudit, auditStart)._id;
+      if (!(await waitFor(async () => (await get(auto.url, '/audit?limit=1')).items[0]?.id === newest, 180_000, 200)))
+        throw new Error(`lists: the ${size}th audit entry not listed within 180 s`);
+      const middle = auditDoc(Math.floor(size / 2), largestAudit, auditStart);
+      const day = new Date(middle.seq - DAY / 2).toISOString();
+      const dayEnd = new Date(middle.seq + DAY / 2).toISOString();
+      await measure(
+        [
+          { name: 'first page', url: '/audit?limit=50' },
+          { name: 'a page halfway (cursor)', url: `/audit?limit=50&cursor=${middle._id}` },
+          { name: 'actor', url: `/audit?limit=50&actor=${middle.actor}` },
+          { name: 'target', url: `/audit?limit=50&target=${middle.target}` },
+          { name: 'action', url: `/audit?limit=50&action=${middle.action}` },
+          { name: 'a day (from, to)', url: `/audit?limit=50&from=${day}&to=${dayEnd}` },
+        ].map((s) => ({ list: 'audit' as const, ...s })),
+        size,
+        size === largestAudit,
+      );
+    }
+
+    // The console's grants.
+    const at = Date.now();
+    inserted = 0;
+    for (const size of grantSizes) {
+      for (let from = inserted; from < size; from += 1000) {
+        await store.grants.insertMany(
+          Array.from({ length: Math.min(1000, size - from) }, (_, k) => grantDoc(from + k, at)),
+        );
+      }
+      inserted = size;
+      const last = grantDoc(size - 1, at);
+      const lastUrl = `/admin/grants?appId=${last.appId}&userId=${last.userId}&entitlementId=${ENTITLEMENT}&state=${last.state}`;
+      if (!(await waitFor(async () => (await get(auto.url, lastUrl)).items.length === 1, 180_000, 200)))
+        throw new Error(`lists: the ${size}th grant not listed within 180 s`);
+      await measure(
+        [
+          { name: 'no filter', url: '/admin/grants?limit=50' },
+          { name: 'appId', url: '/admin/grants?limit=50&appId=app-3' },
+          { name: 'userId', url: `/admin/grants?limit=50&userId=u${Math.floor(size / LIST_APPS / 2)}` },
+          { name: 'ending within 7 days', url: `/admin/grants?limit=50&endingWithinSeconds=${7 * 86400}` },
+        ].map((s) => ({ list: 'grants' as const, ...s })),
+        size,
+        size === grantSizes[grantSizes.length - 1],
+      );
+    }
+
+    metrics.push(metric('audit entries (largest size)', 'entries', largestAudit));
+    metrics.push(metric('grants (largest size)', 'grants', grantSizes[grantSizes.length - 1]));
+    return {
+      name: 'lists',
+      title: `Admin lists: GET /audit at ${auditSizes.join(', ')} entries and GET /admin/grants at ${grantSizes.join(', ')} grants, ${source} vs database`,
+      durationMs: Date.now() - t0,
+      metrics,
+      details: { source, auditSizes, grantSizes, samples: opts.listsSamples, perSize },
+    };
+  } finally {
+    for (const gw of gateways) await gw.close();
+    await store.connection.dropDatabase().catch(() => undefined);
+    await store.close();
+    await databaseStore.close();
   }
 }
