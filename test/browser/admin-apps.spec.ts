@@ -3,7 +3,9 @@
 // API's validation next to a field and the impact preview, saves, tests the connection; a requester
 // raises a ticket for it in the dashboard, the approver approves, and the membership appears at the
 // GitHub fake. Then a keyboard-only pass through the policy editor, and a save refused because someone
-// else changed the app. Screenshots for docs/admin.md go to docs/images/admin-apps-*.png.
+// else changed the app. Last, keys only again, break-glass limits and on-call schedules for the app and a
+// policy of its own for the entitlement: the API stores them and a request's validation applies them.
+// Screenshots for docs/admin.md go to docs/images/admin-apps-*.png.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +14,7 @@ import { startGithubServer, type GithubFakeState } from '../fakes/github-server'
 import type { RunningFake } from '../fakes/fake-http';
 import { eventually, uniqueId } from '../support/harness';
 import { distDir, ensureDashboardBuilt, launchChromium, localInHours } from '../support/browser';
-import { createApp, startTestStack, users, type TestStack } from '../support/stack';
+import { createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
 
 const docsImages = path.resolve(__dirname, '../../docs/images');
 const TOKEN_ENV = 'GATEHOUSE_BROWSER_GITHUB_TOKEN';
@@ -199,12 +201,13 @@ describe('the admin console: Applications', () => {
     await page.keyboard.type('8');
     await page.keyboard.press('Tab');
     expect(await isFocused(page.getByLabel('Pending timeout (hours)'))).toBe(true);
-    await page.keyboard.press('Tab');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Tab'); // expiry notice, re-raise window
     const indefinite = page.getByLabel('Indefinite access allowed');
     expect(await isFocused(indefinite)).toBe(true);
     await page.keyboard.press('Space');
     expect(await indefinite.isChecked()).toBe(false);
-    for (let i = 0; i < 5; i++) await page.keyboard.press('Tab'); // reason, 3 extension settings, step name
+    // Reason, 3 extension settings, 2 break-glass limits, own on-call schedules, step name.
+    for (let i = 0; i < 8; i++) await page.keyboard.press('Tab');
     expect(await isFocused(page.getByLabel('Step name'))).toBe(true);
     await page.keyboard.press('Tab');
     expect(await isFocused(page.getByLabel('Approvals needed'))).toBe(true);
@@ -247,5 +250,81 @@ describe('the admin console: Applications', () => {
     expect((await stack.as(users.root).get(`/apps/${appId}`)).body.policy.approval.steps[0].approvers).toEqual([
       'group:leads',
     ]);
+  }, 180_000);
+
+  it('break-glass, on-call and an entitlement’s own policy are set with the keyboard, stored, and applied to a request', async () => {
+    const page = await signIn(users.root);
+    await page.goto(`${stack.url}/#/admin/apps/${appId}`);
+    await page.getByRole('heading', { level: 1, name: appName }).waitFor();
+    const status = (scope: Page | Locator, text: string) => scope.getByRole('status').filter({ hasText: text });
+
+    // The app's break-glass limits, then its own on-call schedule: keys only.
+    await page.getByLabel('Longest break-glass access (hours)').focus();
+    await page.keyboard.type('2');
+    await page.keyboard.press('Tab');
+    expect(await isFocused(page.getByLabel('Review within (hours)'))).toBe(true);
+    await page.keyboard.type('0.5');
+    await page.keyboard.press('Tab');
+    expect(await isFocused(page.getByLabel('Own PagerDuty schedules'))).toBe(true);
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    expect(await isFocused(page.getByLabel('PagerDuty schedule ids'))).toBe(true);
+    await page.keyboard.type('PAPP123');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Remove PAPP123' }).waitFor();
+
+    // The entitlement's own policy: Enter opens it, Tab leads into its first setting.
+    await page.getByText("Policy of its own: none, the app's applies").focus();
+    await page.keyboard.press('Enter');
+    const own = page.getByRole('group', { name: 'Policy of entitlement 1' });
+    await own.waitFor();
+    await page.keyboard.press('Tab');
+    expect(await isFocused(own.getByLabel('Maximum duration (hours)'))).toBe(true);
+    await page.keyboard.type('2');
+    // A break-glass access of 36 seconds: the API's refusal shows next to the entitlement's field.
+    const ownBreakGlass = own.getByLabel('Longest break-glass access (hours)');
+    await ownBreakGlass.focus();
+    await page.keyboard.type('0.01');
+    await status(own, 'must not be less than 60').waitFor();
+    expect(await ownBreakGlass.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('0.5');
+    await status(own, 'must not be less than 60').waitFor({ state: 'detached' });
+
+    // The impact preview covers both the app's settings and the entitlement's.
+    await page.getByText("changes the policy's breakGlass, onCall").waitFor();
+    await page.getByText('changes entitlement(s) platform').waitFor();
+    await shot(page, 'entitlement-policy');
+    await page.getByRole('button', { name: 'Save changes' }).focus();
+    await page.keyboard.press('Enter');
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Saved: .* is at revision \d+\.$/ })
+      .waitFor();
+
+    const stored = (await stack.as(users.root).get(`/apps/${appId}`)).body;
+    expect(stored.policy).toMatchObject({
+      breakGlass: { maxSeconds: 7200, reviewWithinSeconds: 1800 },
+      onCall: { schedules: ['PAPP123'] },
+    });
+    expect(stored.entitlements).toMatchObject([
+      { id: 'platform', policy: { maxDurationSeconds: 7200, breakGlass: { maxSeconds: 1800 } } },
+    ]);
+    expect(Object.keys(stored.entitlements[0].policy).sort()).toEqual(['breakGlass', 'maxDurationSeconds']);
+
+    // A requester's validation now runs with the entitlement's limits, and says where they come from.
+    const validated = await stack.as(users.bob).post('/tickets/validate', {
+      appId,
+      changes: [{ op: 'add', entitlementId: 'platform' }],
+      duration: { type: 'limited', end: inHours(3) },
+      reason: 'release',
+    });
+    expect(validated.status).toBe(200);
+    expect(validated.body.flags.map((f: { code: string }) => f.code)).toContain('MAX_DURATION_EXCEEDED');
+    expect(validated.body.policy).toMatchObject({
+      maxDurationSeconds: { value: 7200, from: ['platform'] },
+      breakGlass: { value: { maxSeconds: 1800 }, from: ['platform'] },
+    });
   }, 180_000);
 });

@@ -35,6 +35,10 @@ export interface AppPolicy {
   reraiseWindowSeconds?: number;
   expiryNoticeSeconds?: number;
   extensions?: { max?: number; maxSecondsEach?: number; autoApproveWithinMax?: boolean };
+  /** Absent: the gateway's PAGERDUTY_SCHEDULES entry for the app (an entitlement's: the app's). */
+  onCall?: { schedules: string[] };
+  /** Absent fields take the defaults: 4 hours, reviewed within 24 hours. */
+  breakGlass?: { maxSeconds?: number; reviewWithinSeconds?: number };
 }
 
 export interface AppEntitlement {
@@ -45,7 +49,7 @@ export interface AppEntitlement {
   externalId?: string;
   licenseId?: string;
   fields?: AppField[];
-  /** The entitlement's own policy (absent fields inherit the app's); kept as the API answers it. */
+  /** The entitlement's own policy: absent fields inherit the app's. */
   policy?: Partial<AppPolicy>;
 }
 

@@ -166,6 +166,7 @@ export function AppEditor({ appId }: { appId: string | null }) {
       <EntitlementsEditor
         entitlements={draft.body.entitlements}
         licenses={draft.body.licenses}
+        appPolicy={draft.body.policy}
         problems={map}
         onChange={(entitlements) => setBody({ entitlements })}
       />

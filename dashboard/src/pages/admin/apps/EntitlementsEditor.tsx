@@ -1,16 +1,18 @@
-// The app's entitlements (id, name, kind, license, description, extra fields) and its licenses with
-// their seat usage. A row per item; Add and Remove buttons; fields of an entitlement in a nested list.
-import { useId } from 'react';
+// The app's entitlements (id, name, kind, license, description, extra fields, a policy of its own) and
+// its licenses with their seat usage. A row per item; Add and Remove buttons; fields of an entitlement in
+// a nested list; its policy, over the app's, behind a disclosure that starts open when it has one.
+import { useId, useState } from 'react';
 import {
   ENTITLEMENT_KINDS,
   FIELD_TYPES,
   type AppEntitlement,
   type AppField,
   type AppLicense,
+  type AppPolicy,
   type LicenseUsage,
 } from '../../../api/admin-apps';
 import { defined, problemsAt } from './draft';
-import { Problems } from './PolicyEditor';
+import { POLICY_FIELD_NAMES, PolicyOverrideEditor, Problems } from './PolicyEditor';
 
 function FieldRow({
   field,
@@ -101,6 +103,7 @@ function EntitlementRow({
   entitlement: e,
   index,
   licenses,
+  appPolicy,
   problems,
   onChange,
   onRemove,
@@ -108,6 +111,7 @@ function EntitlementRow({
   entitlement: AppEntitlement;
   index: number;
   licenses: AppLicense[];
+  appPolicy: AppPolicy;
   problems: Map<string, string>;
   onChange: (e: AppEntitlement) => void;
   onRemove: () => void;
@@ -117,6 +121,8 @@ function EntitlementRow({
   const at = (f: string) => problemsAt(problems, `${path}.${f}`);
   const set = (patch: Partial<AppEntitlement>) => onChange(defined({ ...e, ...patch }));
   const fields = e.fields ?? [];
+  const [policyOpen, setPolicyOpen] = useState(e.policy !== undefined);
+  const own = Object.keys(e.policy ?? {}) as (keyof AppPolicy)[];
   return (
     <fieldset className="card entitlement-editor">
       <legend>
@@ -181,12 +187,22 @@ function EntitlementRow({
           onChange={(ev) => set({ description: ev.target.value || undefined })}
         />
       </div>
-      {e.policy && (
-        <p className="hint">
-          Has a policy of its own ({e.policy.approval ? `${e.policy.approval.steps.length} step(s)` : 'limits only'}
-          ), kept as it is; edit it with the API or the CLI.
-        </p>
-      )}
+      <details className="entitlement-policy" open={policyOpen} onToggle={(ev) => setPolicyOpen(ev.currentTarget.open)}>
+        <summary>
+          Policy of its own: {own.length ? own.map((k) => POLICY_FIELD_NAMES[k]).join(', ') : "none, the app's applies"}
+        </summary>
+        {policyOpen && (
+          <PolicyOverrideEditor
+            policy={e.policy}
+            app={appPolicy}
+            label={`Policy of entitlement ${index + 1}`}
+            path={`${path}.policy`}
+            problems={problems}
+            onChange={(policy) => set({ policy })}
+          />
+        )}
+      </details>
+      {!policyOpen && <Problems list={at('policy')} />}
       <h4>Extra fields the requester fills in</h4>
       <ul className="fields-list">
         {fields.map((f, j) => (
@@ -221,11 +237,14 @@ function EntitlementRow({
 export function EntitlementsEditor({
   entitlements,
   licenses,
+  appPolicy,
   problems,
   onChange,
 }: {
   entitlements: AppEntitlement[];
   licenses: AppLicense[];
+  /** What an entitlement's own policy inherits. */
+  appPolicy: AppPolicy;
   problems: Map<string, string>;
   onChange: (e: AppEntitlement[]) => void;
 }) {
@@ -239,6 +258,7 @@ export function EntitlementsEditor({
           entitlement={e}
           index={i}
           licenses={licenses}
+          appPolicy={appPolicy}
           problems={problems}
           onChange={(next) => onChange(entitlements.map((x, j) => (j === i ? next : x)))}
           onRemove={() => onChange(entitlements.filter((_, j) => j !== i))}
