@@ -42,6 +42,8 @@ AuditSchema.index({ target: 1, seq: -1 });
 // The audit screen filters by action alone (every `webhook.create`), newest first.
 AuditSchema.index({ action: 1, _id: -1 });
 
+const FEED_ATTEMPTS = 3;
+
 export interface AuditListQuery extends AuditFilter {
   limit: number;
   cursor?: string;
@@ -72,13 +74,24 @@ export class AuditRepository {
     });
   }
 
-  /** Appends an entry, then its row to the feed; ids sort by time (`<ms>-<random>`), so no shared counter is needed. */
+  /**
+   * Appends an entry, then its row to the feed; ids sort by time (`<ms>-<random>`), so no shared counter is
+   * needed. The feed append is retried a few times: nobody retries an audit write, and an entry missing
+   * from the feed is missing from lists in memory until the gateways load their index again.
+   */
   async append(entry: Omit<AuditEntry, 'id'>): Promise<void> {
     const seq = Date.parse(entry.at);
     const _id = `${seq.toString().padStart(15, '0')}-${Math.random().toString(36).slice(2, 10)}`;
     const doc: AuditDoc = { _id, seq, ...entry };
     await this.model.collection.insertOne({ ...doc } as never);
-    await this.feed.append(doc);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.feed.append(doc);
+      } catch (err) {
+        if (attempt === FEED_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   /** Appends many entries at once, and their rows to the feed (benchmarks, imports). */
