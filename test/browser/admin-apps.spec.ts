@@ -268,7 +268,7 @@ describe('the admin console: Applications', () => {
     expect(await isFocused(page.getByLabel('Own PagerDuty schedules'))).toBe(true);
     await page.keyboard.press('Space');
     await page.keyboard.press('Tab');
-    expect(await isFocused(page.getByLabel('PagerDuty schedule ids'))).toBe(true);
+    expect(await isFocused(page.getByLabel('PagerDuty schedule ids', { exact: true }))).toBe(true);
     await page.keyboard.type('PAPP123');
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Remove PAPP123' }).waitFor();
