@@ -69,6 +69,7 @@ function randomQuery(rnd: Random): TicketListQuery {
     tab: rnd.pick(TABS),
     appId: rnd.chance(0.25) ? rnd.pick(APPS).id : undefined,
     requesterId: rnd.chance(0.2) ? rnd.pick(USERS) : undefined,
+    beneficiaryId: rnd.chance(0.2) ? rnd.pick(USERS) : undefined,
     type: rnd.chance(0.2) ? rnd.pick(TYPES) : undefined,
     awaitingMe: rnd.chance(0.2) || undefined,
     limit: rnd.int(2, 30),

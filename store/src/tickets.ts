@@ -32,6 +32,8 @@ export interface TicketListQuery {
   tab: TicketTab;
   appId?: string;
   requesterId?: string;
+  /** Tickets for this person (the beneficiary), whoever raised them. */
+  beneficiaryId?: string;
   type?: TicketType;
   awaitingMe?: boolean;
   limit: number;
@@ -317,6 +319,7 @@ export class TicketRepository {
     }
     if (q.appId) and.push({ 'app.id': q.appId });
     if (q.requesterId) and.push({ 'requester.id': q.requesterId });
+    if (q.beneficiaryId) and.push({ 'beneficiary.id': q.beneficiaryId });
     if (q.type) and.push({ type: q.type });
     if (q.awaitingMe) {
       and.push({
@@ -421,6 +424,7 @@ function rowPredicates(q: TicketListQuery): [(row: TicketRow) => boolean, (row: 
       r.approverRules.some((rule) => rules.has(rule))) &&
     (!q.appId || r.app.id === q.appId) &&
     (!q.requesterId || r.requester.id === q.requesterId) &&
+    (!q.beneficiaryId || r.beneficiary.id === q.beneficiaryId) &&
     (!q.type || r.type === q.type) &&
     (!q.awaitingMe ||
       (r.status === 'pending' &&

@@ -140,10 +140,13 @@ describe('the admin console: people, access and drift', () => {
     };
     expect(Math.abs((await endOf(/platform/)) - Date.parse(inHours(5)))).toBeLessThan(120_000);
     expect(Math.abs((await endOf(/ops/)) - Date.parse(inHours(240)))).toBeLessThan(120_000);
-    const raised = page.getByRole('table', { name: 'Tickets raised by alice' });
-    await raised.getByRole('link', { name: tickets.alicePlatform }).waitFor();
+    // Tickets for her (whoever raised them), and those she raised.
+    const forHer = page.getByRole('table', { name: 'Tickets for alice' });
+    await forHer.getByRole('link', { name: tickets.alicePlatform }).waitFor();
     await shot(page, 'person');
-
+    await page.getByRole('button', { name: 'Raised by them' }).click();
+    const raised = page.getByRole('table', { name: 'Tickets raised by alice' });
+    await raised.getByRole('link', { name: tickets.aliceOps }).waitFor();
     await raised.getByRole('link', { name: tickets.alicePlatform }).click();
     await page.getByRole('heading', { level: 1, name: new RegExp(tickets.alicePlatform) }).waitFor();
   }, 60_000);

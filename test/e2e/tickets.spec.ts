@@ -97,6 +97,13 @@ describe('raising a ticket', () => {
     expect(res.body.requester.id).toBe('root');
     expect(res.body.beneficiary.id).toBe('bob');
     expect((await stack.as(users.bob).get(`/tickets/${res.body.id}`)).status).toBe(200);
+    // The tracker finds it by who it is for as well as by who raised it.
+    const ids = async (q: string) =>
+      ((await root().get(`/tickets?tab=all&appId=${appId}&${q}`)).body.items as { id: string }[]).map((t) => t.id);
+    expect(await ids('beneficiaryId=bob')).toEqual([res.body.id]);
+    expect(await ids('requesterId=root')).toEqual([res.body.id]);
+    expect(await ids('requesterId=bob')).toEqual([]);
+    expect(await ids('beneficiaryId=root')).toEqual([]);
   });
 
   test('policy flags come back all at once from /tickets/validate, and POST /tickets refuses with the same flags', async () => {

@@ -93,10 +93,18 @@ export const adminPeople = {
     return api.request<Grant[]>('GET', `/grants${query({ userId })}`, undefined, signal);
   },
 
-  ticketsOf(api: GatehouseApi, requesterId: string, cursor?: string | number | null, signal?: AbortSignal) {
+  /** A person's tickets: those for them (`for`, whoever raised them) or those they raised (`by`, for anyone). */
+  ticketsOf(
+    api: GatehouseApi,
+    userId: string,
+    role: 'for' | 'by',
+    cursor?: string | number | null,
+    signal?: AbortSignal,
+  ) {
+    const person = role === 'for' ? { beneficiaryId: userId } : { requesterId: userId };
     return api.request<TicketList>(
       'GET',
-      `/tickets${query({ tab: 'all', requesterId, limit: 20, cursor: cursor ?? undefined })}`,
+      `/tickets${query({ tab: 'all', ...person, limit: 20, cursor: cursor ?? undefined })}`,
       undefined,
       signal,
     );

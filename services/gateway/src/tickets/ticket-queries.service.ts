@@ -92,6 +92,7 @@ export class TicketQueries {
       tab: q.tab ?? 'all',
       appId: q.appId,
       requesterId: q.requesterId,
+      beneficiaryId: q.beneficiaryId,
       type: q.type,
       awaitingMe: q.awaiting === 'me',
       limit: q.limit ?? 50,

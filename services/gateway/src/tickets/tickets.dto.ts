@@ -179,6 +179,13 @@ export class ListTicketsQuery {
   @Matches(ID_PATTERN)
   requesterId?: string;
 
+  /** Tickets for this person, whoever raised them. */
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Matches(ID_PATTERN)
+  beneficiaryId?: string;
+
   @ApiPropertyOptional({ enum: ['request', 'reraise', 'extend'] })
   @IsOptional()
   @IsIn(['request', 'reraise', 'extend'])

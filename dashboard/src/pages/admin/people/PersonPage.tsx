@@ -1,5 +1,5 @@
 // One person: who they are in the directory (groups, roles, manager, their account in each app), what they
-// hold now (with its end), the tickets they raised, and the leaver workflow's progress when they left.
+// hold now (with its end), the tickets for them or raised by them, and the leaver workflow's progress when they left.
 import { useEffect, useState } from 'react';
 import { adminPeople, type DirectoryUser, type Grant } from '../../../api/admin-people';
 import type { TicketList } from '../../../api/types';
@@ -14,6 +14,7 @@ export function PersonPage({ userId }: { userId: string }) {
   const [user, setUser] = useState<DirectoryUser | null>(null);
   const [grants, setGrants] = useState<Grant[] | null>(null);
   const [tickets, setTickets] = useState<TicketList | null>(null);
+  const [role, setRole] = useState<'for' | 'by'>('for');
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
@@ -21,13 +22,21 @@ export function PersonPage({ userId }: { userId: string }) {
     const failed = (err: unknown) => !controller.signal.aborted && setError(err);
     adminPeople.user(api, userId, controller.signal).then(setUser, failed);
     adminPeople.grantsOf(api, userId, controller.signal).then(setGrants, failed);
-    adminPeople.ticketsOf(api, userId, null, controller.signal).then(setTickets, failed);
     return () => controller.abort();
   }, [api, userId]);
 
+  useEffect(() => {
+    const controller = new AbortController();
+    setTickets(null);
+    adminPeople
+      .ticketsOf(api, userId, role, null, controller.signal)
+      .then(setTickets, (err: unknown) => !controller.signal.aborted && setError(err));
+    return () => controller.abort();
+  }, [api, userId, role]);
+
   async function moreTickets() {
     if (!tickets?.nextCursor) return;
-    const more = await adminPeople.ticketsOf(api, userId, tickets.nextCursor).catch((err: unknown) => {
+    const more = await adminPeople.ticketsOf(api, userId, role, tickets.nextCursor).catch((err: unknown) => {
       setError(err);
       return null;
     });
@@ -81,19 +90,29 @@ export function PersonPage({ userId }: { userId: string }) {
       </section>
 
       <section aria-labelledby="person-tickets">
-        <h2 id="person-tickets">Tickets they raised</h2>
+        <h2 id="person-tickets">Tickets</h2>
+        <div role="group" aria-label="Which tickets">
+          <button type="button" className="small" aria-pressed={role === 'for'} onClick={() => setRole('for')}>
+            For them
+          </button>
+          <button type="button" className="small" aria-pressed={role === 'by'} onClick={() => setRole('by')}>
+            Raised by them
+          </button>
+        </div>
         {!tickets && !error && <p className="muted">Loading…</p>}
         {tickets && !tickets.items.length && <p className="empty">No tickets.</p>}
         {tickets && tickets.items.length > 0 && (
           <div className="table-wrap">
             <table className="admin-table">
-              <caption className="visually-hidden">Tickets raised by {userId}</caption>
+              <caption className="visually-hidden">
+                {role === 'for' ? `Tickets for ${userId}` : `Tickets raised by ${userId}`}
+              </caption>
               <thead>
                 <tr>
                   <th scope="col">Ticket</th>
                   <th scope="col">Status</th>
                   <th scope="col">Application</th>
-                  <th scope="col">For</th>
+                  <th scope="col">{role === 'for' ? 'Raised by' : 'For'}</th>
                   <th scope="col">Created</th>
                 </tr>
               </thead>
@@ -107,7 +126,9 @@ export function PersonPage({ userId }: { userId: string }) {
                       <StatusBadge status={t.status} />
                     </td>
                     <td>{t.app.name}</td>
-                    <td>{t.beneficiary.name ?? t.beneficiary.id}</td>
+                    <td>
+                      {role === 'for' ? (t.requester.name ?? t.requester.id) : (t.beneficiary.name ?? t.beneficiary.id)}
+                    </td>
                     <td title={formatDateTime(t.createdAt)}>{relativeTime(t.createdAt)}</td>
                   </tr>
                 ))}
