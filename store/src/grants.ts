@@ -58,6 +58,11 @@ export interface GrantRecord extends Omit<Grant, 'state'> {
   state: GrantDoc['state'];
   /** Tickets that marked their connector grant before making it and have not recorded their holder yet. */
   granting: string[];
+  /**
+   * The stored revision this record was read at; `save` writes the next one and records it here, so
+   * saving one record again under the same lease needs no read. Absent (a new record): `save` reads it.
+   */
+  revision?: number;
 }
 
 /** The holder shape of any stored document: one written before holders existed has one holder while active. */
@@ -75,6 +80,7 @@ export function grantRecordFromDoc(doc: GrantDoc): GrantRecord {
     holders: holders.map((h) => ({ ticketId: h.ticketId, start: h.start, end: h.end ?? null })),
     preexisting: doc.preexisting ?? false,
     granting: doc.granting ?? [],
+    revision: doc.revision ?? 0,
   };
 }
 
@@ -116,7 +122,7 @@ export function summarized(record: GrantRecord, endedAs?: Exclude<GrantState, 'a
 }
 
 function publicGrant(record: GrantRecord): Grant {
-  const { granting: _granting, ...grant } = record;
+  const { granting: _granting, revision: _revision, ...grant } = record;
   return { ...grant, state: grant.state as GrantState };
 }
 
@@ -195,7 +201,10 @@ export class GrantRepository {
   async save(record: GrantRecord, endedAs?: Exclude<GrantState, 'active'>): Promise<GrantRecord> {
     const saved = summarized(record, endedAs);
     const _id = grantKey(saved.appId, saved.userId, saved.entitlementId);
-    const previous = await this.model.findById(_id, { revision: 1 }).lean<Pick<GrantDoc, 'revision'>>().exec();
+    const previous =
+      record.revision ??
+      (await this.model.findById(_id, { revision: 1 }).lean<Pick<GrantDoc, 'revision'>>().exec())?.revision ??
+      0;
     const doc: GrantDoc = {
       _id,
       userId: saved.userId,
@@ -209,9 +218,10 @@ export class GrantRepository {
       preexisting: saved.preexisting,
       granting: saved.granting,
       updatedAt: now(),
-      revision: (previous?.revision ?? 0) + 1,
+      revision: previous + 1,
     };
     await this.model.replaceOne({ _id: doc._id }, doc, { upsert: true }).exec();
+    record.revision = doc.revision;
     await this.feed.append(doc);
     return saved;
   }
