@@ -30,7 +30,7 @@ const TRACE_HEADER = '_tracer-data';
  * Temporal's OpenTelemetry workflow interceptors, loaded by the first traced run that needs them. Each run
  * has its own copy of every module it loads (the worker's reused V8 context isolates module state per run),
  * so importing them up front made every run, traced or not, carry OpenTelemetry's modules, a tracer
- * provider and its globals: about 0.3 MiB a cached run, which is most of the worker's memory with
+ * provider and its globals: about 0.2 MiB a cached run, which is most of the worker's memory with
  * thousands of open tickets (docs/performance.md, "Open tickets: memory per cached run").
  */
 function otel(): typeof OtelWorkflow {
