@@ -6,6 +6,7 @@
  */
 import { openTestStore, sameDatabase } from '../../test/support/harness';
 import { Random } from '../../test/random/prng';
+import { expectSamePages } from '../../test/support/same-pages';
 import type { AuditDoc, AuditEntry, AuditListQuery } from './audit';
 import { Store } from './store';
 
@@ -52,18 +53,11 @@ function randomQuery(rnd: Random): AuditListQuery {
 
 /** The first pages of `q` from both sources, following cursors; they must agree page by page. */
 async function expectSameAnswers(q: AuditListQuery, reader: Store = store, maxPages = 4): Promise<number> {
-  let cursor: string | undefined;
-  let pages = 0;
-  while (pages < maxPages) {
-    const query = { ...q, cursor };
-    const fromIndex = await reader.audit.listFromIndex(query);
-    const fromDatabase = await reader.audit.listFromDatabase(query);
-    expect({ query, page: fromIndex }).toEqual({ query, page: fromDatabase });
-    pages++;
-    if (!fromDatabase.nextCursor) break;
-    cursor = fromDatabase.nextCursor;
-  }
-  return pages;
+  return expectSamePages(
+    q,
+    { index: (p) => reader.audit.listFromIndex(p), database: (p) => reader.audit.listFromDatabase(p) },
+    maxPages,
+  );
 }
 
 describe('the audit log index', () => {

@@ -6,6 +6,7 @@
  */
 import { openTestStore, sameDatabase } from '../../test/support/harness';
 import { Random } from '../../test/random/prng';
+import { expectSamePages } from '../../test/support/same-pages';
 import { grantKey, newGrantRecord, type GrantPageFilter, type GrantRecord } from './grants';
 import type { GrantState } from './schemas';
 import { Store } from './store';
@@ -56,18 +57,11 @@ function randomFilter(rnd: Random): GrantPageFilter {
 
 /** The first pages of `filter` from both sources, following cursors; they must agree page by page. */
 async function expectSameAnswers(filter: GrantPageFilter, reader: Store = store, maxPages = 4): Promise<number> {
-  let cursor: string | undefined;
-  let pages = 0;
-  while (pages < maxPages) {
-    const query = { ...filter, cursor };
-    const fromIndex = await reader.grants.pageFromIndex(query);
-    const fromDatabase = await reader.grants.pageFromDatabase(query);
-    expect({ query, page: fromIndex }).toEqual({ query, page: fromDatabase });
-    pages++;
-    if (!fromDatabase.nextCursor) break;
-    cursor = fromDatabase.nextCursor;
-  }
-  return pages;
+  return expectSamePages(
+    filter,
+    { index: (p) => reader.grants.pageFromIndex(p), database: (p) => reader.grants.pageFromDatabase(p) },
+    maxPages,
+  );
 }
 
 describe('the admin grant list index', () => {

@@ -9,6 +9,7 @@ import { newTicketState } from '@gatehouse/domain';
 import { openTestStore, sameDatabase } from '../../test/support/harness';
 import { testApp, workflowInput } from '../../test/support/fixtures';
 import { Random } from '../../test/random/prng';
+import { expectSamePages } from '../../test/support/same-pages';
 import { Store } from './store';
 import { feedKey } from './feed';
 import { ticketRowOf } from './ticket-feed';
@@ -78,20 +79,12 @@ function randomQuery(rnd: Random): TicketListQuery {
 
 /** The first pages of `q` from both sources, following cursors; they must agree page by page. */
 async function expectSameAnswers(q: TicketListQuery, reader: Store = store, maxPages = 3): Promise<number> {
-  let cursor: number | undefined;
-  let pages = 0;
-  while (pages < maxPages) {
-    const query = { ...q, cursor };
-    const [fromIndex, fromDatabase] = [
-      await reader.tickets.listFromIndex(query),
-      await reader.tickets.listFromDatabase(query),
-    ];
-    expect({ query, page: fromIndex }).toEqual({ query, page: fromDatabase });
-    pages++;
-    if (!fromDatabase.nextCursor) break;
-    cursor = Number(fromDatabase.nextCursor);
-  }
-  return pages;
+  return expectSamePages(
+    q,
+    { index: (p) => reader.tickets.listFromIndex(p), database: (p) => reader.tickets.listFromDatabase(p) },
+    maxPages,
+    Number,
+  );
 }
 
 describe('the tracker list index', () => {
