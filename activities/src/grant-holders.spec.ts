@@ -154,6 +154,65 @@ describe('a grant held by several tickets', () => {
   });
 });
 
+describe('the grant feed on the grant path', () => {
+  test('the target is called while the mark’s feed row is still being written, and the grant is not answered (nor its lease let go) before that row has landed', async () => {
+    const app = await demoApp();
+    const key = grantKey(app.id, 'hana', 'eng');
+    const feed = store.grants.feed;
+    const append = feed.append.bind(feed);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const rows: { granting: string[]; holders: number }[] = [];
+    let held = false;
+    const spy = jest.spyOn(feed, 'append').mockImplementation(async (row) => {
+      if (row._id !== key) return append(row);
+      // The first row of this grant (the mark) waits until the test lets it through.
+      const first = !held;
+      held = true;
+      if (first) await released;
+      rows.push({ granting: row.granting ?? [], holders: row.holders?.length ?? 0 });
+      return append(row);
+    });
+    try {
+      let called = false;
+      const a = activitiesFor((target, deps) => {
+        const real = connectorsModule.createConnector(target.id, target.connector, deps);
+        return {
+          type: real.type,
+          grant: async (c) => {
+            called = true;
+            return real.grant(c);
+          },
+          revoke: (c) => real.revoke(c),
+          listMembers: (e) => real.listMembers(e),
+          checkConnection: () => real.checkConnection(),
+        };
+      });
+      let answered = false;
+      const applied = run(a.applyAccess, applyInput(app, 'TCK-H', 'hana', inMinutes(5))).then(() => {
+        answered = true;
+      });
+      for (let i = 0; i < 200 && !(called && rows.length === 1); i++) await new Promise((r) => setTimeout(r, 25));
+      // The target was called and the final row written while the mark's row waits.
+      expect(called).toBe(true);
+      expect(rows).toEqual([{ granting: [], holders: 1 }]);
+      expect(answered).toBe(false);
+      release();
+      await applied;
+      expect(rows).toEqual([
+        { granting: [], holders: 1 },
+        { granting: ['TCK-H'], holders: 0 },
+      ]);
+      // The rows arrived out of order; the index keeps the newest revision, the granted one.
+      await store.grants.index.load();
+      const listed = await store.grants.pageFromIndex({ appId: app.id, limit: 10 });
+      expect(listed.items.map((g) => [g.userId, g.state])).toEqual([['hana', 'active']]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
 describe('access the person held before Gatehouse granted it', () => {
   test('is reported as already held, survives the expiry of the ticket, and an admin’s revoke removes it', async () => {
     const app = await demoApp();

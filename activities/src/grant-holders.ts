@@ -66,9 +66,11 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
         // Only a grant that no ticket holds or may have made can find access the person held before.
         const first = record.holders.length === 0 && record.granting.length === 0;
         const marks = !holding && !record.granting.includes(holder.ticketId);
+        // The mark's feed row lands while the target is called: the save after the call supersedes it.
+        let markFed: Promise<void> = Promise.resolve();
         if (marks) {
           record.granting = [...record.granting, holder.ticketId];
-          await store.grants.save(record);
+          markFed = (await store.grants.saveBeforeFeed(record)).fed;
         }
         let called = false;
         let outcome: GrantOutcome | void;
@@ -86,12 +88,14 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
             record.granting = record.granting.filter((t) => t !== holder.ticketId);
             await store.grants.save(record);
           }
+          await markFed;
           throw err;
         }
         if (first) record.preexisting = outcome?.alreadyHeld === true;
         if (!holding) record.holders = [...record.holders, holder];
         record.granting = record.granting.filter((t) => t !== holder.ticketId);
         const saved = await store.grants.save(record);
+        await markFed;
         return { alreadyHeld: saved.preexisting };
       });
     },

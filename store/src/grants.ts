@@ -199,6 +199,20 @@ export class GrantRepository {
    * grant feed. Call inside `exclusive`: the lease is what keeps two saves from taking one revision.
    */
   async save(record: GrantRecord, endedAs?: Exclude<GrantState, 'active'>): Promise<GrantRecord> {
+    const { saved, fed } = await this.saveBeforeFeed(record, endedAs);
+    await fed;
+    return saved;
+  }
+
+  /**
+   * As `save`, but answers once the grant itself is written: `fed` settles when its feed row has landed.
+   * For a write that a later save of the same lease supersedes (the mark before a target call), so the
+   * call need not wait for the row; the caller awaits `fed` before it lets the lease go.
+   */
+  async saveBeforeFeed(
+    record: GrantRecord,
+    endedAs?: Exclude<GrantState, 'active'>,
+  ): Promise<{ saved: GrantRecord; fed: Promise<void> }> {
     const saved = summarized(record, endedAs);
     const _id = grantKey(saved.appId, saved.userId, saved.entitlementId);
     const previous =
@@ -222,8 +236,10 @@ export class GrantRepository {
     };
     await this.model.replaceOne({ _id: doc._id }, doc, { upsert: true }).exec();
     record.revision = doc.revision;
-    await this.feed.append(doc);
-    return saved;
+    const fed = this.feed.append(doc);
+    // Awaited by the caller; a failure must not go unhandled meanwhile.
+    fed.catch(() => undefined);
+    return { saved, fed };
   }
 
   /** Inserts new grants in bulk (imports, benchmarks) at revision 1, and their rows into the feed. */
