@@ -103,6 +103,12 @@ export function createNotificationActivities(deps: NotificationDeps): Notificati
       await publish(events);
     },
 
+    async writeTicketLocal({ events, ...write }) {
+      await persistTicket(store, write);
+      if (events.length) await publish(events);
+      return write;
+    },
+
     planNotifications: (event) => planNotifications(store, event),
 
     async sendNotification(notification) {

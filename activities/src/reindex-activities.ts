@@ -5,7 +5,8 @@
  *
  * A ticket is read from its workflow's history, not from a query: the newest `persistTicketState` or
  * `writeTicket` (the same write, with the events it published after it) the run scheduled carries the
- * whole write (ticket, state, version, run id), so the rebuilt document is the one
+ * whole write (ticket, state, version, run id) in its input, as the newest `writeTicketLocal` (a local
+ * activity, patch `local-writes`) does in its marker's result, so the rebuilt document is the one
  * the workflow wrote, version included. A query answers the state without its version, and would make a
  * worker replay every workflow it does not have cached; the history is read from the server alone, so the
  * rebuild also runs with the workers stopped. A completed workflow's result (its final state) is preferred
@@ -40,6 +41,11 @@ const WRITES = new Set<string>([
   'persistTicketState' satisfies keyof TicketActivities,
   'writeTicket' satisfies keyof NotificationActivities,
 ]);
+/** The local activity whose result is a whole read-model write (recorded as a `core_local_activity` marker). */
+const LOCAL_WRITE = 'writeTicketLocal' satisfies keyof NotificationActivities;
+/** The marker of a local activity: `data` is the SDK core's own JSON about the call, `result` its answer. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
 /** Tickets read and written at once within a page. */
 const PARALLEL = 8;
 
@@ -85,6 +91,15 @@ export function createReindexer({ store, client, namespace, onProgress = () => u
             scheduled.input,
           );
           return result ? { ...write, state: result } : write;
+        }
+        const marker = event.markerRecordedEventAttributes;
+        if (marker?.markerName === LOCAL_ACTIVITY_MARKER && marker.details?.result?.payloads?.length) {
+          const about = marker.details.data?.payloads?.[0]?.data;
+          const type = about ? (JSON.parse(Buffer.from(about).toString('utf8')) as { activity_type?: string }) : null;
+          if (type?.activity_type === LOCAL_WRITE) {
+            const write = await decode<PersistTicketStateInput>(marker.details.result);
+            return result ? { ...write, state: result } : write;
+          }
         }
         const started = event.workflowExecutionStartedEventAttributes;
         if (started) {

@@ -263,6 +263,12 @@ export interface NotificationActivities {
    * Here, not with `persistTicketState`, because publishing needs the notifier settings and queues.
    */
   writeTicket(input: WriteTicketInput): Promise<void>;
+  /**
+   * `writeTicket` as a local activity (patch `local-writes`; `events` may be empty). A run's history keeps a
+   * local activity's result but not its input, so this one answers with the write it made: the reindex
+   * reads it back from there, as it reads a `writeTicket`'s input.
+   */
+  writeTicketLocal(input: WriteTicketInput): Promise<PersistTicketStateInput>;
   /** Who must hear about this event, and what. */
   planNotifications(event: TicketEvent): Promise<Notification[]>;
   /** Sends one notification on every configured channel (Slack, email); idempotent per notification id. */

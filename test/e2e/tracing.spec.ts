@@ -187,7 +187,7 @@ test('a ticket workflow started without a trace makes no workflow spans (tracing
       exporter.getFinishedSpans().filter((s) => s.attributes[TICKET_ID_ATTRIBUTE] === input.ticketId);
     // The worker traces the activities it runs (a root span each): the run has done work by then.
     await eventually(
-      async () => ofTicket().some((s) => s.name === 'RunActivity:writeTicket'),
+      async () => ofTicket().some((s) => s.name === 'RunActivity:writeTicketLocal'),
       30_000,
       'the first write',
     );

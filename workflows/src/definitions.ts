@@ -114,6 +114,11 @@ export const PATCHES = {
    * publish), unless an Update waits for that version (see TicketRun.writeLoop).
    */
   persistAndPublish: 'persist-and-publish',
+  /**
+   * The read-model and event writes run as local activities, inside the workflow task that asks for them:
+   * no activity task, no extra workflow task on the Temporal server (see TicketRun.writeLoop).
+   */
+  localWrites: 'local-writes',
 } as const;
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.

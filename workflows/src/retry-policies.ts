@@ -3,7 +3,7 @@
  * model and the event stream catch up whatever happens, access ends whatever the target does, granting
  * backs off and then parks the ticket in `failed` for an operator, seats answer "full" at once.
  */
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { NotificationActivities, TicketActivities } from '@gatehouse/domain';
 
 export const RETRY_POLICIES = {
@@ -37,6 +37,16 @@ export const { persistTicketState } = proxyActivities<TicketActivities>({
  * `writeTicket` persists a version, then publishes a batch: its retries are the persist's and the publish's.
  */
 export const { publishTicketEvents, writeTicket } = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: RETRY_POLICIES.untilStored,
+});
+
+/**
+ * The same writes as local activities (patch `local-writes`): the worker runs them within the workflow task
+ * that schedules them and records each as a marker, so the server dispatches no activity task and no
+ * workflow task for its result. Retried in the worker, then with a timer once past `localRetryThreshold`.
+ */
+export const localWrites = proxyLocalActivities<TicketActivities & NotificationActivities>({
   startToCloseTimeout: '30 seconds',
   retry: RETRY_POLICIES.untilStored,
 });

@@ -36,7 +36,7 @@ import {
 } from '@gatehouse/domain';
 import { PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
 import { accessChanged, ticketDecided, type AccessChange, type DecisionOutcome } from './metrics';
-import { persistTicketState, publishTicketEvents, writeTicket } from './retry-policies';
+import { localWrites, persistTicketState, publishTicketEvents, writeTicket } from './retry-policies';
 
 export const SYSTEM = 'system';
 
@@ -81,6 +81,8 @@ export class TicketRun {
   readonly singleWriter: boolean;
   /** That loop writes a version and the events queued with it in one activity (see `writeLoop`). */
   readonly persistAndPublish: boolean;
+  /** Those writes run as local activities, within the workflow task that asks for them (see `writeLoop`). */
+  readonly localWrites: boolean;
   /** Update handlers waiting in `persisted()`. */
   private updatesWaiting = 0;
   /** Events not yet published, oldest first; the first `evented` log entries have become events. */
@@ -119,6 +121,7 @@ export class TicketRun {
     this.notifying = patched(PATCHES.notifications);
     this.singleWriter = this.notifying && patched(PATCHES.singleWriter);
     this.persistAndPublish = this.singleWriter && patched(PATCHES.persistAndPublish);
+    this.localWrites = this.persistAndPublish && patched(PATCHES.localWrites);
     // A new ticket's `created` entry becomes its first event; a resumed run published its log already.
     this.evented = resume ? this.state.log.length : 0;
   }
@@ -214,6 +217,10 @@ export class TicketRun {
    * on the Temporal server (docs/performance.md, "Create"). Not while an Update waits for the version in
    * `persisted()`: its caller would wait for the publish too, so that version is persisted alone and its
    * events follow, as before the patch.
+   *
+   * Runs that recorded the `local-writes` patch run a write as a local activity when nothing waits behind
+   * it (see `writesLocally`): the worker runs it within the workflow task that asks for it, so the server
+   * dispatches no activity and no workflow task for it.
    */
   async writeLoop(): Promise<never> {
     for (;;) {
@@ -247,6 +254,18 @@ export class TicketRun {
     }
   }
 
+  /**
+   * Whether the next write runs as a local activity (patch `local-writes`). A workflow task that runs a
+   * local activity completes only when it ends, and with it everything else the task decided: an Update's
+   * answer, the `applyAccess` or `revokeAccess` it schedules. So a write is local only when nothing waits
+   * behind it: no Update waits for it and no grant or revocation is starting. That covers a new ticket
+   * awaiting approval, granted access, and the end of access; an approval's writes stay activities that
+   * run beside the grant (docs/performance.md, "Local activities for the writes").
+   */
+  private writesLocally(): boolean {
+    return this.localWrites && this.updatesWaiting === 0 && this.state.access.state !== 'applying' && !this.ending;
+  }
+
   /** The read-model write of the current version, chained to the version persisted before it. */
   private newestWrite(): PersistTicketStateInput {
     return {
@@ -261,13 +280,14 @@ export class TicketRun {
 
   private async persistOnce(): Promise<void> {
     const write = this.newestWrite();
-    await persistTicketState(write);
+    if (this.writesLocally()) await localWrites.writeTicketLocal({ ...write, events: [] });
+    else await persistTicketState(write);
     this.persistedVersion = write.version;
   }
 
   private async publishOnce(): Promise<void> {
     const batch = this.outbox.slice(0, EVENT_BATCH);
-    await publishTicketEvents({ events: batch });
+    await (this.writesLocally() ? localWrites.publishTicketEvents : publishTicketEvents)({ events: batch });
     this.outbox.splice(0, batch.length);
   }
 
@@ -275,7 +295,7 @@ export class TicketRun {
   private async writeOnce(): Promise<void> {
     const write = this.newestWrite();
     const batch = this.outbox.slice(0, EVENT_BATCH);
-    await writeTicket({ ...write, events: batch });
+    await (this.writesLocally() ? localWrites.writeTicketLocal : writeTicket)({ ...write, events: batch });
     this.persistedVersion = write.version;
     this.outbox.splice(0, batch.length);
   }

@@ -702,7 +702,7 @@ describe('failure paths leave nothing behind', () => {
 });
 
 describe('the read model and the events', () => {
-  test('a new ticket and an expiry each write the read model and publish their events in one activity; an approval is answered once persisted, its events published after (patch persist-and-publish)', async () => {
+  test('a write runs as a local activity when nothing waits behind it: a new ticket costs one workflow task, granted access and its end write in the task that learns of them, while an approval is answered once persisted with its grant running beside the write (patch local-writes)', async () => {
     const app = testApp();
     const now = Date.now();
     const { input, handle } = await start(app, {
@@ -712,6 +712,16 @@ describe('the read model and the events', () => {
     const history = async () => (await handle.fetchHistory()).events ?? [];
     const activities = (events: HistoryEvent[]) =>
       events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    /** The activity types of the local activities recorded (each as a `core_local_activity` marker). */
+    const localActivities = (events: HistoryEvent[]) =>
+      events.flatMap((e) => {
+        const marker = e.markerRecordedEventAttributes;
+        if (marker?.markerName !== 'core_local_activity') return [];
+        const data = marker.details?.data?.payloads?.[0]?.data;
+        return data
+          ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type]
+          : [];
+      });
     const count = (events: HistoryEvent[], key: keyof HistoryEvent) => events.filter((e) => e[key]).length;
     const published = (type: string) =>
       eventually(
@@ -719,47 +729,64 @@ describe('the read model and the events', () => {
         10_000,
         `the ${type} event stored`,
       );
+    /** The history from the completion of the first `type` activity on, once a local write follows it. */
+    const after = (type: string) =>
+      eventually(
+        async () => {
+          const events = await history();
+          const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
+          const done = events.findIndex(
+            (e) =>
+              scheduled &&
+              String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId),
+          );
+          const rest = done >= 0 ? events.slice(done) : [];
+          return localActivities(rest).length > 0 && rest;
+        },
+        10_000,
+        `a write after ${type}`,
+      );
 
-    // Created: one activity wrote the ticket and stored its `created` event; the run then waits.
+    // Created: the first workflow task wrote the ticket and stored its `created` event, then completed.
     await published('created');
     const atCreate = await eventually(
       async () => {
         const events = await history();
-        return count(events, 'activityTaskCompletedEventAttributes') === 1 &&
-          events.at(-1)?.workflowTaskCompletedEventAttributes
-          ? events
-          : null;
+        return localActivities(events).length > 0 ? events : null;
       },
       10_000,
-      'the first write completed',
+      'the first write recorded',
     );
-    expect(activities(atCreate)).toEqual(['writeTicket']);
-    expect(count(atCreate, 'workflowTaskCompletedEventAttributes')).toBe(2);
+    expect(activities(atCreate)).toEqual([]);
+    expect(localActivities(atCreate)).toEqual(['writeTicketLocal']);
+    expect(count(atCreate, 'workflowTaskCompletedEventAttributes')).toBe(1);
     expect((await store.tickets.get(input.ticketId))?.status).toBe('pending');
 
-    // Approved: the Update waits for the read model only, so its version is persisted alone.
+    // Approved: the Update waits for the read model only; its write is an activity scheduled with the grant.
     expect((await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] })).status).toBe('approved');
     const atApproval = await history();
     const accepted = atApproval.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
     const answered = atApproval.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
-    expect(activities(atApproval.slice(accepted, answered))).toContain('persistTicketState');
-    expect(activities(atApproval.slice(accepted, answered))).not.toContain('writeTicket');
+    // Its events follow as an activity too: the grant is under way.
+    expect(activities(atApproval.slice(accepted, answered)).sort()).toEqual([
+      'applyAccess',
+      'persistTicketState',
+      'publishTicketEvents',
+    ]);
+    expect(localActivities(atApproval.slice(accepted, answered))).toEqual([]);
 
-    // Expired: the revoke, then one activity for the `expired` version and its event.
+    // Granted: the task that learns of the grant writes `active` and its events itself.
+    await published('granted');
+    const atGrant = await after('applyAccess');
+    expect(activities(atGrant)).toEqual([]);
+    expect(localActivities(atGrant)).toEqual(['writeTicketLocal']);
+    expect((await store.tickets.get(input.ticketId))?.access.state).toBe('active');
+
+    // Expired: the revoke is an activity (it calls the target); the `expired` version and event are written locally.
     await published('expired');
-    const atExpiry = await eventually(
-      async () => {
-        const events = await history();
-        const revoked = events.findIndex(
-          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'revokeAccess',
-        );
-        const after = events.slice(revoked);
-        return revoked >= 0 && count(after, 'activityTaskCompletedEventAttributes') === 2 && after;
-      },
-      10_000,
-      'the expiry written',
-    );
-    expect(activities(atExpiry)).toEqual(['revokeAccess', 'writeTicket']);
+    const atExpiry = await after('revokeAccess');
+    expect(activities(atExpiry)).toEqual([]);
+    expect(localActivities(atExpiry)).toEqual(['writeTicketLocal']);
     expect((await store.tickets.get(input.ticketId))?.access.state).toBe('expired');
     expect((await store.ticketEvents.forTicket(input.ticketId)).map((e) => e.type)).toEqual([
       'created',
@@ -768,6 +795,6 @@ describe('the read model and the events', () => {
       'granted',
       'expired',
     ]);
-    await recordHistory('23-persist-and-publish-expired', input.ticketId);
+    await recordHistory('24-local-writes-expired', input.ticketId);
   });
 });
