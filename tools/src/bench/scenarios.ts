@@ -311,6 +311,12 @@ export interface ApprovalPhases {
   applying: number;
   /** Accepted → the Update completed (the handler waits for its state to be persisted). */
   updateRunning: number;
+  /** The approval's persist (`persistTicketState` scheduled with the grant): scheduled → started. */
+  persistQueued: number;
+  /** …started → completed. */
+  persisting: number;
+  /** …completed → the Update completed (the workflow task that answers). */
+  toAnswered: number;
   /** Request sent → the HTTP answer. */
   http: number;
 }
@@ -335,6 +341,17 @@ export async function approvalPhases(stack: BenchStack, approvals: ApprovalTimes
         scheduled &&
         String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId ?? ''),
     );
+    const byScheduled = (
+      key: 'activityTaskStartedEventAttributes' | 'activityTaskCompletedEventAttributes',
+      id: unknown,
+    ) => events.find((e) => id != null && String(e[key]?.scheduledEventId ?? '') === String(id));
+    const persist = events.find(
+      (e) =>
+        Number(e.eventId) > Number(accepted?.eventId ?? 0) &&
+        e.activityTaskScheduledEventAttributes?.activityType?.name === 'persistTicketState',
+    );
+    const persistStarted = byScheduled('activityTaskStartedEventAttributes', persist?.eventId);
+    const persistDone = byScheduled('activityTaskCompletedEventAttributes', persist?.eventId);
     if (!accepted || !scheduled || !started) return;
     out.push({
       toAccepted: at(accepted) - a.sentAt,
@@ -342,6 +359,9 @@ export async function approvalPhases(stack: BenchStack, approvals: ApprovalTimes
       queued: at(started) - at(scheduled),
       applying: a.activeAt - at(started),
       updateRunning: at(completed) - at(accepted),
+      persistQueued: at(persistStarted) - at(persist),
+      persisting: at(persistDone) - at(persistStarted),
+      toAnswered: at(completed) - at(persistDone),
       http: a.answeredAt - a.sentAt,
     });
   });
@@ -350,7 +370,17 @@ export async function approvalPhases(stack: BenchStack, approvals: ApprovalTimes
 
 /** Median of each phase over a round's approvals. */
 export function medianPhases(phases: ApprovalPhases[]): Record<keyof ApprovalPhases, number> {
-  const keys: (keyof ApprovalPhases)[] = ['toAccepted', 'toScheduled', 'queued', 'applying', 'updateRunning', 'http'];
+  const keys: (keyof ApprovalPhases)[] = [
+    'toAccepted',
+    'toScheduled',
+    'queued',
+    'applying',
+    'updateRunning',
+    'persistQueued',
+    'persisting',
+    'toAnswered',
+    'http',
+  ];
   return Object.fromEntries(
     keys.map((k) => [k, round(percentile(phases.map((p) => p[k]).filter(Number.isFinite), 50))]),
   ) as Record<keyof ApprovalPhases, number>;
@@ -498,7 +528,7 @@ export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
     rounds.push(row);
     ctx.log(
       `  approve round ${r + 1}: p50 ${row.p50} ms p99 ${row.p99} ms (${row.errors} errors); baseline update p50 ${row.baselineP50} ms p99 ${row.baselineP99} ms\n` +
-        `    phases (median ms): sent→accepted ${phases.toAccepted}, accepted→applyAccess scheduled ${phases.toScheduled}, queued ${phases.queued}, applying ${phases.applying}; Update running ${phases.updateRunning}, HTTP ${phases.http}`,
+        `    phases (median ms): sent→accepted ${phases.toAccepted}, accepted→applyAccess scheduled ${phases.toScheduled}, queued ${phases.queued}, applying ${phases.applying}; Update running ${phases.updateRunning} (its persist queued ${phases.persistQueued}, persisting ${phases.persisting}, then answered ${phases.toAnswered}), HTTP ${phases.http}`,
     );
   }
   const all = rounds.flatMap((r) => r.samples.approveToActiveMs);
