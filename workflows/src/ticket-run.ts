@@ -280,22 +280,46 @@ export class TicketRun {
 
   private async persistOnce(): Promise<void> {
     const write = this.newestWrite();
-    if (this.writesLocally()) await localWrites.writeTicketLocal({ ...write, events: [] });
-    else await persistTicketState(write);
+    if (
+      !this.writesLocally() ||
+      !(await this.triedLocally(() => localWrites.writeTicketLocal({ ...write, events: [] })))
+    )
+      await persistTicketState(write);
     this.persistedVersion = write.version;
   }
 
   private async publishOnce(): Promise<void> {
     const batch = this.outbox.slice(0, EVENT_BATCH);
-    await (this.writesLocally() ? localWrites.publishTicketEvents : publishTicketEvents)({ events: batch });
+    if (!this.writesLocally() || !(await this.triedLocally(() => localWrites.publishTicketEvents({ events: batch }))))
+      await publishTicketEvents({ events: batch });
     this.outbox.splice(0, batch.length);
+  }
+
+  /**
+   * One attempt of a local write, of at most a few seconds (`localWrites`). While it runs, the workflow task
+   * stays open and messages to the run wait for it; so a write that fails or hangs is not retried there but
+   * handed back (false) to be written by the activity, retried until stored. The writes are idempotent:
+   * a persist that landed is not written twice, and events keep their ids.
+   */
+  private async triedLocally(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (err) {
+      if (err instanceof ActivityFailure) return false;
+      throw err;
+    }
   }
 
   /** The newest version and the oldest batch of events, in one activity; each leaves its queue once it landed. */
   private async writeOnce(): Promise<void> {
     const write = this.newestWrite();
     const batch = this.outbox.slice(0, EVENT_BATCH);
-    await (this.writesLocally() ? localWrites.writeTicketLocal : writeTicket)({ ...write, events: batch });
+    if (
+      !this.writesLocally() ||
+      !(await this.triedLocally(() => localWrites.writeTicketLocal({ ...write, events: batch })))
+    )
+      await writeTicket({ ...write, events: batch });
     this.persistedVersion = write.version;
     this.outbox.splice(0, batch.length);
   }

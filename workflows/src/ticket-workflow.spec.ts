@@ -797,4 +797,42 @@ describe('the read model and the events', () => {
     ]);
     await recordHistory('24-local-writes-expired', input.ticketId);
   });
+
+  test('a local write that hangs is given up after one attempt of 5 s and written by the activity instead, so the run does not hold its task (and messages) for it (patch local-writes)', async () => {
+    const app = testApp();
+    const { input, handle } = await start(app);
+    // The `granted` event's publication hangs in the local write of the granted version.
+    const granted = gate(`events:${input.ticketId}:granted`);
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await granted.reached;
+    try {
+      // Given up: its marker records the failure, and the activity writes the version and publishes the event.
+      await eventually(
+        async () => (await store.ticketEvents.forTicket(input.ticketId)).some((e) => e.type === 'granted'),
+        20_000,
+        'the granted event stored by the activity while the local write still hangs',
+      );
+      const events = (await handle.fetchHistory()).events ?? [];
+      const failed = events.findIndex(
+        (e) =>
+          e.markerRecordedEventAttributes?.markerName === 'core_local_activity' &&
+          e.markerRecordedEventAttributes.failure,
+      );
+      expect(failed).toBeGreaterThan(0);
+      expect(
+        events.slice(failed).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+      ).toContain('writeTicket');
+      expect((await store.tickets.get(input.ticketId))?.access.state).toBe('active');
+    } finally {
+      granted.open();
+    }
+    // The hung attempt, let through late, stores nothing twice.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await store.ticketEvents.forTicket(input.ticketId)).map((e) => e.type)).toEqual([
+      'created',
+      'approved',
+      'applying',
+      'granted',
+    ]);
+  });
 });
