@@ -28,6 +28,22 @@ function activitiesFor(
   return createTicketActivities({ store, connectors: { demoMemberships: store.demoMemberships, env }, connectorFor });
 }
 
+/** Activities whose connectors are the real ones, but grant through `grant` (given the real connector). */
+function grantingThrough(
+  grant: (real: Connector, change: Parameters<Connector['grant']>[0]) => ReturnType<Connector['grant']>,
+): TicketActivities {
+  return activitiesFor((target, deps) => {
+    const real = connectorsModule.createConnector(target.id, target.connector, deps);
+    return {
+      type: real.type,
+      grant: (c) => grant(real, c),
+      revoke: (c) => real.revoke(c),
+      listMembers: (e) => real.listMembers(e),
+      checkConnection: () => real.checkConnection(),
+    };
+  });
+}
+
 /** Runs an activity as Temporal would: inside an activity context (heartbeats, cancellation). */
 function run<I, O>(activity: (input: I) => Promise<O>, input: I): Promise<O> {
   return new MockActivityEnvironment().run(activity, input);
@@ -175,18 +191,9 @@ describe('the grant feed on the grant path', () => {
     });
     try {
       let called = false;
-      const a = activitiesFor((target, deps) => {
-        const real = connectorsModule.createConnector(target.id, target.connector, deps);
-        return {
-          type: real.type,
-          grant: async (c) => {
-            called = true;
-            return real.grant(c);
-          },
-          revoke: (c) => real.revoke(c),
-          listMembers: (e) => real.listMembers(e),
-          checkConnection: () => real.checkConnection(),
-        };
+      const a = grantingThrough((real, c) => {
+        called = true;
+        return real.grant(c);
       });
       let answered = false;
       const applied = run(a.applyAccess, applyInput(app, 'TCK-H', 'hana', inMinutes(5))).then(() => {
@@ -242,22 +249,13 @@ describe('access the person held before Gatehouse granted it', () => {
   test('access Gatehouse granted is not taken for the person’s own when the grant is retried after a crash before it was recorded', async () => {
     const app = await demoApp();
     let crashOnce = true;
-    const a = activitiesFor((target, deps) => {
-      const real = connectorsModule.createConnector(target.id, target.connector, deps);
-      return {
-        type: real.type,
-        grant: async (c) => {
-          const outcome = await real.grant(c);
-          if (crashOnce) {
-            crashOnce = false;
-            throw new Error('worker lost after the target granted');
-          }
-          return outcome;
-        },
-        revoke: (c) => real.revoke(c),
-        listMembers: (e) => real.listMembers(e),
-        checkConnection: () => real.checkConnection(),
-      };
+    const a = grantingThrough(async (real, c) => {
+      const outcome = await real.grant(c);
+      if (crashOnce) {
+        crashOnce = false;
+        throw new Error('worker lost after the target granted');
+      }
+      return outcome;
     });
     await expect(run(a.applyAccess, applyInput(app, 'TCK-G', 'gina', inMinutes(1)))).rejects.toThrow('worker lost');
     expect(await isMember(app, 'gina')).toBe(true);
@@ -270,21 +268,12 @@ describe('access the person held before Gatehouse granted it', () => {
   /** A connector over the demo target whose first grant fails with `failure` before reaching the membership. */
   function failingFirstGrant(failure: Error) {
     let failOnce = true;
-    return activitiesFor((target, deps) => {
-      const real = connectorsModule.createConnector(target.id, target.connector, deps);
-      return {
-        type: real.type,
-        grant: async (c) => {
-          if (failOnce) {
-            failOnce = false;
-            throw failure;
-          }
-          return real.grant(c);
-        },
-        revoke: (c) => real.revoke(c),
-        listMembers: (e) => real.listMembers(e),
-        checkConnection: () => real.checkConnection(),
-      };
+    return grantingThrough(async (real, c) => {
+      if (failOnce) {
+        failOnce = false;
+        throw failure;
+      }
+      return real.grant(c);
     });
   }
 
@@ -310,18 +299,9 @@ describe('access the person held before Gatehouse granted it', () => {
 
   test('a ticket that failed after its grant reached the target removes it when revoked', async () => {
     const app = await demoApp();
-    const a = activitiesFor((target, deps) => {
-      const real = connectorsModule.createConnector(target.id, target.connector, deps);
-      return {
-        type: real.type,
-        grant: async (c) => {
-          await real.grant(c);
-          throw new Error('the target timed out after applying the change');
-        },
-        revoke: (c) => real.revoke(c),
-        listMembers: (e) => real.listMembers(e),
-        checkConnection: () => real.checkConnection(),
-      };
+    const a = grantingThrough(async (real, c) => {
+      await real.grant(c);
+      throw new Error('the target timed out after applying the change');
     });
     await expect(run(a.applyAccess, applyInput(app, 'TCK-H', 'hal', inMinutes(1)))).rejects.toThrow('timed out');
     expect(await run(a.revokeAccess, revokeInput(app, 'TCK-H', 'hal', 'revoked'))).toMatchObject({ skipped: [] });

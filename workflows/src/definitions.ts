@@ -115,8 +115,9 @@ export const PATCHES = {
    */
   persistAndPublish: 'persist-and-publish',
   /**
-   * The read-model and event writes run as local activities, inside the workflow task that asks for them:
-   * no activity task, no extra workflow task on the Temporal server (see TicketRun.writeLoop).
+   * Read-model and event writes that nothing waits behind run as local activities, inside the workflow task
+   * that asks for them: no activity task, no extra workflow task on the Temporal server (see
+   * TicketRun.writesLocally and TicketRun.written).
    */
   localWrites: 'local-writes',
 } as const;

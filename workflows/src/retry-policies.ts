@@ -46,7 +46,7 @@ export const { publishTicketEvents, writeTicket } = proxyActivities<Notification
  * that schedules them and records each as a marker, so the server dispatches no activity task and no
  * workflow task for its result. One attempt of at most 5 seconds, below the point (8 s of a 10 s task)
  * where the worker would extend the task: messages to the run never wait longer for a local write. A
- * write that fails is written again by the activity form (TicketRun.triedLocally).
+ * write that fails is written again by the activity form (TicketRun.written).
  */
 export const localWrites = proxyLocalActivities<TicketActivities & NotificationActivities>({
   startToCloseTimeout: '5 seconds',

@@ -260,7 +260,7 @@ export class TicketRun {
    * answer, the `applyAccess` or `revokeAccess` it schedules. So a write is local only when nothing waits
    * behind it: no Update waits for it and no grant or revocation is starting. That covers a new ticket
    * awaiting approval, granted access, and the end of access; an approval's writes stay activities that
-   * run beside the grant (docs/performance.md, "Local activities for the writes").
+   * run beside the grant (docs/performance.md, "Tried and reverted: local activities for the read-model writes").
    */
   private writesLocally(): boolean {
     return this.localWrites && this.updatesWaiting === 0 && this.state.access.state !== 'applying' && !this.ending;
@@ -280,46 +280,49 @@ export class TicketRun {
 
   private async persistOnce(): Promise<void> {
     const write = this.newestWrite();
-    if (
-      !this.writesLocally() ||
-      !(await this.triedLocally(() => localWrites.writeTicketLocal({ ...write, events: [] })))
-    )
-      await persistTicketState(write);
+    await this.written(
+      () => localWrites.writeTicketLocal({ ...write, events: [] }),
+      () => persistTicketState(write),
+    );
     this.persistedVersion = write.version;
   }
 
   private async publishOnce(): Promise<void> {
     const batch = this.outbox.slice(0, EVENT_BATCH);
-    if (!this.writesLocally() || !(await this.triedLocally(() => localWrites.publishTicketEvents({ events: batch }))))
-      await publishTicketEvents({ events: batch });
+    await this.written(
+      () => localWrites.publishTicketEvents({ events: batch }),
+      () => publishTicketEvents({ events: batch }),
+    );
     this.outbox.splice(0, batch.length);
   }
 
   /**
-   * One attempt of a local write, of at most a few seconds (`localWrites`). While it runs, the workflow task
-   * stays open and messages to the run wait for it; so a write that fails or hangs is not retried there but
-   * handed back (false) to be written by the activity, retried until stored. The writes are idempotent:
-   * a persist that landed is not written twice, and events keep their ids.
+   * Writes through `local` when the write may run locally (`writesLocally`), else through `activity`. The
+   * local form gets one attempt of at most a few seconds (`localWrites`): while it runs, the workflow task
+   * stays open and messages to the run wait for it, so a write that fails or hangs is not retried there but
+   * written by the activity, retried until stored. The writes are idempotent: a persist that landed is not
+   * written twice, and events keep their ids.
    */
-  private async triedLocally(write: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await write();
-      return true;
-    } catch (err) {
-      if (err instanceof ActivityFailure) return false;
-      throw err;
+  private async written(local: () => Promise<unknown>, activity: () => Promise<unknown>): Promise<void> {
+    if (this.writesLocally()) {
+      try {
+        await local();
+        return;
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+      }
     }
+    await activity();
   }
 
   /** The newest version and the oldest batch of events, in one activity; each leaves its queue once it landed. */
   private async writeOnce(): Promise<void> {
     const write = this.newestWrite();
     const batch = this.outbox.slice(0, EVENT_BATCH);
-    if (
-      !this.writesLocally() ||
-      !(await this.triedLocally(() => localWrites.writeTicketLocal({ ...write, events: batch })))
-    )
-      await writeTicket({ ...write, events: batch });
+    await this.written(
+      () => localWrites.writeTicketLocal({ ...write, events: batch }),
+      () => writeTicket({ ...write, events: batch }),
+    );
     this.persistedVersion = write.version;
     this.outbox.splice(0, batch.length);
   }
