@@ -85,6 +85,8 @@ export class TicketRun {
   readonly localWrites: boolean;
   /** Update handlers waiting in `persisted()`. */
   private updatesWaiting = 0;
+  /** The workflow task (by its history length, the same on replay) in which an Update last stopped waiting in `persisted()`. */
+  private answeredInTask = -1;
   /** Events not yet published, oldest first; the first `evented` log entries have become events. */
   private readonly outbox: TicketEvent[] = [];
   private evented: number;
@@ -202,6 +204,8 @@ export class TicketRun {
       await condition(() => this.persistedVersion >= v, 5000);
     } finally {
       this.updatesWaiting--;
+      // Its answer leaves with this workflow task: no write of this task may hold the task open.
+      this.answeredInTask = workflowInfo().historyLength;
     }
   }
 
@@ -258,12 +262,18 @@ export class TicketRun {
    * Whether the next write runs as a local activity (patch `local-writes`). A workflow task that runs a
    * local activity completes only when it ends, and with it everything else the task decided: an Update's
    * answer, the `applyAccess` or `revokeAccess` it schedules. So a write is local only when nothing waits
-   * behind it: no Update waits for it and no grant or revocation is starting. That covers a new ticket
+   * behind it: no Update waits for it or is answered in this task, and no grant or revocation is starting. That covers a new ticket
    * awaiting approval, granted access, and the end of access; an approval's writes stay activities that
    * run beside the grant (docs/performance.md, "Tried and reverted: local activities for the read-model writes").
    */
   private writesLocally(): boolean {
-    return this.localWrites && this.updatesWaiting === 0 && this.state.access.state !== 'applying' && !this.ending;
+    return (
+      this.localWrites &&
+      this.updatesWaiting === 0 &&
+      this.answeredInTask !== workflowInfo().historyLength &&
+      this.state.access.state !== 'applying' &&
+      !this.ending
+    );
   }
 
   /** The read-model write of the current version, chained to the version persisted before it. */
