@@ -7,7 +7,7 @@
  * told the access ended. Expired access then lingers for the policy's re-raise window. A long sleep
  * continues as new when the history grows, unless a revoke or a moved end needs this run first.
  */
-import { condition, getExternalWorkflowHandle, patched } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle } from '@temporalio/workflow';
 import {
   DEFAULT_RERAISE_WINDOW_SECONDS,
   endsByItself,
@@ -190,7 +190,7 @@ export class AccessPeriod {
     else run.log('expired', SYSTEM, null, logged);
     run.ending = false;
     run.changed();
-    if (reason === 'expired' && patched(PATCHES.reraiseWindow)) {
+    if (reason === 'expired' && run.patched(PATCHES.reraiseWindow)) {
       await this.linger(Date.now() + (run.input.policy.reraiseWindowSeconds ?? DEFAULT_RERAISE_WINDOW_SECONDS) * 1000);
     }
   }

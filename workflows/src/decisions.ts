@@ -6,7 +6,7 @@
  * inside it, so two decisions never interleave: a cancel waiting for the lock makes an in-flight final
  * approval give way, and a timeout waiting for it lets an approval taken in time stand.
  */
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import {
   checkDuration,
   decisionRefusal,
@@ -60,7 +60,7 @@ export class Decisions {
         isFullyApproved(next) &&
         run.seatsInput.licenseIds.length > 0 &&
         input.type !== 'extend' &&
-        patched(PATCHES.licenseSeats)
+        run.patched(PATCHES.licenseSeats)
       ) {
         try {
           await reserveSeats(run.seatsInput);
@@ -160,7 +160,7 @@ export class Decisions {
         return { ...st, approvers: st.approvers.filter((r) => r !== rule) };
       });
       if (!changedSteps.length) return;
-      patched(PATCHES.approverRemoval);
+      run.patched(PATCHES.approverRemoval);
       run.state.approval = { ...approval, steps, awaiting: [...steps[approval.currentStep].approvers] };
       run.log('approver_removed', SYSTEM, request.comment, { userId: request.userId, steps: changedSteps });
       run.changed();
@@ -212,7 +212,7 @@ export class Decisions {
       if (
         this.run.removedApprovers.size > 0 &&
         !state.approval.steps[timers.step].approvers.length &&
-        patched(PATCHES.approverRemoval)
+        this.run.patched(PATCHES.approverRemoval)
       )
         timers.escalateNow();
       const stepOpen = () => state.status === 'pending' && state.approval.currentStep === timers.step;

@@ -120,7 +120,31 @@ export const PATCHES = {
    * TicketRun.writesLocally and TicketRun.written).
    */
   localWrites: 'local-writes',
+  /**
+   * Every patch above is in effect, and none records a marker of its own (TicketRun.patched). Each patch
+   * marker comes with an upsert of the `TemporalChangeVersion` search attribute, a visibility write on the
+   * Temporal server: a new ticket recorded five of each in its first workflow task, an expiry one more.
+   * A run that has this marker (every run started since) asks nothing else of those patches; a run
+   * without it (started before, replaying) asks each one where it always did. A patch added after this
+   * one is asked with `patched` as usual.
+   */
+  consolidated: 'consolidated-1',
 } as const;
+
+/** The patches `consolidated` stands for: in a run that recorded it, in effect without their own markers. */
+export const CONSOLIDATED_PATCHES: ReadonlySet<string> = new Set([
+  PATCHES.licenseSeats,
+  PATCHES.reraiseWindow,
+  PATCHES.notifications,
+  PATCHES.revokeFailedGrants,
+  PATCHES.expireFailedAfterEnd,
+  PATCHES.singleWriter,
+  PATCHES.approverRemoval,
+  PATCHES.breakGlass,
+  PATCHES.relativeDuration,
+  PATCHES.persistAndPublish,
+  PATCHES.localWrites,
+]);
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.
 export const searchAttributes = {

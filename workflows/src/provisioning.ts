@@ -5,7 +5,7 @@
  * an admin's Update `retry` runs it again, or a revoke ends it; both make sure nothing the failed attempt
  * granted outlives the ticket (a retry after the end date expires instead of granting).
  */
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import { endFromGrant, isAdmin, isLimited, msUntil } from '@gatehouse/domain';
 import { PATCHES, type ActorCommentInput } from './definitions';
 import { revokeEvent, type AccessPeriod } from './access-period';
@@ -49,7 +49,7 @@ export class Provisioning {
    */
   private relativeEnd(grantedAt: string): string | null {
     const { duration } = this.run.state;
-    return duration?.type === 'relative' && patched(PATCHES.relativeDuration)
+    return duration?.type === 'relative' && this.run.patched(PATCHES.relativeDuration)
       ? endFromGrant(duration, grantedAt)
       : null;
   }
@@ -110,7 +110,7 @@ export class Provisioning {
         run.changed();
         // Parked: an admin's retry grants again, a revoke ends it.
         await condition(() => run.retryRequested || run.revokeRequest !== null);
-        if (run.revokeRequest && patched(PATCHES.revokeFailedGrants)) {
+        if (run.revokeRequest && run.patched(PATCHES.revokeFailedGrants)) {
           // What the first changes granted before a later one failed must not outlive the ticket.
           await this.period.end('revoked', { whileFailed: true });
           return;
@@ -128,7 +128,7 @@ export class Provisioning {
         if (
           isLimited(state.duration) &&
           Date.now() >= Date.parse(state.duration.end) &&
-          patched(PATCHES.expireFailedAfterEnd)
+          run.patched(PATCHES.expireFailedAfterEnd)
         ) {
           // Retried after its end: the access it was approved for is over. Nothing new is granted, and
           // whatever the failed attempt granted is revoked.

@@ -34,7 +34,7 @@ import {
   type TicketState,
   type TicketWorkflowInput,
 } from '@gatehouse/domain';
-import { PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
+import { CONSOLIDATED_PATCHES, PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
 import { accessChanged, ticketDecided, type AccessChange, type DecisionOutcome } from './metrics';
 import { localWrites, persistTicketState, publishTicketEvents, writeTicket } from './retry-policies';
 
@@ -75,6 +75,8 @@ export class TicketRun {
    * lock, so a decision that awaits an activity (a seat reservation) cannot be overtaken or duplicated.
    */
   readonly lock = new Mutex();
+  /** This run recorded the `consolidated` patch: the patches it stands for are in effect (see `patched`). */
+  private readonly consolidated: boolean;
   /** This run publishes its events, reminds and escalates steps, and warns before expiry (replays of older runs do not). */
   readonly notifying: boolean;
   /** This run writes the read model and publishes its events from one loop (see `writeLoop`). */
@@ -120,10 +122,12 @@ export class TicketRun {
     this.lingerUntil = resume?.lingerUntil ? Date.parse(resume.lingerUntil) : null;
     this.expiryNoticeFor = resume?.expiryNoticeFor ?? null;
     this.pendingExtensions = new Set(resume?.pendingExtensions ?? []);
-    this.notifying = patched(PATCHES.notifications);
-    this.singleWriter = this.notifying && patched(PATCHES.singleWriter);
-    this.persistAndPublish = this.singleWriter && patched(PATCHES.persistAndPublish);
-    this.localWrites = this.persistAndPublish && patched(PATCHES.localWrites);
+    // First, before any other patch of the run is asked (PATCHES.consolidated).
+    this.consolidated = patched(PATCHES.consolidated);
+    this.notifying = this.patched(PATCHES.notifications);
+    this.singleWriter = this.notifying && this.patched(PATCHES.singleWriter);
+    this.persistAndPublish = this.singleWriter && this.patched(PATCHES.persistAndPublish);
+    this.localWrites = this.persistAndPublish && this.patched(PATCHES.localWrites);
     // A new ticket's `created` entry becomes its first event; a resumed run published its log already.
     this.evented = resume ? this.state.log.length : 0;
   }
@@ -141,6 +145,14 @@ export class TicketRun {
       ),
     ];
     return { ticketId: input.ticketId, appId: input.app.id, userId: input.beneficiary.id, licenseIds };
+  }
+
+  /**
+   * Whether the patch is in effect in this run: `patched` of @temporalio/workflow, except that a run that
+   * recorded `consolidated` has the patches it stands for without asking (and without their markers).
+   */
+  patched(patchId: string): boolean {
+    return (this.consolidated && CONSOLIDATED_PATCHES.has(patchId)) || patched(patchId);
   }
 
   log(event: LogEventType, actor: string, comment?: string | null, details: Record<string, unknown> = {}): void {

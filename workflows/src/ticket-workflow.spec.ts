@@ -26,7 +26,9 @@ import {
   revokeAccessUpdate,
   ticketStateQuery,
   ticketWorkflowStartOptions,
+  PATCHES,
 } from './definitions';
+import { TRACED_START_PATCH } from './tracing-interceptors';
 import type { TicketWorkflowInput } from '@gatehouse/domain';
 
 let store: Store;
@@ -808,6 +810,42 @@ describe('the read model and the events', () => {
       'expired',
     ]);
     await recordHistory('24-local-writes-expired', input.ticketId);
+  });
+
+  test('a new run records one patch marker for every patch it consolidates: from start to expiry, two markers and two TemporalChangeVersion upserts in all (patch consolidated)', async () => {
+    const app = testApp();
+    const now = Date.now();
+    const { input, handle } = await start(app, {
+      duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 4000).toISOString() },
+    });
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await eventually(
+      async () => (await store.ticketEvents.forTicket(input.ticketId)).some((e) => e.type === 'expired'),
+      15_000,
+      'the expired event stored',
+    );
+    const events = (await handle.fetchHistory()).events ?? [];
+    const patches = events.flatMap((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      const data = marker?.markerName === 'core_patch' && marker.details?.['patch-data']?.payloads?.[0]?.data;
+      return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+    });
+    // The tracing interceptor's own patch, then `consolidated`; no `notifications`, `local-writes` or
+    // (at expiry) `reraise-window` of their own, though the run published, wrote locally and lingers.
+    expect(patches).toEqual([TRACED_START_PATCH, PATCHES.consolidated]);
+    const versionUpserts = events.filter(
+      (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion,
+    );
+    expect(versionUpserts).toHaveLength(2);
+    expect((await store.tickets.get(input.ticketId))?.access.state).toBe('expired');
+    expect((await store.ticketEvents.forTicket(input.ticketId)).map((e) => e.type)).toEqual([
+      'created',
+      'approved',
+      'applying',
+      'granted',
+      'expired',
+    ]);
+    await recordHistory('25-consolidated-expired', input.ticketId);
   });
 
   test('a local write that hangs is given up after one attempt of 5 s and written by the activity instead, so the run does not hold its task (and messages) for it (patch local-writes)', async () => {

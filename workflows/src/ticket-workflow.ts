@@ -22,7 +22,7 @@
  * Every Update has a validator, so an ineligible caller is refused before anything enters history, and
  * every state-changing handler runs under the run's lock, re-validating inside it.
  */
-import { patched, setHandler } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
 import type { TicketState, TicketWorkflowInput } from '@gatehouse/domain';
 import {
   accessEndedSignal,
@@ -60,7 +60,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   const provisioning = new Provisioning(run, period);
   const extensions = new Extensions(run, period);
   // Only break-glass tickets ask: histories of other tickets replay without the patch's marker.
-  const breakGlass = input.breakGlass && patched(PATCHES.breakGlass) ? new BreakGlass(run) : null;
+  const breakGlass = input.breakGlass && run.patched(PATCHES.breakGlass) ? new BreakGlass(run) : null;
 
   // ── Messages ──
   setHandler(ticketStateQuery, () => run.state);
