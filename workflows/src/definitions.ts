@@ -121,12 +121,14 @@ export const PATCHES = {
    */
   localWrites: 'local-writes',
   /**
-   * Every patch above is in effect, and none records a marker of its own (TicketRun.patched). Each patch
-   * marker comes with an upsert of the `TemporalChangeVersion` search attribute, a visibility write on the
-   * Temporal server: a new ticket recorded five of each in its first workflow task, an expiry one more.
-   * A run that has this marker (every run started since) asks nothing else of those patches; a run
-   * without it (started before, replaying) asks each one where it always did. A patch added after this
-   * one is asked with `patched` as usual.
+   * Every patch above is in effect, and none records a marker of its own (TicketRun.patched); so are the
+   * tracing interceptor's (tracing-interceptors.ts, which asks this one first, for every workflow of the
+   * bundle). Each patch marker comes with an upsert of the `TemporalChangeVersion` search attribute, a
+   * visibility write on the Temporal server: a new ticket recorded five of each in its first workflow
+   * task, an expiry one more. With it, too, a state change upserts the ticket's search attributes only
+   * when one of them changed (TicketRun.changed). A run that has this marker (every run started since)
+   * asks nothing else of those patches; a run without it (started before, replaying) asks each one where
+   * it always did. A patch added after this one is asked with `patched` as usual.
    */
   consolidated: 'consolidated-1',
 } as const;

@@ -65,6 +65,13 @@ const ACCESS_CHANGES: Partial<Record<AccessState, AccessChange>> = {
   revoked: 'revoked',
 };
 
+/** Whether the run's search attribute already holds this value (from its start or its last upsert). */
+function storedAs({ key, value }: SearchAttributeUpdatePair): boolean {
+  const stored: unknown = workflowInfo().typedSearchAttributes.get(key);
+  if (value instanceof Date) return stored instanceof Date && stored.getTime() === value.getTime();
+  return value === null ? stored === undefined : stored === value;
+}
+
 export class TicketRun {
   readonly state: TicketState;
   /** Bumped by every state change; the read model keeps the newest. */
@@ -176,7 +183,8 @@ export class TicketRun {
       { key: sa.AccessState, value: state.access.state },
       { key: sa.AccessEndsAt, value: end ? new Date(end) : null },
     ];
-    upsertSearchAttributes(pairs);
+    // A run with `consolidated` upserts only what changed: each upsert is a visibility write on the server.
+    if (!this.consolidated || pairs.some((p) => !storedAs(p))) upsertSearchAttributes(pairs);
     setCurrentDetails(
       `Status: **${state.status}** · access: **${state.access.state}**` +
         (state.status === 'pending' && state.approval.awaiting.length

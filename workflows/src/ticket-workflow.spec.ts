@@ -28,7 +28,6 @@ import {
   ticketWorkflowStartOptions,
   PATCHES,
 } from './definitions';
-import { TRACED_START_PATCH } from './tracing-interceptors';
 import type { TicketWorkflowInput } from '@gatehouse/domain';
 
 let store: Store;
@@ -812,7 +811,7 @@ describe('the read model and the events', () => {
     await recordHistory('24-local-writes-expired', input.ticketId);
   });
 
-  test('a new run records one patch marker for every patch it consolidates: from start to expiry, two markers and two TemporalChangeVersion upserts in all (patch consolidated)', async () => {
+  test('a new run records one patch marker, for every patch it consolidates, and upserts its search attributes only when they change: from start to expiry one marker and four state upserts (patch consolidated)', async () => {
     const app = testApp();
     const now = Date.now();
     const { input, handle } = await start(app, {
@@ -825,18 +824,31 @@ describe('the read model and the events', () => {
       'the expired event stored',
     );
     const events = (await handle.fetchHistory()).events ?? [];
+    const json = (data: Uint8Array | null | undefined): unknown =>
+      data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
     const patches = events.flatMap((e) => {
       const marker = e.markerRecordedEventAttributes;
-      const data = marker?.markerName === 'core_patch' && marker.details?.['patch-data']?.payloads?.[0]?.data;
-      return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+      if (marker?.markerName !== 'core_patch') return [];
+      return [(json(marker.details?.['patch-data']?.payloads?.[0]?.data) as { id: string }).id];
     });
-    // The tracing interceptor's own patch, then `consolidated`; no `notifications`, `local-writes` or
-    // (at expiry) `reraise-window` of their own, though the run published, wrote locally and lingers.
-    expect(patches).toEqual([TRACED_START_PATCH, PATCHES.consolidated]);
-    const versionUpserts = events.filter(
-      (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion,
-    );
-    expect(versionUpserts).toHaveLength(2);
+    // `consolidated` alone, asked first by the tracing interceptor: no marker of the tracing patch, nor of
+    // `notifications`, `local-writes` or (at expiry) `reraise-window`, though the run published, wrote
+    // locally and lingers.
+    expect(patches).toEqual([PATCHES.consolidated]);
+    const upserts = events.flatMap((e) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+      return fields ? [fields] : [];
+    });
+    expect(upserts.filter((f) => f.TemporalChangeVersion)).toHaveLength(1);
+    // The ticket's state: not at creation (the start set `pending` already), then each change.
+    expect(
+      upserts.flatMap((f) => (f.TicketStatus ? [[json(f.TicketStatus.data), json(f.AccessState?.data)]] : [])),
+    ).toEqual([
+      ['approved', 'pending'],
+      ['approved', 'applying'],
+      ['approved', 'active'],
+      ['approved', 'expired'],
+    ]);
     expect((await store.tickets.get(input.ticketId))?.access.state).toBe('expired');
     expect((await store.ticketEvents.forTicket(input.ticketId)).map((e) => e.type)).toEqual([
       'created',
