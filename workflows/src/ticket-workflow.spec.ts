@@ -135,6 +135,24 @@ afterAll(async () => {
   await store?.close();
 });
 
+/** Limited access from now, ending `ms` later. */
+function endingIn(ms: number): TicketWorkflowInput['duration'] {
+  const now = Date.now();
+  return { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + ms).toISOString() };
+}
+
+/** The read model shows the access expired, after every event of an approved grant, each once. */
+async function expectGrantedThenExpired(ticketId: string): Promise<void> {
+  expect((await store.tickets.get(ticketId))?.access.state).toBe('expired');
+  expect((await store.ticketEvents.forTicket(ticketId)).map((e) => e.type)).toEqual([
+    'created',
+    'approved',
+    'applying',
+    'granted',
+    'expired',
+  ]);
+}
+
 async function start(app: App, overrides: Partial<TicketWorkflowInput> = {}) {
   await store.apps.put(app);
   const input = workflowInput(app, overrides);
@@ -711,10 +729,7 @@ describe('failure paths leave nothing behind', () => {
 describe('the read model and the events', () => {
   test('a write runs as a local activity when nothing waits behind it: a new ticket costs one workflow task, granted access and its end write in the task that learns of them, while an approval is answered once persisted with its grant running beside the write (patch local-writes)', async () => {
     const app = testApp();
-    const now = Date.now();
-    const { input, handle } = await start(app, {
-      duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 5000).toISOString() },
-    });
+    const { input, handle } = await start(app, { duration: endingIn(5000) });
     type HistoryEvent = NonNullable<Awaited<ReturnType<typeof handle.fetchHistory>>['events']>[number];
     const history = async () => (await handle.fetchHistory()).events ?? [];
     const activities = (events: HistoryEvent[]) =>
@@ -800,23 +815,13 @@ describe('the read model and the events', () => {
     const atExpiry = await after('revokeAccess');
     expect(activities(atExpiry)).toEqual([]);
     expect(localActivities(atExpiry)).toEqual(['writeTicketLocal']);
-    expect((await store.tickets.get(input.ticketId))?.access.state).toBe('expired');
-    expect((await store.ticketEvents.forTicket(input.ticketId)).map((e) => e.type)).toEqual([
-      'created',
-      'approved',
-      'applying',
-      'granted',
-      'expired',
-    ]);
+    await expectGrantedThenExpired(input.ticketId);
     await recordHistory('24-local-writes-expired', input.ticketId);
   });
 
   test('a new run records one patch marker, for every patch it consolidates, and upserts its search attributes only when they change: from start to expiry one marker and four state upserts (patch consolidated)', async () => {
     const app = testApp();
-    const now = Date.now();
-    const { input, handle } = await start(app, {
-      duration: { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + 4000).toISOString() },
-    });
+    const { input, handle } = await start(app, { duration: endingIn(4000) });
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
     await eventually(
       async () => (await store.ticketEvents.forTicket(input.ticketId)).some((e) => e.type === 'expired'),
@@ -849,14 +854,7 @@ describe('the read model and the events', () => {
       ['approved', 'active'],
       ['approved', 'expired'],
     ]);
-    expect((await store.tickets.get(input.ticketId))?.access.state).toBe('expired');
-    expect((await store.ticketEvents.forTicket(input.ticketId)).map((e) => e.type)).toEqual([
-      'created',
-      'approved',
-      'applying',
-      'granted',
-      'expired',
-    ]);
+    await expectGrantedThenExpired(input.ticketId);
     await recordHistory('25-consolidated-expired', input.ticketId);
   });
 
