@@ -141,6 +141,20 @@ function endingIn(ms: number): TicketWorkflowInput['duration'] {
   return { type: 'limited', start: new Date(now).toISOString(), end: new Date(now + ms).toISOString() };
 }
 
+/** Resolves once the ticket's event of `type` is stored. */
+function eventStored(ticketId: string, type: string, withinMs: number, what = `the ${type} event stored`) {
+  return eventually(
+    async () => (await store.ticketEvents.forTicket(ticketId)).some((e) => e.type === type),
+    withinMs,
+    what,
+  );
+}
+
+/** The JSON a history payload carries (a marker's details). */
+function payloadJson(data: Uint8Array | null | undefined): unknown {
+  return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
+}
+
 /** The read model shows the access expired, after every event of an approved grant, each once. */
 async function expectGrantedThenExpired(ticketId: string): Promise<void> {
   expect((await store.tickets.get(ticketId))?.access.state).toBe('expired');
@@ -740,17 +754,10 @@ describe('the read model and the events', () => {
         const marker = e.markerRecordedEventAttributes;
         if (marker?.markerName !== 'core_local_activity') return [];
         const data = marker.details?.data?.payloads?.[0]?.data;
-        return data
-          ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type]
-          : [];
+        return data ? [(payloadJson(data) as { activity_type: string }).activity_type] : [];
       });
     const count = (events: HistoryEvent[], key: keyof HistoryEvent) => events.filter((e) => e[key]).length;
-    const published = (type: string) =>
-      eventually(
-        async () => (await store.ticketEvents.forTicket(input.ticketId)).some((e) => e.type === type),
-        10_000,
-        `the ${type} event stored`,
-      );
+    const published = (type: string) => eventStored(input.ticketId, type, 10_000);
     /** The history from the completion of the first `type` activity on, once a local write follows it. */
     const after = (type: string) =>
       eventually(
@@ -823,18 +830,12 @@ describe('the read model and the events', () => {
     const app = testApp();
     const { input, handle } = await start(app, { duration: endingIn(4000) });
     await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
-    await eventually(
-      async () => (await store.ticketEvents.forTicket(input.ticketId)).some((e) => e.type === 'expired'),
-      15_000,
-      'the expired event stored',
-    );
+    await eventStored(input.ticketId, 'expired', 15_000);
     const events = (await handle.fetchHistory()).events ?? [];
-    const json = (data: Uint8Array | null | undefined): unknown =>
-      data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
     const patches = events.flatMap((e) => {
       const marker = e.markerRecordedEventAttributes;
       if (marker?.markerName !== 'core_patch') return [];
-      return [(json(marker.details?.['patch-data']?.payloads?.[0]?.data) as { id: string }).id];
+      return [(payloadJson(marker.details?.['patch-data']?.payloads?.[0]?.data) as { id: string }).id];
     });
     // `consolidated` alone, asked first by the tracing interceptor: no marker of the tracing patch, nor of
     // `notifications`, `local-writes` or (at expiry) `reraise-window`, though the run published, wrote
@@ -847,7 +848,9 @@ describe('the read model and the events', () => {
     expect(upserts.filter((f) => f.TemporalChangeVersion)).toHaveLength(1);
     // The ticket's state: not at creation (the start set `pending` already), then each change.
     expect(
-      upserts.flatMap((f) => (f.TicketStatus ? [[json(f.TicketStatus.data), json(f.AccessState?.data)]] : [])),
+      upserts.flatMap((f) =>
+        f.TicketStatus ? [[payloadJson(f.TicketStatus.data), payloadJson(f.AccessState?.data)]] : [],
+      ),
     ).toEqual([
       ['approved', 'pending'],
       ['approved', 'applying'],
@@ -873,8 +876,9 @@ describe('the read model and the events', () => {
       // Given up: its marker records the failure, and the activity form of the same write stores the event
       // (`writeTicket`, or `publishTicketEvents` when the grant beat the write of `applying` and the event
       // went out on its own).
-      await eventually(
-        async () => (await store.ticketEvents.forTicket(input.ticketId)).some((e) => e.type === 'granted'),
+      await eventStored(
+        input.ticketId,
+        'granted',
         20_000,
         'the granted event stored by the activity while the local write still hangs',
       );
