@@ -170,6 +170,48 @@ describe('a grant held by several tickets', () => {
   });
 });
 
+describe('a revocation run again', () => {
+  test('answers as its first run did (revoked, kept) once that run saved, and a ticket that never held is still skipped', async () => {
+    const app = await demoApp();
+    const a = activitiesFor();
+    await run(a.applyAccess, applyInput(app, 'TCK-R1', 'rita', inMinutes(10)));
+    await run(a.applyAccess, applyInput(app, 'TCK-R2', 'rita', inMinutes(10)));
+
+    // The first run of each saved its release; the second (a retry, or the activity after a local attempt) finds it done.
+    const kept = await run(a.revokeAccess, revokeInput(app, 'TCK-R1', 'rita', 'expired'));
+    expect(await run(a.revokeAccess, revokeInput(app, 'TCK-R1', 'rita', 'expired'))).toMatchObject({
+      skipped: [],
+      kept: ['eng'],
+    });
+    expect(kept).toMatchObject({ skipped: [], kept: ['eng'] });
+    const revoked = await run(a.revokeAccess, revokeInput(app, 'TCK-R2', 'rita', 'expired'));
+    const again = await run(a.revokeAccess, revokeInput(app, 'TCK-R2', 'rita', 'expired'));
+    expect([revoked, again].map((r) => [r.skipped, r.kept])).toEqual([
+      [[], undefined],
+      [[], undefined],
+    ]);
+    expect(await isMember(app, 'rita')).toBe(false);
+    expect(await run(a.revokeAccess, revokeInput(app, 'TCK-never', 'rita', 'expired'))).toMatchObject({
+      skipped: ['eng'],
+    });
+  });
+
+  test('remembers the latest twenty releases of a grant, not every one', async () => {
+    const app = await demoApp();
+    const a = activitiesFor();
+    const tickets = Array.from({ length: 22 }, (_, i) => `TCK-M${i}`);
+    for (const t of tickets) await run(a.applyAccess, applyInput(app, t, 'mo', inMinutes(10)));
+    for (const t of tickets) await run(a.revokeAccess, revokeInput(app, t, 'mo', 'expired'));
+    const grant = await store.grants.read(app.id, 'mo', 'eng');
+    expect(grant?.released.map((r) => r.ticketId)).toEqual(tickets.slice(2));
+    // The oldest is forgotten: run again, it can no longer tell and skips.
+    expect(await run(a.revokeAccess, revokeInput(app, tickets[0], 'mo', 'expired'))).toMatchObject({
+      skipped: ['eng'],
+    });
+    expect(await run(a.revokeAccess, revokeInput(app, tickets[21], 'mo', 'expired'))).toMatchObject({ skipped: [] });
+  });
+});
+
 describe('the grant feed on the grant path', () => {
   test('the target is called while the mark’s feed row is still being written, and the grant is not answered (nor its lease let go) before that row has landed', async () => {
     const app = await demoApp();

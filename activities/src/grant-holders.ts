@@ -28,6 +28,12 @@ export interface GrantTarget {
 
 export type ReleaseOutcome = 'skipped' | 'revoked' | 'kept';
 
+/**
+ * How many ended holdings a grant remembers (`released`): enough for any release still being retried,
+ * since a ticket releases once, right after its own end, and retries within minutes.
+ */
+const RELEASES_KEPT = 20;
+
 export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
   /** Runs a target call alone among every worker when the connector says the target needs it. */
   async function inTarget<T>(connector: Connector, change: AccessChange, call: () => Promise<T>): Promise<T> {
@@ -116,7 +122,8 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
         const holding = record.holders.some((h) => h.ticketId === ticketId);
         // A ticket whose grant was in flight when it failed may have granted the target: undo that too.
         const inFlight = record.granting.includes(ticketId);
-        if (!holding && !inFlight) return 'skipped';
+        // Released already (a retry whose first attempt saved, then failed to answer): answer as it did.
+        if (!holding && !inFlight) return record.released.find((r) => r.ticketId === ticketId)?.outcome ?? 'skipped';
         record.holders = record.holders.filter((h) => h.ticketId !== ticketId);
         record.granting = record.granting.filter((t) => t !== ticketId);
         if (includePreexisting) record.preexisting = false;
@@ -127,6 +134,9 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
           await inTarget(target.connector, change, () => target.connector.revoke(change));
           outcome = 'revoked';
         }
+        record.released = [...record.released.filter((r) => r.ticketId !== ticketId), { ticketId, outcome }].slice(
+          -RELEASES_KEPT,
+        );
         await store.grants.save(record, record.holders.length === 0 ? endedAs : undefined);
         return outcome;
       });

@@ -10,7 +10,7 @@
  *     and its log's `already_held` says whether the grant was marked preexisting after that hold;
  *   - its `remove`s ended every holder at the same moment;
  *   - it stopped holding when its access expired or was revoked (`access.revokedAt`).
- * Not recoverable: in-flight marks (`granting`), holdings of a ticket parked in `failed` (the changes it
+ * Not recoverable: in-flight marks (`granting`), how the latest holdings ended (`released`), holdings of a ticket parked in `failed` (the changes it
  * granted before the one that failed), and whether a revoke was an admin's: an admin's revoke clears
  * `preexisting` while other holders remain, and the ticket's log names the revoker but not their roles,
  * so such a grant is rebuilt with the mark its last hold reported. Concurrent changes of one grant are
@@ -138,6 +138,7 @@ function replay(appId: string, userId: string, entitlementId: string, events: Gr
         holders: [],
         preexisting: false,
         granting: [],
+        released: [],
       };
       const holders = holding(r, e.ticketId)
         ? r.holders

@@ -24,10 +24,12 @@ import { accessChange, connectorFactory, loadApp as loadAppFrom, requireAccount,
 
 /**
  * Heartbeats every few seconds while `work` runs, so that a worker that dies mid-call is noticed within
- * the heartbeat timeout (seconds) instead of the whole start-to-close timeout (minutes).
+ * the heartbeat timeout (seconds) instead of the whole start-to-close timeout (minutes). A local activity
+ * (the revocation's first attempt) has no heartbeat: it lives within its workflow task.
  */
 async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
   const context = Context.current();
+  if (context.info.isLocal) return work();
   context.heartbeat();
   const timer = setInterval(() => context.heartbeat(), 3000);
   try {
@@ -64,7 +66,10 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
   // Waiting for another worker's change of the same grant is part of this activity's work: keep heartbeating.
   const holders = createGrantHolders(store, () => {
     const context = Context.current();
-    return { onWait: () => context.heartbeat(), signal: context.cancellationSignal };
+    return {
+      onWait: context.info.isLocal ? undefined : () => context.heartbeat(),
+      signal: context.cancellationSignal,
+    };
   });
 
   /** The beneficiary's grants as the holder functions reach them; connector and account are made once, when first needed. */

@@ -16,7 +16,7 @@
 import type { Connection, Model } from 'mongoose';
 import { Feed, FeedIndex, firstIndex, ListSourceSetting } from './feed';
 import type { LeaseOptions, LeaseRepository } from './leases';
-import { GrantSchema, type GrantDoc, type GrantHolderDoc, type GrantState } from './schemas';
+import { GrantSchema, type GrantDoc, type GrantHolderDoc, type GrantReleaseDoc, type GrantState } from './schemas';
 
 const now = () => new Date().toISOString();
 
@@ -58,6 +58,8 @@ export interface GrantRecord extends Omit<Grant, 'state'> {
   state: GrantDoc['state'];
   /** Tickets that marked their connector grant before making it and have not recorded their holder yet. */
   granting: string[];
+  /** The latest holdings that ended, with how (see GrantDoc.released). */
+  released: GrantReleaseDoc[];
   /**
    * The stored revision this record was read at; `save` writes the next one and records it here, so
    * saving one record again under the same lease needs no read. Absent (a new record): `save` reads it.
@@ -80,6 +82,7 @@ export function grantRecordFromDoc(doc: GrantDoc): GrantRecord {
     holders: holders.map((h) => ({ ticketId: h.ticketId, start: h.start, end: h.end ?? null })),
     preexisting: doc.preexisting ?? false,
     granting: doc.granting ?? [],
+    released: doc.released ?? [],
     revision: doc.revision ?? 0,
   };
 }
@@ -96,6 +99,7 @@ export function newGrantRecord(appId: string, userId: string, entitlementId: str
     holders: [],
     preexisting: false,
     granting: [],
+    released: [],
   };
 }
 
@@ -122,7 +126,7 @@ export function summarized(record: GrantRecord, endedAs?: Exclude<GrantState, 'a
 }
 
 function publicGrant(record: GrantRecord): Grant {
-  const { granting: _granting, revision: _revision, ...grant } = record;
+  const { granting: _granting, released: _released, revision: _revision, ...grant } = record;
   return { ...grant, state: grant.state as GrantState };
 }
 
@@ -231,6 +235,7 @@ export class GrantRepository {
       holders: saved.holders,
       preexisting: saved.preexisting,
       granting: saved.granting,
+      released: saved.released,
       updatedAt: now(),
       revision: previous + 1,
     };

@@ -187,6 +187,12 @@ export interface GrantHolderDoc {
   end: string | null;
 }
 
+/** How a ticket's holding of a grant ended: the target revoked, or kept for other holders or as held before. */
+export interface GrantReleaseDoc {
+  ticketId: string;
+  outcome: 'revoked' | 'kept';
+}
+
 export interface GrantDoc {
   /** `<appId>:<userId>:<entitlementId>`: one current grant per user and entitlement. */
   _id: string;
@@ -206,6 +212,11 @@ export interface GrantDoc {
   preexisting?: boolean;
   /** Tickets whose connector grant may have reached the target without being recorded as a holder yet. */
   granting?: string[];
+  /**
+   * The latest tickets whose holding ended, newest last, with how it ended: a release run again (a retry
+   * after a crash, or the revocation's activity after its local attempt) answers as the first did.
+   */
+  released?: GrantReleaseDoc[];
   updatedAt: string;
   /**
    * How many times the grant was saved (absent before the grant feed existed: 0). Every save runs under the
@@ -227,6 +238,7 @@ export const GrantSchema = new Schema<GrantDoc>(
     holders: { type: [Schema.Types.Mixed], default: undefined },
     preexisting: { type: Boolean, default: undefined },
     granting: { type: [String], default: undefined },
+    released: { type: [Schema.Types.Mixed], default: undefined },
     updatedAt: String,
     revision: { type: Number, default: undefined },
   },

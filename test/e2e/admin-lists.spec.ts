@@ -45,6 +45,7 @@ async function seedGrant(appId: string, userId: string, entitlementId: string, e
     holders: state === 'active' ? [{ ticketId: `TCK-${userId}`, start: inHours(-1), end }] : [],
     preexisting: false,
     granting: [],
+    released: [],
   };
   await stack.store.grants.save(record, state === 'active' ? undefined : 'expired');
 }

@@ -33,7 +33,7 @@ function histories() {
 
 test('every recorded ticket history replays against the current workflow code', async () => {
   const recorded = histories();
-  expect(recorded.length).toBeGreaterThanOrEqual(25);
+  expect(recorded.length).toBeGreaterThanOrEqual(26);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
     // The sinks every worker registers (the bundle's tracing interceptors send their spans to one).

@@ -7,7 +7,7 @@
  * told the access ended. Expired access then lingers for the policy's re-raise window. A long sleep
  * continues as new when the history grows, unless a revoke or a moved end needs this run first.
  */
-import { condition, getExternalWorkflowHandle } from '@temporalio/workflow';
+import { ActivityFailure, condition, getExternalWorkflowHandle } from '@temporalio/workflow';
 import {
   DEFAULT_RERAISE_WINDOW_SECONDS,
   endsByItself,
@@ -15,11 +15,13 @@ import {
   isLimited,
   matchesApproverRules,
   msUntil,
+  type RevokeAccessInput,
+  type RevokeAccessResult,
 } from '@gatehouse/domain';
 import { accessEndedSignal, PATCHES, type ActorCommentInput } from './definitions';
 import { accessChanged } from './metrics';
 import { expiryNoticeAt, sendExpiryNotice } from './notification-timers';
-import { extendGrant, revokeAccess } from './retry-policies';
+import { extendGrant, localRevoke, revokeAccess } from './retry-policies';
 import { failureMessage, refuse, SYSTEM, type TicketRun } from './ticket-run';
 
 /** How a revoke is logged: the beneficiary ending their own access is `relinquished`. */
@@ -153,21 +155,22 @@ export class AccessPeriod {
       }
     }
     run.pendingExtensions.clear();
-    let result: Awaited<ReturnType<typeof revokeAccess>>;
+    let result: RevokeAccessResult;
+    const input: RevokeAccessInput = {
+      ticketId: run.ticketId,
+      appId: run.input.app.id,
+      beneficiaryId: run.input.beneficiary.id,
+      changes: run.input.changes.filter((c) => c.op === 'add'),
+      reason,
+      // Only an admin's revoke: a beneficiary ending their own access (even an admin's) gives back what
+      // this ticket granted, not what they held before.
+      ...(run.revokeRequest && !run.revokeRequest.relinquish && isAdmin(run.revokeRequest.actor)
+        ? { includePreexisting: true }
+        : {}),
+    };
     for (;;) {
       try {
-        result = await revokeAccess({
-          ticketId: run.ticketId,
-          appId: run.input.app.id,
-          beneficiaryId: run.input.beneficiary.id,
-          changes: run.input.changes.filter((c) => c.op === 'add'),
-          reason,
-          // Only an admin's revoke: a beneficiary ending their own access (even an admin's) gives back what
-          // this ticket granted, not what they held before.
-          ...(run.revokeRequest && !run.revokeRequest.relinquish && isAdmin(run.revokeRequest.actor)
-            ? { includePreexisting: true }
-            : {}),
-        });
+        result = await this.revoked(input);
         break;
       } catch (err) {
         // A failure no retry fixes (revoked credentials, say): keep the access's state, say why, and wait
@@ -193,6 +196,31 @@ export class AccessPeriod {
     if (reason === 'expired' && run.patched(PATCHES.reraiseWindow)) {
       await this.linger(Date.now() + (run.input.policy.reraiseWindowSeconds ?? DEFAULT_RERAISE_WINDOW_SECONDS) * 1000);
     }
+  }
+
+  /**
+   * Runs the revocation. Access that expired, with nothing waiting on the run, is revoked first by a local
+   * activity (patch `local-revoke`), in the workflow task its end timer woke: no activity task and no second
+   * workflow task per expiry on the Temporal server. An attempt that fails (or takes over 5 seconds) is left
+   * to the activity, retried until revoked; a release the attempt saved answers the same to the activity
+   * (grant-holders.ts). A revoke someone asked for stays an activity, as does an expiry while an Update
+   * waits: a workflow task running a local activity holds back everything else it decided.
+   */
+  private async revoked(input: RevokeAccessInput): Promise<RevokeAccessResult> {
+    const { run } = this;
+    if (
+      input.reason === 'expired' &&
+      run.revokeRequest === null &&
+      run.unwaited() &&
+      run.patched(PATCHES.localRevoke)
+    ) {
+      try {
+        return await localRevoke.revokeAccess(input);
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+      }
+    }
+    return revokeAccess(input);
   }
 
   /** Expired: stay open for re-raises (they run as children) until the window closes. */

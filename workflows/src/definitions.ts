@@ -131,6 +131,13 @@ export const PATCHES = {
    * it always did. A patch added after this one is asked with `patched` as usual.
    */
   consolidated: 'consolidated-1',
+  /**
+   * Expiry revokes through a local activity first, within the workflow task its end timer wakes (see
+   * AccessPeriod.revoked); a failed or slow attempt is left to the `revokeAccess` activity.
+   */
+  localRevoke: 'local-revoke',
+  /** `consolidated` with `local-revoke` in effect too: what every run started since records, first and alone. */
+  consolidated2: 'consolidated-2',
 } as const;
 
 /** The patches `consolidated` stands for: in a run that recorded it, in effect without their own markers. */
@@ -147,6 +154,17 @@ export const CONSOLIDATED_PATCHES: ReadonlySet<string> = new Set([
   PATCHES.persistAndPublish,
   PATCHES.localWrites,
 ]);
+
+/**
+ * Each consolidating patch and what it stands for, newest first: a run records the first it is asked
+ * (every new run, the newest) and has those patches in effect; a run that recorded an older one asks the
+ * patches added since with `patched`, where they are asked. Written out, never derived from `PATCHES`: a
+ * patch added later must not silently join a consolidation that runs already recorded.
+ */
+export const CONSOLIDATIONS: readonly { id: string; patches: ReadonlySet<string> }[] = [
+  { id: PATCHES.consolidated2, patches: new Set([...CONSOLIDATED_PATCHES, PATCHES.localRevoke]) },
+  { id: PATCHES.consolidated, patches: CONSOLIDATED_PATCHES },
+];
 
 // Registered on the dev server from search-attributes.json (tools/scripts/stack.js); a test keeps the two equal.
 export const searchAttributes = {

@@ -64,6 +64,17 @@ export const { revokeAccess } = proxyActivities<TicketActivities>({
   heartbeatTimeout: '20 seconds',
   retry: RETRY_POLICIES.untilRevoked,
 });
+/**
+ * The revocation of expired access, first as a local activity (patch `local-revoke`): the worker runs it
+ * within the workflow task the end timer wakes, so the server dispatches no activity task and no second
+ * workflow task for an expiry (docs/performance.md, "Storm"). One attempt of at most 5 seconds, as the
+ * local writes: an attempt that fails or hangs is left to `revokeAccess`, which retries until revoked and
+ * answers as the attempt would have if it had saved (a grant remembers how its latest holdings ended).
+ */
+export const localRevoke = proxyLocalActivities<TicketActivities>({
+  startToCloseTimeout: '5 seconds',
+  retry: { maximumAttempts: 1 },
+});
 export const { applyAccess } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '20 seconds',

@@ -34,7 +34,8 @@ import {
   type TicketState,
   type TicketWorkflowInput,
 } from '@gatehouse/domain';
-import { CONSOLIDATED_PATCHES, PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
+import { consolidatedPatches } from './consolidation';
+import { PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
 import { accessChanged, ticketDecided, type AccessChange, type DecisionOutcome } from './metrics';
 import { localWrites, persistTicketState, publishTicketEvents, writeTicket } from './retry-policies';
 
@@ -82,8 +83,8 @@ export class TicketRun {
    * lock, so a decision that awaits an activity (a seat reservation) cannot be overtaken or duplicated.
    */
   readonly lock = new Mutex();
-  /** This run recorded the `consolidated` patch: the patches it stands for are in effect (see `patched`). */
-  private readonly consolidated: boolean;
+  /** The patches in effect in this run without markers of their own: those of the consolidation it recorded (see `patched`). */
+  private readonly consolidated: ReadonlySet<string>;
   /** This run publishes its events, reminds and escalates steps, and warns before expiry (replays of older runs do not). */
   readonly notifying: boolean;
   /** This run writes the read model and publishes its events from one loop (see `writeLoop`). */
@@ -129,8 +130,8 @@ export class TicketRun {
     this.lingerUntil = resume?.lingerUntil ? Date.parse(resume.lingerUntil) : null;
     this.expiryNoticeFor = resume?.expiryNoticeFor ?? null;
     this.pendingExtensions = new Set(resume?.pendingExtensions ?? []);
-    // First, before any other patch of the run is asked (PATCHES.consolidated).
-    this.consolidated = patched(PATCHES.consolidated);
+    // First, before any other patch of the run is asked (definitions.ts, CONSOLIDATIONS).
+    this.consolidated = consolidatedPatches();
     this.notifying = this.patched(PATCHES.notifications);
     this.singleWriter = this.notifying && this.patched(PATCHES.singleWriter);
     this.persistAndPublish = this.singleWriter && this.patched(PATCHES.persistAndPublish);
@@ -156,10 +157,10 @@ export class TicketRun {
 
   /**
    * Whether the patch is in effect in this run: `patched` of @temporalio/workflow, except that a run that
-   * recorded `consolidated` has the patches it stands for without asking (and without their markers).
+   * recorded a consolidation has the patches it stands for without asking (and without their markers).
    */
   patched(patchId: string): boolean {
-    return (this.consolidated && CONSOLIDATED_PATCHES.has(patchId)) || patched(patchId);
+    return this.consolidated.has(patchId) || patched(patchId);
   }
 
   log(event: LogEventType, actor: string, comment?: string | null, details: Record<string, unknown> = {}): void {
@@ -183,8 +184,8 @@ export class TicketRun {
       { key: sa.AccessState, value: state.access.state },
       { key: sa.AccessEndsAt, value: end ? new Date(end) : null },
     ];
-    // A run with `consolidated` upserts only what changed: each upsert is a visibility write on the server.
-    if (!this.consolidated || pairs.some((p) => !storedAs(p))) upsertSearchAttributes(pairs);
+    // A consolidated run upserts only what changed: each upsert is a visibility write on the server.
+    if (this.consolidated.size === 0 || pairs.some((p) => !storedAs(p))) upsertSearchAttributes(pairs);
     setCurrentDetails(
       `Status: **${state.status}** · access: **${state.access.state}**` +
         (state.status === 'pending' && state.approval.awaiting.length
@@ -287,13 +288,12 @@ export class TicketRun {
    * run beside the grant (docs/performance.md, "Tried and reverted: local activities for the read-model writes").
    */
   private writesLocally(): boolean {
-    return (
-      this.localWrites &&
-      this.updatesWaiting === 0 &&
-      this.answeredInTask !== workflowInfo().historyLength &&
-      this.state.access.state !== 'applying' &&
-      !this.ending
-    );
+    return this.localWrites && this.unwaited() && this.state.access.state !== 'applying' && !this.ending;
+  }
+
+  /** No Update waits for the read model (`persisted()`) or was answered in this workflow task. */
+  unwaited(): boolean {
+    return this.updatesWaiting === 0 && this.answeredInTask !== workflowInfo().historyLength;
   }
 
   /** The read-model write of the current version, chained to the version persisted before it. */

@@ -44,7 +44,8 @@ const flaky = new Map<
 >();
 /**
  * Writes that wait at a gate until the test opens it, to land messages while the workflow awaits them:
- * `seats:<app id>` holds the app's next seat reservation, `events:<ticket id>:<event type>` the publication
+ * `seats:<app id>` holds the app's next seat reservation, `seat-release:<app id>` its next seat release
+ * (the last write of a revocation), `events:<ticket id>:<event type>` the publication
  * of that event, `grant:<app id>` the app's next grant in the target (`gateGrant`). Each gate holds one write.
  */
 const gates = new Map<string, { arrived: () => void; opened: Promise<boolean> }>();
@@ -77,6 +78,10 @@ function gatedStore(real: Store): Store {
   const seats = Object.create(real.seats) as Store['seats'];
   seats.reserve = async (appId, licenseId, count, userId, ticketId) =>
     (await pass(`seats:${appId}`)) && real.seats.reserve(appId, licenseId, count, userId, ticketId);
+  seats.release = async (appId, licenseId, userId) => {
+    await pass(`seat-release:${appId}`);
+    return real.seats.release(appId, licenseId, userId);
+  };
   const ticketEvents = Object.create(real.ticketEvents) as Store['ticketEvents'];
   ticketEvents.add = async (events) => {
     for (const e of events) await pass(`events:${e.ticketId}:${e.type}`);
@@ -741,7 +746,7 @@ describe('failure paths leave nothing behind', () => {
 });
 
 describe('the read model and the events', () => {
-  test('a write runs as a local activity when nothing waits behind it: a new ticket costs one workflow task, granted access and its end write in the task that learns of them, while an approval is answered once persisted with its grant running beside the write (patch local-writes)', async () => {
+  test('a write runs as a local activity when nothing waits behind it: a new ticket costs one workflow task, granted access writes in the task that learns of it and expiry revokes and writes in the task its timer wakes, while an approval is answered once persisted with its grant running beside the write (patches local-writes, local-revoke)', async () => {
     const app = testApp();
     const { input, handle } = await start(app, { duration: endingIn(5000) });
     type HistoryEvent = NonNullable<Awaited<ReturnType<typeof handle.fetchHistory>>['events']>[number];
@@ -817,13 +822,31 @@ describe('the read model and the events', () => {
     expect(localActivities(atGrant)).toContain('writeTicketLocal');
     expect((await store.tickets.get(input.ticketId))?.access.state).toBe('active');
 
-    // Expired: the revoke is an activity (it calls the target); the `expired` version and event are written locally.
+    // Expired: the task the end timer wakes revokes locally, writes the `expired` version and its event
+    // locally, and starts the re-raise window: one workflow task, no activity (patch local-revoke).
     await published('expired');
-    const atExpiry = await after('revokeAccess');
+    const atExpiry = await eventually(
+      async () => {
+        const events = await history();
+        const revoked = events.findIndex((e) => localActivities([e])[0] === 'revokeAccess');
+        if (revoked < 0) return null;
+        const fired = events
+          .slice(0, revoked)
+          .map((e) => !!e.timerFiredEventAttributes)
+          .lastIndexOf(true);
+        // That task's commands follow its completion, up to the next task scheduled (the window's end).
+        const next = events.findIndex((e, i) => i > revoked && e.workflowTaskScheduledEventAttributes);
+        const task = events.slice(fired, next < 0 ? undefined : next);
+        return task.some((e, i) => i > revoked - fired && e.timerStartedEventAttributes) && task;
+      },
+      10_000,
+      'the expiry recorded up to the re-raise window',
+    );
     expect(activities(atExpiry)).toEqual([]);
-    expect(localActivities(atExpiry)).toEqual(['writeTicketLocal']);
+    expect(localActivities(atExpiry)).toEqual(['revokeAccess', 'writeTicketLocal']);
+    expect(count(atExpiry, 'workflowTaskCompletedEventAttributes')).toBe(1);
     await expectGrantedThenExpired(input.ticketId);
-    await recordHistory('24-local-writes-expired', input.ticketId);
+    await recordHistory('26-local-revoke-expired', input.ticketId);
   });
 
   test('a new run records one patch marker, for every patch it consolidates, and upserts its search attributes only when they change: from start to expiry one marker and four state upserts (patch consolidated)', async () => {
@@ -837,10 +860,10 @@ describe('the read model and the events', () => {
       if (marker?.markerName !== 'core_patch') return [];
       return [(payloadJson(marker.details?.['patch-data']?.payloads?.[0]?.data) as { id: string }).id];
     });
-    // `consolidated` alone, asked first by the tracing interceptor: no marker of the tracing patch, nor of
-    // `notifications`, `local-writes` or (at expiry) `reraise-window`, though the run published, wrote
-    // locally and lingers.
-    expect(patches).toEqual([PATCHES.consolidated]);
+    // The newest consolidation alone, asked first by the tracing interceptor: no marker of the tracing
+    // patch, nor of `notifications`, `local-writes` or (at expiry) `local-revoke` or `reraise-window`,
+    // though the run published, wrote and revoked locally, and lingers.
+    expect(patches).toEqual([PATCHES.consolidated2]);
     const upserts = events.flatMap((e) => {
       const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
       return fields ? [fields] : [];
@@ -859,6 +882,33 @@ describe('the read model and the events', () => {
     ]);
     await expectGrantedThenExpired(input.ticketId);
     await recordHistory('25-consolidated-expired', input.ticketId);
+  });
+
+  test('an expiry whose local revocation hangs after it released the grant is finished by the activity, which answers as the attempt would have: the log says nothing was skipped (patch local-revoke)', async () => {
+    const app = testApp({
+      entitlements: [{ id: 'engineering', kind: 'group', name: 'engineering', licenseId: 'seat' }],
+      licenses: [{ id: 'seat', name: 'Seat', seats: 5 }],
+    });
+    const engineering = {
+      ...change(app, 'engineering'),
+      entitlement: { ...change(app, 'engineering').entitlement, licenseId: 'seat' },
+    };
+    const { input, handle } = await start(app, { duration: endingIn(3000), changes: [engineering] });
+    // The local attempt revokes in the target and saves the grant, then waits at its seat release.
+    const hung = gate(`seat-release:${app.id}`);
+    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    await hung.reached;
+    expect(await members(app)).toEqual([]);
+    // After the attempt's 5 s the activity takes over: the grant says this ticket's holding ended as revoked.
+    await eventStored(input.ticketId, 'expired', 20_000);
+    hung.open();
+    const state = await handle.query(ticketStateQuery);
+    expect(state.log.find((e) => e.event === 'expired')?.details).toEqual({});
+    expect(state.access.state).toBe('expired');
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).toContain('revokeAccess');
+    expect(await store.seats.used(app.id, 'seat')).toBe(0);
   });
 
   test('a local write that hangs is given up after one attempt of 5 s and written by the activity instead, so the run does not hold its task (and messages) for it (patch local-writes)', async () => {

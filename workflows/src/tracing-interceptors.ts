@@ -20,7 +20,7 @@ import {
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import type * as OtelWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
-import { PATCHES } from './definitions';
+import { consolidatedPatches } from './consolidation';
 
 export const TRACING_PATCH = 'otel-tracing';
 export const TRACED_START_PATCH = 'otel-tracing-when-traced';
@@ -47,10 +47,10 @@ export const interceptors = (): WorkflowInterceptors => {
   let traced = false;
   const inbound: WorkflowInboundCallsInterceptor = {
     execute: (input, next) => {
-      // A run that recorded `consolidated` (asked here first, so it is the run's first patch marker) traces
-      // as TRACED_START_PATCH says, without that patch's own marker (workflows/src/definitions.ts, PATCHES).
+      // A run that recorded a consolidation (asked here first, so it is the run's first patch marker) traces
+      // as TRACED_START_PATCH says, without that patch's own marker (workflows/src/definitions.ts, CONSOLIDATIONS).
       traced =
-        patched(PATCHES.consolidated) || patched(TRACED_START_PATCH)
+        consolidatedPatches().size > 0 || patched(TRACED_START_PATCH)
           ? input.headers[TRACE_HEADER] !== undefined
           : patched(TRACING_PATCH);
       if (!traced) return next(input);
