@@ -7,7 +7,7 @@
  * told the access ended. Expired access then lingers for the policy's re-raise window. A long sleep
  * continues as new when the history grows, unless a revoke or a moved end needs this run first.
  */
-import { ActivityFailure, condition, getExternalWorkflowHandle } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle } from '@temporalio/workflow';
 import {
   DEFAULT_RERAISE_WINDOW_SECONDS,
   endsByItself,
@@ -21,7 +21,7 @@ import {
 import { accessEndedSignal, PATCHES, type ActorCommentInput } from './definitions';
 import { accessChanged } from './metrics';
 import { expiryNoticeAt, sendExpiryNotice } from './notification-timers';
-import { extendGrant, localRevoke, revokeAccess } from './retry-policies';
+import { extendGrant, localFirst, locallyFirst, revokeAccess } from './retry-policies';
 import { failureMessage, refuse, SYSTEM, type TicketRun } from './ticket-run';
 
 /** How a revoke is logged: the beneficiary ending their own access is `relinquished`. */
@@ -201,8 +201,8 @@ export class AccessPeriod {
   /**
    * Runs the revocation. Access that expired, with nothing waiting on the run, is revoked first by a local
    * activity (patch `local-revoke`), in the workflow task its end timer woke: no activity task and no second
-   * workflow task per expiry on the Temporal server. An attempt that fails (or takes over 5 seconds) is left
-   * to the activity, retried until revoked; a release the attempt saved answers the same to the activity
+   * workflow task per expiry on the Temporal server. An attempt that fails in a way a retry may fix (or
+   * takes over 5 seconds) is left to the activity, retried until revoked; a release the attempt saved answers the same to the activity
    * (grant-holders.ts). A revoke someone asked for stays an activity, as does an expiry while an Update
    * waits: a workflow task running a local activity holds back everything else it decided.
    */
@@ -214,11 +214,10 @@ export class AccessPeriod {
       run.unwaited() &&
       run.patched(PATCHES.localRevoke)
     ) {
-      try {
-        return await localRevoke.revokeAccess(input);
-      } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
-      }
+      return locallyFirst(
+        () => localFirst.revokeAccess(input),
+        () => revokeAccess(input),
+      );
     }
     return revokeAccess(input);
   }

@@ -136,7 +136,18 @@ export const PATCHES = {
    * AccessPeriod.revoked); a failed or slow attempt is left to the `revokeAccess` activity.
    */
   localRevoke: 'local-revoke',
-  /** `consolidated` with `local-revoke` in effect too: what every run started since records, first and alone. */
+  /**
+   * The grant runs through a local activity first, within the workflow task that decided it (see
+   * Provisioning.applied); a failed or slow attempt is left to the `applyAccess` activity.
+   */
+  localGrant: 'local-grant',
+  /**
+   * The write loop publishes an event only once the read model holds the version it came with (see
+   * TicketRun.publishable); before, a version queued while an earlier one was written could have its
+   * events published before its own write.
+   */
+  eventsAfterVersion: 'events-after-their-version',
+  /** `consolidated` with `local-revoke`, `local-grant` and `events-after-their-version` in effect too: what every run started since records, first and alone. */
   consolidated2: 'consolidated-2',
 } as const;
 
@@ -162,7 +173,10 @@ export const CONSOLIDATED_PATCHES: ReadonlySet<string> = new Set([
  * patch added later must not silently join a consolidation that runs already recorded.
  */
 export const CONSOLIDATIONS: readonly { id: string; patches: ReadonlySet<string> }[] = [
-  { id: PATCHES.consolidated2, patches: new Set([...CONSOLIDATED_PATCHES, PATCHES.localRevoke]) },
+  {
+    id: PATCHES.consolidated2,
+    patches: new Set([...CONSOLIDATED_PATCHES, PATCHES.localRevoke, PATCHES.localGrant, PATCHES.eventsAfterVersion]),
+  },
   { id: PATCHES.consolidated, patches: CONSOLIDATED_PATCHES },
 ];
 

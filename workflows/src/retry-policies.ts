@@ -3,7 +3,13 @@
  * model and the event stream catch up whatever happens, access ends whatever the target does, granting
  * backs off and then parks the ticket in `failed` for an operator, seats answer "full" at once.
  */
-import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import type { NotificationActivities, TicketActivities } from '@gatehouse/domain';
 
 export const RETRY_POLICIES = {
@@ -65,16 +71,43 @@ export const { revokeAccess } = proxyActivities<TicketActivities>({
   retry: RETRY_POLICIES.untilRevoked,
 });
 /**
- * The revocation of expired access, first as a local activity (patch `local-revoke`): the worker runs it
- * within the workflow task the end timer wakes, so the server dispatches no activity task and no second
- * workflow task for an expiry (docs/performance.md, "Storm"). One attempt of at most 5 seconds, as the
- * local writes: an attempt that fails or hangs is left to `revokeAccess`, which retries until revoked and
- * answers as the attempt would have if it had saved (a grant remembers how its latest holdings ended).
+ * The grant and the revocation of expired access, first as local activities (patches `local-grant`,
+ * `local-revoke`): the worker runs them within the workflow task that decided them (an approval, an end
+ * timer), so the server dispatches no activity task and no second workflow task for them (docs/performance.md).
+ * One attempt of at most 5 seconds, as the local writes: an attempt that fails or hangs is left to
+ * `applyAccess` or `revokeAccess`, retried as they are. Both are safe to run again: a grant's in-flight
+ * mark tells a retry its own grant, and a grant remembers how its latest holdings ended.
  */
-export const localRevoke = proxyLocalActivities<TicketActivities>({
+export const localFirst = proxyLocalActivities<TicketActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { maximumAttempts: 1 },
 });
+
+/**
+ * How a local activity's attempt failed, or null when `err` is not a local activity's failure. A timeout
+ * or cancellation arrives as an `ActivityFailure`; a failure of the activity's own arrives as it was
+ * thrown (an `ApplicationFailure`), not wrapped as a regular activity's is.
+ */
+export function localFailure(err: unknown): ApplicationFailure | ActivityFailure | null {
+  return err instanceof ActivityFailure || err instanceof ApplicationFailure ? err : null;
+}
+
+/**
+ * Runs `local` first, then, if it failed in a way a retry may fix (or ran out of time), `activity`. A
+ * failure no retry fixes (`nonRetryable`) is the answer as it stands: the activity would only repeat it.
+ */
+export async function locallyFirst<T>(local: () => Promise<T>, activity: () => Promise<T>): Promise<T> {
+  try {
+    return await local();
+  } catch (err) {
+    const failure = localFailure(err);
+    if (!failure) throw err;
+    const cause = failure instanceof ActivityFailure ? failure.cause : failure;
+    if (cause instanceof ApplicationFailure && cause.nonRetryable) throw err;
+  }
+  return activity();
+}
+
 export const { applyAccess } = proxyActivities<TicketActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '20 seconds',

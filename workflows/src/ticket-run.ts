@@ -37,7 +37,7 @@ import {
 import { consolidatedPatches } from './consolidation';
 import { PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
 import { accessChanged, ticketDecided, type AccessChange, type DecisionOutcome } from './metrics';
-import { localWrites, persistTicketState, publishTicketEvents, writeTicket } from './retry-policies';
+import { localFailure, localWrites, persistTicketState, publishTicketEvents, writeTicket } from './retry-policies';
 
 export const SYSTEM = 'system';
 
@@ -93,12 +93,16 @@ export class TicketRun {
   readonly persistAndPublish: boolean;
   /** Those writes run as local activities, within the workflow task that asks for them (see `writeLoop`). */
   readonly localWrites: boolean;
+  /** That loop publishes an event only once the version it came with is written (see `publishable`). */
+  private readonly eventsAfterVersion: boolean;
   /** Update handlers waiting in `persisted()`. */
   private updatesWaiting = 0;
   /** The workflow task (by its history length, the same on replay) in which an Update last stopped waiting in `persisted()`. */
   private answeredInTask = -1;
   /** Events not yet published, oldest first; the first `evented` log entries have become events. */
   private readonly outbox: TicketEvent[] = [];
+  /** The version each event of the outbox came with, in the same order (see `publishable`). */
+  private readonly outboxVersions: number[] = [];
   private evented: number;
 
   /** Who asked to revoke the access; the access period carries it out. */
@@ -136,6 +140,7 @@ export class TicketRun {
     this.singleWriter = this.notifying && this.patched(PATCHES.singleWriter);
     this.persistAndPublish = this.singleWriter && this.patched(PATCHES.persistAndPublish);
     this.localWrites = this.persistAndPublish && this.patched(PATCHES.localWrites);
+    this.eventsAfterVersion = this.singleWriter && this.patched(PATCHES.eventsAfterVersion);
     // A new ticket's `created` entry becomes its first event; a resumed run published its log already.
     this.evented = resume ? this.state.log.length : 0;
   }
@@ -175,8 +180,10 @@ export class TicketRun {
     if (this.notifying) {
       // Each new log entry becomes an event, with the ticket as it is after the change it records.
       const snapshot = ticketEventSnapshot({ ...input, ...state, id: input.ticketId });
-      for (; this.evented < state.log.length; this.evented++)
+      for (; this.evented < state.log.length; this.evented++) {
         this.outbox.push(toTicketEvent(input.ticketId, this.evented, state.log[this.evented], snapshot));
+        this.outboxVersions.push(this.version);
+      }
     }
     const end = state.access.end ?? (isLimited(state.duration) ? state.duration.end : null);
     const pairs: SearchAttributeUpdatePair[] = [
@@ -249,7 +256,7 @@ export class TicketRun {
    */
   async writeLoop(): Promise<never> {
     for (;;) {
-      await condition(() => this.version > this.persistedVersion || this.outbox.length > 0);
+      await condition(() => this.version > this.persistedVersion || this.publishable() > 0);
       if (this.version > this.persistedVersion) {
         if (this.persistAndPublish && this.outbox.length > 0 && this.updatesWaiting === 0) {
           await this.writeOnce();
@@ -259,8 +266,22 @@ export class TicketRun {
         await this.persistOnce();
       }
       // Then the events, so they never wait for the ticket to stop changing.
-      if (this.outbox.length > 0) await this.publishOnce();
+      if (this.publishable() > 0) await this.publishOnce();
     }
+  }
+
+  /**
+   * How many events, from the oldest, may be published now. Runs with the patch `events-after-their-version`
+   * publish an event only once the read model holds the version it came with, so a reader that gets the
+   * event and reads the ticket sees at least that change (before it, a version queued while an earlier
+   * one was written had its events published before its own write: `granted` while the ticket read
+   * `pending`). Older runs publish every queued event.
+   */
+  private publishable(): number {
+    if (!this.eventsAfterVersion) return this.outbox.length;
+    let n = 0;
+    while (n < this.outboxVersions.length && this.outboxVersions[n] <= this.persistedVersion) n++;
+    return n;
   }
 
   /** Keeps the read model at the newest version: one write at a time, retried until MongoDB answers. */
@@ -318,12 +339,13 @@ export class TicketRun {
   }
 
   private async publishOnce(): Promise<void> {
-    const batch = this.outbox.slice(0, EVENT_BATCH);
+    const batch = this.outbox.slice(0, Math.min(EVENT_BATCH, this.publishable()));
     await this.written(
       () => localWrites.publishTicketEvents({ events: batch }),
       () => publishTicketEvents({ events: batch }),
     );
     this.outbox.splice(0, batch.length);
+    this.outboxVersions.splice(0, batch.length);
   }
 
   /**
@@ -339,7 +361,7 @@ export class TicketRun {
         await local();
         return;
       } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
+        if (!localFailure(err)) throw err;
       }
     }
     await activity();
@@ -355,6 +377,7 @@ export class TicketRun {
     );
     this.persistedVersion = write.version;
     this.outbox.splice(0, batch.length);
+    this.outboxVersions.splice(0, batch.length);
   }
 
   /** Starts what keeps the read model and the event stream current for this run. */

@@ -46,11 +46,14 @@ const flaky = new Map<
  * Writes that wait at a gate until the test opens it, to land messages while the workflow awaits them:
  * `seats:<app id>` holds the app's next seat reservation, `seat-release:<app id>` its next seat release
  * (the last write of a revocation), `events:<ticket id>:<event type>` the publication
- * of that event, `grant:<app id>` the app's next grant in the target (`gateGrant`). Each gate holds one write.
+ * of that event. Each gate holds one write.
  */
 const gates = new Map<string, { arrived: () => void; opened: Promise<boolean> }>();
 
-/** `reached` resolves once a write waits at the gate; `open(false)` answers a seat reservation with "no seat free". */
+/**
+ * `reached` resolves once a write waits at the gate; `open(false)` answers a seat reservation with "no seat
+ * free", and fails an event publication.
+ */
 function gate(key: string) {
   let arrived!: () => void;
   let open!: (pass?: boolean) => void;
@@ -59,12 +62,6 @@ function gate(key: string) {
   return { reached, open };
 }
 const gateSeats = (app: App) => gate(`seats:${app.id}`);
-/** Holds the app's next grant in the target, through the connector wrapped below. */
-function gateGrant(app: App) {
-  if (!flaky.has(app.id)) flaky.set(app.id, { failures: 0, permanent: false, calls: 0 });
-  return gate(`grant:${app.id}`);
-}
-
 async function pass(key: string): Promise<boolean> {
   const waiting = gates.get(key);
   if (!waiting) return true;
@@ -84,7 +81,8 @@ function gatedStore(real: Store): Store {
   };
   const ticketEvents = Object.create(real.ticketEvents) as Store['ticketEvents'];
   ticketEvents.add = async (events) => {
-    for (const e of events) await pass(`events:${e.ticketId}:${e.type}`);
+    for (const e of events)
+      if (!(await pass(`events:${e.ticketId}:${e.type}`))) throw new Error('MongoDB did not answer (test)');
     return real.ticketEvents.add(events);
   };
   const replaced: Partial<Record<keyof Store, unknown>> = { seats, ticketEvents };
@@ -104,7 +102,6 @@ beforeAll(async () => {
       const wrapped: Connector = {
         type: real.type,
         grant: async (c) => {
-          await pass(`grant:${app.id}`);
           if (plan.only && c.entitlement.id !== plan.only) return real.grant(c);
           plan.calls++;
           if (plan.failures > 0) {
@@ -158,6 +155,20 @@ function eventStored(ticketId: string, type: string, withinMs: number, what = `t
 /** The JSON a history payload carries (a marker's details). */
 function payloadJson(data: Uint8Array | null | undefined): unknown {
   return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
+}
+
+/** The run's history, and the first activity it scheduled after a local activity's failure (asserted to be recorded). */
+async function afterLocalFailure(handle: WorkflowHandle) {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const failed = events.findIndex(
+    (e) =>
+      e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && e.markerRecordedEventAttributes.failure,
+  );
+  expect(failed).toBeGreaterThan(0);
+  const activityAfter = events
+    .slice(failed)
+    .flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])[0];
+  return { events, activityAfter };
 }
 
 /** The read model shows the access expired, after every event of an approved grant, each once. */
@@ -746,7 +757,7 @@ describe('failure paths leave nothing behind', () => {
 });
 
 describe('the read model and the events', () => {
-  test('a write runs as a local activity when nothing waits behind it: a new ticket costs one workflow task, granted access writes in the task that learns of it and expiry revokes and writes in the task its timer wakes, while an approval is answered once persisted with its grant running beside the write (patches local-writes, local-revoke)', async () => {
+  test('a write runs as a local activity when nothing waits behind it: a new ticket costs one workflow task, an approval grants in the task that accepts it and is answered once persisted, and expiry revokes and writes in the task its timer wakes (patches local-writes, local-grant, local-revoke)', async () => {
     const app = testApp();
     const { input, handle } = await start(app, { duration: endingIn(5000) });
     type HistoryEvent = NonNullable<Awaited<ReturnType<typeof handle.fetchHistory>>['events']>[number];
@@ -763,24 +774,6 @@ describe('the read model and the events', () => {
       });
     const count = (events: HistoryEvent[], key: keyof HistoryEvent) => events.filter((e) => e[key]).length;
     const published = (type: string) => eventStored(input.ticketId, type, 10_000);
-    /** The history from the completion of the first `type` activity on, once a local write follows it. */
-    const after = (type: string) =>
-      eventually(
-        async () => {
-          const events = await history();
-          const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
-          const done = events.findIndex(
-            (e) =>
-              scheduled &&
-              String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId),
-          );
-          const rest = done >= 0 ? events.slice(done) : [];
-          return localActivities(rest).length > 0 && rest;
-        },
-        10_000,
-        `a write after ${type}`,
-      );
-
     // Created: the first workflow task wrote the ticket and stored its `created` event, then completed.
     await published('created');
     const atCreate = await eventually(
@@ -796,30 +789,18 @@ describe('the read model and the events', () => {
     expect(count(atCreate, 'workflowTaskCompletedEventAttributes')).toBe(1);
     expect((await store.tickets.get(input.ticketId))?.status).toBe('pending');
 
-    // Approved: the Update waits for the read model only; its write is an activity scheduled with the grant.
-    // The grant is held until the Update is answered: a grant that finished before the approval's write
-    // (a loaded machine can take that order) would have its event published with the approval's.
-    const grant = gateGrant(app);
-    expect((await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] })).status).toBe('approved');
-    grant.open();
+    // Approved: the task that accepts the approval grants, in a local activity (patch local-grant), so the
+    // Update answers with the access active. Its writes are activities, since the Update waits for them.
+    const approved = await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
+    expect([approved.status, approved.access.state]).toEqual(['approved', 'active']);
     const atApproval = await history();
-    const accepted = atApproval.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
     const answered = atApproval.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
-    // Its events follow as an activity too: the grant is under way.
-    expect(activities(atApproval.slice(accepted, answered)).sort()).toEqual([
-      'applyAccess',
-      'persistTicketState',
-      'publishTicketEvents',
-    ]);
-    expect(localActivities(atApproval.slice(accepted, answered))).toEqual([]);
-
-    // Granted: the task that learns of the grant writes `active` and its events itself.
+    const approval = atApproval.slice(atCreate.length, answered);
+    expect(localActivities(approval)).toEqual(['applyAccess']);
+    expect(activities(approval)).toContain('persistTicketState');
+    expect(activities(approval)).not.toContain('applyAccess');
+    expect(await members(app)).toEqual([input.beneficiary.id]);
     await published('granted');
-    // (When the grant beats the write of `applying`, the task that learns of that write publishes `granted`
-    // locally first, then writes `active` locally: no activity either way.)
-    const atGrant = await after('applyAccess');
-    expect(activities(atGrant)).toEqual([]);
-    expect(localActivities(atGrant)).toContain('writeTicketLocal');
     expect((await store.tickets.get(input.ticketId))?.access.state).toBe('active');
 
     // Expired: the task the end timer wakes revokes locally, writes the `expired` version and its event
@@ -846,7 +827,7 @@ describe('the read model and the events', () => {
     expect(localActivities(atExpiry)).toEqual(['revokeAccess', 'writeTicketLocal']);
     expect(count(atExpiry, 'workflowTaskCompletedEventAttributes')).toBe(1);
     await expectGrantedThenExpired(input.ticketId);
-    await recordHistory('26-local-revoke-expired', input.ticketId);
+    await recordHistory('26-local-grant-revoke-expired', input.ticketId);
   });
 
   test('a new run records one patch marker, for every patch it consolidates, and upserts its search attributes only when they change: from start to expiry one marker and four state upserts (patch consolidated)', async () => {
@@ -911,43 +892,46 @@ describe('the read model and the events', () => {
     expect(await store.seats.used(app.id, 'seat')).toBe(0);
   });
 
+  test('a local write that fails is written by the activity, in the same run, without failing the workflow task (patch local-writes)', async () => {
+    const app = testApp();
+    const ticketId = workflowInput(app).ticketId;
+    const created = gate(`events:${ticketId}:created`);
+    const { input, handle } = await start(app, { ticketId });
+    await created.reached;
+    created.open(false);
+    await eventStored(input.ticketId, 'created', 20_000, 'the created event stored by the activity');
+    const { events, activityAfter } = await afterLocalFailure(handle);
+    expect(activityAfter).toBe('writeTicket');
+    expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+    expect((await store.tickets.get(input.ticketId))?.status).toBe('pending');
+  });
+
   test('a local write that hangs is given up after one attempt of 5 s and written by the activity instead, so the run does not hold its task (and messages) for it (patch local-writes)', async () => {
     const app = testApp();
-    const { input, handle } = await start(app);
-    // The `granted` event's publication hangs in the local write of the granted version. The grant is
-    // held until the approval is answered: a grant that finished before the approval's write would put its
-    // event in the approval's publish, an activity (which the test would then hold instead).
-    const granted = gate(`events:${input.ticketId}:granted`);
-    const grant = gateGrant(app);
-    await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] });
-    grant.open();
-    await granted.reached;
+    // The new ticket's first write, local, hangs at the publication of its `created` event.
+    const ticketId = workflowInput(app).ticketId;
+    const created = gate(`events:${ticketId}:created`);
+    const { input, handle } = await start(app, { ticketId });
+    await created.reached;
     try {
-      // Given up: its marker records the failure, and the activity form of the same write stores the event
-      // (`writeTicket`, or `publishTicketEvents` when the grant beat the write of `applying` and the event
-      // went out on its own).
+      // Given up: its marker records the failure, and the activity form of the same write stores the event.
       await eventStored(
         input.ticketId,
-        'granted',
+        'created',
         20_000,
-        'the granted event stored by the activity while the local write still hangs',
+        'the created event stored by the activity while the local write still hangs',
       );
-      const events = (await handle.fetchHistory()).events ?? [];
-      const failed = events.findIndex(
-        (e) =>
-          e.markerRecordedEventAttributes?.markerName === 'core_local_activity' &&
-          e.markerRecordedEventAttributes.failure,
+      expect((await afterLocalFailure(handle)).activityAfter).toBe('writeTicket');
+      // Messages reach the run meanwhile: an approval is answered while the local write still hangs.
+      expect((await handle.executeUpdate(approveTicketUpdate, { args: [{ actor: carol }] })).access.state).toBe(
+        'active',
       );
-      expect(failed).toBeGreaterThan(0);
-      expect(
-        events.slice(failed).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])[0],
-      ).toMatch(/^(writeTicket|publishTicketEvents)$/);
-      expect((await store.tickets.get(input.ticketId))?.access.state).toBe('active');
     } finally {
-      granted.open();
+      created.open();
     }
     // The hung attempt, let through late, stores nothing twice.
     await new Promise((r) => setTimeout(r, 500));
+    await eventStored(input.ticketId, 'granted', 10_000);
     expect((await store.ticketEvents.forTicket(input.ticketId)).map((e) => e.type)).toEqual([
       'created',
       'approved',
