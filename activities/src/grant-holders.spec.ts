@@ -212,6 +212,23 @@ describe('a revocation run again', () => {
   });
 });
 
+describe('round trips of a grant', () => {
+  test('a first grant reads the grant once (under its lease), not again for its revision when it saves', async () => {
+    const app = await demoApp();
+    const reads = jest.spyOn(store.grants.model, 'findById');
+    try {
+      await run(activitiesFor().applyAccess, applyInput(app, 'TCK-RT', 'ruth', inMinutes(5)));
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
+    expect(await store.grants.read(app.id, 'ruth', 'eng')).toMatchObject({
+      revision: 2,
+      holders: [expect.objectContaining({ ticketId: 'TCK-RT' })],
+    });
+  });
+});
+
 describe('the grant feed on the grant path', () => {
   test('the target is called while the mark’s feed row is still being written, and the grant is not answered (nor its lease let go) before that row has landed', async () => {
     const app = await demoApp();

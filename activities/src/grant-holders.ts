@@ -67,7 +67,8 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
     ): Promise<{ alreadyHeld: boolean }> {
       const { appId, userId, entitlementId } = target;
       return underLease(target, async (stored) => {
-        const record = stored ?? newGrantRecord(appId, userId, entitlementId);
+        // Read under the lease: no grant yet means no revision yet, so the saves below need not look it up.
+        const record = stored ?? { ...newGrantRecord(appId, userId, entitlementId), revision: 0 };
         const holding = record.holders.some((h) => h.ticketId === holder.ticketId);
         // Only a grant that no ticket holds or may have made can find access the person held before.
         const first = record.holders.length === 0 && record.granting.length === 0;
