@@ -301,13 +301,18 @@ interface ApprovalTimes {
 
 /** The phases of approve → active, in ms, for one approval: from its workflow history (one machine, one clock). */
 export interface ApprovalPhases {
-  /** Request sent → the workflow accepted the Update (gateway, Temporal frontend, workflow task). */
+  /** Request sent → the workflow task that accepts the Update started (gateway, Temporal frontend, task queue). */
+  toTaskStarted: number;
+  /** Request sent → the workflow accepted the Update (…and that task completed: after a local grant, with it). */
   toAccepted: number;
   /** Accepted → `applyAccess` scheduled (the rest of that workflow task, or a later one). */
   toScheduled: number;
   /** Scheduled → started: waiting on the task queue for a worker slot. */
   queued: number;
-  /** Started → the grant is active in the read model (lease, target call, grant write). */
+  /**
+   * Started → the grant is active in the read model (lease, target call, grant write): from the activity's
+   * start, or for a local grant (patch `local-grant`, no activity) from the start of the task that runs it.
+   */
   applying: number;
   /** Accepted → the Update completed (the handler waits for its state to be persisted). */
   updateRunning: number;
@@ -335,6 +340,10 @@ export async function approvalPhases(stack: BenchStack, approvals: ApprovalTimes
     const completed = events.find(
       (e) => updateId && e.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === updateId,
     );
+    // The task that accepted the Update: the last one started before its acceptance.
+    const taskStarted = events
+      .filter((e) => e.workflowTaskStartedEventAttributes && Number(e.eventId) < Number(accepted?.eventId ?? 0))
+      .pop();
     const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'applyAccess');
     const started = events.find(
       (e) =>
@@ -352,12 +361,16 @@ export async function approvalPhases(stack: BenchStack, approvals: ApprovalTimes
     );
     const persistStarted = byScheduled('activityTaskStartedEventAttributes', persist?.eventId);
     const persistDone = byScheduled('activityTaskCompletedEventAttributes', persist?.eventId);
-    if (!accepted || !scheduled || !started) return;
+    if (!accepted || !taskStarted) return;
+    // No `applyAccess` activity: the grant ran locally in the accepting task (or is not in this history).
+    const local = !scheduled;
+    if (!local && !started) return;
     out.push({
+      toTaskStarted: at(taskStarted) - a.sentAt,
       toAccepted: at(accepted) - a.sentAt,
-      toScheduled: at(scheduled) - at(accepted),
-      queued: at(started) - at(scheduled),
-      applying: a.activeAt - at(started),
+      toScheduled: local ? NaN : at(scheduled) - at(accepted),
+      queued: local ? NaN : at(started) - at(scheduled),
+      applying: a.activeAt - (local ? at(taskStarted) : at(started)),
       updateRunning: at(completed) - at(accepted),
       persistQueued: at(persistStarted) - at(persist),
       persisting: at(persistDone) - at(persistStarted),
@@ -371,6 +384,7 @@ export async function approvalPhases(stack: BenchStack, approvals: ApprovalTimes
 /** Median of each phase over a round's approvals. */
 export function medianPhases(phases: ApprovalPhases[]): Record<keyof ApprovalPhases, number> {
   const keys: (keyof ApprovalPhases)[] = [
+    'toTaskStarted',
     'toAccepted',
     'toScheduled',
     'queued',
@@ -528,7 +542,11 @@ export async function approveScenario(ctx: Ctx): Promise<ScenarioResult> {
     rounds.push(row);
     ctx.log(
       `  approve round ${r + 1}: p50 ${row.p50} ms p99 ${row.p99} ms (${row.errors} errors); baseline update p50 ${row.baselineP50} ms p99 ${row.baselineP99} ms\n` +
-        `    phases (median ms): sent→accepted ${phases.toAccepted}, accepted→applyAccess scheduled ${phases.toScheduled}, queued ${phases.queued}, applying ${phases.applying}; Update running ${phases.updateRunning} (its persist queued ${phases.persistQueued}, persisting ${phases.persisting}, then answered ${phases.toAnswered}), HTTP ${phases.http}`,
+        `    phases (median ms): sent→task started ${phases.toTaskStarted}, sent→accepted ${phases.toAccepted}, ` +
+        (Number.isFinite(phases.toScheduled)
+          ? `accepted→applyAccess scheduled ${phases.toScheduled}, queued ${phases.queued}, applying ${phases.applying}`
+          : `granting (local, from task started) ${phases.applying}`) +
+        `; Update running ${phases.updateRunning} (its persist queued ${phases.persistQueued}, persisting ${phases.persisting}, then answered ${phases.toAnswered}), HTTP ${phases.http}`,
     );
   }
   const all = rounds.flatMap((r) => r.samples.approveToActiveMs);
