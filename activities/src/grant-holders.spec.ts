@@ -229,6 +229,42 @@ describe('round trips of a grant', () => {
   });
 });
 
+describe('the grant path while the app is read', () => {
+  test('takes the grant’s lease and reads the grant meanwhile, and writes nothing before it has the app and the account; an app that is gone writes nothing at all', async () => {
+    const app = await demoApp();
+    let letThrough!: () => void;
+    const held = new Promise<void>((r) => (letThrough = r));
+    const get = store.apps.get.bind(store.apps);
+    const appRead = jest.spyOn(store.apps, 'get').mockImplementation(async (id) => {
+      await held;
+      return get(id);
+    });
+    const reads = jest.spyOn(store.grants.model, 'findById');
+    const saves = jest.spyOn(store.grants.model, 'replaceOne');
+    try {
+      const applied = run(activitiesFor().applyAccess, applyInput(app, 'TCK-P', 'pia', inMinutes(5)));
+      for (let i = 0; i < 200 && reads.mock.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(saves).not.toHaveBeenCalled();
+      letThrough();
+      await applied;
+      expect(await isMember(app, 'pia')).toBe(true);
+
+      const gone = { ...app, id: uniqueId('gone-') };
+      saves.mockClear();
+      await expect(run(activitiesFor().applyAccess, applyInput(gone, 'TCK-Q', 'quin', inMinutes(5)))).rejects.toThrow(
+        'no longer exists',
+      );
+      expect(saves).not.toHaveBeenCalled();
+      expect(await store.grants.read(gone.id, 'quin', 'eng')).toBeNull();
+    } finally {
+      appRead.mockRestore();
+      reads.mockRestore();
+      saves.mockRestore();
+    }
+  });
+});
+
 describe('the grant feed on the grant path', () => {
   test('the target is called while the mark’s feed row is still being written, and the grant is not answered (nor its lease let go) before that row has landed', async () => {
     const app = await demoApp();

@@ -59,14 +59,19 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
     /**
      * Makes `ticketId` a holder for its period, granting in the target (always: a grant is idempotent,
      * and it repairs access removed in the target behind Gatehouse's back). Answers whether the person
-     * held the access before Gatehouse granted it.
+     * held the access before Gatehouse granted it. The grant's lease is taken and the grant read while
+     * `targetReady` is still being made: one round trip fewer in a row on the way to the target.
      */
     async hold(
-      target: GrantTarget,
+      key: Pick<GrantTarget, 'appId' | 'userId' | 'entitlementId'>,
+      targetReady: Promise<GrantTarget>,
       holder: { ticketId: string; start: string; end: string | null },
     ): Promise<{ alreadyHeld: boolean }> {
-      const { appId, userId, entitlementId } = target;
-      return underLease(target, async (stored) => {
+      const { appId, userId, entitlementId } = key;
+      return underLease(key, async (stored) => {
+        // The lease and the read need only the grant's key; nothing is written before the target is known
+        // (its app and the person's account, which the caller looks up meanwhile and may fail to find).
+        const target = await targetReady;
         // Read under the lease: no grant yet means no revision yet, so the saves below need not look it up.
         const record = stored ?? { ...newGrantRecord(appId, userId, entitlementId), revision: 0 };
         const holding = record.holders.some((h) => h.ticketId === holder.ticketId);

@@ -141,10 +141,14 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
     // The account needs the user as well as the app: read both at once (one round trip fewer per grant).
     const userRead = store.users.get(input.beneficiaryId);
     userRead.catch(() => undefined); // awaited through `targets.account()`; a failed app read must not leave it unhandled
-    const app = await loadApp(input.appId);
-    const targets = grantTargets(app, input.beneficiaryId, userRead);
-    // Fail before touching anything when the account cannot be found (a permanent failure, no retry).
-    await targets.account();
+    const ready = (async () => {
+      const app = await loadApp(input.appId);
+      const targets = grantTargets(app, input.beneficiaryId, userRead);
+      // Fail before touching anything when the account cannot be found (a permanent failure, no retry).
+      await targets.account();
+      return { app, targets };
+    })();
+    ready.catch(() => undefined); // awaited by the first grant (under its lease) and below
     const grantedAt = new Date().toISOString();
     const limited = input.duration?.type === 'limited' ? input.duration : null;
     // Relative access ends `seconds` after this grant; the workflow takes the same end from `grantedAt`.
@@ -153,13 +157,18 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
     const removes = input.changes.filter((c) => c.op === 'remove');
     const alreadyHeld: string[] = [];
     for (const change of adds) {
-      const held = await holders.hold(targets.of(change), {
+      // The first grant takes its lease and reads the grant while the app and the account are looked up.
+      const key = { appId: input.appId, userId: input.beneficiaryId, entitlementId: change.entitlement.id };
+      const target = ready.then(({ targets }) => targets.of(change));
+      target.catch(() => undefined); // awaited under the lease; a lease that is never taken must not leave it unhandled
+      const held = await holders.hold(key, target, {
         ticketId: input.ticketId,
         start: limited?.start ?? grantedAt,
         end: limited?.end ?? relativeEnd,
       });
       if (held.alreadyHeld) alreadyHeld.push(change.entitlement.id);
     }
+    const { app, targets } = await ready;
     for (const change of removes) await holders.remove(targets.of(change));
     await releaseUnneededSeats(
       app,
