@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CHART_IDS } from './charts';
-import { regenerateReport } from './html-report';
+import { regenerateReport, runKind } from './html-report';
 import { parseOptions, parseReportCommand, SCENARIOS, trackerSizes } from './options';
 import { sizeNote } from './report';
 import { runBench, type BenchReport } from './run';
@@ -32,6 +32,13 @@ describe('bench options', () => {
     expect(parseReportCommand(['report'])).toEqual({ json: null, docsImages: false });
     expect(parseReportCommand(['--smoke'])).toBeNull();
     expect(parseOptions(['--docs-images'], {})).toMatchObject({ report: true, docsImages: true });
+  });
+
+  it('names an --only run by its scenarios in its report and charts, not as a full run', () => {
+    expect(runKind({ mode: 'full', options: { only: ['create', 'storm'] } })).toBe('--only create,storm');
+    expect(runKind({ mode: 'full', options: { only: [] } })).toBe('full');
+    expect(runKind({ mode: 'smoke', options: { only: ['storm'] } })).toBe('smoke');
+    expect(runKind({ mode: 'full' })).toBe('full');
   });
 });
 

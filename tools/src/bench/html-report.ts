@@ -19,6 +19,14 @@ export interface ReportInput {
   servers: { temporal: string; mongo: string; startedByBench: boolean; ferretdbBinary: string | null };
   scenarios: ScenarioResult[];
   failures: Array<{ scenario: string; error: string }>;
+  /** The run's options; `only` names the scenarios of an `--only` run. */
+  options?: { only?: string[] };
+}
+
+/** What a run measured, for its report and charts: `smoke`, `full`, or the scenarios of an `--only` run. */
+export function runKind(report: Pick<ReportInput, 'mode' | 'options'>): string {
+  const only = report.options?.only ?? [];
+  return report.mode === 'full' && only.length > 0 ? `--only ${only.join(',')}` : report.mode;
 }
 
 export interface WrittenReport {
@@ -75,7 +83,7 @@ export function reportHtml(
   const m = report.machine;
   const s = report.servers;
   const meta = [
-    `${report.mode} run started ${report.startedAt}, ${Math.round(report.durationMs / 1000)} s${report.commit ? `, commit ${report.commit}` : ''}`,
+    `${runKind(report)} run started ${report.startedAt}, ${Math.round(report.durationMs / 1000)} s${report.commit ? `, commit ${report.commit}` : ''}`,
     `${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`,
     `load average (1 min) ${report.loadAverage.start.toFixed(1)} at start, ${report.loadAverage.end.toFixed(1)} at end`,
     `Temporal ${s.temporal}; MongoDB ${s.mongo}${s.ferretdbBinary ? ` (${s.ferretdbBinary})` : ''}${s.startedByBench ? ', started by the bench' : ''}`,
@@ -122,7 +130,7 @@ export async function writeHtmlReport(
   const dir = path.dirname(jsonFile);
   const stem = path.basename(jsonFile).replace(/\.json$/, '');
   const charts = [];
-  const label = `${report.mode} run ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC${report.commit ? `, ${report.commit}` : ''}`;
+  const label = `${runKind(report)} run ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC${report.commit ? `, ${report.commit}` : ''}`;
   for (const chart of chartsOf(report.scenarios, label)) charts.push({ ...chart, svg: await renderSvg(chart.spec) });
   const svgs: string[] = [];
   const docsImages: string[] = [];
