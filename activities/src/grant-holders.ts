@@ -15,7 +15,7 @@
  */
 import { targetRefused, type AccessChange, type Connector, type GrantOutcome } from '@gatehouse/connectors';
 import type { GrantRecord, GrantState, LeaseOptions, Store } from '@gatehouse/store';
-import { newGrantRecord } from '@gatehouse/store';
+import { newGrantRecord, RELEASES_KEPT } from '@gatehouse/store';
 
 export interface GrantTarget {
   appId: string;
@@ -27,12 +27,6 @@ export interface GrantTarget {
 }
 
 export type ReleaseOutcome = 'skipped' | 'revoked' | 'kept';
-
-/**
- * How many ended holdings a grant remembers (`released`): enough for any release still being retried,
- * since a ticket releases once, right after its own end, and retries within minutes.
- */
-const RELEASES_KEPT = 20;
 
 export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
   /** Runs a target call alone among every worker when the connector says the target needs it. */

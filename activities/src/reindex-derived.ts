@@ -9,14 +9,15 @@
  *     `access.start` until its end at the time (an approved extension's `extended` entry moves it later),
  *     and its log's `already_held` says whether the grant was marked preexisting after that hold;
  *   - its `remove`s ended every holder at the same moment;
- *   - it stopped holding when its access expired or was revoked (`access.revokedAt`).
- * Not recoverable: in-flight marks (`granting`), how the latest holdings ended (`released`), holdings of a ticket parked in `failed` (the changes it
+ *   - it stopped holding when its access expired or was revoked (`access.revokedAt`), remembered in
+ *     `released` as the release recorded it.
+ * Not recoverable: in-flight marks (`granting`), holdings of a ticket parked in `failed` (the changes it
  * granted before the one that failed), and whether a revoke was an admin's: an admin's revoke clears
  * `preexisting` while other holders remain, and the ticket's log names the revoker but not their roles,
  * so such a grant is rebuilt with the mark its last hold reported. Concurrent changes of one grant are
  * ordered by the time their activity took, which may differ from the order their leases gave them.
  */
-import { claimKey, summarized, type GrantRecord, type TicketDoc } from '@gatehouse/store';
+import { claimKey, RELEASES_KEPT, summarized, type GrantRecord, type TicketDoc } from '@gatehouse/store';
 import type { LogEntry, TicketChange } from '@gatehouse/domain';
 
 /** The fields of a stored ticket the derivation reads. */
@@ -154,7 +155,13 @@ function replay(appId: string, userId: string, entitlementId: string, events: Gr
     } else if (e.kind === 'release') {
       if (!record || !holding(record, e.ticketId)) continue;
       const holders = record.holders.filter((h) => h.ticketId !== e.ticketId);
-      record = summarized({ ...record, holders }, holders.length === 0 ? e.endedAs : undefined);
+      // How the holding ended, as the release recorded it (grant-holders.ts): revoked when it was the last.
+      const outcome: 'revoked' | 'kept' = holders.length === 0 && !record.preexisting ? 'revoked' : 'kept';
+      const released = [...record.released.filter((r) => r.ticketId !== e.ticketId), { ticketId: e.ticketId, outcome }];
+      record = summarized(
+        { ...record, holders, released: released.slice(-RELEASES_KEPT) },
+        holders.length === 0 ? e.endedAs : undefined,
+      );
     } else {
       if (!record || (record.holders.length === 0 && !record.preexisting)) continue;
       record = summarized({ ...record, holders: [], preexisting: false }, 'removed');

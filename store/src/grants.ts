@@ -26,6 +26,12 @@ export function grantKey(appId: string, userId: string, entitlementId: string): 
 
 export type GrantHolder = GrantHolderDoc;
 
+/**
+ * How many ended holdings a grant remembers (`released`): enough for any release still being retried,
+ * since a ticket releases once, right after its own end, and retries within minutes.
+ */
+export const RELEASES_KEPT = 20;
+
 export interface Grant {
   userId: string;
   appId: string;

@@ -137,17 +137,12 @@ export const PATCHES = {
    */
   localRevoke: 'local-revoke',
   /**
-   * The grant runs through a local activity first, within the workflow task that decided it (see
-   * Provisioning.applied); a failed or slow attempt is left to the `applyAccess` activity.
-   */
-  localGrant: 'local-grant',
-  /**
    * The write loop publishes an event only once the read model holds the version it came with (see
    * TicketRun.publishable); before, a version queued while an earlier one was written could have its
    * events published before its own write.
    */
   eventsAfterVersion: 'events-after-their-version',
-  /** `consolidated` with `local-revoke`, `local-grant` and `events-after-their-version` in effect too: what every run started since records, first and alone. */
+  /** `consolidated` with `local-revoke` and `events-after-their-version` in effect too: what every run started since records, first and alone. */
   consolidated2: 'consolidated-2',
 } as const;
 
@@ -175,7 +170,7 @@ export const CONSOLIDATED_PATCHES: ReadonlySet<string> = new Set([
 export const CONSOLIDATIONS: readonly { id: string; patches: ReadonlySet<string> }[] = [
   {
     id: PATCHES.consolidated2,
-    patches: new Set([...CONSOLIDATED_PATCHES, PATCHES.localRevoke, PATCHES.localGrant, PATCHES.eventsAfterVersion]),
+    patches: new Set([...CONSOLIDATED_PATCHES, PATCHES.localRevoke, PATCHES.eventsAfterVersion]),
   },
   { id: PATCHES.consolidated, patches: CONSOLIDATED_PATCHES },
 ];

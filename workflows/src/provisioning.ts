@@ -6,17 +6,10 @@
  * granted outlives the ticket (a retry after the end date expires instead of granting).
  */
 import { condition } from '@temporalio/workflow';
-import {
-  endFromGrant,
-  isAdmin,
-  isLimited,
-  msUntil,
-  type ApplyAccessInput,
-  type ApplyAccessResult,
-} from '@gatehouse/domain';
+import { endFromGrant, isAdmin, isLimited, msUntil } from '@gatehouse/domain';
 import { PATCHES, type ActorCommentInput } from './definitions';
 import { revokeEvent, type AccessPeriod } from './access-period';
-import { applyAccess, localFirst, locallyFirst, releaseSeats } from './retry-policies';
+import { applyAccess, releaseSeats } from './retry-policies';
 import { failureMessage, nowIso, refuse, SYSTEM, type TicketRun } from './ticket-run';
 
 export class Provisioning {
@@ -61,22 +54,6 @@ export class Provisioning {
       : null;
   }
 
-  /**
-   * Runs the grant: first as a local activity (patch `local-grant`), in the workflow task that decided it
-   * (the approval's, or the start timer's), so the server dispatches no activity task for it and the access
-   * is active before that task completes. The task, and with it the approval's answer and writes, waits
-   * for the attempt: one attempt of at most 5 seconds. One that fails in a way a retry may fix, or runs out
-   * of time, is left to `applyAccess`, which backs off and parks the ticket as before; a retry finds the
-   * attempt's own grant by its in-flight mark (grant-holders.ts).
-   */
-  private applied(input: ApplyAccessInput): Promise<ApplyAccessResult> {
-    if (!this.run.patched(PATCHES.localGrant)) return applyAccess(input);
-    return locallyFirst(
-      () => localFirst.applyAccess(input),
-      () => applyAccess(input),
-    );
-  }
-
   /** Grants the approved access (after its start), then hands it to the access period. */
   async provision(): Promise<void> {
     const { run } = this;
@@ -103,7 +80,7 @@ export class Provisioning {
       run.log('applying', SYSTEM);
       run.changed();
       try {
-        const { grantedAt, alreadyHeld } = await this.applied({
+        const { grantedAt, alreadyHeld } = await applyAccess({
           ticketId: input.ticketId,
           appId: input.app.id,
           beneficiaryId: input.beneficiary.id,

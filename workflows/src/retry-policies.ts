@@ -8,8 +8,10 @@ import {
   ApplicationFailure,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
   type RetryPolicy,
 } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { NotificationActivities, TicketActivities } from '@gatehouse/domain';
 
 export const RETRY_POLICIES = {
@@ -71,12 +73,11 @@ export const { revokeAccess } = proxyActivities<TicketActivities>({
   retry: RETRY_POLICIES.untilRevoked,
 });
 /**
- * The grant and the revocation of expired access, first as local activities (patches `local-grant`,
- * `local-revoke`): the worker runs them within the workflow task that decided them (an approval, an end
- * timer), so the server dispatches no activity task and no second workflow task for them (docs/performance.md).
- * One attempt of at most 5 seconds, as the local writes: an attempt that fails or hangs is left to
- * `applyAccess` or `revokeAccess`, retried as they are. Both are safe to run again: a grant's in-flight
- * mark tells a retry its own grant, and a grant remembers how its latest holdings ended.
+ * The revocation of expired access, first as a local activity (patch `local-revoke`): the worker runs it
+ * within the workflow task its end timer wakes, so the server dispatches no activity task and no second
+ * workflow task for an expiry (docs/performance.md, "Storm"). One attempt of at most 5 seconds, as the
+ * local writes: an attempt that fails or hangs is left to `revokeAccess`, retried until revoked; a grant
+ * remembers how its latest holdings ended, so the activity answers as the attempt would have.
  */
 export const localFirst = proxyLocalActivities<TicketActivities>({
   startToCloseTimeout: '5 seconds',
@@ -95,8 +96,14 @@ export function localFailure(err: unknown): ApplicationFailure | ActivityFailure
 /**
  * Runs `local` first, then, if it failed in a way a retry may fix (or ran out of time), `activity`. A
  * failure no retry fixes (`nonRetryable`) is the answer as it stands: the activity would only repeat it.
+ * After a failure (not a timeout) the activity starts after `backoff`, or the delay the failure asked for
+ * (a target's Retry-After): a failing target is not called again at once.
  */
-export async function locallyFirst<T>(local: () => Promise<T>, activity: () => Promise<T>): Promise<T> {
+export async function locallyFirst<T>(
+  local: () => Promise<T>,
+  activity: () => Promise<T>,
+  backoff: Duration,
+): Promise<T> {
   try {
     return await local();
   } catch (err) {
@@ -104,6 +111,7 @@ export async function locallyFirst<T>(local: () => Promise<T>, activity: () => P
     if (!failure) throw err;
     const cause = failure instanceof ActivityFailure ? failure.cause : failure;
     if (cause instanceof ApplicationFailure && cause.nonRetryable) throw err;
+    if (failure instanceof ApplicationFailure) await sleep(failure.nextRetryDelay ?? backoff);
   }
   return activity();
 }
