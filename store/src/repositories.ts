@@ -462,17 +462,20 @@ export class OpenClaimRepository {
 
   /**
    * Claims every key for a ticket. Returns the ticket already holding a key, if any, having released
-   * the keys this call took. `isStale(ticketId)` lets a claim left by a crashed request be taken over.
+   * the keys this call took. `isStale(ticketId)` lets a claim left by a crashed request be taken over;
+   * `requestKey` names the request taking them, so that its own retry can tell them apart.
    */
   async claim(
     keys: string[],
     ticketId: string,
     isStale: (holder: OpenClaimDoc) => Promise<boolean>,
+    requestKey?: string,
   ): Promise<string | null> {
     const taken: string[] = [];
+    const by = requestKey ? { requestKey } : {};
     for (const key of keys) {
       try {
-        await this.model.create({ _id: key, ticketId, createdAt: now() });
+        await this.model.create({ _id: key, ticketId, createdAt: now(), ...by });
         taken.push(key);
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
@@ -484,7 +487,9 @@ export class OpenClaimRepository {
         // A stale claim (its request crashed before starting a workflow) or our own: take it over.
         await this.model.updateOne(
           { _id: key, ticketId: holder?.ticketId },
-          { $set: { ticketId, createdAt: now() } },
+          requestKey
+            ? { $set: { ticketId, createdAt: now(), requestKey } }
+            : { $set: { ticketId, createdAt: now() }, $unset: { requestKey: 1 } },
           { upsert: !holder },
         );
         taken.push(key);

@@ -291,10 +291,12 @@ export interface OpenClaimDoc {
   _id: string;
   ticketId: string;
   createdAt: string;
+  /** The request that took it (`<actor>:<Idempotency-Key>`), when it came with a key: its retry may take it over. */
+  requestKey?: string;
 }
 
 export const OpenClaimSchema = new Schema<OpenClaimDoc>(
-  { _id: String, ticketId: String, createdAt: String },
+  { _id: String, ticketId: String, createdAt: String, requestKey: { type: String, default: undefined } },
   { ...opts, collection: 'open_claims' },
 );
 OpenClaimSchema.index({ ticketId: 1 });

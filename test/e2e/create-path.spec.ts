@@ -3,6 +3,7 @@
  * audit entry is written alongside the ticket: the 201 body is the ticket `GET /tickets/:id` reads right
  * after, its audit entry is already in the log, and a refused request leaves the access free to ask for.
  */
+import { claimKey } from '@gatehouse/store';
 import { createApp, inHours, startTestStack, users, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -79,4 +80,25 @@ test('two requests for the same access at once: exactly one ticket, the other a 
   const loser = both.find((r) => r.status === 409)!.body as { code: string; message: string };
   expect(loser.code).toBe('DUPLICATE_OPEN_TICKET');
   expect(loser.message).toContain(winner.id);
+});
+
+test('a retry of a request that died after taking its claim, before it recorded its key, is not refused by that claim; another request still is', async () => {
+  const appId = await createApp(stack);
+  const key = 'died-after-its-claim';
+  // What the dead attempt left: its claim (named by its Idempotency-Key), no ticket, no recorded key.
+  await stack.store.claims.model.create({
+    _id: claimKey('alice', appId, 'engineering-team'),
+    ticketId: 'TCK-999999001',
+    createdAt: new Date().toISOString(),
+    requestKey: `alice:${key}`,
+  });
+  const other = await stack
+    .as(users.alice)
+    .post('/tickets', body(appId, 'engineering-team'), { 'idempotency-key': 'another-request' });
+  expect([other.status, (other.body as { code: string }).code]).toEqual([409, 'DUPLICATE_OPEN_TICKET']);
+  const asked = body(appId, 'engineering-team');
+  const retried = await stack.as(users.alice).post('/tickets', asked, { 'idempotency-key': key });
+  expect(retried.status).toBe(201);
+  const again = await stack.as(users.alice).post('/tickets', asked, { 'idempotency-key': key });
+  expect([again.status, (again.body as { id: string }).id]).toEqual([200, (retried.body as { id: string }).id]);
 });

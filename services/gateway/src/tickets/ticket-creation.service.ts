@@ -473,7 +473,7 @@ export class TicketCreation {
     number?.catch(() => undefined); // awaited below; a refusal before that must not leave it unhandled
     // Claims the body alone names are taken as soon as the number is, while the checks run (one round
     // trip fewer on every create); a refused request gives them back before it answers.
-    const early = number && options.claimKeys ? this.claimNumbered(number, options.claimKeys) : null;
+    const early = number && options.claimKeys ? this.claimNumbered(number, options.claimKeys, recordId) : null;
     early?.catch(() => undefined); // awaited below, after the checks' refusals
     const giveBack = async () => {
       const taken = early && (await early.catch(() => null));
@@ -497,22 +497,33 @@ export class TicketCreation {
     }
   }
 
-  private async claimNumbered(number: Promise<number>, keys: string[]) {
+  private async claimNumbered(number: Promise<number>, keys: string[], recordId: string | null) {
     const ticketId = this.ticketIdOf(await number);
-    return { ticketId, holder: await this.claim(keys, ticketId) };
+    return { ticketId, holder: await this.claim(keys, ticketId, recordId) };
   }
 
   private ticketIdOf(n: number): string {
     return `${TICKET_ID_PREFIX}${this.config.ticketNumberStart + n}`;
   }
 
-  /** Claims the keys for the ticket; answers the pending ticket that holds one of them, if any. */
-  private claim(keys: string[], ticketId: string): Promise<string | null> {
-    return this.store.claims.claim(keys, ticketId, async (claim) => {
-      const doc = await this.store.tickets.get(claim.ticketId);
-      if (doc) return doc.status !== 'pending';
-      return Date.now() - Date.parse(claim.createdAt) > STALE_CLAIM_MS;
-    });
+  /**
+   * Claims the keys for the ticket; answers the pending ticket that holds one of them, if any. A claim
+   * without a ticket is taken over once stale, or at once by a retry of the request that took it (same
+   * Idempotency-Key): that request died after its claim and before it recorded its key, so the retry
+   * cannot find its ticket number and would otherwise be refused by its own claim for a minute.
+   */
+  private claim(keys: string[], ticketId: string, recordId: string | null): Promise<string | null> {
+    return this.store.claims.claim(
+      keys,
+      ticketId,
+      async (claim) => {
+        const doc = await this.store.tickets.get(claim.ticketId);
+        if (doc) return doc.status !== 'pending';
+        if (recordId !== null && claim.requestKey === recordId) return true;
+        return Date.now() - Date.parse(claim.createdAt) > STALE_CLAIM_MS;
+      },
+      recordId ?? undefined,
+    );
   }
 
   private async checkAndLaunch(
@@ -577,7 +588,7 @@ export class TicketCreation {
     }
 
     const claimKeys = p.changes.map((c) => claimKey(p.beneficiaryId, p.app.id, c.entitlement.id));
-    const holder = early ? (await early).holder : await this.claim(claimKeys, ticketId);
+    const holder = early ? (await early).holder : await this.claim(claimKeys, ticketId, recordId);
     if (holder) fail('DUPLICATE_OPEN_TICKET', `Ticket ${holder} for the same access is still pending.`);
 
     const [requesterName, beneficiaryName] = await names;
