@@ -15,7 +15,7 @@
  */
 import { targetRefused, type AccessChange, type Connector, type GrantOutcome } from '@gatehouse/connectors';
 import type { GrantRecord, GrantState, LeaseOptions, Store } from '@gatehouse/store';
-import { newGrantRecord, RELEASES_KEPT } from '@gatehouse/store';
+import { newGrantRecord, withRelease } from '@gatehouse/store';
 
 export interface GrantTarget {
   appId: string;
@@ -134,9 +134,7 @@ export function createGrantHolders(store: Store, lease: () => LeaseOptions) {
           await inTarget(target.connector, change, () => target.connector.revoke(change));
           outcome = 'revoked';
         }
-        record.released = [...record.released.filter((r) => r.ticketId !== ticketId), { ticketId, outcome }].slice(
-          -RELEASES_KEPT,
-        );
+        record.released = withRelease(record.released, ticketId, outcome);
         await store.grants.save(record, record.holders.length === 0 ? endedAs : undefined);
         return outcome;
       });

@@ -17,7 +17,7 @@
  * so such a grant is rebuilt with the mark its last hold reported. Concurrent changes of one grant are
  * ordered by the time their activity took, which may differ from the order their leases gave them.
  */
-import { claimKey, RELEASES_KEPT, summarized, type GrantRecord, type TicketDoc } from '@gatehouse/store';
+import { claimKey, summarized, withRelease, type GrantRecord, type TicketDoc } from '@gatehouse/store';
 import type { LogEntry, TicketChange } from '@gatehouse/domain';
 
 /** The fields of a stored ticket the derivation reads. */
@@ -157,9 +157,8 @@ function replay(appId: string, userId: string, entitlementId: string, events: Gr
       const holders = record.holders.filter((h) => h.ticketId !== e.ticketId);
       // How the holding ended, as the release recorded it (grant-holders.ts): revoked when it was the last.
       const outcome: 'revoked' | 'kept' = holders.length === 0 && !record.preexisting ? 'revoked' : 'kept';
-      const released = [...record.released.filter((r) => r.ticketId !== e.ticketId), { ticketId: e.ticketId, outcome }];
       record = summarized(
-        { ...record, holders, released: released.slice(-RELEASES_KEPT) },
+        { ...record, holders, released: withRelease(record.released, e.ticketId, outcome) },
         holders.length === 0 ? e.endedAs : undefined,
       );
     } else {

@@ -32,6 +32,15 @@ export type GrantHolder = GrantHolderDoc;
  */
 export const RELEASES_KEPT = 20;
 
+/** `released` with how `ticketId`'s holding ended, newest last, keeping the latest `RELEASES_KEPT`. */
+export function withRelease(
+  released: GrantReleaseDoc[],
+  ticketId: string,
+  outcome: GrantReleaseDoc['outcome'],
+): GrantReleaseDoc[] {
+  return [...released.filter((r) => r.ticketId !== ticketId), { ticketId, outcome }].slice(-RELEASES_KEPT);
+}
+
 export interface Grant {
   userId: string;
   appId: string;

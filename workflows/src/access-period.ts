@@ -21,7 +21,7 @@ import {
 import { accessEndedSignal, PATCHES, type ActorCommentInput } from './definitions';
 import { accessChanged } from './metrics';
 import { expiryNoticeAt, sendExpiryNotice } from './notification-timers';
-import { extendGrant, localFirst, locallyFirst, RETRY_POLICIES, revokeAccess } from './retry-policies';
+import { extendGrant, localAttempts, locallyFirst, RETRY_POLICIES, revokeAccess } from './retry-policies';
 import { failureMessage, refuse, SYSTEM, type TicketRun } from './ticket-run';
 
 /** How a revoke is logged: the beneficiary ending their own access is `relinquished`. */
@@ -215,7 +215,7 @@ export class AccessPeriod {
       run.patched(PATCHES.localRevoke)
     ) {
       return locallyFirst(
-        () => localFirst.revokeAccess(input),
+        () => localAttempts.revokeAccess(input),
         () => revokeAccess(input),
         RETRY_POLICIES.untilRevoked.initialInterval,
       );

@@ -50,13 +50,15 @@ export const { publishTicketEvents, writeTicket } = proxyActivities<Notification
 });
 
 /**
- * The same writes as local activities (patch `local-writes`): the worker runs them within the workflow task
+ * The same writes as local activities (patch `local-writes`), and the first attempt of an expiry's
+ * revocation (patch `local-revoke`, AccessPeriod.revoked): the worker runs them within the workflow task
  * that schedules them and records each as a marker, so the server dispatches no activity task and no
  * workflow task for its result. One attempt of at most 5 seconds, below the point (8 s of a 10 s task)
- * where the worker would extend the task: messages to the run never wait longer for a local write. A
- * write that fails is written again by the activity form (TicketRun.written).
+ * where the worker would extend the task: messages to the run never wait longer for it. A write that fails
+ * is written again by the activity form (TicketRun.written), a revocation revoked by `revokeAccess`
+ * (`locallyFirst`), which answers as the attempt would have: a grant remembers how its latest holdings ended.
  */
-export const localWrites = proxyLocalActivities<TicketActivities & NotificationActivities>({
+export const localAttempts = proxyLocalActivities<TicketActivities & NotificationActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { maximumAttempts: 1 },
 });
@@ -72,18 +74,6 @@ export const { revokeAccess } = proxyActivities<TicketActivities>({
   heartbeatTimeout: '20 seconds',
   retry: RETRY_POLICIES.untilRevoked,
 });
-/**
- * The revocation of expired access, first as a local activity (patch `local-revoke`): the worker runs it
- * within the workflow task its end timer wakes, so the server dispatches no activity task and no second
- * workflow task for an expiry (docs/performance.md, "Storm"). One attempt of at most 5 seconds, as the
- * local writes: an attempt that fails or hangs is left to `revokeAccess`, retried until revoked; a grant
- * remembers how its latest holdings ended, so the activity answers as the attempt would have.
- */
-export const localFirst = proxyLocalActivities<TicketActivities>({
-  startToCloseTimeout: '5 seconds',
-  retry: { maximumAttempts: 1 },
-});
-
 /**
  * How a local activity's attempt failed, or null when `err` is not a local activity's failure. A timeout
  * or cancellation arrives as an `ActivityFailure`; a failure of the activity's own arrives as it was

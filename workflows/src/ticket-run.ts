@@ -37,7 +37,7 @@ import {
 import { consolidatedPatches } from './consolidation';
 import { PATCHES, searchAttributes as sa, type ActorCommentInput } from './definitions';
 import { accessChanged, ticketDecided, type AccessChange, type DecisionOutcome } from './metrics';
-import { localFailure, localWrites, persistTicketState, publishTicketEvents, writeTicket } from './retry-policies';
+import { localAttempts, localFailure, persistTicketState, publishTicketEvents, writeTicket } from './retry-policies';
 
 export const SYSTEM = 'system';
 
@@ -332,7 +332,7 @@ export class TicketRun {
   private async persistOnce(): Promise<void> {
     const write = this.newestWrite();
     await this.written(
-      () => localWrites.writeTicketLocal({ ...write, events: [] }),
+      () => localAttempts.writeTicketLocal({ ...write, events: [] }),
       () => persistTicketState(write),
     );
     this.persistedVersion = write.version;
@@ -341,7 +341,7 @@ export class TicketRun {
   private async publishOnce(): Promise<void> {
     const batch = this.outbox.slice(0, Math.min(EVENT_BATCH, this.publishable()));
     await this.written(
-      () => localWrites.publishTicketEvents({ events: batch }),
+      () => localAttempts.publishTicketEvents({ events: batch }),
       () => publishTicketEvents({ events: batch }),
     );
     this.outbox.splice(0, batch.length);
@@ -350,7 +350,7 @@ export class TicketRun {
 
   /**
    * Writes through `local` when the write may run locally (`writesLocally`), else through `activity`. The
-   * local form gets one attempt of at most a few seconds (`localWrites`): while it runs, the workflow task
+   * local form gets one attempt of at most a few seconds (`localAttempts`): while it runs, the workflow task
    * stays open and messages to the run wait for it, so a write that fails or hangs is not retried there but
    * written by the activity, retried until stored. The writes are idempotent: a persist that landed is not
    * written twice, and events keep their ids.
@@ -372,7 +372,7 @@ export class TicketRun {
     const write = this.newestWrite();
     const batch = this.outbox.slice(0, EVENT_BATCH);
     await this.written(
-      () => localWrites.writeTicketLocal({ ...write, events: batch }),
+      () => localAttempts.writeTicketLocal({ ...write, events: batch }),
       () => writeTicket({ ...write, events: batch }),
     );
     this.persistedVersion = write.version;

@@ -157,6 +157,16 @@ function payloadJson(data: Uint8Array | null | undefined): unknown {
   return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
 }
 
+/** A new ticket whose first write (local) waits at the publication of its `created` event, once it got there. */
+async function startWithCreatedHeld() {
+  const app = testApp();
+  const ticketId = workflowInput(app).ticketId;
+  const created = gate(`events:${ticketId}:created`);
+  const started = await start(app, { ticketId });
+  await created.reached;
+  return { ...started, created };
+}
+
 /** The run's history, and the first activity it scheduled after a local activity's failure (asserted to be recorded). */
 async function afterLocalFailure(handle: WorkflowHandle) {
   const events = (await handle.fetchHistory()).events ?? [];
@@ -912,11 +922,7 @@ describe('the read model and the events', () => {
   });
 
   test('a local write that fails is written by the activity, in the same run, without failing the workflow task (patch local-writes)', async () => {
-    const app = testApp();
-    const ticketId = workflowInput(app).ticketId;
-    const created = gate(`events:${ticketId}:created`);
-    const { input, handle } = await start(app, { ticketId });
-    await created.reached;
+    const { input, handle, created } = await startWithCreatedHeld();
     created.open(false);
     await eventStored(input.ticketId, 'created', 20_000, 'the created event stored by the activity');
     const { events, activityAfter } = await afterLocalFailure(handle);
@@ -926,12 +932,8 @@ describe('the read model and the events', () => {
   });
 
   test('a local write that hangs is given up after one attempt of 5 s and written by the activity instead, so the run does not hold its task (and messages) for it (patch local-writes)', async () => {
-    const app = testApp();
     // The new ticket's first write, local, hangs at the publication of its `created` event.
-    const ticketId = workflowInput(app).ticketId;
-    const created = gate(`events:${ticketId}:created`);
-    const { input, handle } = await start(app, { ticketId });
-    await created.reached;
+    const { input, handle, created } = await startWithCreatedHeld();
     try {
       // Given up: its marker records the failure, and the activity form of the same write stores the event.
       await eventStored(
