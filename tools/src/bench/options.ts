@@ -1,6 +1,6 @@
 /** Command-line options of `npm run bench`, with the full-run defaults and the `--smoke` sizes. */
 
-export const SCENARIOS = ['create', 'approve', 'storm', 'tracker', 'open', 'lists'] as const;
+export const SCENARIOS = ['create', 'approve', 'storm', 'tracker', 'open', 'lists', 'writes'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -33,6 +33,8 @@ export interface BenchOptions {
   listsAuditEntries: number;
   listsGrants: number;
   listsSamples: number;
+  /** Inserts at each concurrency of the writes scenario. */
+  writesPerLevel: number;
   /** Where `<timestamp>.json` goes. */
   outDir: string;
   /** Also write `<timestamp>.html` and one SVG per chart beside the JSON. */
@@ -74,6 +76,7 @@ export const FULL_DEFAULTS: Omit<
   listsAuditEntries: 20_000,
   listsGrants: 10_000,
   listsSamples: 10,
+  writesPerLevel: 2_000,
 };
 
 export const SMOKE_SIZES: Partial<BenchOptions> = {
@@ -91,6 +94,7 @@ export const SMOKE_SIZES: Partial<BenchOptions> = {
   listsAuditEntries: 200,
   listsGrants: 50,
   listsSamples: 2,
+  writesPerLevel: 40,
 };
 
 const NUMERIC: Record<string, keyof BenchOptions> = {
@@ -111,6 +115,7 @@ const NUMERIC: Record<string, keyof BenchOptions> = {
   '--lists-audit-n': 'listsAuditEntries',
   '--lists-grants-n': 'listsGrants',
   '--lists-samples': 'listsSamples',
+  '--writes-n': 'writesPerLevel',
 };
 
 export const USAGE = `Usage: npm run bench -- [options]

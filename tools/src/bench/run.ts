@@ -18,6 +18,7 @@ import {
   trackerScenario,
   type Ctx,
 } from './scenarios';
+import { writesScenario } from './writes-scenario';
 
 const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<ScenarioResult>> = {
   create: createScenario,
@@ -26,6 +27,7 @@ const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<ScenarioResult>> = {
   tracker: trackerScenario,
   open: openScenario,
   lists: listsScenario,
+  writes: writesScenario,
 };
 
 export interface BenchReport {

@@ -1,4 +1,4 @@
-/** The five benchmark scenarios. Each measures Gatehouse and a Temporal-only baseline side by side. */
+/** The benchmark scenarios 1–6 (7, writes, is in writes-scenario.ts). Each measures Gatehouse and a Temporal-only baseline side by side. */
 import { performance } from 'node:perf_hooks';
 import { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common';
