@@ -15,10 +15,21 @@ export async function connectStore(
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
     // FerretDB has no retryable writes; activities and the gateway retry at their own level.
     retryWrites: false,
-    autoIndex: true,
+    // Set below, before any model is compiled (models build their schema's indexes when they are).
+    autoIndex: false,
   });
   await connection.asPromise();
+  // The schemas' secondary indexes serve MongoDB's queries. FerretDB (SQLite) never uses them: each is an
+  // expression index its queries do not match, only maintained on every write (docs/performance.md,
+  // "FerretDB: no secondary indexes").
+  connection.set('autoIndex', !(await isFerretDb(connection)));
   return connection;
+}
+
+/** Whether the server is FerretDB (it says so in `buildInfo`) rather than MongoDB. */
+export async function isFerretDb(connection: Connection): Promise<boolean> {
+  const info = await connection.db!.admin().command({ buildInfo: 1 });
+  return 'ferretdbVersion' in info;
 }
 
 export function isDuplicateKeyError(err: unknown): boolean {

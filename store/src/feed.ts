@@ -1,5 +1,5 @@
 import type { Collection, Connection } from 'mongoose';
-import { isDuplicateKeyError } from './connection';
+import { isDuplicateKeyError, isFerretDb } from './connection';
 
 /** What a feed carries: a document's row, named by the document's `_id`. */
 export interface FeedRow {
@@ -364,8 +364,7 @@ export class ListSourceSetting {
   resolve(): Promise<'memory' | 'database'> {
     this.resolved ??= (async (): Promise<'memory' | 'database'> => {
       if (this.source !== 'auto') return this.source;
-      const info = await this.connection.db!.admin().command({ buildInfo: 1 });
-      return 'ferretdbVersion' in info ? 'memory' : 'database';
+      return (await isFerretDb(this.connection)) ? 'memory' : 'database';
     })().catch((err: unknown) => {
       this.resolved = null;
       throw err;

@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import { AuditRepository } from './audit';
-import { connectStore } from './connection';
+import { connectStore, isFerretDb } from './connection';
 import { DirectoryRepository } from './directory';
 import {
   AppRepository,
@@ -75,9 +75,22 @@ export class Store {
     return new Store(await connectStore(uri, dbName));
   }
 
-  /** Creates the indexes the schemas declare (also done lazily by mongoose; this waits for it). */
+  /**
+   * Creates the indexes the schemas declare (also done lazily by mongoose; this waits for it). On FerretDB
+   * it creates none but `_id`'s, and drops the ones earlier versions made there: its SQLite backend never
+   * uses them, and maintains each on every write (`connectStore`).
+   */
   async ensureIndexes(): Promise<void> {
-    await Promise.all(Object.values(this.connection.models).map((m) => m.init()));
+    const models = Object.values(this.connection.models);
+    await Promise.all(models.map((m) => m.init()));
+    if (!(await isFerretDb(this.connection))) return;
+    const collections = new Map(models.map((m) => [m.collection.collectionName, m.collection]));
+    await Promise.all(
+      [...collections.values()].map(async (collection) => {
+        const indexes = await collection.indexes().catch(() => []); // no collection yet: nothing to drop
+        for (const { name } of indexes) if (name && name !== '_id_') await collection.dropIndex(name);
+      }),
+    );
   }
 
   /** Sets where the in-memory lists read (the gateway's `LIST_SOURCE`). */
