@@ -11,31 +11,12 @@
  * as the test setup's: FERRETDB_BIN, or .tools/bin/ferretdb) to reach its data file.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import mongoose from 'mongoose';
-
-const { MongoClient } = mongoose.mongo;
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const servers = require('../../tools/scripts/stack') as typeof import('../../tools/scripts/stack');
+import { ownFerretDb } from './own-ferretdb';
 
 jest.setTimeout(60_000);
 
-let dir: string;
-let ferret: Awaited<ReturnType<typeof servers.startFerretDb>>;
-let client: InstanceType<typeof MongoClient>;
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-ferretdb-writes-'));
-  ferret = await servers.startFerretDb({ dataDir: dir });
-  client = await MongoClient.connect(ferret.uri, { maxPoolSize: 20, retryWrites: false });
-});
-afterAll(async () => {
-  await client?.close();
-  await ferret?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const ferret = ownFerretDb('writes');
 
 /** Holds the write lock of a SQLite file until `release()`: resolves once it is held. */
 async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }> {
@@ -68,10 +49,10 @@ async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('writes that wait for the write lock complete in the order they were sent', async () => {
-  const collection = client.db('writes').collection<{ _id: string }>('queued');
+  const collection = ferret.client.db('writes').collection<{ _id: string }>('queued');
   await collection.insertOne({ _id: 'created' }); // the database file and the collection's table exist now
 
-  const lock = await holdWriteLock(path.join(dir, 'writes.sqlite'));
+  const lock = await holdWriteLock(path.join(ferret.dir, 'writes.sqlite'));
   const completed: number[] = [];
   const inserts: Promise<void>[] = [];
   for (let i = 0; i < 6; i++) {

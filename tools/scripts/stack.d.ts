@@ -18,6 +18,8 @@ export function startFerretDb(options?: { dataDir?: string; port?: number; log?:
   port: number;
   dataDir: string;
   uri: string;
+  /** FerretDB's debug handler (metrics, pprof), e.g. http://127.0.0.1:40123. */
+  debugUrl: string;
   stop(): Promise<void>;
 }>;
 export function startTemporalDevServer(options?: {

@@ -70,6 +70,7 @@ async function startFerretDb({ dataDir, port, log = 'ignore' } = {}) {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-ferretdb-'));
   fs.mkdirSync(dir, { recursive: true });
   const listenPort = port ?? (await freePort());
+  const debugAddr = `127.0.0.1:${await freePort()}`;
   const child = spawn(
     ferretdb,
     [
@@ -77,7 +78,7 @@ async function startFerretDb({ dataDir, port, log = 'ignore' } = {}) {
       `--sqlite-url=file:${dir}/`,
       `--state-dir=${dir}`,
       `--listen-addr=127.0.0.1:${listenPort}`,
-      `--debug-addr=127.0.0.1:${await freePort()}`,
+      `--debug-addr=${debugAddr}`,
       '--telemetry=disable',
       '--log-level=warn',
     ],
@@ -89,6 +90,7 @@ async function startFerretDb({ dataDir, port, log = 'ignore' } = {}) {
     port: listenPort,
     dataDir: dir,
     uri: `mongodb://127.0.0.1:${listenPort}/`,
+    debugUrl: `http://${debugAddr}`,
     stop: () => stopChild(child),
   };
 }

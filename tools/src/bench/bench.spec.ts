@@ -78,6 +78,12 @@ describe('npm run bench -- --smoke --report', () => {
     for (const r of create.rounds) {
       expect(r.latencyMs.gatehouse).toHaveLength(opts.createPerRound);
       expect(r.latencyMs.baseline).toHaveLength(opts.createPerRound);
+      // CPU per ticket by process, each side: the bench process, and the servers when the run started them.
+      for (const side of [r.cpuMsPerTicket.gatehouse, r.cpuMsPerTicket.baseline]) {
+        expect(Object.keys(side)).toContain('bench process (gateway+workers in-process)');
+        for (const ms of Object.values(side)) expect(ms).toBeGreaterThanOrEqual(0);
+      }
+      expect(r.cpuMsPerTicket.gatehouse['bench process (gateway+workers in-process)']).toBeGreaterThan(0);
     }
 
     const approve = details('approve');

@@ -24,6 +24,7 @@ import {
   type GatewayHandle,
 } from './bench-stack';
 import { baselineApprove } from './baseline-workflows';
+import { CpuMeter } from './profile';
 import { TRACKER_TARGET_SIZE, trackerSizes, type BenchOptions } from './options';
 import { ratioOf, sizeNote, type Metric, type ScenarioResult } from './report';
 import { median, percentile, pool, round, sleep, waitFor } from './stats';
@@ -93,15 +94,23 @@ async function createTicket(
   }
 }
 
-/** Waits until the workflows of these tickets have written their own state (version ≥ 1) to the read model. */
+/**
+ * Waits until the workflows of these tickets have written their own state (version ≥ 1) to the read model.
+ * Counted in memory from the tickets' feed (the tracker's index): each look reads only the feed rows added
+ * since the last, where a database count would scan every ticket on FerretDB and load what it measures.
+ */
 async function waitPersisted(store: Store, ids: string[], timeoutMs = 120_000): Promise<boolean> {
   if (ids.length === 0) return true;
-  // Once a second: on FerretDB this count reads every ticket, and a faster probe loads what it measures.
+  const wanted = new Set(ids);
   return waitFor(
-    async () =>
-      (await store.tickets.model.countDocuments({ _id: { $in: ids }, version: { $gte: 1 } } as never)) >= ids.length,
+    async () => {
+      let n = 0;
+      for (const row of await store.tickets.listIndex.upToDate())
+        if (wanted.has(row._id) && (row.version ?? 0) >= 1) n++;
+      return n >= wanted.size;
+    },
     timeoutMs,
-    1000,
+    250,
   );
 }
 
@@ -147,7 +156,23 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
     errors: number;
     /** Every request's latency in this round, ms, in completion order (the report's distribution). */
     latencyMs: { gatehouse: number[]; baseline: number[] };
+    /**
+     * CPU per ticket (ms) of each process of the stack, from the round's first request until its work is
+     * done (tickets persisted, task queue drained): what one create costs the machine, either side.
+     */
+    cpuMsPerTicket: { gatehouse: Record<string, number>; baseline: Record<string, number> };
   }> = [];
+  /** CPU ms per ticket by process over `run`, whose work ends when it resolves. */
+  const cpuPerTicket = async <T>(run: () => Promise<T>): Promise<[T, Record<string, number>]> => {
+    const meter = new CpuMeter(() => stack.serverPids);
+    meter.start();
+    const result = await run();
+    const { cpuSeconds } = meter.stop();
+    const perTicket: Record<string, number> = {};
+    for (const [name, seconds] of Object.entries(cpuSeconds)) perTicket[name] = round((seconds * 1000) / n, 1);
+    return [result, perTicket];
+  };
+  const total = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
   const end = new Date(Date.now() + DAY).toISOString();
 
   const gatehouseRound = async (r: number) => {
@@ -188,20 +213,26 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
     // Alternate the order so that neither side always runs on a warmer (or more loaded) server.
     let g: Awaited<ReturnType<typeof gatehouseRound>>;
     let b: Awaited<ReturnType<typeof baselineRound>>;
+    let gCpu: Record<string, number>;
+    let bCpu: Record<string, number>;
     if (r % 2 === 0) {
-      g = await gatehouseRound(r);
-      b = await baselineRound(r);
+      [g, gCpu] = await cpuPerTicket(() => gatehouseRound(r));
+      [b, bCpu] = await cpuPerTicket(() => baselineRound(r));
     } else {
-      b = await baselineRound(r);
-      g = await gatehouseRound(r);
+      [b, bCpu] = await cpuPerTicket(() => baselineRound(r));
+      [g, gCpu] = await cpuPerTicket(() => gatehouseRound(r));
     }
     rounds.push({
       gatehouse: round(g.rate),
       baseline: round(b.rate),
       errors: g.errors,
       latencyMs: { gatehouse: g.latencies.map((x) => round(x, 1)), baseline: b.latencies.map((x) => round(x, 1)) },
+      cpuMsPerTicket: { gatehouse: gCpu, baseline: bCpu },
     });
-    ctx.log(`  create round ${r + 1}: gatehouse ${round(g.rate)}/s (${g.errors} errors), baseline ${round(b.rate)}/s`);
+    ctx.log(
+      `  create round ${r + 1}: gatehouse ${round(g.rate)}/s (${g.errors} errors, CPU ${round(total(gCpu))} ms a ticket), ` +
+        `baseline ${round(b.rate)}/s (CPU ${round(total(bCpu))} ms a start)`,
+    );
   }
   const ghLatency = rounds.flatMap((r) => r.latencyMs.gatehouse);
   const blLatency = rounds.flatMap((r) => r.latencyMs.baseline);
@@ -222,6 +253,12 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
       ),
       metric('request p50', 'ms', percentile(ghLatency, 50), percentile(blLatency, 50)),
       metric('request p99', 'ms', percentile(ghLatency, 99), percentile(blLatency, 99)),
+      metric(
+        'CPU per ticket, all processes (median of rounds)',
+        'ms',
+        median(rounds.map((r) => total(r.cpuMsPerTicket.gatehouse))),
+        median(rounds.map((r) => total(r.cpuMsPerTicket.baseline))),
+      ),
       metric(
         'errors',
         'count',
