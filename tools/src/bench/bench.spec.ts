@@ -101,6 +101,8 @@ describe('npm run bench -- --smoke --report', () => {
       expect(r.expiredAtMs).toHaveLength(opts.stormSize);
       expect(r.baselineClosedAtMs).toHaveLength(opts.stormSize);
       expect(Math.max(...r.expiredAtMs)).toBe(r.lastExpiredMs);
+      expect(r.cpuMsPerExpiry.gatehouse['bench process (gateway+workers in-process)']).toBeGreaterThan(0);
+      expect(r.cpuMsPerExpiry.baseline['bench process (gateway+workers in-process)']).toBeGreaterThanOrEqual(0);
     }
 
     // The tracker: every shape, the dashboard's page among them, at every size up to --tracker-n.

@@ -141,6 +141,21 @@ async function waitDrained(ctx: Ctx, taskQueue: string, timeoutMs = 60_000): Pro
   await sleep(300);
 }
 
+/** A meter's CPU per unit of work (ms), by process: stops the meter. */
+function cpuMsPer(meter: CpuMeter, units: number): Record<string, number> {
+  const perUnit: Record<string, number> = {};
+  for (const [name, seconds] of Object.entries(meter.stop().cpuSeconds))
+    perUnit[name] = round((seconds * 1000) / units, 1);
+  return perUnit;
+}
+
+/** All processes' CPU of `cpuMsPer`. */
+const cpuTotal = (cpu: Record<string, number>): number =>
+  round(
+    Object.values(cpu).reduce((a, b) => a + b, 0),
+    1,
+  );
+
 // ── 1. Create ──────────────────────────────────────────────────────────────────────────────────
 
 export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
@@ -167,12 +182,8 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
     const meter = new CpuMeter(() => stack.serverPids);
     meter.start();
     const result = await run();
-    const { cpuSeconds } = meter.stop();
-    const perTicket: Record<string, number> = {};
-    for (const [name, seconds] of Object.entries(cpuSeconds)) perTicket[name] = round((seconds * 1000) / n, 1);
-    return [result, perTicket];
+    return [result, cpuMsPer(meter, n)];
   };
-  const total = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
   const end = new Date(Date.now() + DAY).toISOString();
 
   const gatehouseRound = async (r: number) => {
@@ -230,8 +241,8 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
       cpuMsPerTicket: { gatehouse: gCpu, baseline: bCpu },
     });
     ctx.log(
-      `  create round ${r + 1}: gatehouse ${round(g.rate)}/s (${g.errors} errors, CPU ${round(total(gCpu))} ms a ticket), ` +
-        `baseline ${round(b.rate)}/s (CPU ${round(total(bCpu))} ms a start)`,
+      `  create round ${r + 1}: gatehouse ${round(g.rate)}/s (${g.errors} errors, CPU ${round(cpuTotal(gCpu))} ms a ticket), ` +
+        `baseline ${round(b.rate)}/s (CPU ${round(cpuTotal(bCpu))} ms a start)`,
     );
   }
   const ghLatency = rounds.flatMap((r) => r.latencyMs.gatehouse);
@@ -256,8 +267,8 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
       metric(
         'CPU per ticket, all processes (median of rounds)',
         'ms',
-        median(rounds.map((r) => total(r.cpuMsPerTicket.gatehouse))),
-        median(rounds.map((r) => total(r.cpuMsPerTicket.baseline))),
+        median(rounds.map((r) => cpuTotal(r.cpuMsPerTicket.gatehouse))),
+        median(rounds.map((r) => cpuTotal(r.cpuMsPerTicket.baseline))),
       ),
       metric(
         'errors',
@@ -712,7 +723,8 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
   const calibration = opts.stormLeadMs > 0 ? null : { grants: calibrationSize(n), perGrantMs: 0 };
   if (calibration) calibration.perGrantMs = round(await calibrateStormSetup(ctx, calibration.grants), 1);
   const leadMs = stormLeadMs(opts, calibration?.perGrantMs ?? 0);
-  const rounds: Array<Record<string, number | boolean | number[]>> = [];
+  type PerProcess = { gatehouse: Record<string, number>; baseline: Record<string, number> };
+  const rounds: Array<Record<string, number | boolean | number[] | PerProcess> & { cpuMsPerExpiry: PerProcess }> = [];
   for (let r = 0; r < opts.stormRounds; r++) {
     // A policy without approval steps: each ticket is approved as it starts and goes straight to its grant,
     // so the setup (not what is measured) takes one start per grant instead of a start and an Update.
@@ -730,10 +742,13 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     const readyAt = Date.now();
     const activeAtT = await activeCount();
     await waitUntil(T);
+    const expiryCpu = new CpuMeter(() => stack.serverPids);
+    expiryCpu.start();
     // The figure is the grants' own `updatedAt`; polling only tells when to read them.
     // At least 3 minutes, more at the target's sizes: a cut-off storm reports the cut-off, not its last expiry.
     const done = await waitFor(async () => (await expiredCount()) >= n, Math.max(180_000, n * 600), 1000);
     const polledLast = Date.now();
+    const gatehouseCpu = cpuMsPer(expiryCpu, n);
     const expired = await stack.store.grants.model
       .find({ appId: app.id, state: 'expired' }, { updatedAt: 1 })
       .lean()
@@ -754,7 +769,10 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     );
     const baselineSetupMs = Date.now() - (Tb - leadB);
     await waitUntil(Tb);
+    const timerCpu = new CpuMeter(() => stack.serverPids);
+    timerCpu.start();
     await pool(n, 50, (i) => handles[i].result());
+    const baselineCpu = cpuMsPer(timerCpu, n);
     const closes = await pool(n, 50, async (i) => (await handles[i].describe()).closeTime?.getTime() ?? NaN);
     const baselineLast = Math.max(...closes) - Tb;
     const row = {
@@ -774,10 +792,13 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
       // When each grant expired (its `updatedAt`) and each raw timer's workflow closed, ms after T, ascending.
       expiredAtMs: expired.map((g) => Date.parse(g.updatedAt) - T).sort((x, y) => x - y),
       baselineClosedAtMs: closes.map((c) => c - Tb).sort((x, y) => x - y),
+      // CPU per expiry (ms) of each process, from T until every grant had expired (until every raw timer's
+      // workflow had completed): what an expiry costs the machine, either side.
+      cpuMsPerExpiry: { gatehouse: gatehouseCpu, baseline: baselineCpu },
     };
     rounds.push(row);
     ctx.log(
-      `  storm round ${r + 1}: setup ${row.setupMs} ms (${activeAtT}/${n} active at T), last expired T+${row.lastExpiredMs} ms (observed T+${row.lastObservedMs} ms); baseline last completed T+${round(baselineLast)} ms`,
+      `  storm round ${r + 1}: setup ${row.setupMs} ms (${activeAtT}/${n} active at T), last expired T+${row.lastExpiredMs} ms (observed T+${row.lastObservedMs} ms, CPU ${cpuTotal(gatehouseCpu)} ms an expiry); baseline last completed T+${round(baselineLast)} ms (CPU ${cpuTotal(baselineCpu)} ms a timer)`,
     );
     await waitDrained(ctx, stack.baselineQueue);
   }
@@ -810,6 +831,12 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
         Math.max(...rounds.map((r) => Number(r.baselineLastMs))),
       ),
       metric('T → first expired (median)', 'ms', median(rounds.map((r) => Number(r.firstExpiredMs)))),
+      metric(
+        'CPU per expiry, all processes (median of rounds)',
+        'ms',
+        median(rounds.map((r) => cpuTotal(r.cpuMsPerExpiry.gatehouse))),
+        median(rounds.map((r) => cpuTotal(r.cpuMsPerExpiry.baseline))),
+      ),
       metric('setup (create, auto-approved; median)', 'ms', median(rounds.map((r) => Number(r.setupMs)))),
       metric('grants active at T (fewest of rounds)', 'count', Math.min(...rounds.map((r) => Number(r.activeAtT)))),
     ],
