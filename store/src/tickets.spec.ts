@@ -147,3 +147,18 @@ test('stale attempts landing while newer versions are written never leave an old
     expect(doc?.log).toHaveLength(12);
   }
 });
+
+test('a chain of persists in one process announces each version without a failed insert', async () => {
+  const [...chain] = versions(7);
+  const next = chain.pop()!;
+  const inserts = jest.spyOn(store.tickets.versions, 'insertOne');
+  for (const input of chain) expect((await store.tickets.persistState(input)).written).toBe(true);
+  const outcomes = await Promise.allSettled(inserts.mock.results.map((r) => r.value as Promise<unknown>));
+  // Each write: its announcement and its check, both landing on the first try.
+  expect(outcomes.map((o) => o.status)).toEqual(Array(2 * chain.length).fill('fulfilled'));
+  expect((await stored(chain[0].ticketId))?.version).toBe(chain[5].version);
+
+  // Another process (which does not know the slots) continues the chain: it finds the taken slot and moves on.
+  expect((await stalled.tickets.persistState(next)).written).toBe(true);
+  expect((await stored(chain[0].ticketId))?.log).toHaveLength(7);
+});

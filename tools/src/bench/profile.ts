@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import type { Store } from '@gatehouse/store';
-import { round } from './stats';
+import { round, sleep } from './stats';
 
 const TICKS_PER_SECOND = 100;
 
@@ -37,10 +37,32 @@ export class CpuMeter {
   }
 
   stop(): { wallSeconds: number; cpuSeconds: Record<string, number> } {
-    const now = this.read();
     const cpuSeconds: Record<string, number> = {};
-    for (const [k, v] of Object.entries(now)) cpuSeconds[k] = round(v - (this.base[k] ?? 0), 1);
+    for (const [k, v] of Object.entries(this.elapsed())) cpuSeconds[k] = round(v, 1);
     return { wallSeconds: round((Date.now() - this.startedAt) / 1000, 1), cpuSeconds };
+  }
+
+  /** CPU seconds of each process since `start()`, unrounded. */
+  elapsed(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.read())) out[k] = v - (this.base[k] ?? 0);
+    return out;
+  }
+
+  /**
+   * Waits until the processes together use less than `share` of one core over `windowMs` (at most `maxMs`):
+   * work a round left behind (the servers' own background tasks) is counted in that round, not the next.
+   */
+  async quiet(windowMs = 500, share = 0.1, maxMs = 10_000): Promise<void> {
+    const sum = () => Object.values(this.read()).reduce((a, b) => a + b, 0);
+    const until = Date.now() + maxMs;
+    let before = sum();
+    while (Date.now() < until) {
+      await sleep(windowMs);
+      const now = sum();
+      if ((now - before) * 1000 < windowMs * share) return;
+      before = now;
+    }
   }
 }
 

@@ -141,11 +141,10 @@ async function waitDrained(ctx: Ctx, taskQueue: string, timeoutMs = 60_000): Pro
   await sleep(300);
 }
 
-/** A meter's CPU per unit of work (ms), by process: stops the meter. */
+/** A meter's CPU per unit of work (ms) since it started, by process. */
 function cpuMsPer(meter: CpuMeter, units: number): Record<string, number> {
   const perUnit: Record<string, number> = {};
-  for (const [name, seconds] of Object.entries(meter.stop().cpuSeconds))
-    perUnit[name] = round((seconds * 1000) / units, 1);
+  for (const [name, seconds] of Object.entries(meter.elapsed())) perUnit[name] = round((seconds * 1000) / units, 1);
   return perUnit;
 }
 
@@ -173,7 +172,8 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
     latencyMs: { gatehouse: number[]; baseline: number[] };
     /**
      * CPU per ticket (ms) of each process of the stack, from the round's first request until its work is
-     * done (tickets persisted, task queue drained): what one create costs the machine, either side.
+     * done (tickets persisted, task queue drained) and the stack is quiet again: what one create costs the
+     * machine, either side.
      */
     cpuMsPerTicket: { gatehouse: Record<string, number>; baseline: Record<string, number> };
   }> = [];
@@ -182,6 +182,7 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
     const meter = new CpuMeter(() => stack.serverPids);
     meter.start();
     const result = await run();
+    await meter.quiet();
     return [result, cpuMsPer(meter, n)];
   };
   const end = new Date(Date.now() + DAY).toISOString();
@@ -748,6 +749,7 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     // At least 3 minutes, more at the target's sizes: a cut-off storm reports the cut-off, not its last expiry.
     const done = await waitFor(async () => (await expiredCount()) >= n, Math.max(180_000, n * 600), 1000);
     const polledLast = Date.now();
+    await expiryCpu.quiet();
     const gatehouseCpu = cpuMsPer(expiryCpu, n);
     const expired = await stack.store.grants.model
       .find({ appId: app.id, state: 'expired' }, { updatedAt: 1 })
@@ -772,6 +774,7 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     const timerCpu = new CpuMeter(() => stack.serverPids);
     timerCpu.start();
     await pool(n, 50, (i) => handles[i].result());
+    await timerCpu.quiet();
     const baselineCpu = cpuMsPer(timerCpu, n);
     const closes = await pool(n, 50, async (i) => (await handles[i].describe()).closeTime?.getTime() ?? NaN);
     const baselineLast = Math.max(...closes) - Tb;
@@ -793,7 +796,7 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
       expiredAtMs: expired.map((g) => Date.parse(g.updatedAt) - T).sort((x, y) => x - y),
       baselineClosedAtMs: closes.map((c) => c - Tb).sort((x, y) => x - y),
       // CPU per expiry (ms) of each process, from T until every grant had expired (until every raw timer's
-      // workflow had completed): what an expiry costs the machine, either side.
+      // workflow had completed) and the stack was quiet again: what an expiry costs the machine, either side.
       cpuMsPerExpiry: { gatehouse: gatehouseCpu, baseline: baselineCpu },
     };
     rounds.push(row);
