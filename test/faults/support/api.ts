@@ -119,7 +119,9 @@ export function ticketBody(
 /** The test's own view of the database and of Temporal (for describe/list, and direct Updates). */
 export async function truth(scope: Scope, servers: Servers, db: string): Promise<{ store: Store; client: Client }> {
   const store = await Store.connect(servers.mongoUri, db);
-  const connection = await Connection.connect({ address: servers.temporalAddress });
+  // The spec's own dev server has just started, on a machine other suites keep busy: its first answer can
+  // take longer than the client's default 10 s (seen once in CI: "Failed to connect before the deadline").
+  const connection = await Connection.connect({ address: servers.temporalAddress, connectTimeout: '60s' });
   const client = new Client({ connection, namespace: 'default' });
   scope.onClose(async () => {
     await Promise.allSettled([store.close(), connection.close()]);
