@@ -26,10 +26,22 @@ export async function connectStore(
   return connection;
 }
 
+/** `isFerretDb`'s answer per connection: its start-up callers (the store, its indexes, its lists) ask once. */
+const ferretDbAnswers = new WeakMap<Connection, Promise<boolean>>();
+
 /** Whether the server is FerretDB (it says so in `buildInfo`) rather than MongoDB. */
-export async function isFerretDb(connection: Connection): Promise<boolean> {
-  const info = await connection.db!.admin().command({ buildInfo: 1 });
-  return 'ferretdbVersion' in info;
+export function isFerretDb(connection: Connection): Promise<boolean> {
+  let answer = ferretDbAnswers.get(connection);
+  if (!answer) {
+    answer = connection
+      .db!.admin()
+      .command({ buildInfo: 1 })
+      .then((info) => 'ferretdbVersion' in info);
+    // A failed ask is asked again next time.
+    answer.catch(() => ferretDbAnswers.delete(connection));
+    ferretDbAnswers.set(connection, answer);
+  }
+  return answer;
 }
 
 export function isDuplicateKeyError(err: unknown): boolean {

@@ -141,11 +141,22 @@ async function waitDrained(ctx: Ctx, taskQueue: string, timeoutMs = 60_000): Pro
   await sleep(300);
 }
 
-/** A meter's CPU per unit of work (ms) since it started, by process. */
-function cpuMsPer(meter: CpuMeter, units: number): Record<string, number> {
+/**
+ * Runs `run`, whose work on the stack ends when it resolves, and answers with its result and the CPU (ms)
+ * each process of the stack used per unit of that work, counted until the stack is quiet again.
+ */
+async function cpuMsPer<T>(
+  stack: BenchStack,
+  units: number,
+  run: () => Promise<T>,
+): Promise<[T, Record<string, number>]> {
+  const meter = new CpuMeter(() => stack.serverPids);
+  meter.start();
+  const result = await run();
+  await meter.quiet();
   const perUnit: Record<string, number> = {};
   for (const [name, seconds] of Object.entries(meter.elapsed())) perUnit[name] = round((seconds * 1000) / units, 1);
-  return perUnit;
+  return [result, perUnit];
 }
 
 /** All processes' CPU of `cpuMsPer`. */
@@ -177,14 +188,6 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
      */
     cpuMsPerTicket: { gatehouse: Record<string, number>; baseline: Record<string, number> };
   }> = [];
-  /** CPU ms per ticket by process over `run`, whose work ends when it resolves. */
-  const cpuPerTicket = async <T>(run: () => Promise<T>): Promise<[T, Record<string, number>]> => {
-    const meter = new CpuMeter(() => stack.serverPids);
-    meter.start();
-    const result = await run();
-    await meter.quiet();
-    return [result, cpuMsPer(meter, n)];
-  };
   const end = new Date(Date.now() + DAY).toISOString();
 
   const gatehouseRound = async (r: number) => {
@@ -228,11 +231,11 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
     let gCpu: Record<string, number>;
     let bCpu: Record<string, number>;
     if (r % 2 === 0) {
-      [g, gCpu] = await cpuPerTicket(() => gatehouseRound(r));
-      [b, bCpu] = await cpuPerTicket(() => baselineRound(r));
+      [g, gCpu] = await cpuMsPer(stack, n, () => gatehouseRound(r));
+      [b, bCpu] = await cpuMsPer(stack, n, () => baselineRound(r));
     } else {
-      [b, bCpu] = await cpuPerTicket(() => baselineRound(r));
-      [g, gCpu] = await cpuPerTicket(() => gatehouseRound(r));
+      [b, bCpu] = await cpuMsPer(stack, n, () => baselineRound(r));
+      [g, gCpu] = await cpuMsPer(stack, n, () => gatehouseRound(r));
     }
     rounds.push({
       gatehouse: round(g.rate),
@@ -242,8 +245,8 @@ export async function createScenario(ctx: Ctx): Promise<ScenarioResult> {
       cpuMsPerTicket: { gatehouse: gCpu, baseline: bCpu },
     });
     ctx.log(
-      `  create round ${r + 1}: gatehouse ${round(g.rate)}/s (${g.errors} errors, CPU ${round(cpuTotal(gCpu))} ms a ticket), ` +
-        `baseline ${round(b.rate)}/s (CPU ${round(cpuTotal(bCpu))} ms a start)`,
+      `  create round ${r + 1}: gatehouse ${round(g.rate)}/s (${g.errors} errors, CPU ${cpuTotal(gCpu)} ms a ticket), ` +
+        `baseline ${round(b.rate)}/s (CPU ${cpuTotal(bCpu)} ms a start)`,
     );
   }
   const ghLatency = rounds.flatMap((r) => r.latencyMs.gatehouse);
@@ -743,14 +746,12 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     const readyAt = Date.now();
     const activeAtT = await activeCount();
     await waitUntil(T);
-    const expiryCpu = new CpuMeter(() => stack.serverPids);
-    expiryCpu.start();
     // The figure is the grants' own `updatedAt`; polling only tells when to read them.
     // At least 3 minutes, more at the target's sizes: a cut-off storm reports the cut-off, not its last expiry.
-    const done = await waitFor(async () => (await expiredCount()) >= n, Math.max(180_000, n * 600), 1000);
-    const polledLast = Date.now();
-    await expiryCpu.quiet();
-    const gatehouseCpu = cpuMsPer(expiryCpu, n);
+    const [[done, polledLast], gatehouseCpu] = await cpuMsPer(stack, n, async () => {
+      const all = await waitFor(async () => (await expiredCount()) >= n, Math.max(180_000, n * 600), 1000);
+      return [all, Date.now()] as const;
+    });
     const expired = await stack.store.grants.model
       .find({ appId: app.id, state: 'expired' }, { updatedAt: 1 })
       .lean()
@@ -771,11 +772,7 @@ export async function stormScenario(ctx: Ctx): Promise<ScenarioResult> {
     );
     const baselineSetupMs = Date.now() - (Tb - leadB);
     await waitUntil(Tb);
-    const timerCpu = new CpuMeter(() => stack.serverPids);
-    timerCpu.start();
-    await pool(n, 50, (i) => handles[i].result());
-    await timerCpu.quiet();
-    const baselineCpu = cpuMsPer(timerCpu, n);
+    const [, baselineCpu] = await cpuMsPer(stack, n, () => pool(n, 50, (i) => handles[i].result()));
     const closes = await pool(n, 50, async (i) => (await handles[i].describe()).closeTime?.getTime() ?? NaN);
     const baselineLast = Math.max(...closes) - Tb;
     const row = {
