@@ -1,10 +1,20 @@
 /**
  * `npx gatehouse` right after `npm install`: the workspace's `prepare` script builds cli/dist, and the bin
- * builds it itself when it is missing all the same. Run in copies of cli/ without dist (the repository's
+ * builds it itself when it is missing all the same, or rebuilds it when a source is newer than the build. Run in copies of cli/ without dist (the repository's
  * own dist is left alone), next to the repository's node_modules or without TypeScript.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -33,6 +43,12 @@ const run = (cwd: string, command: string, args: string[]) => {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
+/** The next `--help` builds nothing: the same output, nothing on stderr. */
+function expectQuietRun(cli: string, stdout: string) {
+  const next = run(cli, process.execPath, ['bin/gatehouse.js', '--help']);
+  expect({ code: next.code, stderr: next.stderr, stdout: next.stdout }).toEqual({ code: 0, stderr: '', stdout });
+}
+
 describe('installing the CLI', () => {
   it('npm runs the prepare script on install, and it builds cli/dist', () => {
     const cli = copyOfCli('prepare', 'all');
@@ -55,12 +71,30 @@ describe('installing the CLI', () => {
     expect(first.stderr).toContain('building the CLI first (cli/dist is missing)');
     expect(existsSync(path.join(cli, 'dist', 'main.js'))).toBe(true);
 
-    const second = run(cli, process.execPath, ['bin/gatehouse.js', '--help']);
-    expect({ code: second.code, stderr: second.stderr, stdout: second.stdout }).toEqual({
-      code: 0,
-      stderr: '',
-      stdout: first.stdout,
-    });
+    expectQuietRun(cli, first.stdout);
+  }, 120_000);
+
+  it('the bin rebuilds a cli/dist older than its sources before running it', () => {
+    const cli = copyOfCli('stale', 'all');
+    expect(run(cli, process.execPath, ['scripts/build.js']).code).toBe(0);
+    const before = run(cli, process.execPath, ['bin/gatehouse.js', '--help']);
+    expect(before).toMatchObject({ code: 0, stderr: '' });
+    expect(before.stdout).toContain('Gatehouse access requests');
+
+    // A `git pull` that changed a source: newer than the build, and the old dist would still run.
+    const mainTs = path.join(cli, 'src', 'main.ts');
+    writeFileSync(
+      mainTs,
+      readFileSync(mainTs, 'utf8').replace("'Gatehouse access requests", "'Newer Gatehouse access requests"),
+    );
+    const builtBefore = new Date(Date.now() - 60_000);
+    utimesSync(path.join(cli, 'dist', '.tsbuildinfo'), builtBefore, builtBefore);
+
+    const after = run(cli, process.execPath, ['bin/gatehouse.js', '--help']);
+    expect(after.code).toBe(0);
+    expect(after.stderr).toContain('rebuilding the CLI first (cli/src changed since cli/dist was built)');
+    expect(after.stdout).toContain('Newer Gatehouse access requests');
+    expectQuietRun(cli, after.stdout);
   }, 120_000);
 
   it('without TypeScript the install still succeeds, and the bin says how to build', () => {
