@@ -299,15 +299,16 @@ describe('license seats', () => {
     entitlements: [{ id: 'sales-manager', kind: 'role' as const, name: 'Sales Manager', licenseId: 'seat' }],
     licenses: [{ id: 'seat', name: 'Salesforce seat', seats: 1 }],
   };
+  const licensedTicket = (appId: string) => ({
+    appId,
+    changes: [{ op: 'add', entitlementId: 'sales-manager' }],
+    duration: { type: 'indefinite' },
+    reason: 'quota',
+  });
 
   test('two approvals race for the last seat: one wins, the other is 409 NO_SEAT_AVAILABLE; the seat comes back on revoke', async () => {
     const appId = await createApp(stack, licensed);
-    const body = {
-      appId,
-      changes: [{ op: 'add', entitlementId: 'sales-manager' }],
-      duration: { type: 'indefinite' },
-      reason: 'quota',
-    };
+    const body = licensedTicket(appId);
     const a = (await alice().post('/tickets', body)).body;
     const b = (await stack.as(users.bob).post('/tickets', body)).body;
     expect(a.licenses).toEqual([{ id: 'seat', name: 'Salesforce seat', seats: 1, used: 0, available: 1 }]);
@@ -329,5 +330,38 @@ describe('license seats', () => {
     const now = await carol().post(`/tickets/${losingTicket.id}/approve`, {});
     expect(now.status).toBe(200);
     await waitFor(losingTicket.id, 'active', root());
+  });
+
+  test('a ticket approved without an approver takes its seat too; with none free the system rejects it', async () => {
+    const appId = await createApp(stack, { ...licensed, policy: { approval: { steps: [] } } });
+    const body = licensedTicket(appId);
+    const a = (await alice().post('/tickets', body)).body;
+    const held = await waitFor(a.id, 'active', root());
+    expect(held.log.map((e: { event: string }) => e.event).slice(0, 2)).toEqual(['created', 'approved']);
+    expect(held.licenses[0]).toMatchObject({ used: 1, available: 0 });
+
+    const b = (await stack.as(users.bob).post('/tickets', body)).body;
+    const rejected = await eventually(
+      async () => {
+        const t = (await root().get(`/tickets/${b.id}`)).body;
+        return t.status !== 'pending' && t;
+      },
+      20_000,
+      `${b.id} decided`,
+    );
+    expect(rejected).toMatchObject({ status: 'rejected', access: { state: 'none' } });
+    expect(rejected.log.at(-1)).toMatchObject({
+      event: 'rejected',
+      actor: 'system',
+      comment: 'No seat of Salesforce seat is free (1 in use).',
+      details: { reason: 'no_seat_available' },
+    });
+    expect(rejected.licenses[0]).toMatchObject({ used: 1, available: 0 });
+    expect((await stack.as(users.bob).get(`/grants?appId=${appId}`)).body).toEqual([]);
+
+    // The seat comes back on revoke, and the next ticket approved at create takes it.
+    await root().post(`/tickets/${a.id}/revoke`, { comment: 'freeing the seat' });
+    const again = (await stack.as(users.bob).post('/tickets', body)).body;
+    expect((await waitFor(again.id, 'active', root())).licenses[0]).toMatchObject({ used: 1, available: 0 });
   });
 });

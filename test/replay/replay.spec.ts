@@ -33,7 +33,7 @@ function histories() {
 
 test('every recorded ticket history replays against the current workflow code', async () => {
   const recorded = histories();
-  expect(recorded.length).toBeGreaterThanOrEqual(26);
+  expect(recorded.length).toBeGreaterThanOrEqual(28);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
     // The sinks every worker registers (the bundle's tracing interceptors send their spans to one).
@@ -333,6 +333,23 @@ permit (principal in Gatehouse::Group::"engineering", action == Gatehouse::Actio
       expect.arrayContaining(['break_glass', 'granted', 'break_glass_escalated', 'break_glass_confirmed']),
     );
     await save('22-break-glass-escalated-confirmed', t.id);
+  }, 60_000);
+
+  test('a licensed entitlement approved at create takes its seat, or is rejected without one (patch seats-at-create)', async () => {
+    const app = await createApp(stack, {
+      entitlements: [{ id: 'engineering-team', kind: 'group', name: 'engineering-team', licenseId: 'seat' }],
+      licenses: [{ id: 'seat', name: 'Seat', seats: 1 }],
+      policy: { reraiseWindowSeconds: 1, approval: { steps: [] } },
+    });
+    const held = (await stack.as(users.alice).post('/tickets', body(app))).body;
+    const refused = (await stack.as(users.bob).post('/tickets', body(app))).body;
+    await waitState(held.id, 'expired');
+    const log = async (id: string) =>
+      (await stack.as(users.root).get(`/tickets/${id}`)).body.log.map((e: { event: string }) => e.event);
+    expect(await log(held.id)).toEqual(expect.arrayContaining(['created', 'approved', 'granted', 'expired']));
+    expect(await log(refused.id)).toEqual(['created', 'rejected']);
+    await save('27-seat-at-create-expired', held.id);
+    await save('28-seat-at-create-rejected', refused.id);
   }, 60_000);
 
   test('a relative duration counted from the grant (patch relative-duration)', async () => {

@@ -89,6 +89,34 @@ export class Decisions {
     return run.state;
   }
 
+  /** Whether a ticket approved at create takes seats first (the patch is asked only where it would). */
+  takesSeatsAtCreate(): boolean {
+    const { run } = this;
+    return run.seatsInput.licenseIds.length > 0 && run.input.type !== 'extend' && run.patched(PATCHES.seatsAtCreate);
+  }
+
+  /**
+   * A ticket approved at create without an approver (its policy has no steps, or an AutoApprove permit)
+   * takes the license seats its additions need first, as a final approval does (patch `seats-at-create`).
+   * With none free, the system rejects it (`details.reason` `no_seat_available`), and nothing is granted.
+   * True when it may be approved; false when it was rejected, or a cancel waited for the lock while the
+   * seats were reserved (the cancel wins, and gives them back). Call it when `takesSeatsAtCreate()`.
+   */
+  approvedAtCreate(): Promise<boolean> {
+    const { run } = this;
+    return run.lock.runExclusive(async () => {
+      try {
+        await reserveSeats(run.seatsInput);
+      } catch (err) {
+        run.log('rejected', SYSTEM, failureMessage(err), { reason: 'no_seat_available' });
+        run.resolve('rejected');
+        return false;
+      }
+      run.seatsReserved = true;
+      return this.cancelsWaiting === 0;
+    });
+  }
+
   validateReject({ actor }: DecisionInput): void {
     this.validateDecision(actor);
   }

@@ -144,6 +144,12 @@ export const PATCHES = {
   eventsAfterVersion: 'events-after-their-version',
   /** `consolidated` with `local-revoke` and `events-after-their-version` in effect too: what every run started since records, first and alone. */
   consolidated2: 'consolidated-2',
+  /**
+   * A ticket approved at create without an approver (its policy has no steps, or an AutoApprove permit)
+   * takes its license seats first, as a final approval does; with none free the system rejects it (see
+   * Decisions.approvedAtCreate). Before, it took none: the license's count left its holders out.
+   */
+  seatsAtCreate: 'seats-at-create',
 } as const;
 
 /** The patches `consolidated` stands for: in a run that recorded it, in effect without their own markers. */

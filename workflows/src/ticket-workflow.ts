@@ -102,7 +102,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<Ticket
   run.startWriters();
   ticketCreated(input);
   if (breakGlass) breakGlass.grant();
-  else if (run.state.approval.steps.length === 0) {
+  else if (
+    run.state.approval.steps.length === 0 &&
+    (!decisions.takesSeatsAtCreate() || (await decisions.approvedAtCreate()))
+  ) {
     // The gateway decided an AutoApprove at create and gave the ticket no steps; histories without it replay as before.
     const auto = input.autoApproval;
     if (auto) run.log('auto_approved', SYSTEM, auto.reason, { policies: auto.policies });
