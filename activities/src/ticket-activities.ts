@@ -103,11 +103,11 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
       const taken: string[] = [];
       for (const licenseId of input.licenseIds) {
         const license = app.licenses.find((l) => l.id === licenseId);
-        const ok = license
+        const reserved = license
           ? await store.seats.reserve(app.id, licenseId, license.seats, input.userId, input.ticketId)
           : false;
-        if (!ok) {
-          // All or nothing: give back what this call took, unless the user held it before.
+        if (!reserved) {
+          // All or nothing: give back what this ticket took, not a seat the user held before it.
           for (const id of taken) await store.seats.release(app.id, id, input.userId);
           throw ApplicationFailure.create({
             type: 'NO_SEAT_AVAILABLE',
@@ -117,7 +117,7 @@ export function createTicketActivities(deps: ActivityDeps): TicketActivities {
             nonRetryable: true,
           });
         }
-        taken.push(licenseId);
+        if (reserved === 'taken') taken.push(licenseId);
       }
     },
 

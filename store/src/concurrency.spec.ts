@@ -37,11 +37,12 @@ test('ten users racing for three seats: exactly three win, and each winner holds
   expect(await store.seats.used('app', 'lic')).toBe(3);
 });
 
-test('a seat is idempotent per user and comes back when released', async () => {
-  expect(await store.seats.reserve('app', 'one', 1, 'ann', 'TCK-1')).toBe(true);
-  expect(await store.seats.reserve('app', 'one', 1, 'ann', 'TCK-2')).toBe(true);
+test('a seat is idempotent per user, says which ticket took it, and comes back when released', async () => {
+  expect(await store.seats.reserve('app', 'one', 1, 'ann', 'TCK-1')).toBe('taken');
+  expect(await store.seats.reserve('app', 'one', 1, 'ann', 'TCK-1')).toBe('taken'); // a retried attempt
+  expect(await store.seats.reserve('app', 'one', 1, 'ann', 'TCK-2')).toBe('held'); // held before TCK-2
   expect(await store.seats.reserve('app', 'one', 1, 'ben', 'TCK-3')).toBe(false);
   await store.seats.release('app', 'one', 'ann');
   expect(await store.seats.used('app', 'one')).toBe(0);
-  expect(await store.seats.reserve('app', 'one', 1, 'ben', 'TCK-3')).toBe(true);
+  expect(await store.seats.reserve('app', 'one', 1, 'ben', 'TCK-3')).toBe('taken');
 });

@@ -387,10 +387,21 @@ export class SeatRepository {
     return `${appId}:${licenseId}`;
   }
 
-  /** Takes a seat for the user (idempotent: a user who holds one keeps it). False when none is free. */
-  async reserve(appId: string, licenseId: string, seats: number, userId: string, ticketId: string): Promise<boolean> {
+  /**
+   * Takes a seat for the user. Idempotent: a user who holds one keeps it, answered `held` when another ticket
+   * took it (the user held it before this ticket), `taken` when this ticket did (now, or in an earlier
+   * attempt). False when none is free.
+   */
+  async reserve(
+    appId: string,
+    licenseId: string,
+    seats: number,
+    userId: string,
+    ticketId: string,
+  ): Promise<'taken' | 'held' | false> {
     const license = this.license(appId, licenseId);
-    if (await this.model.exists({ license, userId })) return true;
+    const own = await this.model.findOne({ license, userId }, { ticketId: 1 }).lean<{ ticketId: string }>().exec();
+    if (own) return own.ticketId === ticketId ? 'taken' : 'held';
     const taken = new Set(
       (await this.model.find({ license }, { slot: 1 }).lean<{ slot: number }[]>().exec()).map((d) => d.slot),
     );
@@ -405,7 +416,7 @@ export class SeatRepository {
           ticketId,
           at: now(),
         } as never);
-        return true;
+        return 'taken';
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
       }
