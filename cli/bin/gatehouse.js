@@ -10,7 +10,7 @@ const cliDir = path.join(__dirname, '..');
 const main = path.join(cliDir, 'dist', 'main.js');
 const buildInfo = path.join(cliDir, 'dist', '.tsbuildinfo');
 
-/** The newest modification time (ms) of what the build reads: the sources and the tsconfigs. */
+/** The newest modification time (ms) of what the build reads: the sources and the tsconfigs it builds with. */
 function newestInput() {
   let newest = 0;
   const visit = (file) => {
@@ -19,7 +19,7 @@ function newestInput() {
     if (stat.isDirectory()) for (const entry of fs.readdirSync(file)) visit(path.join(file, entry));
     else if (!file.endsWith('.spec.ts')) newest = Math.max(newest, stat.mtimeMs);
   };
-  for (const input of ['src', 'tsconfig.json', 'tsconfig.lib.json', path.join('..', 'tsconfig.base.json')])
+  for (const input of ['src', 'tsconfig.lib.json', path.join('..', 'tsconfig.base.json')])
     visit(path.join(cliDir, input));
   return newest;
 }

@@ -1,7 +1,8 @@
 /**
  * `npx gatehouse` right after `npm install`: the workspace's `prepare` script builds cli/dist, and the bin
- * builds it itself when it is missing all the same, or rebuilds it when a source is newer than the build. Run in copies of cli/ without dist (the repository's
- * own dist is left alone), next to the repository's node_modules or without TypeScript.
+ * builds it itself when it is missing all the same, or rebuilds it when a source is newer than the build.
+ * Run in copies of cli/ without dist (the repository's own dist is left alone), next to the repository's
+ * node_modules or without TypeScript.
  */
 import { spawnSync } from 'node:child_process';
 import {

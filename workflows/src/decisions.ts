@@ -56,12 +56,7 @@ export class Decisions {
       this.validateDecision(actor);
       const step = state.approval.currentStep;
       const next = recordApproval(state.approval, actor.id);
-      if (
-        isFullyApproved(next) &&
-        run.seatsInput.licenseIds.length > 0 &&
-        input.type !== 'extend' &&
-        run.patched(PATCHES.licenseSeats)
-      ) {
+      if (isFullyApproved(next) && this.takesSeats() && run.patched(PATCHES.licenseSeats)) {
         try {
           await reserveSeats(run.seatsInput);
         } catch (err) {
@@ -89,10 +84,14 @@ export class Decisions {
     return run.state;
   }
 
+  /** Whether this ticket takes license seats when approved: it adds a licensed entitlement, and is no extension. */
+  private takesSeats(): boolean {
+    return this.run.seatsInput.licenseIds.length > 0 && this.run.input.type !== 'extend';
+  }
+
   /** Whether a ticket approved at create takes seats first (the patch is asked only where it would). */
   takesSeatsAtCreate(): boolean {
-    const { run } = this;
-    return run.seatsInput.licenseIds.length > 0 && run.input.type !== 'extend' && run.patched(PATCHES.seatsAtCreate);
+    return this.takesSeats() && this.run.patched(PATCHES.seatsAtCreate);
   }
 
   /**
